@@ -1,0 +1,38 @@
+//! Metadeck's schema, one migration per area.
+//!
+//! Used three ways with the same [`Migrator`]: `sea-orm-cli migrate … -d migration`,
+//! `cargo run -p migration -- …`, and `metadeck migrate …` (plus auto-migration at start).
+//! Every migration runs on SQLite and PostgreSQL and has a working `down`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_access;
+mod m20261122_000002_create_audit;
+mod m20261122_000003_create_sync;
+mod m20261122_000004_create_registry;
+mod m20261122_000005_create_webhooks;
+mod m20261122_000006_create_oauth;
+mod m20261122_000007_create_orchestration;
+mod m20261122_000008_create_gateway;
+mod m20261122_000009_create_operations;
+mod support;
+
+/// The ordered list of every schema migration.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_create_access::Migration),
+            Box::new(m20261122_000002_create_audit::Migration),
+            Box::new(m20261122_000003_create_sync::Migration),
+            Box::new(m20261122_000004_create_registry::Migration),
+            Box::new(m20261122_000005_create_webhooks::Migration),
+            Box::new(m20261122_000006_create_oauth::Migration),
+            Box::new(m20261122_000007_create_orchestration::Migration),
+            Box::new(m20261122_000008_create_gateway::Migration),
+            Box::new(m20261122_000009_create_operations::Migration),
+        ]
+    }
+}
