@@ -4,7 +4,6 @@
 //! migrated PostgreSQL database and never edited by hand; `tests/schema/check-entities.sh`
 //! regenerates them and fails on any difference. Rules live in the `service` crate.
 
-
 pub mod prelude;
 
 pub mod ad_group_mappings;

@@ -87,7 +87,11 @@ impl MigrationTrait for Migration {
         )
         .await?;
         // Usernames are unique without regard to case; the service also stores them lowercased.
-        exec(m, "CREATE UNIQUE INDEX idx_local_users_username_lower ON local_users (lower(username))").await?;
+        exec(
+            m,
+            "CREATE UNIQUE INDEX idx_local_users_username_lower ON local_users (lower(username))",
+        )
+        .await?;
         // Seed 004 read its users from `rbac_users`; the view keeps those queries working.
         // `migrate fresh` drops tables but not views on SQLite, so replace any leftover.
         exec(m, "DROP VIEW IF EXISTS rbac_users").await?;
@@ -118,7 +122,11 @@ impl MigrationTrait for Migration {
                 .col(big_integer(UserRoles::UserId))
                 .col(big_integer(UserRoles::RoleId))
                 .col(timestamp_with_time_zone(UserRoles::CreatedAt))
-                .primary_key(Index::create().col(UserRoles::UserId).col(UserRoles::RoleId))
+                .primary_key(
+                    Index::create()
+                        .col(UserRoles::UserId)
+                        .col(UserRoles::RoleId),
+                )
                 .foreign_key(
                     ForeignKey::create()
                         .name("fk_user_roles_user")
@@ -137,7 +145,11 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create().name("idx_user_roles_role").table(UserRoles::Table).col(UserRoles::RoleId).to_owned(),
+            Index::create()
+                .name("idx_user_roles_role")
+                .table(UserRoles::Table)
+                .col(UserRoles::RoleId)
+                .to_owned(),
         )
         .await?;
 
@@ -163,10 +175,20 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("idx_sessions_user").table(Sessions::Table).col(Sessions::UserId).to_owned())
-            .await?;
         m.create_index(
-            Index::create().name("idx_sessions_expires_at").table(Sessions::Table).col(Sessions::ExpiresAt).to_owned(),
+            Index::create()
+                .name("idx_sessions_user")
+                .table(Sessions::Table)
+                .col(Sessions::UserId)
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_sessions_expires_at")
+                .table(Sessions::Table)
+                .col(Sessions::ExpiresAt)
+                .to_owned(),
         )
         .await?;
 
@@ -185,11 +207,16 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(LoginThrottle::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(Sessions::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(UserRoles::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(RbacRoles::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(LoginThrottle::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(Sessions::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(UserRoles::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(RbacRoles::Table).to_owned())
+            .await?;
         exec(m, "DROP VIEW IF EXISTS rbac_users").await?;
-        m.drop_table(Table::drop().table(LocalUsers::Table).to_owned()).await
+        m.drop_table(Table::drop().table(LocalUsers::Table).to_owned())
+            .await
     }
 }

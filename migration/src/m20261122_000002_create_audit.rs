@@ -41,7 +41,10 @@ enum AuditAnchors {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create().table(PurgePermits::Table).col(string(PurgePermits::TableName).primary_key()).to_owned(),
+            Table::create()
+                .table(PurgePermits::Table)
+                .col(string(PurgePermits::TableName).primary_key())
+                .to_owned(),
         )
         .await?;
 
@@ -66,7 +69,15 @@ impl MigrationTrait for Migration {
             ("idx_audit_action", Audit::Action),
             ("idx_audit_target", Audit::TargetId),
         ] {
-            m.create_index(Index::create().name(name).table(Audit::Table).col(col).col(Audit::Id).to_owned()).await?;
+            m.create_index(
+                Index::create()
+                    .name(name)
+                    .table(Audit::Table)
+                    .col(col)
+                    .col(Audit::Id)
+                    .to_owned(),
+            )
+            .await?;
         }
         create_append_only_guard(m, "audit").await?;
 
@@ -84,10 +95,13 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(AuditAnchors::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(AuditAnchors::Table).to_owned())
+            .await?;
         drop_append_only_guard(m, "audit").await?;
-        m.drop_table(Table::drop().table(Audit::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(Audit::Table).to_owned())
+            .await?;
         drop_guard_function(m).await?;
-        m.drop_table(Table::drop().table(PurgePermits::Table).to_owned()).await
+        m.drop_table(Table::drop().table(PurgePermits::Table).to_owned())
+            .await
     }
 }

@@ -34,13 +34,21 @@ enum SyncHistory {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let count = |c: SyncHistory| big_integer(c).default(0).check(Expr::col(c).gte(0)).to_owned();
+        let count = |c: SyncHistory| {
+            big_integer(c)
+                .default(0)
+                .check(Expr::col(c).gte(0))
+                .to_owned()
+        };
         m.create_table(
             Table::create()
                 .table(SyncHistory::Table)
                 .col(big_pk_auto(SyncHistory::Id))
                 .col(string(SyncHistory::TenantId))
-                .col(string(SyncHistory::SyncType).check(one_of(SyncHistory::SyncType, &["sqlite", "graphdb"])))
+                .col(
+                    string(SyncHistory::SyncType)
+                        .check(one_of(SyncHistory::SyncType, &["sqlite", "graphdb"])),
+                )
                 .col(string(SyncHistory::Status).check(one_of(
                     SyncHistory::Status,
                     &["running", "completed", "failed", "canceled"],
@@ -111,6 +119,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(SyncHistory::Table).to_owned()).await
+        m.drop_table(Table::drop().table(SyncHistory::Table).to_owned())
+            .await
     }
 }

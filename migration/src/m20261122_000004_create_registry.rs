@@ -68,8 +68,15 @@ impl MigrationTrait for Migration {
             ("idx_devices_integration", Devices::Integration),
             ("idx_devices_name", Devices::Name),
         ] {
-            m.create_index(Index::create().name(name).table(Devices::Table).col(col).col(Devices::DeviceId).to_owned())
-                .await?;
+            m.create_index(
+                Index::create()
+                    .name(name)
+                    .table(Devices::Table)
+                    .col(col)
+                    .col(Devices::DeviceId)
+                    .to_owned(),
+            )
+            .await?;
         }
 
         m.create_table(
@@ -98,8 +105,15 @@ impl MigrationTrait for Migration {
             ("idx_entities_platform", Entities::Platform),
             ("idx_entities_disabled", Entities::Disabled),
         ] {
-            m.create_index(Index::create().name(name).table(Entities::Table).col(col).col(Entities::EntityId).to_owned())
-                .await?;
+            m.create_index(
+                Index::create()
+                    .name(name)
+                    .table(Entities::Table)
+                    .col(col)
+                    .col(Entities::EntityId)
+                    .to_owned(),
+            )
+            .await?;
         }
 
         m.create_table(
@@ -123,8 +137,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(UserPreferences::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(Entities::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(Devices::Table).to_owned()).await
+        m.drop_table(Table::drop().table(UserPreferences::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(Entities::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(Devices::Table).to_owned())
+            .await
     }
 }

@@ -69,8 +69,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("idx_webhooks_team").table(Webhooks::Table).col(Webhooks::Team).to_owned())
-            .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_webhooks_team")
+                .table(Webhooks::Table)
+                .col(Webhooks::Team)
+                .to_owned(),
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -85,14 +91,20 @@ impl MigrationTrait for Migration {
                     &["pending", "succeeded", "failed", "dead"],
                 )))
                 .col(big_integer(WebhookDeliveries::Attempts).default(0))
-                .col(timestamp_with_time_zone_null(WebhookDeliveries::NextAttemptAt))
+                .col(timestamp_with_time_zone_null(
+                    WebhookDeliveries::NextAttemptAt,
+                ))
                 // Lease taken by the dispatcher instance that is sending this row.
-                .col(timestamp_with_time_zone_null(WebhookDeliveries::ClaimedUntil))
+                .col(timestamp_with_time_zone_null(
+                    WebhookDeliveries::ClaimedUntil,
+                ))
                 .col(big_integer_null(WebhookDeliveries::LastStatusCode))
                 .col(text_null(WebhookDeliveries::LastError))
                 .col(text_null(WebhookDeliveries::LastResponseSnippet))
                 .col(timestamp_with_time_zone(WebhookDeliveries::CreatedAt))
-                .col(timestamp_with_time_zone_null(WebhookDeliveries::DeliveredAt))
+                .col(timestamp_with_time_zone_null(
+                    WebhookDeliveries::DeliveredAt,
+                ))
                 .foreign_key(
                     ForeignKey::create()
                         .name("fk_webhook_deliveries_webhook")
@@ -140,7 +152,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(WebhookDeliveries::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(Webhooks::Table).to_owned()).await
+        m.drop_table(Table::drop().table(WebhookDeliveries::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(Webhooks::Table).to_owned())
+            .await
     }
 }

@@ -134,7 +134,11 @@ fn audited(t: &mut TableCreateStatement) -> &mut TableCreateStatement {
         .col(string_null(Audited::UpdatedBy))
 }
 
-fn cascade_to_client<T: IntoIden + 'static, C: IntoIden + 'static>(name: &str, table: T, col: C) -> ForeignKeyCreateStatement {
+fn cascade_to_client<T: IntoIden + 'static, C: IntoIden + 'static>(
+    name: &str,
+    table: T,
+    col: C,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(name)
         .from(table, col)
@@ -143,7 +147,11 @@ fn cascade_to_client<T: IntoIden + 'static, C: IntoIden + 'static>(name: &str, t
         .to_owned()
 }
 
-fn cascade_to_user<T: IntoIden + 'static, C: IntoIden + 'static>(name: &str, table: T, col: C) -> ForeignKeyCreateStatement {
+fn cascade_to_user<T: IntoIden + 'static, C: IntoIden + 'static>(
+    name: &str,
+    table: T,
+    col: C,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(name)
         .from(table, col)
@@ -152,8 +160,14 @@ fn cascade_to_user<T: IntoIden + 'static, C: IntoIden + 'static>(name: &str, tab
         .to_owned()
 }
 
-async fn index<T: IntoIden + 'static, C: IntoIden + 'static>(m: &SchemaManager<'_>, name: &str, table: T, col: C) -> Result<(), DbErr> {
-    m.create_index(Index::create().name(name).table(table).col(col).to_owned()).await
+async fn index<T: IntoIden + 'static, C: IntoIden + 'static>(
+    m: &SchemaManager<'_>,
+    name: &str,
+    table: T,
+    col: C,
+) -> Result<(), DbErr> {
+    m.create_index(Index::create().name(name).table(table).col(col).to_owned())
+        .await
 }
 
 #[async_trait::async_trait]
@@ -176,7 +190,13 @@ impl MigrationTrait for Migration {
             .to_owned(),
         )
         .await?;
-        index(m, "idx_oauth_clients_enabled", OauthClients::Table, OauthClients::IsEnabled).await?;
+        index(
+            m,
+            "idx_oauth_clients_enabled",
+            OauthClients::Table,
+            OauthClients::IsEnabled,
+        )
+        .await?;
 
         m.create_table(
             audited(
@@ -228,7 +248,9 @@ impl MigrationTrait for Migration {
                     .col(string_null(OauthAuthorizationCodes::CodeChallenge))
                     .col(string_null(OauthAuthorizationCodes::CodeChallengeMethod))
                     .col(timestamp_with_time_zone(OauthAuthorizationCodes::ExpiresAt))
-                    .col(timestamp_with_time_zone_null(OauthAuthorizationCodes::ConsumedAt))
+                    .col(timestamp_with_time_zone_null(
+                        OauthAuthorizationCodes::ConsumedAt,
+                    ))
                     .foreign_key(&mut cascade_to_client(
                         "fk_oauth_codes_client",
                         OauthAuthorizationCodes::Table,
@@ -243,9 +265,27 @@ impl MigrationTrait for Migration {
             .to_owned(),
         )
         .await?;
-        index(m, "idx_oauth_codes_client", OauthAuthorizationCodes::Table, OauthAuthorizationCodes::ClientId).await?;
-        index(m, "idx_oauth_codes_user", OauthAuthorizationCodes::Table, OauthAuthorizationCodes::UserId).await?;
-        index(m, "idx_oauth_codes_expires_at", OauthAuthorizationCodes::Table, OauthAuthorizationCodes::ExpiresAt).await?;
+        index(
+            m,
+            "idx_oauth_codes_client",
+            OauthAuthorizationCodes::Table,
+            OauthAuthorizationCodes::ClientId,
+        )
+        .await?;
+        index(
+            m,
+            "idx_oauth_codes_user",
+            OauthAuthorizationCodes::Table,
+            OauthAuthorizationCodes::UserId,
+        )
+        .await?;
+        index(
+            m,
+            "idx_oauth_codes_expires_at",
+            OauthAuthorizationCodes::Table,
+            OauthAuthorizationCodes::ExpiresAt,
+        )
+        .await?;
 
         m.create_table(
             audited(
@@ -277,11 +317,41 @@ impl MigrationTrait for Migration {
             .to_owned(),
         )
         .await?;
-        index(m, "idx_oauth_refresh_tokens_client", OauthRefreshTokens::Table, OauthRefreshTokens::ClientId).await?;
-        index(m, "idx_oauth_refresh_tokens_user", OauthRefreshTokens::Table, OauthRefreshTokens::UserId).await?;
-        index(m, "idx_oauth_refresh_tokens_created", OauthRefreshTokens::Table, Audited::CreatedAt).await?;
-        index(m, "idx_oauth_refresh_tokens_grant", OauthRefreshTokens::Table, OauthRefreshTokens::GrantId).await?;
-        index(m, "idx_oauth_refresh_tokens_expires_at", OauthRefreshTokens::Table, OauthRefreshTokens::ExpiresAt).await?;
+        index(
+            m,
+            "idx_oauth_refresh_tokens_client",
+            OauthRefreshTokens::Table,
+            OauthRefreshTokens::ClientId,
+        )
+        .await?;
+        index(
+            m,
+            "idx_oauth_refresh_tokens_user",
+            OauthRefreshTokens::Table,
+            OauthRefreshTokens::UserId,
+        )
+        .await?;
+        index(
+            m,
+            "idx_oauth_refresh_tokens_created",
+            OauthRefreshTokens::Table,
+            Audited::CreatedAt,
+        )
+        .await?;
+        index(
+            m,
+            "idx_oauth_refresh_tokens_grant",
+            OauthRefreshTokens::Table,
+            OauthRefreshTokens::GrantId,
+        )
+        .await?;
+        index(
+            m,
+            "idx_oauth_refresh_tokens_expires_at",
+            OauthRefreshTokens::Table,
+            OauthRefreshTokens::ExpiresAt,
+        )
+        .await?;
 
         m.create_table(
             audited(
@@ -312,13 +382,48 @@ impl MigrationTrait for Migration {
             .to_owned(),
         )
         .await?;
-        index(m, "idx_oauth_access_tokens_client", OauthAccessTokens::Table, OauthAccessTokens::ClientId).await?;
-        index(m, "idx_oauth_access_tokens_user", OauthAccessTokens::Table, OauthAccessTokens::UserId).await?;
-        index(m, "idx_oauth_access_tokens_expires_at", OauthAccessTokens::Table, OauthAccessTokens::ExpiresAt).await?;
-        index(m, "idx_oauth_access_tokens_created", OauthAccessTokens::Table, Audited::CreatedAt).await?;
-        index(m, "idx_oauth_access_tokens_grant", OauthAccessTokens::Table, OauthAccessTokens::GrantId).await?;
-        index(m, "idx_oauth_access_tokens_refresh", OauthAccessTokens::Table, OauthAccessTokens::RefreshTokenId)
-            .await?;
+        index(
+            m,
+            "idx_oauth_access_tokens_client",
+            OauthAccessTokens::Table,
+            OauthAccessTokens::ClientId,
+        )
+        .await?;
+        index(
+            m,
+            "idx_oauth_access_tokens_user",
+            OauthAccessTokens::Table,
+            OauthAccessTokens::UserId,
+        )
+        .await?;
+        index(
+            m,
+            "idx_oauth_access_tokens_expires_at",
+            OauthAccessTokens::Table,
+            OauthAccessTokens::ExpiresAt,
+        )
+        .await?;
+        index(
+            m,
+            "idx_oauth_access_tokens_created",
+            OauthAccessTokens::Table,
+            Audited::CreatedAt,
+        )
+        .await?;
+        index(
+            m,
+            "idx_oauth_access_tokens_grant",
+            OauthAccessTokens::Table,
+            OauthAccessTokens::GrantId,
+        )
+        .await?;
+        index(
+            m,
+            "idx_oauth_access_tokens_refresh",
+            OauthAccessTokens::Table,
+            OauthAccessTokens::RefreshTokenId,
+        )
+        .await?;
 
         m.create_table(
             audited(
@@ -330,13 +435,19 @@ impl MigrationTrait for Migration {
                     .col(uuid(OauthDeviceCodes::ClientId))
                     .col(uuid_null(OauthDeviceCodes::UserId))
                     .col(text(OauthDeviceCodes::Scope))
-                    .col(string(OauthDeviceCodes::State).default("pending").check(one_of(
-                        OauthDeviceCodes::State,
-                        &["pending", "approved", "denied", "consumed", "expired"],
-                    )))
+                    .col(
+                        string(OauthDeviceCodes::State)
+                            .default("pending")
+                            .check(one_of(
+                                OauthDeviceCodes::State,
+                                &["pending", "approved", "denied", "consumed", "expired"],
+                            )),
+                    )
                     .col(timestamp_with_time_zone(OauthDeviceCodes::ExpiresAt))
                     .col(big_integer(OauthDeviceCodes::IntervalSeconds))
-                    .col(timestamp_with_time_zone_null(OauthDeviceCodes::LastPolledAt))
+                    .col(timestamp_with_time_zone_null(
+                        OauthDeviceCodes::LastPolledAt,
+                    ))
                     .foreign_key(&mut cascade_to_client(
                         "fk_oauth_device_codes_client",
                         OauthDeviceCodes::Table,
@@ -351,9 +462,27 @@ impl MigrationTrait for Migration {
             .to_owned(),
         )
         .await?;
-        index(m, "idx_oauth_device_codes_state", OauthDeviceCodes::Table, OauthDeviceCodes::State).await?;
-        index(m, "idx_oauth_device_codes_expires_at", OauthDeviceCodes::Table, OauthDeviceCodes::ExpiresAt).await?;
-        index(m, "idx_oauth_device_codes_client", OauthDeviceCodes::Table, OauthDeviceCodes::ClientId).await?;
+        index(
+            m,
+            "idx_oauth_device_codes_state",
+            OauthDeviceCodes::Table,
+            OauthDeviceCodes::State,
+        )
+        .await?;
+        index(
+            m,
+            "idx_oauth_device_codes_expires_at",
+            OauthDeviceCodes::Table,
+            OauthDeviceCodes::ExpiresAt,
+        )
+        .await?;
+        index(
+            m,
+            "idx_oauth_device_codes_client",
+            OauthDeviceCodes::Table,
+            OauthDeviceCodes::ClientId,
+        )
+        .await?;
 
         // No foreign keys: the log outlives the clients and users it mentions.
         m.create_table(
@@ -370,14 +499,25 @@ impl MigrationTrait for Migration {
             .to_owned(),
         )
         .await?;
-        index(m, "idx_oauth_audit_logs_created", OauthAuditLogs::Table, Audited::CreatedAt).await?;
+        index(
+            m,
+            "idx_oauth_audit_logs_created",
+            OauthAuditLogs::Table,
+            Audited::CreatedAt,
+        )
+        .await?;
         for (name, col) in [
             ("idx_oauth_audit_logs_event", OauthAuditLogs::EventType),
             ("idx_oauth_audit_logs_client", OauthAuditLogs::ClientId),
             ("idx_oauth_audit_logs_user", OauthAuditLogs::UserId),
         ] {
             m.create_index(
-                Index::create().name(name).table(OauthAuditLogs::Table).col(col).col(OauthAuditLogs::Id).to_owned(),
+                Index::create()
+                    .name(name)
+                    .table(OauthAuditLogs::Table)
+                    .col(col)
+                    .col(OauthAuditLogs::Id)
+                    .to_owned(),
             )
             .await?;
         }

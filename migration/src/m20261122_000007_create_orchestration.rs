@@ -100,7 +100,12 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create().name("idx_runs_created").table(Runs::Table).col(Runs::CreatedAt).col(Runs::Id).to_owned(),
+            Index::create()
+                .name("idx_runs_created")
+                .table(Runs::Table)
+                .col(Runs::CreatedAt)
+                .col(Runs::Id)
+                .to_owned(),
         )
         .await?;
         m.create_index(
@@ -121,7 +126,10 @@ impl MigrationTrait for Migration {
                 .col(string(PlanUnits::RunId))
                 .col(string(PlanUnits::ResourceType))
                 .col(string(PlanUnits::ResourceName))
-                .col(string(PlanUnits::Action).check(one_of(PlanUnits::Action, &["create", "update", "delete", "noop"])))
+                .col(string(PlanUnits::Action).check(one_of(
+                    PlanUnits::Action,
+                    &["create", "update", "delete", "noop"],
+                )))
                 .col(string(PlanUnits::Status).check(one_of(
                     PlanUnits::Status,
                     &["pending", "running", "succeeded", "failed", "skipped"],
@@ -143,8 +151,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("idx_plan_units_run").table(PlanUnits::Table).col(PlanUnits::RunId).to_owned())
-            .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_plan_units_run")
+                .table(PlanUnits::Table)
+                .col(PlanUnits::RunId)
+                .to_owned(),
+        )
+        .await?;
         m.create_index(
             Index::create()
                 .name("idx_plan_units_resource")
@@ -162,7 +176,10 @@ impl MigrationTrait for Migration {
                 .col(big_pk_auto(Events::Id))
                 .col(string_null(Events::RunId))
                 .col(string_null(Events::PlanUnitId))
-                .col(string(Events::Level).check(one_of(Events::Level, &["debug", "info", "warn", "error"])))
+                .col(
+                    string(Events::Level)
+                        .check(one_of(Events::Level, &["debug", "info", "warn", "error"])),
+                )
                 .col(text(Events::Message))
                 .col(json_null(Events::Details))
                 .col(timestamp_with_time_zone(Events::Timestamp))
@@ -170,15 +187,31 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create().name("idx_events_run").table(Events::Table).col(Events::RunId).col(Events::Id).to_owned(),
+            Index::create()
+                .name("idx_events_run")
+                .table(Events::Table)
+                .col(Events::RunId)
+                .col(Events::Id)
+                .to_owned(),
         )
         .await?;
         m.create_index(
-            Index::create().name("idx_events_level").table(Events::Table).col(Events::Level).col(Events::Id).to_owned(),
+            Index::create()
+                .name("idx_events_level")
+                .table(Events::Table)
+                .col(Events::Level)
+                .col(Events::Id)
+                .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("idx_events_timestamp").table(Events::Table).col(Events::Timestamp).to_owned())
-            .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_events_timestamp")
+                .table(Events::Table)
+                .col(Events::Timestamp)
+                .to_owned(),
+        )
+        .await?;
         create_append_only_guard(m, "events").await?;
 
         m.create_table(
@@ -215,7 +248,11 @@ impl MigrationTrait for Migration {
                 .col(string(Facts::Namespace))
                 .col(string(Facts::Key))
                 .col(json(Facts::Value))
-                .col(big_integer(Facts::Ttl).default(0).check(Expr::col(Facts::Ttl).gte(0)))
+                .col(
+                    big_integer(Facts::Ttl)
+                        .default(0)
+                        .check(Expr::col(Facts::Ttl).gte(0)),
+                )
                 .col(timestamp_with_time_zone_null(Facts::ExpiresAt))
                 .col(timestamp_with_time_zone(Facts::CreatedAt))
                 .col(timestamp_with_time_zone(Facts::UpdatedAt))
@@ -233,16 +270,27 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("idx_facts_expires_at").table(Facts::Table).col(Facts::ExpiresAt).to_owned())
-            .await
+        m.create_index(
+            Index::create()
+                .name("idx_facts_expires_at")
+                .table(Facts::Table)
+                .col(Facts::ExpiresAt)
+                .to_owned(),
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(Facts::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(ResourceState::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(Facts::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(ResourceState::Table).to_owned())
+            .await?;
         drop_append_only_guard(m, "events").await?;
-        m.drop_table(Table::drop().table(Events::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(PlanUnits::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(Runs::Table).to_owned()).await
+        m.drop_table(Table::drop().table(Events::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(PlanUnits::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(Runs::Table).to_owned())
+            .await
     }
 }

@@ -72,10 +72,14 @@ impl MigrationTrait for Migration {
                 .col(uuid(McpServers::Id).primary_key())
                 .col(string_uniq(McpServers::Name))
                 .col(text(McpServers::Url))
-                .col(string(McpServers::Transport).default("streamable-http").check(one_of(
-                    McpServers::Transport,
-                    &["streamable-http", "sse", "stdio"],
-                )))
+                .col(
+                    string(McpServers::Transport)
+                        .default("streamable-http")
+                        .check(one_of(
+                            McpServers::Transport,
+                            &["streamable-http", "sse", "stdio"],
+                        )),
+                )
                 .col(text_null(McpServers::Description))
                 .col(boolean(McpServers::Enabled).default(true))
                 // Header values are encrypted at rest: they often hold API keys.
@@ -150,9 +154,13 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(GatewayConfig::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(AdGroupMappings::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(OauthProviders::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(McpServers::Table).to_owned()).await
+        m.drop_table(Table::drop().table(GatewayConfig::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(AdGroupMappings::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(OauthProviders::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(McpServers::Table).to_owned())
+            .await
     }
 }

@@ -36,7 +36,10 @@ impl MigrationTrait for Migration {
                 .col(string(WorkerRuns::Worker).primary_key())
                 .col(timestamp_with_time_zone(WorkerRuns::LastStartedAt))
                 .col(timestamp_with_time_zone_null(WorkerRuns::LastFinishedAt))
-                .col(string(WorkerRuns::LastResult).check(Expr::col(WorkerRuns::LastResult).is_in(["running", "ok", "error"])))
+                .col(
+                    string(WorkerRuns::LastResult)
+                        .check(Expr::col(WorkerRuns::LastResult).is_in(["running", "ok", "error"])),
+                )
                 .col(json_null(WorkerRuns::LastDetails))
                 .col(text_null(WorkerRuns::LastError))
                 .to_owned(),
@@ -46,7 +49,10 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(RetentionPolicies::Table)
                 .col(string(RetentionPolicies::TableName).primary_key())
-                .col(big_integer(RetentionPolicies::KeepDays).check(Expr::col(RetentionPolicies::KeepDays).gte(1)))
+                .col(
+                    big_integer(RetentionPolicies::KeepDays)
+                        .check(Expr::col(RetentionPolicies::KeepDays).gte(1)),
+                )
                 .col(json_null(RetentionPolicies::Settings))
                 .col(timestamp_with_time_zone(RetentionPolicies::UpdatedAt))
                 .col(string_null(RetentionPolicies::UpdatedBy))
@@ -56,7 +62,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(RetentionPolicies::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(WorkerRuns::Table).to_owned()).await
+        m.drop_table(Table::drop().table(RetentionPolicies::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(WorkerRuns::Table).to_owned())
+            .await
     }
 }

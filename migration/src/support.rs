@@ -70,7 +70,11 @@ pub async fn create_append_only_guard(m: &SchemaManager<'_>, table: &str) -> Res
 pub async fn drop_append_only_guard(m: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
     match m.get_database_backend() {
         DbBackend::Postgres => {
-            exec(m, &format!("DROP TRIGGER IF EXISTS {table}_append_only ON \"{table}\"")).await
+            exec(
+                m,
+                &format!("DROP TRIGGER IF EXISTS {table}_append_only ON \"{table}\""),
+            )
+            .await
         }
         _ => {
             exec(m, &format!("DROP TRIGGER IF EXISTS {table}_no_update")).await?;

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 /// Which database a `DATABASE_URL` points at.
@@ -59,7 +59,9 @@ pub struct DbOptions {
 /// The file behind a SQLite URL (`sqlite://./data/x.db?mode=rwc` → `./data/x.db`); `None`
 /// for in-memory databases and for other backends.
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     if path.is_empty() || path.starts_with(":memory:") {
         return None;
@@ -77,7 +79,8 @@ pub async fn connect(options: &DbOptions) -> Result<DatabaseConnection, DbErr> {
         .sqlx_logging(false);
     if Backend::of_url(&options.url) == Some(Backend::Sqlite) {
         if let Some(path) = sqlite_path(&options.url) {
-            prepare_sqlite_file(&path).map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", path.display())))?;
+            prepare_sqlite_file(&path)
+                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", path.display())))?;
         }
         opt.map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
             o.journal_mode(SqliteJournalMode::Wal)
@@ -144,8 +147,14 @@ mod tests {
 
     #[test]
     fn sqlite_urls_name_their_file() {
-        assert_eq!(sqlite_path("sqlite://./data/m.db?mode=rwc"), Some(PathBuf::from("./data/m.db")));
-        assert_eq!(sqlite_path("sqlite:///tmp/m.db"), Some(PathBuf::from("/tmp/m.db")));
+        assert_eq!(
+            sqlite_path("sqlite://./data/m.db?mode=rwc"),
+            Some(PathBuf::from("./data/m.db"))
+        );
+        assert_eq!(
+            sqlite_path("sqlite:///tmp/m.db"),
+            Some(PathBuf::from("/tmp/m.db"))
+        );
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://x/y"), None);
     }
@@ -153,7 +162,10 @@ mod tests {
     #[test]
     fn only_sqlite_and_postgres_urls_are_recognised() {
         assert_eq!(Backend::of_url("sqlite://x.db"), Some(Backend::Sqlite));
-        assert_eq!(Backend::of_url("postgresql://h/db"), Some(Backend::Postgres));
+        assert_eq!(
+            Backend::of_url("postgresql://h/db"),
+            Some(Backend::Postgres)
+        );
         assert_eq!(Backend::of_url("mysql://h/db"), None);
     }
 }

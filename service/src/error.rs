@@ -21,12 +21,19 @@ pub struct FieldError {
 impl FieldError {
     /// A problem with `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into(), index: None }
+        Self {
+            field: field.into(),
+            message: message.into(),
+            index: None,
+        }
     }
 
     /// A problem with `field` of the batch item at `index`.
     pub fn at(index: usize, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { index: Some(index), ..Self::new(field, message) }
+        Self {
+            index: Some(index),
+            ..Self::new(field, message)
+        }
     }
 }
 
@@ -38,7 +45,10 @@ pub enum Error {
     NotFound(String),
     /// The request conflicts with the current state (duplicate key, terminal status, stale hash).
     #[error("{message}")]
-    Conflict { message: String, details: Vec<FieldError> },
+    Conflict {
+        message: String,
+        details: Vec<FieldError>,
+    },
     /// Well-formed input that breaks a rule; each field says which.
     #[error("{}", summary(.0))]
     Validation(Vec<FieldError>),
@@ -69,7 +79,10 @@ fn summary(errors: &[FieldError]) -> String {
 impl Error {
     /// A conflict without field details.
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::Conflict { message: message.into(), details: Vec::new() }
+        Self::Conflict {
+            message: message.into(),
+            details: Vec::new(),
+        }
     }
 
     /// A validation failure of one field.
@@ -88,9 +101,13 @@ impl From<DbErr> for Error {
     /// lost connections become `Unavailable`, the rest are internal.
     fn from(err: DbErr) -> Self {
         match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => return Self::conflict("an object with this key already exists"),
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                return Self::conflict("an object with this key already exists");
+            }
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
-                return Self::conflict("the object refers to, or is referred to by, another object");
+                return Self::conflict(
+                    "the object refers to, or is referred to by, another object",
+                );
             }
             _ => {}
         }
@@ -108,7 +125,11 @@ impl From<validator::ValidationErrors> for Error {
             .into_iter()
             .flat_map(|(field, errs)| {
                 errs.iter().map(move |e| {
-                    let message = e.message.as_ref().map(|m| m.to_string()).unwrap_or_else(|| e.code.to_string());
+                    let message = e
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| e.code.to_string());
                     FieldError::new(field.to_string(), message)
                 })
             })

@@ -26,9 +26,15 @@ impl<K: DeserializeOwned> PageRequest<K> {
     pub fn parse(limit: Option<u64>, cursor: Option<&str>) -> Result<Self> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(Error::invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
+            return Err(Error::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            ));
         }
-        let after = cursor.filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
+        let after = cursor
+            .filter(|c| !c.is_empty())
+            .map(decode_cursor)
+            .transpose()?;
         Ok(Self { limit, after })
     }
 }
@@ -46,13 +52,23 @@ impl<T> Page<T> {
     pub fn from_rows<K: Serialize>(mut rows: Vec<T>, limit: u64, key: impl Fn(&T) -> K) -> Self {
         let more = rows.len() as u64 > limit;
         rows.truncate(limit as usize);
-        let next_cursor = if more { rows.last().map(|last| encode_cursor(&key(last))) } else { None };
-        Self { items: rows, next_cursor }
+        let next_cursor = if more {
+            rows.last().map(|last| encode_cursor(&key(last)))
+        } else {
+            None
+        };
+        Self {
+            items: rows,
+            next_cursor,
+        }
     }
 
     /// Converts the items, keeping the cursor.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
     }
 }
 
@@ -63,7 +79,9 @@ pub fn encode_cursor<K: Serialize>(key: &K) -> String {
 
 /// Decodes a cursor made by [`encode_cursor`]; anything else is a bad request.
 pub fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> Result<K> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| Error::invalid("cursor", "is not a valid cursor"))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| Error::invalid("cursor", "is not a valid cursor"))?;
     serde_json::from_slice(&bytes).map_err(|_| Error::invalid("cursor", "is not a valid cursor"))
 }
 
@@ -96,6 +114,9 @@ mod tests {
         assert!(p.next_cursor.is_none());
         let p = Page::from_rows(vec![1, 2, 3, 4], 3, |x| *x);
         assert_eq!(p.items, vec![1, 2, 3]);
-        assert_eq!(decode_cursor::<i32>(p.next_cursor.as_deref().unwrap()).unwrap(), 3);
+        assert_eq!(
+            decode_cursor::<i32>(p.next_cursor.as_deref().unwrap()).unwrap(),
+            3
+        );
     }
 }

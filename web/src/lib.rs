@@ -1,1 +1,13 @@
+//! Metadeck's HTTP layer and command line: routing, extractors, permission checks,
+//! JSON and pages. It calls `service` for every rule and maps its errors to HTTP once.
 
+pub mod cli;
+pub mod error;
+pub mod json;
+pub mod middleware;
+pub mod pages;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,129 @@
+//! The database part of `GET /healthz`.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use serde::Serialize;
+
+use super::scalar;
+use crate::db::Backend;
+
+/// What `/healthz` reports about the database.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DatabaseHealth {
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    pub ok: bool,
+    pub latency_ms: f64,
+    /// SQLite only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal_mode: Option<String>,
+    pub schema_version: Option<String>,
+    pub pending_migrations: usize,
+}
+
+/// Applied and pending migrations by name.
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationState {
+    pub applied: Vec<String>,
+    pub pending: Vec<String>,
+}
+
+/// Reads which migrations are applied and which are pending.
+pub async fn migration_state(db: &DatabaseConnection) -> Result<MigrationState, DbErr> {
+    let applied = Migrator::get_applied_migrations(db)
+        .await?
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
+    let pending = Migrator::get_pending_migrations(db)
+        .await?
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
+    Ok(MigrationState { applied, pending })
+}
+
+/// Asks the database a few cheap questions, giving up after `timeout` (then `ok` is false).
+pub async fn probe(db: &DatabaseConnection, timeout: Duration) -> DatabaseHealth {
+    let backend = Backend::of(db);
+    let started = Instant::now();
+    let answer = tokio::time::timeout(timeout, async {
+        scalar::<i32>(db, "SELECT 1").await?;
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let journal_mode = match backend {
+            Backend::Sqlite => scalar::<String>(db, "PRAGMA journal_mode").await?,
+            Backend::Postgres => None,
+        };
+        let state = migration_state(db).await?;
+        Ok::<_, DbErr>((latency_ms, journal_mode, state))
+    })
+    .await;
+    match answer {
+        Ok(Ok((latency_ms, journal_mode, state))) => DatabaseHealth {
+            backend: backend.name(),
+            ok: true,
+            latency_ms: (latency_ms * 100.0).round() / 100.0,
+            journal_mode,
+            schema_version: state.applied.last().cloned(),
+            pending_migrations: state.pending.len(),
+        },
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "database health probe failed");
+            unavailable(backend, started)
+        }
+        Err(_) => {
+            tracing::warn!("database health probe timed out");
+            unavailable(backend, started)
+        }
+    }
+}
+
+fn unavailable(backend: Backend, started: Instant) -> DatabaseHealth {
+    DatabaseHealth {
+        backend: backend.name(),
+        ok: false,
+        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+        journal_mode: None,
+        schema_version: None,
+        pending_migrations: 0,
+    }
+}
+
+/// Every table of the schema (views and the migration bookkeeping excluded).
+pub async fn table_names(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
+    let sql = match Backend::of(db) {
+        Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name <> 'seaql_migrations' ORDER BY name"
+        }
+        Backend::Postgres => {
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() \
+             AND table_type = 'BASE TABLE' AND table_name <> 'seaql_migrations' ORDER BY table_name"
+        }
+    };
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get_by_index::<String>(0))
+        .collect()
+}
+
+/// Row count of every table, for `/healthz?full=1` and `/system`.
+pub async fn table_row_counts(db: &impl ConnectionTrait) -> Result<BTreeMap<String, i64>, DbErr> {
+    let mut counts = BTreeMap::new();
+    for table in table_names(db).await? {
+        // Table names come from the catalog, never from a caller.
+        let n = scalar::<i64>(db, &format!("SELECT COUNT(*) FROM \"{table}\""))
+            .await?
+            .unwrap_or(0);
+        counts.insert(table, n);
+    }
+    Ok(counts)
+}

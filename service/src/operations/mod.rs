@@ -1,0 +1,28 @@
+//! Operations: database health, integrity check, online backup, vacuum (spec 01 and 09).
+
+mod backup;
+mod check;
+mod health;
+mod vacuum;
+
+pub use backup::{BackupReport, backup_sqlite};
+pub use check::{CheckReport, check_database};
+pub use health::{DatabaseHealth, MigrationState, migration_state, probe, table_row_counts};
+pub use vacuum::{VacuumReport, vacuum};
+
+use sea_orm::{ConnectionTrait, DbErr, Statement};
+
+/// Runs a query that returns one value in its first column.
+pub(crate) async fn scalar<T: sea_orm::TryGetable>(
+    db: &impl ConnectionTrait,
+    sql: &str,
+) -> Result<Option<T>, DbErr> {
+    let backend = db.get_database_backend();
+    match db
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await?
+    {
+        Some(row) => row.try_get_by_index::<T>(0).map(Some),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,148 @@
+//! The `metadeck` command line: `serve` (the default) and the operator's tasks.
+//!
+//! Exit codes: 0 success, 1 failure, 2 usage or configuration error. Reports go to
+//! stdout (only JSON with `--json`); logs and errors go to stderr.
+
+mod ops;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+use crate::settings::Settings;
+use crate::startup::Application;
+use crate::telemetry;
+
+/// Operational metadata with an admin console.
+#[derive(Debug, Parser)]
+#[command(name = "metadeck", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Migrate (if enabled), create the first admin, then serve HTTP and run the background workers (the default)
+    Serve,
+    /// Apply or roll back schema migrations (the same Migrator as the migration crate)
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Check the database's integrity and foreign keys; exit 1 when anything is wrong
+    Check {
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compact the database (VACUUM) and report its size before and after
+    Vacuum {
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a consistent copy of the live SQLite database, verified before success is reported
+    Backup {
+        /// The new file to write (must not exist)
+        #[arg(long, short)]
+        output: PathBuf,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MigrateAction {
+    /// Apply pending migrations (all, or the next N)
+    Up {
+        #[arg(short = 'n', long)]
+        num: Option<u32>,
+    },
+    /// Roll back applied migrations (the last one, or the last N)
+    Down {
+        #[arg(short = 'n', long, default_value_t = 1)]
+        num: u32,
+    },
+    /// List applied and pending migrations
+    Status {
+        /// Print the list as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Drop every table and apply all migrations again (destroys all data)
+    Fresh,
+}
+
+/// How a command ended.
+pub enum Outcome {
+    Success,
+    /// The command ran but found or hit a problem (exit 1); the message is printed.
+    Failure(String),
+}
+
+/// Parses the command line, runs the command and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(err) => {
+            eprintln!("metadeck: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&settings.log_filter, settings.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("metadeck: cannot start the async runtime: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), settings)) {
+        Outcome::Success => ExitCode::SUCCESS,
+        Outcome::Failure(message) => {
+            eprintln!("metadeck: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> Outcome {
+    match command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate { action } => ops::migrate(settings, action).await,
+        Command::Check { json } => ops::check(settings, json).await,
+        Command::Vacuum { json } => ops::vacuum(settings, json).await,
+        Command::Backup { output, json } => ops::backup(settings, output, json).await,
+    }
+}
+
+async fn serve(settings: Settings) -> Outcome {
+    let app = match Application::build(settings).await {
+        Ok(app) => app,
+        Err(err) => return Outcome::Failure(err.to_string()),
+    };
+    match app.run_until_stopped().await {
+        Ok(()) => Outcome::Success,
+        Err(err) => Outcome::Failure(err.to_string()),
+    }
+}
+
+/// Prints a report: as JSON (and nothing else on stdout) or as text.
+pub(crate) fn emit<T: Serialize>(json: bool, report: &T, text: impl FnOnce(&T) -> String) {
+    if json {
+        match serde_json::to_string_pretty(report) {
+            Ok(s) => println!("{s}"),
+            Err(err) => eprintln!("metadeck: cannot print the report: {err}"),
+        }
+    } else {
+        println!("{}", text(report));
+    }
+}

@@ -1,0 +1,4 @@
+//! Middleware applied to every request.
+
+pub mod request_log;
+pub mod security_headers;

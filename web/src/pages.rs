@@ -1,0 +1,64 @@
+//! View structs for the pages: what a template may show, and nothing more.
+//!
+//! Templates never receive entities, so a secret column cannot reach a page by accident.
+
+use actix_web::http::StatusCode;
+use askama::Template;
+use askama_web::WebTemplate;
+
+/// What every page's layout needs.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub title: String,
+    /// `light`, `dark` or `auto`.
+    pub theme: &'static str,
+    pub version: &'static str,
+}
+
+impl Layout {
+    /// The layout of a page titled `title`.
+    pub fn new(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            theme: "auto",
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// The shared error page (403, 404, 500, …).
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub layout: Layout,
+    pub status: u16,
+    pub heading: &'static str,
+    pub message: String,
+}
+
+impl ErrorPage {
+    /// The page for `status` with a message for the reader.
+    pub fn new(status: StatusCode, message: &str) -> Self {
+        let heading = match status.as_u16() {
+            403 => "Forbidden",
+            404 => "Not found",
+            405 => "Method not allowed",
+            429 => "Too many attempts",
+            s if s >= 500 => "Something went wrong",
+            _ => "The request could not be served",
+        };
+        Self {
+            layout: Layout::new(heading),
+            status: status.as_u16(),
+            heading,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// The start page.
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub layout: Layout,
+}

@@ -1,0 +1,38 @@
+//! `GET /api/openapi.json`: the OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use std::sync::OnceLock;
+
+use actix_web::{HttpResponse, web};
+use utoipa::OpenApi;
+
+use crate::error::{ErrorBody, ErrorDetail};
+
+/// The API description. Each area adds its paths here as it lands.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Metadeck", description = "Operational metadata: access, sync, registry, webhooks, OAuth, orchestration, gateway."),
+    paths(crate::routes::health::healthz, openapi_json),
+    components(schemas(ErrorBody, ErrorDetail, service::FieldError)),
+    tags((name = "system", description = "Health and the API description")),
+)]
+pub struct ApiDoc;
+
+/// The document, built once.
+pub fn document() -> &'static str {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_else(|_| "{}".into()))
+}
+
+/// Serves the OpenAPI document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document())
+}
+
+/// Registers the route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/openapi.json").route(web::get().to(openapi_json)));
+}

@@ -1,0 +1,381 @@
+//! Configuration from the environment (and a `.env` file), parsed once into [`Settings`].
+//!
+//! Every variable has a safe default so a bare `cargo run --release` works; an invalid
+//! value is a [`ConfigError`] naming the variable (exit code 2), never a silent fallback.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rand::RngExt;
+use service::db::Backend;
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {var}: {message}")]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+/// When the session cookie carries the `Secure` flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieSecure {
+    Always,
+    Never,
+    /// Secure unless the server is bound to a loopback address.
+    Auto,
+}
+
+/// Format of the log lines on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The key that signs cookies and encrypts stored secrets (at least 64 characters).
+#[derive(Clone)]
+pub struct SecretKey(String);
+
+impl SecretKey {
+    /// The minimum length the spec demands.
+    pub const MIN_LEN: usize = 64;
+
+    /// Accepts a key of at least [`Self::MIN_LEN`] characters.
+    pub fn parse(value: String, var: &'static str) -> Result<Self, ConfigError> {
+        if value.chars().count() < Self::MIN_LEN {
+            return Err(invalid(
+                var,
+                format!("must be at least {} characters", Self::MIN_LEN),
+            ));
+        }
+        Ok(Self(value))
+    }
+
+    /// The key's bytes.
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(…)")
+    }
+}
+
+/// Everything Metadeck reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    /// Pool size; SQLite readers share it, writers queue on the database's write lock.
+    pub db_max_connections: u32,
+    pub bind: SocketAddr,
+    /// External base URL; `None` means `http://<bound address>`.
+    pub public_url: Option<String>,
+    pub secret_key: SecretKey,
+    pub admin_username: String,
+    pub admin_password: Option<String>,
+    pub cookie_secure: CookieSecure,
+    pub session_idle: Duration,
+    pub session_max: Duration,
+    pub auto_migrate: bool,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub workers: usize,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl Settings {
+    /// Reads `.env` (if present) and then the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is reported.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => {
+                return Err(invalid(
+                    "METADECK_ENV_FILE",
+                    format!(".env cannot be read: {e}"),
+                ));
+            }
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Parses settings from any variable source, e.g. a map in tests.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+
+        let database_url =
+            var("DATABASE_URL").unwrap_or_else(|| "sqlite://./data/metadeck.db?mode=rwc".into());
+        let backend = Backend::of_url(&database_url).ok_or_else(|| {
+            invalid(
+                "DATABASE_URL",
+                "must start with sqlite:// or postgres:// (accepted: sqlite, postgres)",
+            )
+        })?;
+        let default_pool = match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        };
+        let db_max_connections = parse_num(
+            var("METADECK_DB_MAX_CONNECTIONS"),
+            "METADECK_DB_MAX_CONNECTIONS",
+            1,
+            1024,
+        )?
+        .unwrap_or(default_pool) as u32;
+
+        let bind = match var("METADECK_BIND") {
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(v) => v.parse().map_err(|_| {
+                invalid(
+                    "METADECK_BIND",
+                    format!("{v:?} is not an address such as 127.0.0.1:8080"),
+                )
+            })?,
+        };
+
+        let public_url = match var("METADECK_PUBLIC_URL") {
+            None => None,
+            Some(v) if v.starts_with("http://") || v.starts_with("https://") => {
+                Some(v.trim_end_matches('/').into())
+            }
+            Some(v) => {
+                return Err(invalid(
+                    "METADECK_PUBLIC_URL",
+                    format!("{v:?} must start with http:// or https://"),
+                ));
+            }
+        };
+
+        let secret_key = match var("METADECK_SECRET_KEY") {
+            Some(v) => SecretKey::parse(v, "METADECK_SECRET_KEY")?,
+            None => {
+                let file =
+                    var("METADECK_SECRET_KEY_FILE").unwrap_or_else(|| "./data/secret.key".into());
+                load_or_generate_key(PathBuf::from(file))?
+            }
+        };
+
+        let cookie_secure = match var("METADECK_COOKIE_SECURE")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("auto") => CookieSecure::Auto,
+            Some("true") => CookieSecure::Always,
+            Some("false") => CookieSecure::Never,
+            Some(other) => {
+                return Err(invalid(
+                    "METADECK_COOKIE_SECURE",
+                    format!("{other:?} is not one of: true, false, auto"),
+                ));
+            }
+        };
+
+        let idle = parse_num(
+            var("METADECK_SESSION_IDLE_MINUTES"),
+            "METADECK_SESSION_IDLE_MINUTES",
+            1,
+            525_600,
+        )?;
+        let max = parse_num(
+            var("METADECK_SESSION_MAX_HOURS"),
+            "METADECK_SESSION_MAX_HOURS",
+            1,
+            8_760,
+        )?;
+
+        let log_format = match var("METADECK_LOG_FORMAT")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(invalid(
+                    "METADECK_LOG_FORMAT",
+                    format!("{other:?} is not one of: text, json"),
+                ));
+            }
+        };
+        let log_filter = var("METADECK_LOG").unwrap_or_else(|| "info".into());
+        tracing_subscriber::EnvFilter::try_new(&log_filter).map_err(|e| {
+            invalid(
+                "METADECK_LOG",
+                format!("{log_filter:?} is not a tracing filter: {e}"),
+            )
+        })?;
+
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let workers = parse_num(var("METADECK_WORKERS"), "METADECK_WORKERS", 1, 512)?
+            .unwrap_or(cores as u64) as usize;
+
+        let trusted_proxies = match var("METADECK_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<IpAddr>().map_err(|_| {
+                        invalid(
+                            "METADECK_TRUSTED_PROXIES",
+                            format!("{s:?} is not an IP address"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+
+        Ok(Self {
+            database_url,
+            db_max_connections,
+            bind,
+            public_url,
+            secret_key,
+            admin_username: var("METADECK_ADMIN_USERNAME").unwrap_or_else(|| "admin".into()),
+            admin_password: var("METADECK_ADMIN_PASSWORD"),
+            cookie_secure,
+            session_idle: Duration::from_secs(idle.unwrap_or(30) * 60),
+            session_max: Duration::from_secs(max.unwrap_or(12) * 3600),
+            auto_migrate: parse_bool(var("METADECK_AUTO_MIGRATE"), "METADECK_AUTO_MIGRATE")?
+                .unwrap_or(true),
+            log_filter,
+            log_format,
+            workers,
+            trusted_proxies,
+        })
+    }
+
+    /// The database options for the service layer.
+    pub fn db_options(&self) -> service::db::DbOptions {
+        service::db::DbOptions {
+            url: self.database_url.clone(),
+            max_connections: self.db_max_connections,
+        }
+    }
+}
+
+fn parse_num(
+    value: Option<String>,
+    var: &'static str,
+    min: u64,
+    max: u64,
+) -> Result<Option<u64>, ConfigError> {
+    let Some(v) = value else { return Ok(None) };
+    match v.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+        _ => Err(invalid(
+            var,
+            format!("{v:?} is not a whole number from {min} to {max}"),
+        )),
+    }
+}
+
+fn parse_bool(value: Option<String>, var: &'static str) -> Result<Option<bool>, ConfigError> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(other) => Err(invalid(
+            var,
+            format!("{other:?} is not one of: true, false"),
+        )),
+    }
+}
+
+/// Reads the key file, or creates it (mode 0600, directory 0700) with a random key.
+fn load_or_generate_key(path: PathBuf) -> Result<SecretKey, ConfigError> {
+    const VAR: &str = "METADECK_SECRET_KEY_FILE";
+    if path.exists() {
+        let key = std::fs::read_to_string(&path)
+            .map_err(|e| invalid(VAR, format!("{} cannot be read: {e}", path.display())))?;
+        return SecretKey::parse(key.trim().to_string(), VAR);
+    }
+    if let Some(dir) = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| invalid(VAR, format!("{} cannot be created: {e}", dir.display())))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        }
+    }
+    let bytes: [u8; 64] = rand::rng().random();
+    let key = hex::encode(bytes);
+    let mut file = service::db::create_private_file(&path)
+        .map_err(|e| invalid(VAR, format!("{} cannot be created: {e}", path.display())))?;
+    std::io::Write::write_all(&mut file, key.as_bytes())
+        .map_err(|e| invalid(VAR, format!("{} cannot be written: {e}", path.display())))?;
+    SecretKey::parse(key, VAR)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let mut map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        map.entry("METADECK_SECRET_KEY".into())
+            .or_insert_with(|| "k".repeat(64));
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_variable_but_the_key() {
+        let s = parse(&[]).unwrap();
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.database_url, "sqlite://./data/metadeck.db?mode=rwc");
+        assert_eq!(s.session_idle, Duration::from_secs(30 * 60));
+        assert!(s.auto_migrate);
+    }
+
+    #[test]
+    fn each_invalid_value_names_its_variable() {
+        for (var, value) in [
+            ("DATABASE_URL", "mysql://x/y"),
+            ("METADECK_BIND", "nowhere"),
+            ("METADECK_COOKIE_SECURE", "sometimes"),
+            ("METADECK_SESSION_IDLE_MINUTES", "-3"),
+            ("METADECK_AUTO_MIGRATE", "yes"),
+            ("METADECK_LOG_FORMAT", "xml"),
+            ("METADECK_WORKERS", "0"),
+            ("METADECK_SECRET_KEY", "short"),
+            ("METADECK_TRUSTED_PROXIES", "10.0.0.1,bogus"),
+        ] {
+            let err = parse(&[(var, value)]).unwrap_err();
+            assert_eq!(err.var, var, "{err}");
+            assert!(err.to_string().starts_with(&format!("invalid {var}: ")));
+        }
+    }
+
+    #[test]
+    fn enumerable_values_are_listed_in_the_message() {
+        let err = parse(&[("METADECK_COOKIE_SECURE", "maybe")]).unwrap_err();
+        assert!(err.message.contains("true, false, auto"), "{err}");
+    }
+}

@@ -1,0 +1,125 @@
+//! The one start-up path, shared by `metadeck serve` and every test:
+//! connect, migrate, bind, build the app, run until stopped.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpRequest, HttpServer, web};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::error::{ApiError, PageError, framework_errors, is_json_path};
+use crate::middleware::request_log::log_request;
+use crate::middleware::security_headers::security_headers;
+use crate::routes;
+use crate::settings::Settings;
+use crate::state::AppState;
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database: {0}")]
+    Database(#[from] DbErr),
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A built, bound, not yet running application.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to the database, applies pending migrations (unless disabled), binds the
+    /// listener (port 0 picks a free port) and builds the HTTP server.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let db = service::db::connect(&settings.db_options()).await?;
+        if settings.auto_migrate {
+            Migrator::up(&db, None).await?;
+        }
+        let listener = TcpListener::bind(settings.bind)?;
+        let local = listener.local_addr()?;
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local}"));
+        let workers = settings.workers;
+        let state = AppState {
+            db,
+            settings: Arc::new(settings),
+            public_url: public_url.into(),
+        };
+
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(app_state.clone()))
+                .app_data(
+                    web::QueryConfig::default()
+                        .error_handler(|err, req| bad_input(err.to_string(), req)),
+                )
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|err, req| bad_input(err.to_string(), req)),
+                )
+                .app_data(
+                    web::FormConfig::default()
+                        .limit(64 * 1024)
+                        .error_handler(|err, req| bad_input(err.to_string(), req)),
+                )
+                .wrap(framework_errors())
+                .wrap(security_headers())
+                .wrap(from_fn(log_request))
+                .configure(routes::configure)
+        })
+        .workers(workers)
+        .shutdown_timeout(30)
+        .listen(listener)?
+        .run();
+        tracing::info!(address = %local, public_url = %state.public_url, "listening");
+        Ok(Self {
+            port: local.port(),
+            server,
+            state,
+        })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The database pool (tests inspect it).
+    pub fn db(&self) -> DatabaseConnection {
+        self.state.db.clone()
+    }
+
+    /// A handle that stops the server gracefully.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM / Ctrl-C (or the handle) stops the server: stops accepting,
+    /// lets in-flight requests finish (up to 30 s), then closes the pool.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        if let Err(err) = self.state.db.close().await {
+            tracing::warn!(error = %err, "closing the database pool failed");
+        }
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// A query string, path segment or form that cannot be parsed is a `400`.
+fn bad_input(message: String, req: &HttpRequest) -> actix_web::Error {
+    if is_json_path(req.path()) {
+        ApiError::bad_request(message).into()
+    } else {
+        PageError::new(actix_web::http::StatusCode::BAD_REQUEST, message).into()
+    }
+}
