@@ -11,7 +11,7 @@ pub async fn exec(m: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
 
 /// The check-constraint expression `col IN (values…)`.
 pub fn one_of<C: IntoIden + 'static>(col: C, values: &[&str]) -> SimpleExpr {
-    Expr::col(col).is_in(values.iter().map(|v| ToString::to_string(v)))
+    Expr::col(col).is_in(values.iter().map(ToString::to_string))
 }
 
 /// The PostgreSQL trigger function shared by every append-only table.

@@ -98,11 +98,12 @@ pub async fn connect(options: &DbOptions) -> Result<DatabaseConnection, DbErr> {
 /// Creates the database directory with mode 0700 and the file with mode 0600, so the file
 /// is never readable by others, not even for a moment.
 fn prepare_sqlite_file(path: &Path) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.exists() {
-            std::fs::create_dir_all(dir)?;
-            set_mode(dir, 0o700)?;
-        }
+    if let Some(dir) = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        std::fs::create_dir_all(dir)?;
+        set_mode(dir, 0o700)?;
     }
     if !path.exists() {
         create_private_file(path)?;

@@ -114,24 +114,20 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 
 /// Items of a batch are reported with their `index` and the field inside the item.
 fn field_error(field: String, message: String) -> FieldError {
-    let mut parts = field.splitn(2, '.');
-    if let (Some(first), Some(rest)) = (parts.next(), parts.next()) {
-        if let Some(index) = first
-            .strip_prefix('[')
+    let index_of = |part: &str| {
+        part.strip_prefix('[')
             .and_then(|s| s.strip_suffix(']'))
             .and_then(|s| s.parse().ok())
-        {
-            return FieldError::at(index, rest, message);
+    };
+    match field.split_once('.') {
+        Some((first, rest)) if index_of(first).is_some() => {
+            FieldError::at(index_of(first).unwrap_or(0), rest, message)
         }
+        _ => match index_of(&field) {
+            Some(index) => FieldError::at(index, "item", message),
+            None => FieldError::new(field, message),
+        },
     }
-    if let Some(index) = field
-        .strip_prefix('[')
-        .and_then(|s| s.strip_suffix(']'))
-        .and_then(|s| s.parse().ok())
-    {
-        return FieldError::at(index, "item", message);
-    }
-    FieldError::new(field, message)
 }
 
 /// Turns serde's wording into a field name and a message for people.

@@ -37,6 +37,7 @@ impl Application {
     /// Connects to the database, applies pending migrations (unless disabled), binds the
     /// listener (port 0 picks a free port) and builds the HTTP server.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        install_crypto_provider();
         let db = service::db::connect(&settings.db_options()).await?;
         if settings.auto_migrate {
             Migrator::up(&db, None).await?;
@@ -113,6 +114,12 @@ impl Application {
         tracing::info!("stopped");
         result
     }
+}
+
+/// Selects `ring` as the process's TLS provider (outbound webhook and SSO calls);
+/// reqwest refuses to build a client until one is chosen. Safe to call repeatedly.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// A query string, path segment or form that cannot be parsed is a `400`.

@@ -34,13 +34,14 @@ pub async fn backup_sqlite(db: &DatabaseConnection, output: &Path) -> Result<Bac
             output.display()
         )));
     }
-    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.is_dir() {
-            return Err(Error::invalid(
-                "output",
-                format!("directory {} does not exist", dir.display()),
-            ));
-        }
+    if let Some(dir) = output
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
+    {
+        return Err(Error::invalid(
+            "output",
+            format!("directory {} does not exist", dir.display()),
+        ));
     }
     create_private_file(output)
         .map_err(|e| Error::internal(format!("cannot create {}: {e}", output.display())))?;

@@ -7,7 +7,9 @@ mod vacuum;
 
 pub use backup::{BackupReport, backup_sqlite};
 pub use check::{CheckReport, check_database};
-pub use health::{DatabaseHealth, MigrationState, migration_state, probe, table_row_counts};
+pub use health::{
+    DatabaseHealth, MigrationState, migration_state, probe, table_names, table_row_counts,
+};
 pub use vacuum::{VacuumReport, vacuum};
 
 use sea_orm::{ConnectionTrait, DbErr, Statement};

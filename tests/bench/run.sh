@@ -1,0 +1,336 @@
+#!/usr/bin/env bash
+# Metadeck's benchmark (spec 10): one command, one table.
+#
+#   tests/bench/run.sh                                   # SQLite: a fresh tests/bench/out/bench.db
+#   tests/bench/run.sh --postgres postgres://postgres@127.0.0.1:5432/metadeck_bench
+#   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/metadeck_bench tests/bench/run.sh
+#
+# It builds the release binary (`cargo build --release`), creates a fresh database (a PostgreSQL
+# database named in the URL is DROPPED and re-created, so its name must contain "bench"), runs
+# `metadeck migrate up`, loads the standard dataset with dataset.sql / dataset.pg.sql, starts the
+# release server on a free loopback port as its own process, drives load from separate processes
+# (wrk, and a Python poller for start-up), and prints ONE markdown table:
+#
+#   | id | what | result | bar | backend |
+#
+# Everything it writes goes to tests/bench/out/ (results.md, wrk output, server logs, bench.db).
+# The load generator runs on the same 2-core machine as the server, so it takes CPU from it;
+# the results say so.
+#
+# Options / environment:
+#   --postgres URL | BENCH_DATABASE_URL   PostgreSQL instead of SQLite
+#   --no-build                            use the existing target/release/metadeck
+#   BENCH_PORT          server port (default: a free one)
+#   BENCH_CONNECTIONS   connections for the HTTP load (default 32)
+#   BENCH_DURATION      seconds of each HTTP load (default 10)
+#   BENCH_THREADS       wrk threads (default 2)
+#   BENCH_LOG           the server's METADECK_LOG during the run (default warn: no per-request lines)
+#
+# Adding a row:
+#   1. write a function `measure_<name>` below. It may use $BASE_URL, $SERVER_PID (the running
+#      server), $BIN, $BACKEND, $OUT and the helpers `run_wrk`, `rss_mb`, `start_server`,
+#      `stop_server`;
+#   2. in it, report each number with
+#        bench_row ID "what" VALUE UNIT CMP BAR
+#      where CMP is `le` (bar "≤ BAR UNIT"), `ge` (bar "≥ BAR UNIT") or `-` (no bar; BAR is then
+#      free text or "—"), e.g.  bench_row P8 "start-up" 85 ms le 300;
+#   3. append the function's name to MEASUREMENTS (they run in that order, on one server
+#      started once the measurements that need their own process are done).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BENCH=$ROOT/tests/bench
+OUT=$BENCH/out
+cd "$ROOT"
+
+DB_URL=${BENCH_DATABASE_URL:-}
+BUILD=1
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --postgres) DB_URL=${2:?--postgres needs a URL}; shift 2 ;;
+        --postgres=*) DB_URL=${1#--postgres=}; shift ;;
+        --no-build) BUILD=; shift ;;
+        -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+DURATION=${BENCH_DURATION:-10}
+THREADS=${BENCH_THREADS:-2}
+SECRET_KEY="bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789abcdefghij"
+
+# Measurements that need the server started many times (each manages its own processes).
+STANDALONE=(measure_startup)
+# Measurements against one long-running server, in order.
+MEASUREMENTS=(measure_idle_rss measure_healthz_load measure_rss_after_load)
+
+mkdir -p "$OUT"
+export PATH="$HOME/.cargo/bin:$PATH"
+SERVER_PID=
+ROWS=()
+MISSED=()
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+cleanup() {
+    set +e
+    stop_server
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+# bench_row ID WHAT VALUE UNIT CMP BAR — one row of the final table.
+bench_row() {
+    local id=$1 what=$2 value=$3 unit=$4 cmp=$5 bar=$6 result bar_text
+    result="$(fmt_num "$value") $unit"
+    case $cmp in
+        le) bar_text="≤ $(fmt_num "$bar") $unit" ;;
+        ge) bar_text="≥ $(fmt_num "$bar") $unit" ;;
+        *) bar_text=$bar ;;
+    esac
+    if [[ $cmp == le || $cmp == ge ]]; then
+        if ! awk -v v="$value" -v b="$bar" -v c="$cmp" 'BEGIN { exit !((c == "le" && v <= b) || (c == "ge" && v >= b)) }'; then
+            MISSED+=("$id $what: $result (bar $bar_text)")
+        fi
+    fi
+    ROWS+=("| $id | $what | $result | $bar_text | $BACKEND |")
+    log "row: $id | $what | $result | $bar_text"
+}
+
+# Thousands separators for integers; numbers with a fraction are kept as they are.
+fmt_num() {
+    local n=$1
+    if [[ $n =~ ^[0-9]+$ ]]; then
+        printf '%s' "$n" | rev | sed -E 's/([0-9]{3})/\1,/g; s/,$//' | rev
+    else
+        printf '%s' "$n"
+    fi
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# The server's environment: the database, a fixed key, the log level.
+server_vars() {
+    SERVER_VARS=(DATABASE_URL="$DB_URL" METADECK_SECRET_KEY="$SECRET_KEY" METADECK_LOG="${BENCH_LOG:-warn}"
+        METADECK_ADMIN_PASSWORD="bench-admin-password-2026")
+}
+
+# server_env CMD… — runs CMD with the server's environment.
+server_env() {
+    server_vars
+    env "${SERVER_VARS[@]}" "$@"
+}
+
+start_server() {
+    local name=${1:-server}
+    # exec: $SERVER_PID is the server process itself (its /proc/PID/status gives the RSS).
+    server_vars
+    (cd "$OUT" && exec env "${SERVER_VARS[@]}" METADECK_BIND="127.0.0.1:$PORT" "$BIN" serve) >"$OUT/$name.log" 2>&1 &
+    SERVER_PID=$!
+    local i
+    for i in $(seq 1 300); do
+        curl -sf -o /dev/null "$BASE_URL/healthz" && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$OUT/$name.log" >&2; die "the server exited at start"; }
+        sleep 0.1
+    done
+    die "the server did not answer /healthz within 30 s"
+}
+
+stop_server() {
+    if [[ -n $SERVER_PID ]]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=
+    fi
+}
+
+# Resident set size of the server in MB (one decimal).
+rss_mb() {
+    local field=${1:-VmRSS}
+    awk -v f="$field:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$SERVER_PID/status"
+}
+
+# run_wrk NAME PATH [extra wrk args…] — runs wrk with --latency, keeps its output in
+# $OUT/wrk-NAME.txt and sets WRK_RPS, WRK_P50_MS, WRK_P99_MS, WRK_ERRORS, WRK_REQUESTS.
+run_wrk() {
+    local name=$1 path=$2 file="$OUT/wrk-$1.txt"
+    shift 2
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$BASE_URL$path" >"$file"
+    eval "$(python3 - "$file" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+def ms(v):
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", v)
+    n, u = float(m.group(1)), m.group(2)
+    return n * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[u]
+lat = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", text, re.M))
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+requests = int(re.search(r"(\d+) requests in", text).group(1))
+errors = 0
+m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+if m:
+    errors += sum(int(x) for x in m.groups())
+m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+if m:
+    errors += int(m.group(1))
+print(f"WRK_RPS={round(rps)} WRK_P50_MS={ms(lat['50']):.2f} WRK_P99_MS={ms(lat['99']):.2f} "
+      f"WRK_ERRORS={errors} WRK_REQUESTS={requests}")
+PY
+)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# measurements
+
+# P8: spawn → first 200 from /healthz on the migrated database, median of 5 starts.
+measure_startup() {
+    local json median best
+    json=$(server_env python3 "$BENCH/startup.py" --bin "$BIN" --port "$PORT" --runs 5 \
+        --cwd "$OUT" --log "$OUT/startup.log")
+    echo "$json" >"$OUT/startup.json"
+    median=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["median_ms"])' "$json")
+    best=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["best_ms"])' "$json")
+    log "start-up runs (ms): $json"
+    bench_row P8 "start-up: spawn → first 200 /healthz (median of 5; best $best ms)" \
+        "$(printf '%.0f' "$median")" ms le 300
+}
+
+# P8: resident memory after 2 s idle.
+measure_idle_rss() {
+    sleep 2
+    bench_row P8 "RSS idle (2 s after start)" "$(rss_mb)" MB le 60
+}
+
+# /healthz under load: throughput and p99 (P7's /healthz bar, here without logins in flight).
+measure_healthz_load() {
+    log "warm-up: /healthz, $CONNECTIONS connections, 2 s"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$BASE_URL/healthz" >/dev/null
+    log "load: /healthz, $CONNECTIONS connections, ${DURATION} s"
+    run_wrk healthz /healthz
+    local errs=""
+    [[ $WRK_ERRORS -eq 0 ]] || errs=" ($WRK_ERRORS errors)"
+    bench_row H1 "/healthz throughput, $CONNECTIONS connections, ${DURATION} s$errs" "$WRK_RPS" "req/s" - "— (reference)"
+    bench_row H2 "/healthz p99 latency, $CONNECTIONS connections (P7's bar, no logins)" "$WRK_P99_MS" ms le 20
+    if [[ $WRK_ERRORS -ne 0 ]]; then
+        MISSED+=("H1 /healthz: $WRK_ERRORS errors of $WRK_REQUESTS requests")
+    fi
+}
+
+# P8: resident memory right after the load, and its peak.
+measure_rss_after_load() {
+    bench_row P8 "RSS after the /healthz load (peak $(rss_mb VmHWM) MB)" "$(rss_mb)" MB le 200
+}
+
+# ---------------------------------------------------------------------------------------------
+# tools
+
+command -v python3 >/dev/null || die "python3 is needed"
+command -v curl >/dev/null || die "curl is needed"
+if ! command -v wrk >/dev/null; then
+    [[ $(id -u) -eq 0 ]] || die "wrk is needed: apt-get install wrk"
+    log "installing wrk"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+fi
+
+# ---------------------------------------------------------------------------------------------
+# build
+
+if [[ -n $BUILD ]]; then
+    log "cargo build --release"
+    cargo build --release
+fi
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/metadeck
+[[ -x $BIN ]] || die "$BIN is missing (run without --no-build)"
+
+# ---------------------------------------------------------------------------------------------
+# database
+
+if [[ -z $DB_URL ]]; then
+    BACKEND=sqlite
+    command -v sqlite3 >/dev/null || die "sqlite3 is needed: apt-get install sqlite3"
+    DB_FILE=$OUT/bench.db
+    rm -f "$DB_FILE" "$DB_FILE-wal" "$DB_FILE-shm"
+    DB_URL="sqlite://$DB_FILE?mode=rwc"
+elif [[ $DB_URL == postgres://* || $DB_URL == postgresql://* ]]; then
+    BACKEND=postgres
+    command -v psql >/dev/null || die "psql is needed: apt-get install postgresql-client"
+    db_name=${DB_URL##*/}
+    db_name=${db_name%%\?*}
+    [[ $db_name == *bench* ]] || die "the PostgreSQL database name must contain 'bench' (it is dropped and re-created): $db_name"
+    admin_url="${DB_URL%/*}/postgres"
+    log "re-creating PostgreSQL database $db_name"
+    psql "$admin_url" -qAtX -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)"
+    psql "$admin_url" -qAtX -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$db_name\""
+else
+    die "BENCH_DATABASE_URL / --postgres must be a postgres:// URL (SQLite is the default)"
+fi
+
+log "metadeck migrate up ($BACKEND)"
+(cd "$OUT" && server_env "$BIN" migrate up) >"$OUT/migrate.log" 2>&1 || { cat "$OUT/migrate.log" >&2; die "migrate up failed"; }
+
+log "loading the standard dataset"
+t0=$(date +%s.%N)
+if [[ $BACKEND == sqlite ]]; then
+    sqlite3 -bail "$DB_FILE" <"$BENCH/dataset.sql"
+    count() { sqlite3 "$DB_FILE" "SELECT count(*) FROM $1"; }
+else
+    psql "$DB_URL" -qX -v ON_ERROR_STOP=1 -f "$BENCH/dataset.pg.sql" >/dev/null
+    count() { psql "$DB_URL" -qAtX -c "SELECT count(*) FROM $1"; }
+fi
+t1=$(date +%s.%N)
+DATASET_SECONDS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+DATASET="$(fmt_num "$(count devices)") devices, $(fmt_num "$(count entities)") entities, $(fmt_num "$(count sync_history)") syncs, $(fmt_num "$(count webhooks)") webhooks"
+log "dataset: $DATASET in ${DATASET_SECONDS}s"
+[[ $(count devices) -eq 100000 && $(count entities) -eq 200000 && $(count sync_history) -eq 10000 && $(count webhooks) -eq 1000 ]] \
+    || die "the dataset does not have the standard size"
+
+# ---------------------------------------------------------------------------------------------
+# measurements
+
+PORT=${BENCH_PORT:-$(free_port)}
+BASE_URL="http://127.0.0.1:$PORT"
+
+for m in "${STANDALONE[@]}"; do
+    log "measuring: $m"
+    "$m"
+done
+
+log "starting the server on $BASE_URL"
+start_server server
+for m in "${MEASUREMENTS[@]}"; do
+    log "measuring: $m"
+    "$m"
+done
+stop_server
+
+# ---------------------------------------------------------------------------------------------
+# the table
+
+{
+    echo "## Metadeck benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo
+    echo "Release build, $BACKEND, standard dataset ($DATASET; loaded in ${DATASET_SECONDS} s)."
+    echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)." \
+        "The load generator (wrk, $THREADS threads; Python for start-up) runs on the SAME machine" \
+        "as the server and takes CPU from it. Server log level: ${BENCH_LOG:-warn}."
+    echo
+    echo "| id | what | result | bar | backend |"
+    echo "|---|---|---|---|---|"
+    printf '%s\n' "${ROWS[@]}"
+    echo
+    if [[ ${#MISSED[@]} -eq 0 ]]; then
+        echo "All bars met."
+    else
+        echo "Bars missed:"
+        printf -- '- %s\n' "${MISSED[@]}"
+    fi
+} | tee "$OUT/results.md"

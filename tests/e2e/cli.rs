@@ -1,0 +1,271 @@
+//! The `metadeck` binary as an operator uses it: exit codes, reports, backup, shutdown.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Output;
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, Database, DbBackend};
+use serde_json::Value;
+
+use crate::helpers::{TestDatabase, metadeck_bin, pg_admin_url, spawn_app};
+
+fn run(database_url: &str, args: &[&str]) -> Output {
+    metadeck_bin()
+        .env("DATABASE_URL", database_url)
+        .args(args)
+        .output()
+        .expect("metadeck runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+#[test]
+fn an_invalid_setting_exits_2_with_one_line_naming_the_variable() {
+    let out = metadeck_bin()
+        .env("METADECK_COOKIE_SECURE", "sometimes")
+        .arg("check")
+        .output()
+        .unwrap();
+
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("METADECK_COOKIE_SECURE") && err.contains("true, false, auto"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_database_url_of_another_scheme_exits_2() {
+    let out = run("mysql://localhost/metadeck", &["check"]);
+
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("DATABASE_URL"));
+}
+
+#[test]
+fn an_unreachable_database_exits_1_with_the_reason() {
+    let out = run("postgres://nobody@127.0.0.1:1/metadeck", &["check"]);
+
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot open the database"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_usage_error_exits_2() {
+    let out = metadeck_bin().arg("no-such-command").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let help = metadeck_bin().args(["backup", "--help"]).output().unwrap();
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--output"));
+}
+
+#[tokio::test]
+async fn migrate_status_and_check_report_as_json() {
+    let database = TestDatabase::empty().await;
+
+    let up = run(&database.url, &["migrate", "up"]);
+    let status = run(&database.url, &["migrate", "status", "--json"]);
+    let check = run(&database.url, &["check", "--json"]);
+
+    assert!(up.status.success(), "{}", stderr(&up));
+    let status: Value = serde_json::from_slice(&status.stdout).expect("stdout holds only JSON");
+    assert_eq!(status["pending"].as_array().unwrap().len(), 0);
+    assert!(status["applied"].as_array().unwrap().len() >= 9);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let report: Value = serde_json::from_slice(&check.stdout).expect("stdout holds only JSON");
+    assert_eq!(report["problems"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn check_finds_a_broken_foreign_key_and_exits_1() {
+    if pg_admin_url().is_some() {
+        return; // PostgreSQL never lets a foreign key break.
+    }
+    let database = TestDatabase::empty().await;
+    assert!(run(&database.url, &["migrate", "up"]).status.success());
+    let mut opt = sea_orm::ConnectOptions::new(database.url.clone());
+    opt.max_connections(1);
+    let db = Database::connect(opt).await.unwrap();
+    db.execute_unprepared("PRAGMA foreign_keys = OFF")
+        .await
+        .unwrap();
+    db.execute_unprepared(
+        "INSERT INTO entities (entity_id, device_id, domain, disabled, created_at, updated_at) \
+         VALUES ('light.orphan', 'no-such-device', 'light', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+    )
+    .await
+    .unwrap();
+    db.close().await.unwrap();
+
+    let out = run(&database.url, &["check"]);
+
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("entities"),
+        "the finding names the table"
+    );
+}
+
+#[tokio::test]
+async fn a_backup_taken_under_write_load_is_verified_private_and_consistent() {
+    let app = spawn_app().await;
+    let Some(path) = app.database.path.clone() else {
+        return; // SQLite only; PostgreSQL is covered by the next test.
+    };
+    let url = app.database.url.clone();
+    // Each write inserts a pair of rows in one transaction: a consistent copy holds whole pairs.
+    let db = app.db.clone();
+    let writer = tokio::spawn(async move {
+        for i in 0..400 {
+            let txn = service::db::begin_write(&db).await.unwrap();
+            for side in ["a", "b"] {
+                txn.execute_unprepared(&format!(
+                    "INSERT INTO gateway_config (key, value, updated_at) VALUES ('k{i}{side}', '1', CURRENT_TIMESTAMP)"
+                ))
+                .await
+                .unwrap();
+            }
+            txn.commit().await.unwrap();
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let output = path.with_file_name("backup.db");
+
+    let out = tokio::task::spawn_blocking({
+        let output = output.clone();
+        move || {
+            run(
+                &url,
+                &["backup", "--output", output.to_str().unwrap(), "--json"],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    writer.await.unwrap();
+
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verified"], true);
+    assert_eq!(
+        std::fs::metadata(&output).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let copy = Database::connect(format!("sqlite://{}?mode=ro", output.display()))
+        .await
+        .unwrap();
+    let check = service::operations::check_database(&copy).await.unwrap();
+    assert!(check.ok(), "{:?}", check.problems);
+    let rows = copy
+        .query_one_raw(sea_orm::Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT COUNT(*) FROM gateway_config",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    assert_eq!(
+        rows % 2,
+        0,
+        "the copy holds whole transactions only ({rows} rows)"
+    );
+
+    let again = run(
+        &app.database.url,
+        &["backup", "--output", output.to_str().unwrap()],
+    );
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "an existing file is never overwritten"
+    );
+}
+
+#[tokio::test]
+async fn backup_on_postgres_points_to_pg_dump() {
+    if pg_admin_url().is_none() {
+        return;
+    }
+    let database = TestDatabase::migrated().await;
+
+    let out = run(
+        &database.url,
+        &["backup", "--output", "/tmp/never-written.db"],
+    );
+
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("pg_dump"));
+}
+
+#[tokio::test]
+async fn vacuum_reports_sizes() {
+    let database = TestDatabase::migrated().await;
+    if database.path.is_some() {
+        assert!(run(&database.url, &["migrate", "up"]).status.success());
+    }
+
+    let out = run(&database.url, &["vacuum", "--json"]);
+
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["bytes_after"].as_i64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_gracefully_with_exit_0() {
+    let database = TestDatabase::migrated().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = metadeck_bin()
+        .env("DATABASE_URL", &database.url)
+        .env("METADECK_BIND", format!("127.0.0.1:{port}"))
+        .env("METADECK_ADMIN_PASSWORD", "a-long-enough-password")
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "the server answered /healthz");
+
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut status = None;
+    for _ in 0..100 {
+        if let Some(s) = child.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let status = status.expect("the server stopped within 5 s");
+    assert!(status.success(), "exit status {status:?}");
+    let _ = database; // dropped (and, on PostgreSQL, removed) after the server is gone
+}

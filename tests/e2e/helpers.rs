@@ -1,0 +1,239 @@
+//! `spawn_app()` and the per-test database.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use tokio::sync::OnceCell;
+use web::settings::Settings;
+use web::startup::Application;
+
+/// The secret key every test app uses.
+pub const TEST_SECRET_KEY: &str =
+    "test-secret-key-0123456789abcdef0123456789abcdef0123456789abcdef-xyz";
+
+/// A running application and the means to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub db: DatabaseConnection,
+    /// Keeps cookies; never follows redirects, so tests see every `303`.
+    pub client: reqwest::Client,
+    pub database: TestDatabase,
+}
+
+impl TestApp {
+    /// Absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    /// Runs raw SQL on the test database.
+    pub async fn exec(&self, sql: &str) -> Result<(), sea_orm::DbErr> {
+        self.db.execute_unprepared(sql).await.map(|_| ())
+    }
+
+    /// The backend under test.
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+}
+
+/// Starts the application on a fresh, migrated database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the application with extra or changed environment variables.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+    web::startup::install_crypto_provider();
+    let database = TestDatabase::migrated().await;
+    let mut env = HashMap::from([
+        ("DATABASE_URL".to_string(), database.url.clone()),
+        ("METADECK_BIND".to_string(), "127.0.0.1:0".to_string()),
+        (
+            "METADECK_SECRET_KEY".to_string(),
+            TEST_SECRET_KEY.to_string(),
+        ),
+        ("METADECK_WORKERS".to_string(), "2".to_string()),
+        ("METADECK_DB_MAX_CONNECTIONS".to_string(), "4".to_string()),
+    ]);
+    configure(&mut env);
+    let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings are valid");
+    if std::env::var("TEST_LOG").is_ok() {
+        web::telemetry::init("info", web::settings::LogFormat::Text);
+    }
+    let app = Application::build(settings)
+        .await
+        .expect("the application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db();
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("the HTTP client builds");
+    TestApp {
+        address,
+        db,
+        client,
+        database,
+    }
+}
+
+/// A database that exists for one test only.
+pub struct TestDatabase {
+    pub url: String,
+    /// The SQLite file, when the backend is SQLite.
+    pub path: Option<PathBuf>,
+    _dir: Option<tempfile::TempDir>,
+    /// (admin URL, database name) of a PostgreSQL database to drop at the end.
+    pg: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    /// An empty database (no tables).
+    pub async fn empty() -> Self {
+        match pg_admin_url() {
+            Some(admin) => {
+                let name = unique_name();
+                pg_exec(&admin, &format!("CREATE DATABASE \"{name}\"")).await;
+                Self {
+                    url: pg_url(&admin, &name),
+                    path: None,
+                    _dir: None,
+                    pg: Some((admin, name)),
+                }
+            }
+            None => Self::sqlite(),
+        }
+    }
+
+    /// A database with every migration applied (cloned from a template on PostgreSQL).
+    pub async fn migrated() -> Self {
+        match pg_admin_url() {
+            Some(admin) => {
+                let template = pg_template(&admin).await;
+                let name = unique_name();
+                pg_exec(
+                    &admin,
+                    &format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""),
+                )
+                .await;
+                Self {
+                    url: pg_url(&admin, &name),
+                    path: None,
+                    _dir: None,
+                    pg: Some((admin, name)),
+                }
+            }
+            // Migrating SQLite takes milliseconds; the application does it at start.
+            None => Self::sqlite(),
+        }
+    }
+
+    fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("metadeck.db");
+        Self {
+            url: format!("sqlite://{}?mode=rwc", path.display()),
+            path: Some(path),
+            _dir: Some(dir),
+            pg: None,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg.take() {
+            // Drop runs outside any runtime; a short-lived thread does the async work.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                rt.block_on(async {
+                    let db = Database::connect(admin.as_str()).await.ok()?;
+                    db.execute_unprepared(&format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    ))
+                    .await
+                    .ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+/// The PostgreSQL admin URL, when the PostgreSQL pass is asked for.
+pub fn pg_admin_url() -> Option<String> {
+    std::env::var("METADECK_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+fn unique_name() -> String {
+    format!("metadeck_test_{}", uuid::Uuid::new_v4().simple())
+}
+
+fn pg_url(admin: &str, name: &str) -> String {
+    let base = admin.rsplit_once('/').map_or(admin, |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+async fn pg_exec(admin: &str, sql: &str) {
+    let db = Database::connect(admin)
+        .await
+        .expect("the PostgreSQL admin URL connects");
+    db.execute_raw(Statement::from_string(DbBackend::Postgres, sql))
+        .await
+        .expect("admin statement succeeds");
+    let _ = db.close().await;
+}
+
+/// Migrates one template database per test run; each test clones it.
+async fn pg_template(admin: &str) -> String {
+    static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = format!("metadeck_test_template_{}", std::process::id());
+            pg_exec(
+                admin,
+                &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+            )
+            .await;
+            pg_exec(admin, &format!("CREATE DATABASE \"{name}\"")).await;
+            let db = Database::connect(pg_url(admin, &name))
+                .await
+                .expect("the template connects");
+            <migration::Migrator as migration::MigratorTrait>::up(&db, None)
+                .await
+                .expect("the template migrates");
+            db.close().await.expect("the template closes");
+            name
+        })
+        .await
+        .clone()
+}
+
+/// The `metadeck` binary built for these tests.
+pub fn metadeck_bin() -> std::process::Command {
+    web::startup::install_crypto_provider();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_metadeck"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("METADECK_SECRET_KEY", TEST_SECRET_KEY)
+        .env("METADECK_LOG", "warn");
+    cmd
+}

@@ -1,0 +1,13 @@
+//! End-to-end tests: the real application on a fresh database per test, spoken to over HTTP.
+//!
+//! SQLite by default; set `METADECK_TEST_DATABASE_URL=postgres://…/postgres` (an admin URL)
+//! to run every test on its own PostgreSQL database instead.
+
+mod helpers;
+
+mod cli;
+mod database;
+mod errors;
+mod health;
+mod migrations;
+mod static_assets;
