@@ -133,12 +133,11 @@ fn field_error(field: String, message: String) -> FieldError {
 /// Turns serde's wording into a field name and a message for people.
 fn describe_data_error(path: &str, raw: &str) -> (String, String) {
     let message = strip_position(raw);
-    let join = |name: &str| {
-        if path == "." || path.is_empty() {
-            name.to_string()
-        } else {
-            format!("{path}.{name}")
-        }
+    // serde_path_to_error already ends the path with an unknown field's name, not a missing one's.
+    let join = |name: &str| match path {
+        "." | "" => name.to_string(),
+        p if p == name || p.ends_with(&format!(".{name}")) => p.to_string(),
+        p => format!("{p}.{name}"),
     };
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or_default();
