@@ -4,6 +4,8 @@
 //! pool or inside a transaction. Inputs arrive already parsed into validated types; every
 //! failure is a typed [`Error`] that the web layer maps to HTTP in one place.
 
+pub mod access;
+pub mod audit;
 pub mod db;
 pub mod error;
 pub mod operations;

@@ -1,8 +1,10 @@
 //! Metadeck's HTTP layer and command line: routing, extractors, permission checks,
 //! JSON and pages. It calls `service` for every rule and maps its errors to HTTP once.
 
+pub mod auth;
 pub mod cli;
 pub mod error;
+pub mod flash;
 pub mod json;
 pub mod middleware;
 pub mod pages;

@@ -4,17 +4,25 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpServer, web};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{DatabaseConnection, DbErr};
+use service::access;
+use service::access::sessions::SessionLimits;
+use sha2::{Digest, Sha512};
+
+use crate::auth::session_store::DbSessionStore;
 
 use crate::error::{ApiError, PageError, framework_errors, is_json_path};
 use crate::middleware::request_log::log_request;
 use crate::middleware::security_headers::security_headers;
 use crate::routes;
-use crate::settings::Settings;
+use crate::settings::{CookieSecure, Settings};
 use crate::state::AppState;
 
 /// Why the application could not start.
@@ -24,6 +32,40 @@ pub enum StartupError {
     Database(#[from] DbErr),
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot prepare the first admin: {0}")]
+    Bootstrap(#[from] service::Error),
+}
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "metadeck_session";
+
+/// The key for cookies, derived from the secret key so that it never equals key material
+/// used for anything else.
+fn cookie_key(settings: &Settings) -> Key {
+    let mut hasher = Sha512::new();
+    hasher.update(b"metadeck cookies\0");
+    hasher.update(settings.secret_key.expose());
+    Key::from(hasher.finalize().as_slice())
+}
+
+/// Built-in roles, and on an empty database the first admin (a generated password is
+/// printed once on stderr, never logged).
+async fn bootstrap(db: &DatabaseConnection, settings: &Settings) -> Result<(), StartupError> {
+    access::roles::ensure_builtin(db).await?;
+    let generated = access::users::ensure_first_admin(
+        db,
+        &settings.admin_username,
+        settings.admin_password.as_deref(),
+    )
+    .await?;
+    if let Some(password) = generated {
+        eprintln!(
+            "metadeck: created the first admin {:?} with the password {} (shown only now; change it on /account)",
+            settings.admin_username.trim().to_lowercase(),
+            password.expose()
+        );
+    }
+    Ok(())
 }
 
 /// A built, bound, not yet running application.
@@ -42,6 +84,7 @@ impl Application {
         if settings.auto_migrate {
             Migrator::up(&db, None).await?;
         }
+        bootstrap(&db, &settings).await?;
         let listener = TcpListener::bind(settings.bind)?;
         let local = listener.local_addr()?;
         let public_url = settings
@@ -49,10 +92,23 @@ impl Application {
             .clone()
             .unwrap_or_else(|| format!("http://{local}"));
         let workers = settings.workers;
+        let cookie_secure = match settings.cookie_secure {
+            CookieSecure::Always => true,
+            CookieSecure::Never => false,
+            CookieSecure::Auto => !settings.bind.ip().is_loopback(),
+        };
+        let cookie_key = cookie_key(&settings);
+        let limits = SessionLimits {
+            idle: settings.session_idle,
+            absolute: settings.session_max,
+        };
+        let store = DbSessionStore::new(db.clone(), limits);
         let state = AppState {
             db,
             settings: Arc::new(settings),
             public_url: public_url.into(),
+            cookie_key,
+            cookie_secure,
         };
 
         let app_state = state.clone();
@@ -73,6 +129,17 @@ impl Application {
                         .error_handler(|err, req| bad_input(err.to_string(), req)),
                 )
                 .wrap(framework_errors())
+                .wrap(
+                    SessionMiddleware::builder(store.clone(), app_state.cookie_key.clone())
+                        .cookie_name(SESSION_COOKIE.into())
+                        .cookie_secure(app_state.cookie_secure)
+                        .cookie_http_only(true)
+                        .cookie_same_site(SameSite::Lax)
+                        .cookie_path("/".into())
+                        .cookie_content_security(CookieContentSecurity::Signed)
+                        .session_lifecycle(BrowserSession::default())
+                        .build(),
+                )
                 .wrap(security_headers())
                 .wrap(from_fn(log_request))
                 .configure(routes::configure)

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use actix_web::cookie::Key;
 use sea_orm::DatabaseConnection;
 
 use crate::settings::Settings;
@@ -13,4 +14,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The base URL callers reach this instance at (issuer, verification URIs, links).
     pub public_url: Arc<str>,
+    /// Signs the session cookie, the pre-session CSRF cookie and flash messages.
+    pub cookie_key: Key,
+    /// Whether cookies carry the `Secure` flag.
+    pub cookie_secure: bool,
 }

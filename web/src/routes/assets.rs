@@ -3,9 +3,13 @@
 //! Served with an `ETag` (their SHA-256) and `Cache-Control: no-cache`, so browsers keep
 //! them but revalidate: a `304` costs a round trip and no bytes, and a new release is seen at once.
 
+use actix_web::http::Method;
 use actix_web::http::header::{self, EntityTag};
 use actix_web::{HttpRequest, HttpResponse, web};
 use rust_embed::RustEmbed;
+
+use super::router::Router;
+use crate::auth::Access;
 
 /// The files of `static/`.
 #[derive(RustEmbed)]
@@ -52,7 +56,7 @@ fn serve(req: &HttpRequest, path: &str) -> HttpResponse {
 }
 
 /// Registers `/static/{path}` and `/favicon.ico`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/static/{path:.*}").route(web::get().to(asset)))
-        .service(web::resource("/favicon.ico").route(web::get().to(favicon)));
+pub fn routes(r: &mut Router) {
+    r.page(Method::GET, "/static/{path:.*}", Access::Public, asset)
+        .page(Method::GET, "/favicon.ico", Access::Public, favicon);
 }

@@ -2,11 +2,14 @@
 
 use std::time::Duration;
 
+use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use service::operations::{self, DatabaseHealth};
 use utoipa::{IntoParams, ToSchema};
 
+use super::router::Router;
+use crate::auth::Access;
 use crate::state::AppState;
 
 /// How long the database may take to answer before the instance reports itself unavailable.
@@ -54,6 +57,6 @@ pub async fn healthz(state: web::Data<AppState>, _query: web::Query<HealthQuery>
 }
 
 /// Registers the health route.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/healthz").route(web::get().to(healthz)));
+pub fn routes(r: &mut Router) {
+    r.api(Method::GET, "/healthz", Access::Public, healthz);
 }

@@ -1,17 +1,32 @@
-//! The start page.
+//! The dashboard, the console's start page.
 
-use actix_web::{Responder, web};
+use actix_web::HttpResponse;
+use actix_web::http::Method;
+use askama::Template;
 
-use crate::pages::{HomePage, Layout};
+use super::router::Router;
+use crate::auth::{Access, Caller};
+use crate::error::PageError;
+use crate::pages::{Layout, PageContext};
 
-/// Renders the start page.
-pub async fn home() -> impl Responder {
-    HomePage {
-        layout: Layout::new("Start"),
-    }
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Dashboard {
+    layout: Layout,
+    username: String,
+    roles: String,
 }
 
-/// Registers the start page.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/").route(web::get().to(home)));
+async fn dashboard(ctx: PageContext, caller: Caller) -> Result<HttpResponse, PageError> {
+    let user = caller.user.as_ref();
+    ctx.render(&Dashboard {
+        layout: ctx.layout("Dashboard"),
+        username: user.map(|u| u.username.clone()).unwrap_or_default(),
+        roles: user.map(|u| u.roles.join(", ")).unwrap_or_default(),
+    })
+}
+
+/// Registers the dashboard.
+pub fn routes(r: &mut Router) {
+    r.page(Method::GET, "/", Access::Signed, dashboard);
 }

@@ -1,16 +1,35 @@
-//! HTTP routes, one module per area; each registers its own routes with `configure`.
+//! HTTP routes, one module per area; each declares its routes, with their access rule,
+//! in its own `routes(&mut Router)`.
 
 pub mod assets;
+pub mod audit;
+pub mod auth;
 pub mod health;
 pub mod home;
 pub mod openapi;
+pub mod router;
 
 use actix_web::web::ServiceConfig;
+pub use router::{RouteSpec, Router};
+
+/// Every route of the application, declared once.
+pub fn router() -> Router {
+    let mut r = Router::default();
+    health::routes(&mut r);
+    openapi::routes(&mut r);
+    assets::routes(&mut r);
+    auth::routes(&mut r);
+    home::routes(&mut r);
+    audit::routes(&mut r);
+    r
+}
+
+/// The catalog of declared routes (what the authorization-matrix test walks).
+pub fn catalog() -> Vec<RouteSpec> {
+    router().specs()
+}
 
 /// Registers every route of the application.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.configure(health::configure)
-        .configure(openapi::configure)
-        .configure(assets::configure)
-        .configure(home::configure);
+    router().install(cfg);
 }

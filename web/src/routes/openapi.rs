@@ -2,18 +2,21 @@
 
 use std::sync::OnceLock;
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
+use actix_web::http::Method;
 use utoipa::OpenApi;
 
+use super::router::Router;
+use crate::auth::Access;
 use crate::error::{ErrorBody, ErrorDetail};
 
 /// The API description. Each area adds its paths here as it lands.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Metadeck", description = "Operational metadata: access, sync, registry, webhooks, OAuth, orchestration, gateway."),
-    paths(crate::routes::health::healthz, openapi_json),
-    components(schemas(ErrorBody, ErrorDetail, service::FieldError)),
-    tags((name = "system", description = "Health and the API description")),
+    paths(crate::routes::health::healthz, openapi_json, crate::routes::audit::list_api),
+    components(schemas(ErrorBody, ErrorDetail, service::FieldError, crate::routes::audit::AuditPage, service::audit::AuditRecord)),
+    tags((name = "system", description = "Health and the API description"), (name = "audit", description = "The admin audit trail")),
 )]
 pub struct ApiDoc;
 
@@ -33,6 +36,11 @@ pub async fn openapi_json() -> HttpResponse {
 }
 
 /// Registers the route.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/openapi.json").route(web::get().to(openapi_json)));
+pub fn routes(r: &mut Router) {
+    r.api(
+        Method::GET,
+        "/api/openapi.json",
+        Access::Public,
+        openapi_json,
+    );
 }

@@ -1,10 +1,27 @@
 //! View structs for the pages: what a template may show, and nothing more.
 //!
 //! Templates never receive entities, so a secret column cannot reach a page by accident.
+//! [`PageContext`] gives every page its layout (navigation the caller may open, flash
+//! message, CSRF token) and renders it.
+
+mod components;
+mod context;
+
+pub use components::{Cell, Choice, Field, FilterField, FormView, Table};
+pub use context::{PageContext, see_other};
 
 use actix_web::http::StatusCode;
 use askama::Template;
-use askama_web::WebTemplate;
+
+use crate::flash::Flash;
+
+/// One navigation entry.
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    pub label: &'static str,
+    pub href: &'static str,
+    pub active: bool,
+}
 
 /// What every page's layout needs.
 #[derive(Debug, Clone)]
@@ -13,15 +30,24 @@ pub struct Layout {
     /// `light`, `dark` or `auto`.
     pub theme: &'static str,
     pub version: &'static str,
+    /// The signed-in user's name.
+    pub user: Option<String>,
+    pub nav: Vec<NavItem>,
+    pub csrf_token: String,
+    pub flash: Option<Flash>,
 }
 
 impl Layout {
-    /// The layout of a page titled `title`.
+    /// The layout of a page without a signed-in user (error pages, login).
     pub fn new(title: impl Into<String>) -> Self {
         Self {
             title: title.into(),
             theme: "auto",
             version: env!("CARGO_PKG_VERSION"),
+            user: None,
+            nav: Vec::new(),
+            csrf_token: String::new(),
+            flash: None,
         }
     }
 }
@@ -40,6 +66,7 @@ impl ErrorPage {
     /// The page for `status` with a message for the reader.
     pub fn new(status: StatusCode, message: &str) -> Self {
         let heading = match status.as_u16() {
+            400 => "Bad request",
             403 => "Forbidden",
             404 => "Not found",
             405 => "Method not allowed",
@@ -54,11 +81,4 @@ impl ErrorPage {
             message: message.to_string(),
         }
     }
-}
-
-/// The start page.
-#[derive(Template, WebTemplate)]
-#[template(path = "home.html")]
-pub struct HomePage {
-    pub layout: Layout,
 }

@@ -1,0 +1,14 @@
+//! Admin access: users, roles and permissions, passwords, sessions, login throttling (spec 02).
+
+mod guard;
+pub mod login;
+pub mod password;
+pub mod permissions;
+pub mod roles;
+pub mod sessions;
+pub mod users;
+
+pub use login::{LoginAttempt, login};
+pub use password::Password;
+pub use permissions::{BuiltinRole, Permission, PermissionSet};
+pub use users::{Identity, Username, identity};

@@ -1,0 +1,182 @@
+//! Passwords: the policy, and Argon2id hashing off the async executor.
+
+use std::sync::OnceLock;
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use crate::{Error, Result};
+
+/// OWASP's Argon2id minimum: 19 MiB, 2 passes, 1 lane.
+const M_COST: u32 = 19 * 1024;
+const T_COST: u32 = 2;
+const P_COST: u32 = 1;
+
+fn hasher() -> Argon2<'static> {
+    let params = Params::new(M_COST, T_COST, P_COST, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// A password that satisfies the policy: 12–128 characters, not the username, not one
+/// character repeated.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    /// Checks the policy; the error names the rule that failed.
+    pub fn parse(candidate: &str, username: &str, field: &str) -> Result<Self> {
+        let len = candidate.chars().count();
+        let rule = if len < 12 {
+            Some("must be at least 12 characters long")
+        } else if len > 128 {
+            Some("must be at most 128 characters long")
+        } else if candidate.eq_ignore_ascii_case(username) {
+            Some("must not be the same as the username")
+        } else if candidate.chars().all(|c| candidate.starts_with(c)) {
+            Some("must not be one character repeated")
+        } else {
+            None
+        };
+        match rule {
+            Some(message) => Err(Error::invalid(field, message)),
+            None => Ok(Self(candidate.to_string())),
+        }
+    }
+
+    /// A random password that satisfies the policy (20 characters, URL-safe).
+    pub fn generate() -> Self {
+        use base64::Engine;
+        use rand::RngExt;
+        let bytes: [u8; 15] = rand::rng().random();
+        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// The plaintext, for showing a generated password once.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(…)")
+    }
+}
+
+/// Hashes on the blocking pool, so a burst of logins never stalls the executor.
+pub async fn hash(password: &Password) -> Result<String> {
+    let plain = password.0.clone();
+    tokio::task::spawn_blocking(move || {
+        hasher()
+            .hash_password(plain.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(Error::internal)
+    })
+    .await
+    .map_err(Error::internal)?
+}
+
+/// The outcome of checking a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verified {
+    No,
+    Yes,
+    /// Correct, but hashed with weaker parameters than today's: rehash it.
+    YesButRehash,
+}
+
+/// Verifies `plain` against a PHC string on the blocking pool. With no stored hash (an
+/// unknown user, or a user without a password) a dummy hash is verified instead, so the
+/// answer takes the same time either way.
+pub async fn verify(plain: &str, stored: Option<&str>) -> Result<Verified> {
+    let plain = plain.to_string();
+    let stored = stored.map(str::to_string);
+    tokio::task::spawn_blocking(move || {
+        let (phc, real) = match stored.as_deref() {
+            Some(s) => (s, true),
+            None => (dummy_hash(), false),
+        };
+        let Ok(parsed) = PasswordHash::new(phc) else {
+            return Ok(Verified::No);
+        };
+        let argon = match Params::try_from(&parsed) {
+            Ok(params) => Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            Err(_) => hasher(),
+        };
+        if !real || argon.verify_password(plain.as_bytes(), &parsed).is_err() {
+            return Ok(Verified::No);
+        }
+        let strong = parsed.algorithm.as_str() == "argon2id"
+            && Params::try_from(&parsed)
+                .map(|p| p.m_cost() >= M_COST && p.t_cost() >= T_COST && p.p_cost() >= P_COST)
+                .unwrap_or(false);
+        Ok(if strong {
+            Verified::Yes
+        } else {
+            Verified::YesButRehash
+        })
+    })
+    .await
+    .map_err(Error::internal)?
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        hasher()
+            .hash_password(b"metadeck-timing-equaliser")
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_says_which_rule_failed() {
+        let msg = |pw: &str| match Password::parse(pw, "alice", "password") {
+            Err(Error::Validation(e)) => e[0].message.clone(),
+            _ => "accepted".into(),
+        };
+        assert!(msg("short").contains("at least 12"));
+        assert!(msg(&"x".repeat(129)).contains("at most 128"));
+        assert!(msg("aaaaaaaaaaaaaaa").contains("repeated"));
+        assert_eq!(msg("a-good-long-passphrase"), "accepted");
+        assert!(Password::parse("ALICEalice12", "aliceALICE12", "password").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_hash_verifies_and_a_weak_one_asks_for_rehash() {
+        let pw = Password::parse("correct horse battery", "bob", "password").unwrap();
+        let phc = hash(&pw).await.unwrap();
+        assert!(phc.starts_with("$argon2id$"));
+        assert_eq!(
+            verify("correct horse battery", Some(&phc)).await.unwrap(),
+            Verified::Yes
+        );
+        assert_eq!(verify("wrong", Some(&phc)).await.unwrap(), Verified::No);
+        assert_eq!(verify("anything", None).await.unwrap(), Verified::No);
+
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8 * 1024, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"correct horse battery")
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            verify("correct horse battery", Some(&weak)).await.unwrap(),
+            Verified::YesButRehash
+        );
+    }
+
+    #[test]
+    fn generated_passwords_pass_the_policy() {
+        let pw = Password::generate();
+        assert!(Password::parse(pw.expose(), "admin", "password").is_ok());
+    }
+}

@@ -1,0 +1,472 @@
+//! Admin users: create, list, change, delete, passwords, and the first admin.
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use sea_orm::{ExprTrait, QueryTrait};
+use serde::Serialize;
+use serde_json::json;
+
+use super::guard::{ensure_a_user_admin_remains, role_permissions};
+use super::{BuiltinRole, Password, PermissionSet, password, sessions};
+use crate::audit::{self, Actor, AuditEntry};
+use crate::db::begin_write;
+use crate::pagination::{Page, PageRequest};
+use crate::{Error, FieldError, Result};
+
+use entity::local_users::{self, Column};
+
+/// A username: 1–64 characters of `a-z 0-9 . _ @ -`, stored lowercase (unique without regard to case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    /// Normalises and checks a username.
+    pub fn parse(raw: &str) -> Result<Self> {
+        let name = raw.trim().to_lowercase();
+        let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._@-".contains(c);
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(Error::invalid(
+                "username",
+                "must be 1 to 64 characters long",
+            ));
+        }
+        if !name.chars().all(ok_char) {
+            return Err(Error::invalid(
+                "username",
+                "may contain only letters, digits and . _ @ -",
+            ));
+        }
+        Ok(Self(name))
+    }
+
+    /// The normalised name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Who a signed-in user is and what they may do.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub user_id: i64,
+    pub username: String,
+    pub email: Option<String>,
+    pub roles: Vec<String>,
+    pub permissions: PermissionSet,
+}
+
+/// The identity of an active user; `None` for unknown or inactive users.
+pub async fn identity(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<Identity>> {
+    let Some(user) = local_users::Entity::find_by_id(user_id).one(db).await? else {
+        return Ok(None);
+    };
+    if !user.is_active {
+        return Ok(None);
+    }
+    let roles = user
+        .find_related(entity::rbac_roles::Entity)
+        .all(db)
+        .await?;
+    let permissions = roles.iter().fold(PermissionSet::EMPTY, |acc, r| {
+        acc.union(role_permissions(&r.permissions))
+    });
+    Ok(Some(Identity {
+        user_id: user.id,
+        username: user.username,
+        email: user.email,
+        roles: roles.into_iter().map(|r| r.name).collect(),
+        permissions,
+    }))
+}
+
+/// A user as lists and detail pages show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserSummary {
+    pub id: i64,
+    pub username: String,
+    pub email: Option<String>,
+    pub is_active: bool,
+    pub roles: Vec<String>,
+    pub last_login_at: Option<chrono::DateTime<Utc>>,
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+/// Input of "create user", already parsed.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: Username,
+    pub email: Option<String>,
+    /// `None` generates a password, returned once.
+    pub password: Option<Password>,
+    pub roles: Vec<String>,
+}
+
+/// Checks an optional email address.
+pub fn parse_email(raw: Option<&str>) -> Result<Option<String>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(e) if validator::ValidateEmail::validate_email(&e) => Ok(Some(e.to_string())),
+        Some(_) => Err(Error::invalid("email", "is not an email address")),
+    }
+}
+
+async fn role_ids(db: &impl ConnectionTrait, names: &[String]) -> Result<Vec<i64>> {
+    let mut ids = Vec::new();
+    let mut unknown = Vec::new();
+    for name in names {
+        match entity::rbac_roles::Entity::find()
+            .filter(entity::rbac_roles::Column::Name.eq(name.as_str()))
+            .one(db)
+            .await?
+        {
+            Some(role) => ids.push(role.id),
+            None => unknown.push(FieldError::new(
+                "roles",
+                format!("there is no role named {name}"),
+            )),
+        }
+    }
+    if unknown.is_empty() {
+        Ok(ids)
+    } else {
+        Err(Error::Validation(unknown))
+    }
+}
+
+async fn set_roles(db: &impl ConnectionTrait, user_id: i64, role_ids: &[i64]) -> Result<()> {
+    entity::user_roles::Entity::delete_many()
+        .filter(entity::user_roles::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    let now = Utc::now().fixed_offset();
+    let rows = role_ids
+        .iter()
+        .map(|role_id| entity::user_roles::ActiveModel {
+            user_id: Set(user_id),
+            role_id: Set(*role_id),
+            created_at: Set(now),
+        });
+    entity::user_roles::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Creates a user; returns it and the generated password, if one was generated.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    ip: Option<String>,
+    input: NewUser,
+) -> Result<(UserSummary, Option<Password>)> {
+    let generated = input.password.is_none().then(Password::generate);
+    let password = input
+        .password
+        .as_ref()
+        .or(generated.as_ref())
+        .cloned()
+        .ok_or_else(|| Error::internal("no password"))?;
+    let hash = password::hash(&password).await?;
+    let txn = begin_write(db).await?;
+    let taken = local_users::Entity::find()
+        .filter(Column::Username.eq(input.username.as_str()))
+        .count(&txn)
+        .await?;
+    if taken > 0 {
+        return Err(Error::Conflict {
+            message: format!("the username {} is taken", input.username.as_str()),
+            details: vec![FieldError::new("username", "is taken")],
+        });
+    }
+    let ids = role_ids(&txn, &input.roles).await?;
+    let now = Utc::now().fixed_offset();
+    let user = local_users::ActiveModel {
+        username: Set(input.username.as_str().to_string()),
+        password_hash: Set(Some(hash)),
+        email: Set(input.email.clone()),
+        is_active: Set(true),
+        failed_login_count: Set(0),
+        password_changed_at: Set(Some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    set_roles(&txn, user.id, &ids).await?;
+    audit::record(
+        &txn,
+        AuditEntry::new("user.created", actor)
+            .target(user.username.clone())
+            .details(json!({"email": input.email, "roles": input.roles}))
+            .ip(ip),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((summary(user, input.roles), generated))
+}
+
+fn summary(user: local_users::Model, roles: Vec<String>) -> UserSummary {
+    UserSummary {
+        id: user.id,
+        username: user.username,
+        email: user.email,
+        is_active: user.is_active,
+        roles,
+        last_login_at: user.last_login_at.map(|t| t.to_utc()),
+        created_at: user.created_at.to_utc(),
+    }
+}
+
+/// Filters of the user list.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Substring of the username or email.
+    pub q: Option<String>,
+    pub role: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// A page of users ordered by username.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &UserFilter,
+    page: &PageRequest<String>,
+) -> Result<Page<UserSummary>> {
+    let mut query = local_users::Entity::find()
+        .order_by_asc(Column::Username)
+        .limit(page.limit + 1);
+    if let Some(after) = &page.after {
+        query = query.filter(Column::Username.gt(after.as_str()));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let pattern = format!(
+            "%{}%",
+            q.to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        query = query.filter(
+            Condition::any()
+                .add(
+                    Expr::col(Column::Username)
+                        .like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(Column::Email)))
+                        .like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')),
+                ),
+        );
+    }
+    if let Some(active) = filter.active {
+        query = query.filter(Column::IsActive.eq(active));
+    }
+    if let Some(role) = filter.role.as_deref().filter(|r| !r.is_empty()) {
+        let holders = entity::user_roles::Entity::find()
+            .select_only()
+            .column(entity::user_roles::Column::UserId)
+            .inner_join(entity::rbac_roles::Entity)
+            .filter(entity::rbac_roles::Column::Name.eq(role))
+            .into_query();
+        query = query.filter(Column::Id.in_subquery(holders));
+    }
+    let users = query.all(db).await?;
+    let page = Page::from_rows(users, page.limit, |u| u.username.clone());
+    let ids: Vec<i64> = page.items.iter().map(|u| u.id).collect();
+    let pairs = entity::user_roles::Entity::find()
+        .filter(entity::user_roles::Column::UserId.is_in(ids))
+        .find_also_related(entity::rbac_roles::Entity)
+        .all(db)
+        .await?;
+    Ok(page.map(|u| {
+        let mut roles: Vec<String> = pairs
+            .iter()
+            .filter(|(ur, _)| ur.user_id == u.id)
+            .filter_map(|(_, r)| r.as_ref().map(|r| r.name.clone()))
+            .collect();
+        roles.sort();
+        summary(u, roles)
+    }))
+}
+
+/// One user by id.
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<UserSummary> {
+    let user = local_users::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
+    let mut roles: Vec<String> = user
+        .find_related(entity::rbac_roles::Entity)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    roles.sort();
+    Ok(summary(user, roles))
+}
+
+/// What an admin may change on a user.
+#[derive(Debug, Clone)]
+pub struct UserUpdate {
+    pub email: Option<String>,
+    pub is_active: bool,
+    pub roles: Vec<String>,
+}
+
+/// Changes email, active flag and roles. Nobody deactivates themselves; the last
+/// `users:write` holder keeps it. Deactivating ends the user's sessions.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    acting_user: i64,
+    ip: Option<String>,
+    id: i64,
+    input: UserUpdate,
+) -> Result<UserSummary> {
+    if id == acting_user && !input.is_active {
+        return Err(Error::Forbidden("you cannot deactivate yourself".into()));
+    }
+    let before = get(db, id).await?;
+    let txn = begin_write(db).await?;
+    let ids = role_ids(&txn, &input.roles).await?;
+    let mut user: local_users::ActiveModel = local_users::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("user {id}")))?
+        .into();
+    user.email = Set(input.email.clone());
+    user.is_active = Set(input.is_active);
+    user.updated_at = Set(Utc::now().fixed_offset());
+    user.update(&txn).await?;
+    set_roles(&txn, id, &ids).await?;
+    ensure_a_user_admin_remains(&txn).await?;
+    if !input.is_active {
+        sessions::delete_for_user(&txn, id, None).await?;
+    }
+    let mut roles = input.roles.clone();
+    roles.sort();
+    audit::record(
+        &txn,
+        AuditEntry::new("user.updated", actor).target(before.username.clone()).ip(ip).details(json!({
+            "old": {"email": before.email, "is_active": before.is_active, "roles": before.roles},
+            "new": {"email": input.email, "is_active": input.is_active, "roles": roles},
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    get(db, id).await
+}
+
+/// Deletes a user (and, by cascade, their sessions and role assignments).
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    acting_user: i64,
+    ip: Option<String>,
+    id: i64,
+) -> Result<()> {
+    if id == acting_user {
+        return Err(Error::Forbidden("you cannot delete yourself".into()));
+    }
+    let txn = begin_write(db).await?;
+    let user = local_users::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
+    let username = user.username.clone();
+    user.delete(&txn).await?;
+    ensure_a_user_admin_remains(&txn).await?;
+    audit::record(
+        &txn,
+        AuditEntry::new("user.deleted", actor)
+            .target(username)
+            .ip(ip),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Sets a new password (generated when `None`, and returned) and ends all the user's sessions
+/// except `keep_session` (the caller's own, when users change their own password).
+pub async fn set_password(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    ip: Option<String>,
+    id: i64,
+    password: Option<Password>,
+    keep_session: Option<&str>,
+) -> Result<Option<Password>> {
+    let generated = password.is_none().then(Password::generate);
+    let chosen = password
+        .as_ref()
+        .or(generated.as_ref())
+        .cloned()
+        .ok_or_else(|| Error::internal("no password"))?;
+    let hash = password::hash(&chosen).await?;
+    let txn = begin_write(db).await?;
+    let user = local_users::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
+    let username = user.username.clone();
+    let mut user: local_users::ActiveModel = user.into();
+    let now = Utc::now().fixed_offset();
+    user.password_hash = Set(Some(hash));
+    user.password_changed_at = Set(Some(now));
+    user.updated_at = Set(now);
+    user.update(&txn).await?;
+    let ended = sessions::delete_for_user(&txn, id, keep_session).await?;
+    audit::record(
+        &txn,
+        AuditEntry::new("user.password_reset", actor)
+            .target(username)
+            .ip(ip)
+            .details(json!({"sessions_ended": ended})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(generated)
+}
+
+/// Looks a user up by name (case-insensitive).
+pub async fn find_by_username(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<local_users::Model>> {
+    Ok(local_users::Entity::find()
+        // Usernames are stored lowercase (and a unique index on lower(username) keeps it so).
+        .filter(Column::Username.eq(username.trim().to_lowercase()))
+        .one(db)
+        .await?)
+}
+
+/// On a database without users, creates the first admin. Returns the generated password
+/// (to print once) when none was configured.
+pub async fn ensure_first_admin(
+    db: &DatabaseConnection,
+    username: &str,
+    password: Option<&str>,
+) -> Result<Option<Password>> {
+    if local_users::Entity::find().count(db).await? > 0 {
+        return Ok(None);
+    }
+    let username = Username::parse(username)?;
+    let password = password
+        .map(|p| Password::parse(p, username.as_str(), "METADECK_ADMIN_PASSWORD"))
+        .transpose()?;
+    let input = NewUser {
+        username,
+        email: None,
+        password,
+        roles: vec![BuiltinRole::Admin.name().to_string()],
+    };
+    let (_, generated) = create(db, &Actor::System, None, input).await?;
+    Ok(generated)
+}

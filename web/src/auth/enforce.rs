@@ -1,0 +1,318 @@
+//! The per-route rule: authenticate, authorize, check CSRF, then call the handler.
+
+use actix_session::SessionExt;
+use actix_web::body::BoxBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpResponse, ResponseError, web};
+use service::access::{Identity, Permission, PermissionSet, identity, sessions};
+use service::audit::Actor;
+
+use super::csrf;
+use super::session_store::keys;
+use crate::error::{ApiError, PageError};
+use crate::state::AppState;
+
+/// What a route requires of its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (login page, health, static files).
+    Public,
+    /// Any signed-in user (own account, own sessions).
+    Signed,
+    /// A caller holding this permission (or a token with this scope).
+    Permission(Permission),
+}
+
+/// How refusals are answered: pages redirect or show an error page, APIs answer JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Page,
+    Api,
+}
+
+/// A route's declared rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub access: Access,
+    pub kind: Kind,
+}
+
+/// How the caller authenticated.
+#[derive(Debug, Clone)]
+pub enum Via {
+    /// The session cookie; state changes need this session's CSRF token.
+    Session {
+        csrf: String,
+        session_id: Option<String>,
+    },
+    /// An OAuth bearer token.
+    Bearer,
+}
+
+/// The authenticated caller of a request, available to handlers as an extractor.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: Option<Identity>,
+    pub client_id: Option<String>,
+    pub permissions: PermissionSet,
+    pub via: Via,
+}
+
+impl Caller {
+    /// May the caller do what `p` grants?
+    pub fn may(&self, p: Permission) -> bool {
+        self.permissions.contains(p)
+    }
+
+    /// The audit trail's name for the caller.
+    pub fn actor(&self) -> Actor {
+        match (&self.user, &self.client_id) {
+            (Some(user), _) => Actor::User(user.username.clone()),
+            (None, Some(client)) => Actor::Client(client.clone()),
+            (None, None) => Actor::System,
+        }
+    }
+
+    /// The signed-in user's id.
+    pub fn user_id(&self) -> Option<i64> {
+        self.user.as_ref().map(|u| u.user_id)
+    }
+
+    /// The stored id of the caller's session, when signed in with a cookie.
+    pub fn session_id(&self) -> Option<&str> {
+        match &self.via {
+            Via::Session { session_id, .. } => session_id.as_deref(),
+            Via::Bearer => None,
+        }
+    }
+
+    /// The CSRF token forms of this session carry.
+    pub fn csrf(&self) -> Option<&str> {
+        match &self.via {
+            Via::Session { csrf, .. } => Some(csrf),
+            Via::Bearer => None,
+        }
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut Payload) -> Self::Future {
+        let caller = req.extensions().get::<Caller>().cloned();
+        std::future::ready(
+            caller.ok_or_else(|| ApiError::for_status(StatusCode::UNAUTHORIZED).into()),
+        )
+    }
+}
+
+/// The signed-in user of the session cookie, if any.
+async fn from_session(
+    req: &ServiceRequest,
+    state: &AppState,
+) -> Result<Option<Caller>, service::Error> {
+    let session = req.get_session();
+    let Ok(Some(user_id)) = session.get::<i64>(keys::USER_ID) else {
+        return Ok(None);
+    };
+    let Some(user) = identity(&state.db, user_id).await? else {
+        // The user was deleted or deactivated: the session is over.
+        session.purge();
+        return Ok(None);
+    };
+    let csrf = session
+        .get::<String>(csrf::SESSION_KEY)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let session_id = req
+        .cookie(crate::startup::SESSION_COOKIE)
+        .and_then(|c| {
+            let mut jar = actix_web::cookie::CookieJar::new();
+            jar.add_original(c);
+            jar.signed(&state.cookie_key)
+                .get(crate::startup::SESSION_COOKIE)
+        })
+        .map(|c| sessions::key_hash(c.value()));
+    Ok(Some(Caller {
+        permissions: user.permissions,
+        user: Some(user),
+        client_id: None,
+        via: Via::Session { csrf, session_id },
+    }))
+}
+
+async fn authenticate(req: &ServiceRequest, state: &AppState) -> Result<Option<Caller>, ApiError> {
+    if let Some(auth) = req.headers().get(header::AUTHORIZATION) {
+        let value = auth.to_str().unwrap_or_default();
+        if value.len() > 7 && value[..7].eq_ignore_ascii_case("bearer ") {
+            // Bearer tokens are issued by the OAuth area; none is valid until it lands.
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "the access token is invalid or expired",
+            ));
+        }
+    }
+    from_session(req, state).await.map_err(ApiError::from)
+}
+
+fn refuse(rule: Rule, caller: Option<&Caller>, req: &ServiceRequest) -> Option<HttpResponse> {
+    let needed = match rule.access {
+        Access::Public => return None,
+        Access::Signed => None,
+        Access::Permission(p) => Some(p),
+    };
+    let Some(caller) = caller else {
+        return Some(match rule.kind {
+            Kind::Api => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "sign in or send a bearer token",
+            )
+            .error_response(),
+            Kind::Page => {
+                let next = req
+                    .uri()
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
+                let location = format!("/login?next={}", urlencoding(next));
+                HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, location))
+                    .finish()
+            }
+        });
+    };
+    let p = needed?;
+    if caller.may(p) {
+        return None;
+    }
+    Some(match (rule.kind, &caller.via) {
+        (Kind::Api, Via::Bearer) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            format!("the token lacks the scope {p}"),
+        )
+        .error_response(),
+        (Kind::Api, _) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("this needs the permission {p}"),
+        )
+        .error_response(),
+        (Kind::Page, _) => PageError::new(
+            StatusCode::FORBIDDEN,
+            format!("Opening this page needs the permission {p}."),
+        )
+        .error_response(),
+    })
+}
+
+fn urlencoding(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|q| q.trim_start_matches('=').to_string())
+        .unwrap_or_default()
+}
+
+fn csrf_refusal(kind: Kind) -> HttpResponse {
+    match kind {
+        Kind::Api => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "a valid X-CSRF-Token header is required").error_response(),
+        Kind::Page => PageError::new(
+            StatusCode::FORBIDDEN,
+            "The form was not sent from this page or has expired. Go back, reload the page and try again.",
+        )
+        .error_response(),
+    }
+}
+
+/// Checks the CSRF token of a state-changing request; pages carry it as the form field
+/// `csrf_token`, JSON calls made with the session cookie as the `X-CSRF-Token` header.
+/// Returns the request (with its body restored) or the refusal.
+async fn check_csrf(
+    rule: Rule,
+    caller: Option<&Caller>,
+    req: ServiceRequest,
+    key: &[u8],
+) -> Result<ServiceRequest, (ServiceRequest, HttpResponse)> {
+    if req.method().is_safe() {
+        return Ok(req);
+    }
+    let expected = match caller {
+        Some(c) => match &c.via {
+            Via::Bearer => return Ok(req),
+            Via::Session { csrf, .. } => Some(csrf.clone()).filter(|t| !t.is_empty()),
+        },
+        None => csrf::pre_session_token(req.request(), key),
+    };
+    match rule.kind {
+        Kind::Api => {
+            if caller.is_none() {
+                return Ok(req); // refused as unauthorized already, or a public JSON route
+            }
+            let sent = req
+                .headers()
+                .get(csrf::HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            match expected {
+                Some(t) if csrf::constant_time_eq(t.as_bytes(), sent.as_bytes()) => Ok(req),
+                _ => Err((req, csrf_refusal(Kind::Api))),
+            }
+        }
+        Kind::Page => {
+            let (http, mut payload) = req.into_parts();
+            let body = match web::Bytes::from_request(&http, &mut payload).await {
+                Ok(b) => b,
+                Err(_) => {
+                    return Err((ServiceRequest::from_request(http), csrf_refusal(Kind::Page)));
+                }
+            };
+            let fields: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(&body).unwrap_or_default();
+            let sent = fields
+                .iter()
+                .find(|(k, _)| k == csrf::FIELD)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_default();
+            let ok =
+                expected.is_some_and(|t| csrf::constant_time_eq(t.as_bytes(), sent.as_bytes()));
+            let req = ServiceRequest::from_parts(http, Payload::from(body));
+            if ok {
+                Ok(req)
+            } else {
+                Err((req, csrf_refusal(Kind::Page)))
+            }
+        }
+    }
+}
+
+/// Applies `rule` to the request before its handler runs.
+pub async fn enforce(
+    rule: Rule,
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(req.error_response(ApiError::for_status(StatusCode::INTERNAL_SERVER_ERROR)));
+    };
+    let caller = match authenticate(&req, &state).await {
+        Ok(c) => c,
+        Err(e) if rule.access == Access::Public && e.status == StatusCode::UNAUTHORIZED => None,
+        Err(e) => return Ok(req.error_response(e)),
+    };
+    if let Some(refusal) = refuse(rule, caller.as_ref(), &req) {
+        return Ok(req.into_response(refusal));
+    }
+    let req = match check_csrf(rule, caller.as_ref(), req, state.cookie_key.signing()).await {
+        Ok(req) => req,
+        Err((req, refusal)) => return Ok(req.into_response(refusal)),
+    };
+    if let Some(caller) = caller {
+        req.extensions_mut().insert(caller);
+    }
+    next.call(req).await
+}

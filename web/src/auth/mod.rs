@@ -1,0 +1,12 @@
+//! Who is calling, and may they? Sessions, the caller, CSRF and the per-route rule.
+//!
+//! Every route declares its [`Access`] once, in its area's router; [`enforce`] applies it
+//! before the handler runs, so no handler can forget a check.
+
+mod client_ip;
+pub mod csrf;
+mod enforce;
+pub mod session_store;
+
+pub use client_ip::client_ip;
+pub use enforce::{Access, Caller, Kind, Rule, enforce};

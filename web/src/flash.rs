@@ -1,0 +1,73 @@
+//! Flash messages for Post/Redirect/Get: a signed, one-time cookie set on the redirect and
+//! shown (then cleared) by the next page.
+
+use actix_web::HttpRequest;
+use actix_web::cookie::{Cookie, SameSite};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+/// The cookie carrying the message.
+pub const COOKIE: &str = "metadeck_flash";
+
+/// A message for the next page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flash {
+    /// `success` or `error`.
+    pub level: String,
+    pub message: String,
+}
+
+impl Flash {
+    /// A message that something worked.
+    pub fn success(message: impl Into<String>) -> Self {
+        Self {
+            level: "success".into(),
+            message: message.into(),
+        }
+    }
+
+    /// A message that something failed.
+    pub fn error(message: impl Into<String>) -> Self {
+        Self {
+            level: "error".into(),
+            message: message.into(),
+        }
+    }
+}
+
+fn sign(key: &[u8], payload: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(payload.as_bytes());
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+/// The cookie that carries `flash` to the next request.
+pub fn cookie(key: &[u8], flash: &Flash) -> Cookie<'static> {
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(flash).unwrap_or_default());
+    let signature = sign(key, &payload);
+    Cookie::build(COOKIE, format!("{payload}.{signature}"))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .finish()
+}
+
+/// The cookie that removes the message once shown.
+pub fn removal() -> Cookie<'static> {
+    let mut c = Cookie::build(COOKIE, "").path("/").finish();
+    c.make_removal();
+    c
+}
+
+/// The message on the request, if its signature holds.
+pub fn read(req: &HttpRequest, key: &[u8]) -> Option<Flash> {
+    let cookie = req.cookie(COOKIE)?;
+    let (payload, signature) = cookie.value().split_once('.')?;
+    if !crate::auth::csrf::constant_time_eq(sign(key, payload).as_bytes(), signature.as_bytes()) {
+        return None;
+    }
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
+}

@@ -1,0 +1,191 @@
+//! The shared page components: one list table and one form, used by every area.
+
+use service::FieldError;
+
+/// One cell of a list table.
+#[derive(Debug, Clone, Default)]
+pub struct Cell {
+    pub text: String,
+    /// Makes the cell a link.
+    pub href: Option<String>,
+    /// A CSS class (`badge ok`, `mono`, …).
+    pub class: &'static str,
+}
+
+impl Cell {
+    /// Plain text.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Self::default()
+        }
+    }
+
+    /// A link.
+    pub fn link(text: impl Into<String>, href: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            href: Some(href.into()),
+            class: "",
+        }
+    }
+
+    /// A status badge.
+    pub fn badge(text: impl Into<String>, class: &'static str) -> Self {
+        Self {
+            text: text.into(),
+            href: None,
+            class,
+        }
+    }
+}
+
+/// A filter input above a table; with `options` it is a select.
+#[derive(Debug, Clone)]
+pub struct FilterField {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    pub options: Vec<Choice>,
+}
+
+/// The one list-page component: columns, rows, filters, keyset pagination, empty state.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<Vec<Cell>>,
+    pub filters: Vec<FilterField>,
+    /// Where the filter form submits (the list page itself).
+    pub action: String,
+    /// Link to the next page, built from the current filters and the next cursor.
+    pub next_url: Option<String>,
+    pub empty: &'static str,
+}
+
+impl Table {
+    /// Sets the next-page link from the filters in use and the page's cursor.
+    pub fn paginate(
+        mut self,
+        base: &str,
+        params: &[(&str, Option<String>)],
+        next_cursor: Option<String>,
+    ) -> Self {
+        self.next_url = next_cursor.map(|cursor| {
+            let mut pairs: Vec<(&str, String)> = params
+                .iter()
+                .filter_map(|(k, v)| v.clone().filter(|v| !v.is_empty()).map(|v| (*k, v)))
+                .collect();
+            pairs.push(("cursor", cursor));
+            format!(
+                "{base}?{}",
+                serde_urlencoded::to_string(pairs).unwrap_or_default()
+            )
+        });
+        self
+    }
+}
+
+/// An option of a select or a checkbox of a group.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+/// One form field with the user's input and its error.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// `text`, `password`, `email`, `hidden`, `textarea`, `select`, `checkbox`, `checkboxes`.
+    pub kind: &'static str,
+    pub value: String,
+    pub choices: Vec<Choice>,
+    pub help: Option<&'static str>,
+    pub error: Option<String>,
+    pub autocomplete: &'static str,
+}
+
+impl Field {
+    /// A field of `kind`.
+    pub fn new(name: &'static str, label: &'static str, kind: &'static str) -> Self {
+        Self {
+            name,
+            label,
+            kind,
+            value: String::new(),
+            choices: Vec::new(),
+            help: None,
+            error: None,
+            autocomplete: "off",
+        }
+    }
+
+    /// With a value (kept input, or the current value).
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = value.into();
+        self
+    }
+
+    /// With choices (select, checkbox group).
+    pub fn choices(mut self, choices: Vec<Choice>) -> Self {
+        self.choices = choices;
+        self
+    }
+
+    /// With a hint under the field.
+    pub fn help(mut self, help: &'static str) -> Self {
+        self.help = Some(help);
+        self
+    }
+
+    /// With an `autocomplete` hint for browsers.
+    pub fn autocomplete(mut self, hint: &'static str) -> Self {
+        self.autocomplete = hint;
+        self
+    }
+}
+
+/// The one form component: fields with kept input and per-field errors.
+#[derive(Debug, Clone)]
+pub struct FormView {
+    pub action: String,
+    pub submit: &'static str,
+    pub fields: Vec<Field>,
+    /// A message about the whole form.
+    pub error: Option<String>,
+}
+
+impl FormView {
+    /// A form posting to `action`.
+    pub fn new(action: impl Into<String>, submit: &'static str, fields: Vec<Field>) -> Self {
+        Self {
+            action: action.into(),
+            submit,
+            fields,
+            error: None,
+        }
+    }
+
+    /// Attaches a service error: field errors to their fields, anything else to the form.
+    pub fn with_error(mut self, err: &service::Error) -> Self {
+        let details: &[FieldError] = match err {
+            service::Error::Validation(d) | service::Error::Conflict { details: d, .. } => d,
+            _ => &[],
+        };
+        let mut unplaced = Vec::new();
+        for d in details {
+            match self.fields.iter_mut().find(|f| f.name == d.field) {
+                Some(f) => f.error = Some(d.message.clone()),
+                None => unplaced.push(format!("{} {}", d.field, d.message)),
+            }
+        }
+        if details.is_empty() {
+            self.error = Some(crate::error::classify(err).2);
+        } else if !unplaced.is_empty() {
+            self.error = Some(unplaced.join("; "));
+        }
+        self
+    }
+}

@@ -1,0 +1,173 @@
+//! Sign in and sign out.
+
+use actix_session::Session;
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use service::access::{self, LoginAttempt};
+
+use super::router::Router;
+use crate::auth::session_store::keys;
+use crate::auth::{Access, Caller, client_ip, csrf};
+use crate::error::PageError;
+use crate::flash::Flash;
+use crate::pages::{Field, FormView, Layout, PageContext, see_other};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    form: FormView,
+    message: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Where to go after signing in: a local path (one leading `/`, not `//` or `/\`), else `/`.
+pub fn safe_next(next: &str) -> &str {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control());
+    if local { next } else { "/" }
+}
+
+fn login_form(username: &str, next: &str) -> FormView {
+    FormView::new(
+        "/login",
+        "Sign in",
+        vec![
+            Field::new("username", "Username", "text")
+                .value(username)
+                .autocomplete("username"),
+            Field::new("password", "Password", "password").autocomplete("current-password"),
+            Field::new("next", "", "hidden").value(safe_next(next)),
+        ],
+    )
+}
+
+async fn login_page(
+    ctx: PageContext,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, PageError> {
+    let next = query.next.as_deref().unwrap_or("/");
+    if ctx.caller.is_some() {
+        return Ok(see_other(safe_next(next)));
+    }
+    ctx.render(&LoginPage {
+        layout: ctx.layout("Sign in"),
+        form: login_form("", next),
+        message: None,
+    })
+}
+
+fn session_error(e: impl std::fmt::Display) -> PageError {
+    tracing::error!(error = %e, "session could not be written");
+    PageError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "The session could not be started.",
+    )
+}
+
+async fn login(
+    ctx: PageContext,
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    let ip = client_ip(&req, &state.settings.trusted_proxies);
+    let attempt = LoginAttempt {
+        username: form.username.clone(),
+        password: form.password,
+        ip,
+    };
+    let refused = |status: StatusCode, message: String| {
+        let page = LoginPage {
+            layout: ctx.layout("Sign in"),
+            form: login_form(&form.username, &form.next),
+            message: Some(message),
+        };
+        ctx.render_status(status, &page)
+    };
+    match access::login(&state.db, attempt).await {
+        Ok(identity) => {
+            let user_agent = req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(300).collect::<String>());
+            // A new session key at every sign-in: a key planted before sign-in is worthless after it.
+            session.renew();
+            session
+                .insert(keys::USER_ID, identity.user_id)
+                .map_err(session_error)?;
+            session
+                .insert(csrf::SESSION_KEY, csrf::new_token())
+                .map_err(session_error)?;
+            session
+                .insert(keys::IP, ip.to_string())
+                .map_err(session_error)?;
+            if let Some(ua) = user_agent {
+                session
+                    .insert(keys::USER_AGENT, ua)
+                    .map_err(session_error)?;
+            }
+            Ok(see_other(safe_next(&form.next)))
+        }
+        Err(service::Error::InvalidCredentials) => refused(
+            StatusCode::UNAUTHORIZED,
+            "Invalid username or password".into(),
+        ),
+        Err(service::Error::RateLimited { retry_after_secs }) => {
+            let minutes = retry_after_secs.div_ceil(60);
+            let mut res = refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Too many failed attempts. Try again in {minutes} minute{}.",
+                    if minutes == 1 { "" } else { "s" }
+                ),
+            )?;
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, retry_after_secs.into());
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn logout(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let ip = client_ip(&req, &state.settings.trusted_proxies).to_string();
+    access::login::record_logout(&state.db, &caller.actor(), Some(ip)).await?;
+    session.purge();
+    Ok(ctx.redirect("/login", Flash::success("You have been signed out.")))
+}
+
+/// Registers the sign-in routes.
+pub fn routes(r: &mut Router) {
+    r.page(Method::GET, "/login", Access::Public, login_page)
+        .page(Method::POST, "/login", Access::Public, login)
+        .page(Method::POST, "/logout", Access::Signed, logout);
+}
