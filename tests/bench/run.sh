@@ -296,6 +296,7 @@ log "dataset: $DATASET in ${DATASET_SECONDS}s"
 # ---------------------------------------------------------------------------------------------
 # measurements
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 PORT=${BENCH_PORT:-$(free_port)}
 BASE_URL="http://127.0.0.1:$PORT"
 
@@ -321,7 +322,8 @@ stop_server
     echo "Release build, $BACKEND, standard dataset ($DATASET; loaded in ${DATASET_SECONDS} s)."
     echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)." \
         "The load generator (wrk, $THREADS threads; Python for start-up) runs on the SAME machine" \
-        "as the server and takes CPU from it. Server log level: ${BENCH_LOG:-warn}."
+        "as the server and takes CPU from it. Load average before the measurements: $LOAD_BEFORE" \
+        "(anything else running on the machine lowers the numbers). Server log level: ${BENCH_LOG:-warn}."
     echo
     echo "| id | what | result | bar | backend |"
     echo "|---|---|---|---|---|"

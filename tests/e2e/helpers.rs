@@ -8,6 +8,9 @@ use tokio::sync::OnceCell;
 use web::settings::Settings;
 use web::startup::Application;
 
+/// The first admin's password in every test app.
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
 /// The secret key every test app uses.
 pub const TEST_SECRET_KEY: &str =
     "test-secret-key-0123456789abcdef0123456789abcdef0123456789abcdef-xyz";
@@ -47,6 +50,108 @@ impl TestApp {
     }
 }
 
+/// A browser-like client: keeps cookies, never follows redirects.
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("the HTTP client builds")
+}
+
+/// The value of the first `name="csrf_token"` field (or the csrf meta tag) in `html`.
+pub fn csrf_in(html: &str) -> Option<String> {
+    for marker in [
+        "name=\"csrf_token\" value=\"",
+        "name=\"csrf-token\" content=\"",
+    ] {
+        if let Some(start) = html.find(marker) {
+            let rest = &html[start + marker.len()..];
+            return rest.split('"').next().map(str::to_string);
+        }
+    }
+    None
+}
+
+impl TestApp {
+    /// Signs `client` in through the real login form; returns the answer to the POST.
+    pub async fn login_with(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let page = client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = csrf_in(&page).expect("the login form carries a CSRF token");
+        client
+            .post(self.url("/login"))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("username", username),
+                ("password", password),
+                ("next", "/"),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs the app's own client in as the first admin.
+    pub async fn login_as_admin(&self) {
+        let res = self.login_with(&self.client, "admin", ADMIN_PASSWORD).await;
+        assert_eq!(res.status(), 303, "the admin signs in");
+    }
+
+    /// The CSRF token of `client`'s session, read from a page.
+    pub async fn csrf_token(&self, client: &reqwest::Client) -> String {
+        let html = client
+            .get(self.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        csrf_in(&html).expect("the page carries a CSRF token")
+    }
+
+    /// Creates a user with one role, straight through the service layer.
+    pub async fn create_user(&self, username: &str, role: &str, password: &str) {
+        let input = service::access::users::NewUser {
+            username: service::access::Username::parse(username).unwrap(),
+            email: None,
+            password: Some(
+                service::access::Password::parse(password, username, "password").unwrap(),
+            ),
+            roles: vec![role.to_string()],
+        };
+        service::access::users::create(&self.db, &service::audit::Actor::Cli, None, input)
+            .await
+            .unwrap();
+    }
+
+    /// A new client signed in as a new user holding `role`.
+    pub async fn client_with_role(&self, role: &str) -> reqwest::Client {
+        let username = format!("{role}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let password = "a-password-for-tests";
+        self.create_user(&username, role, password).await;
+        let client = new_client();
+        assert_eq!(
+            self.login_with(&client, &username, password).await.status(),
+            303,
+            "{username} signs in"
+        );
+        client
+    }
+}
+
 /// Starts the application on a fresh, migrated database.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
@@ -65,6 +170,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut HashMap<String, String>)
         ),
         ("METADECK_WORKERS".to_string(), "2".to_string()),
         ("METADECK_DB_MAX_CONNECTIONS".to_string(), "4".to_string()),
+        (
+            "METADECK_ADMIN_PASSWORD".to_string(),
+            ADMIN_PASSWORD.to_string(),
+        ),
     ]);
     configure(&mut env);
     let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings are valid");
@@ -77,11 +186,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut HashMap<String, String>)
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .expect("the HTTP client builds");
+    let client = new_client();
     TestApp {
         address,
         db,

@@ -5,6 +5,8 @@
 
 mod helpers;
 
+mod access;
+mod browser;
 mod cli;
 mod database;
 mod errors;

@@ -21,7 +21,7 @@ impl CheckReport {
 }
 
 /// SQLite: `PRAGMA integrity_check` and `PRAGMA foreign_key_check`. PostgreSQL: constraints
-/// that are not validated and indexes that are not valid.
+/// that are not validated and indexes that are not valid. On both, the audit trail's hash chain. On both, the audit trail's hash chain.
 pub async fn check_database(db: &impl ConnectionTrait) -> Result<CheckReport, DbErr> {
     let backend = Backend::of(db);
     let (checks, queries): (Vec<String>, Vec<(&str, &str)>) = match backend {
@@ -65,6 +65,16 @@ pub async fn check_database(db: &impl ConnectionTrait) -> Result<CheckReport, Db
             }
             problems.push(format!("{name}: {finding}"));
         }
+    }
+    let mut checks = checks;
+    checks.push("audit_chain".into());
+    let chain = crate::audit::verify_chain(db)
+        .await
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
+    if let Some(id) = chain.first_broken_id {
+        problems.push(format!(
+            "audit_chain: the audit trail's hash chain is broken at row {id}"
+        ));
     }
     Ok(CheckReport {
         backend: backend.name(),

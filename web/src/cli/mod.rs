@@ -4,6 +4,7 @@
 //! stdout (only JSON with `--json`); logs and errors go to stderr.
 
 mod ops;
+mod users;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,12 +45,48 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Manage admin users
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Write a consistent copy of the live SQLite database, verified before success is reported
     Backup {
         /// The new file to write (must not exist)
         #[arg(long, short)]
         output: PathBuf,
         /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserAction {
+    /// Create an admin user (the password is generated and printed unless given on stdin)
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// A role to grant (repeatable): admin, operator, viewer or a custom role
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Read the password from the first line of standard input
+        #[arg(long)]
+        password_stdin: bool,
+        /// Print {"username", "password"} as JSON (the password only when generated)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a new password and end all the user's sessions
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+        /// Read the password from the first line of standard input
+        #[arg(long)]
+        password_stdin: bool,
+        /// Print {"username", "password"} as JSON (the password only when generated)
         #[arg(long)]
         json: bool,
     },
@@ -121,6 +158,24 @@ async fn run(command: Command, settings: Settings) -> Outcome {
         Command::Check { json } => ops::check(settings, json).await,
         Command::Vacuum { json } => ops::vacuum(settings, json).await,
         Command::Backup { output, json } => ops::backup(settings, output, json).await,
+        Command::User {
+            action:
+                UserAction::Create {
+                    username,
+                    email,
+                    roles,
+                    password_stdin,
+                    json,
+                },
+        } => users::create(settings, username, email, roles, password_stdin, json).await,
+        Command::User {
+            action:
+                UserAction::ResetPassword {
+                    username,
+                    password_stdin,
+                    json,
+                },
+        } => users::reset_password(settings, username, password_stdin, json).await,
     }
 }
 

@@ -1,13 +1,20 @@
 //! HTTP routes, one module per area; each declares its routes, with their access rule,
 //! in its own `routes(&mut Router)`.
 
+pub mod account;
+pub mod admin_roles;
+pub mod admin_user_edit;
+pub mod admin_users;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+mod form_input;
 pub mod health;
 pub mod home;
 pub mod openapi;
 pub mod router;
+pub mod sessions;
+pub mod users_api;
 
 use actix_web::web::ServiceConfig;
 pub use router::{RouteSpec, Router};
@@ -21,6 +28,13 @@ pub fn router() -> Router {
     auth::routes(&mut r);
     home::routes(&mut r);
     audit::routes(&mut r);
+    account::routes(&mut r);
+    sessions::routes(&mut r);
+    // `/admin/users/new` is declared before `/admin/users/{id}`, which would match it too.
+    admin_users::routes(&mut r);
+    admin_user_edit::routes(&mut r);
+    admin_roles::routes(&mut r);
+    users_api::routes(&mut r);
     r
 }
 

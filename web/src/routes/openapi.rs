@@ -14,9 +14,17 @@ use crate::error::{ErrorBody, ErrorDetail};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Metadeck", description = "Operational metadata: access, sync, registry, webhooks, OAuth, orchestration, gateway."),
-    paths(crate::routes::health::healthz, openapi_json, crate::routes::audit::list_api),
-    components(schemas(ErrorBody, ErrorDetail, service::FieldError, crate::routes::audit::AuditPage, service::audit::AuditRecord)),
-    tags((name = "system", description = "Health and the API description"), (name = "audit", description = "The admin audit trail")),
+    paths(
+        crate::routes::health::healthz,
+        openapi_json,
+        crate::routes::audit::list_api,
+        crate::routes::users_api::list,
+        crate::routes::users_api::create,
+    ),
+    components(schemas(ErrorBody, ErrorDetail, service::FieldError, crate::routes::audit::AuditPage, service::audit::AuditRecord,
+        crate::routes::users_api::UserJson, crate::routes::users_api::UserPage,
+        crate::routes::users_api::CreateUser, crate::routes::users_api::CreatedUser)),
+    tags((name = "system", description = "Health and the API description"), (name = "audit", description = "The admin audit trail"), (name = "access", description = "Admin users")),
 )]
 pub struct ApiDoc;
 

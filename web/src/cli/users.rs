@@ -1,0 +1,152 @@
+//! `metadeck user create` and `metadeck user reset-password`.
+
+use std::io::BufRead;
+
+use migration::{Migrator, MigratorTrait};
+use serde::Serialize;
+use service::access::{self, Password, Username};
+use service::audit::Actor;
+
+use super::{Outcome, emit};
+use crate::settings::Settings;
+
+/// What `user create` / `user reset-password` print.
+#[derive(Serialize)]
+struct UserReport {
+    username: String,
+    /// Present only when generated.
+    password: Option<String>,
+}
+
+fn read_password_from_stdin() -> Result<String, Outcome> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Outcome::Failure(format!("cannot read the password from stdin: {e}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn describe(err: service::Error) -> Outcome {
+    Outcome::Failure(match err {
+        service::Error::Validation(details) => details
+            .iter()
+            .map(|d| format!("{} {}", d.field, d.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    })
+}
+
+async fn open(settings: &Settings) -> Result<sea_orm::DatabaseConnection, Outcome> {
+    let db = service::db::connect(&settings.db_options())
+        .await
+        .map_err(|e| Outcome::Failure(format!("cannot open the database: {e}")))?;
+    if settings.auto_migrate {
+        Migrator::up(&db, None)
+            .await
+            .map_err(|e| Outcome::Failure(format!("migration failed: {e}")))?;
+    }
+    access::roles::ensure_builtin(&db).await.map_err(describe)?;
+    Ok(db)
+}
+
+/// Creates an admin user; the password comes from stdin or is generated and printed.
+pub(super) async fn create(
+    settings: Settings,
+    username: String,
+    email: Option<String>,
+    roles: Vec<String>,
+    password_stdin: bool,
+    json: bool,
+) -> Outcome {
+    let db = match open(&settings).await {
+        Ok(db) => db,
+        Err(o) => return o,
+    };
+    let parsed = (|| {
+        let username = Username::parse(&username)?;
+        let email = access::users::parse_email(email.as_deref())?;
+        Ok::<_, service::Error>((username, email))
+    })();
+    let (username, email) = match parsed {
+        Ok(p) => p,
+        Err(e) => return describe(e),
+    };
+    let password = if password_stdin {
+        let plain = match read_password_from_stdin() {
+            Ok(p) => p,
+            Err(o) => return o,
+        };
+        match Password::parse(&plain, username.as_str(), "password") {
+            Ok(p) => Some(p),
+            Err(e) => return describe(e),
+        }
+    } else {
+        None
+    };
+    let input = access::users::NewUser {
+        username,
+        email,
+        password,
+        roles,
+    };
+    match access::users::create(&db, &Actor::Cli, None, input).await {
+        Ok((user, generated)) => {
+            let report = UserReport {
+                username: user.username,
+                password: generated.map(|p| p.expose().to_string()),
+            };
+            emit(json, &report, |r| match &r.password {
+                Some(p) => format!("created user {} with the password {p}", r.username),
+                None => format!("created user {}", r.username),
+            });
+            Outcome::Success
+        }
+        Err(e) => describe(e),
+    }
+}
+
+/// Sets a new password (from stdin, or generated and printed) and ends the user's sessions.
+pub(super) async fn reset_password(
+    settings: Settings,
+    username: String,
+    password_stdin: bool,
+    json: bool,
+) -> Outcome {
+    let db = match open(&settings).await {
+        Ok(db) => db,
+        Err(o) => return o,
+    };
+    let user = match access::users::find_by_username(&db, &username).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return Outcome::Failure(format!("there is no user named {username}")),
+        Err(e) => return describe(e),
+    };
+    let password = if password_stdin {
+        let plain = match read_password_from_stdin() {
+            Ok(p) => p,
+            Err(o) => return o,
+        };
+        match Password::parse(&plain, &user.username, "password") {
+            Ok(p) => Some(p),
+            Err(e) => return describe(e),
+        }
+    } else {
+        None
+    };
+    match access::users::set_password(&db, &Actor::Cli, None, user.id, password, None).await {
+        Ok(generated) => {
+            let report = UserReport {
+                username: user.username,
+                password: generated.map(|p| p.expose().to_string()),
+            };
+            emit(json, &report, |r| match &r.password {
+                Some(p) => format!("new password for {}: {p} (all sessions ended)", r.username),
+                None => format!("password of {} changed (all sessions ended)", r.username),
+            });
+            Outcome::Success
+        }
+        Err(e) => describe(e),
+    }
+}
