@@ -109,6 +109,7 @@ impl Application {
             public_url: public_url.into(),
             cookie_key,
             cookie_secure,
+            health: Arc::default(),
         };
 
         let app_state = state.clone();

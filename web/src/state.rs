@@ -18,4 +18,6 @@ pub struct AppState {
     pub cookie_key: Key,
     /// Whether cookies carry the `Secure` flag.
     pub cookie_secure: bool,
+    /// The `/healthz` database probe and its short-lived cache.
+    pub health: Arc<service::operations::HealthProbe>,
 }

@@ -46,37 +46,64 @@ pub async fn migration_state(db: &DatabaseConnection) -> Result<MigrationState, 
     Ok(MigrationState { applied, pending })
 }
 
-/// Asks the database a few cheap questions, giving up after `timeout` (then `ok` is false).
-pub async fn probe(db: &DatabaseConnection, timeout: Duration) -> DatabaseHealth {
-    let backend = Backend::of(db);
-    let started = Instant::now();
-    let answer = tokio::time::timeout(timeout, async {
-        scalar::<i32>(db, "SELECT 1").await?;
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let journal_mode = match backend {
-            Backend::Sqlite => scalar::<String>(db, "PRAGMA journal_mode").await?,
-            Backend::Postgres => None,
-        };
-        let state = migration_state(db).await?;
-        Ok::<_, DbErr>((latency_ms, journal_mode, state))
-    })
-    .await;
-    match answer {
-        Ok(Ok((latency_ms, journal_mode, state))) => DatabaseHealth {
-            backend: backend.name(),
-            ok: true,
-            latency_ms: (latency_ms * 100.0).round() / 100.0,
-            journal_mode,
-            schema_version: state.applied.last().cloned(),
-            pending_migrations: state.pending.len(),
-        },
-        Ok(Err(err)) => {
-            tracing::warn!(error = %err, "database health probe failed");
-            unavailable(backend, started)
-        }
-        Err(_) => {
-            tracing::warn!("database health probe timed out");
-            unavailable(backend, started)
+/// How long the schema version and journal mode are reused between probes: `/healthz`
+/// stays a single `SELECT 1` under load, and a migration shows within seconds.
+const SCHEMA_INFO_TTL: Duration = Duration::from_secs(5);
+
+/// The database probe behind `/healthz`, with its slow-changing answers cached.
+#[derive(Debug, Default)]
+pub struct HealthProbe {
+    cached: std::sync::Mutex<Option<(Instant, Option<String>, MigrationState)>>,
+}
+
+impl HealthProbe {
+    /// Asks the database whether it answers, giving up after `timeout` (then `ok` is false).
+    pub async fn probe(&self, db: &DatabaseConnection, timeout: Duration) -> DatabaseHealth {
+        let backend = Backend::of(db);
+        let started = Instant::now();
+        let answer = tokio::time::timeout(timeout, async {
+            scalar::<i32>(db, "SELECT 1").await?;
+            let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let fresh = self
+                .cached
+                .lock()
+                .ok()
+                .and_then(|c| c.clone())
+                .filter(|(at, _, _)| at.elapsed() < SCHEMA_INFO_TTL);
+            let (journal_mode, state) = match fresh {
+                Some((_, journal_mode, state)) => (journal_mode, state),
+                None => {
+                    let journal_mode = match backend {
+                        Backend::Sqlite => scalar::<String>(db, "PRAGMA journal_mode").await?,
+                        Backend::Postgres => None,
+                    };
+                    let state = migration_state(db).await?;
+                    if let Ok(mut cache) = self.cached.lock() {
+                        *cache = Some((Instant::now(), journal_mode.clone(), state.clone()));
+                    }
+                    (journal_mode, state)
+                }
+            };
+            Ok::<_, DbErr>((latency_ms, journal_mode, state))
+        })
+        .await;
+        match answer {
+            Ok(Ok((latency_ms, journal_mode, state))) => DatabaseHealth {
+                backend: backend.name(),
+                ok: true,
+                latency_ms: (latency_ms * 100.0).round() / 100.0,
+                journal_mode,
+                schema_version: state.applied.last().cloned(),
+                pending_migrations: state.pending.len(),
+            },
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "database health probe failed");
+                unavailable(backend, started)
+            }
+            Err(_) => {
+                tracing::warn!("database health probe timed out");
+                unavailable(backend, started)
+            }
         }
     }
 }

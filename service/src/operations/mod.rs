@@ -8,7 +8,7 @@ mod vacuum;
 pub use backup::{BackupReport, backup_sqlite};
 pub use check::{CheckReport, check_database};
 pub use health::{
-    DatabaseHealth, MigrationState, migration_state, probe, table_names, table_row_counts,
+    DatabaseHealth, HealthProbe, MigrationState, migration_state, table_names, table_row_counts,
 };
 pub use vacuum::{VacuumReport, vacuum};
 

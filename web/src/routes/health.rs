@@ -5,7 +5,7 @@ use std::time::Duration;
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use service::operations::{self, DatabaseHealth};
+use service::operations::DatabaseHealth;
 use utoipa::{IntoParams, ToSchema};
 
 use super::router::Router;
@@ -41,7 +41,7 @@ pub struct HealthQuery {
     )
 )]
 pub async fn healthz(state: web::Data<AppState>, _query: web::Query<HealthQuery>) -> HttpResponse {
-    let database = operations::probe(&state.db, PROBE_TIMEOUT).await;
+    let database = state.health.probe(&state.db, PROBE_TIMEOUT).await;
     let ok = database.ok;
     let body = Health {
         status: if ok { "ok" } else { "unavailable" },
