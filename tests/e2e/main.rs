@@ -6,10 +6,11 @@
 mod helpers;
 
 mod access;
-mod browser;
+mod authz_matrix;
 mod cli;
 mod database;
 mod errors;
 mod health;
+mod hostile_input;
 mod migrations;
 mod static_assets;
