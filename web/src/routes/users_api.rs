@@ -66,9 +66,14 @@ pub struct UserQuery {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    /// Stored lowercase; unique without regard to case.
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
     pub username: String,
+    #[schema(format = "email")]
     pub email: Option<String>,
-    /// Omit to have a password generated and returned once.
+    /// Omit to have a password generated and returned once. 12–128 characters, not the
+    /// username, not one character repeated.
+    #[schema(min_length = 12, max_length = 128)]
     pub password: Option<String>,
     pub roles: Vec<String>,
 }
