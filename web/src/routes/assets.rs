@@ -14,6 +14,7 @@ use crate::auth::Access;
 /// The files of `static/`.
 #[derive(RustEmbed)]
 #[folder = "../static/"]
+#[exclude = "docs/*"]
 pub struct Assets;
 
 async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
