@@ -59,3 +59,35 @@ async fn the_openapi_document_is_3_1_and_describes_the_error_shape() {
     let error = &doc["components"]["schemas"]["ErrorBody"];
     assert!(error["properties"]["error"].is_object(), "{error}");
 }
+
+#[tokio::test]
+async fn full_health_details_are_for_system_readers_only() {
+    let app = spawn_app().await;
+
+    let anonymous: Value = app.get("/healthz?full=1").await.json().await.unwrap();
+    let viewer = app.client_with_role("viewer").await;
+    let as_viewer: Value = viewer
+        .get(app.url("/healthz?full=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    app.login_as_admin().await;
+    let as_admin: Value = app.get("/healthz?full=1").await.json().await.unwrap();
+
+    assert!(anonymous.get("details").is_none());
+    assert!(
+        as_viewer.get("details").is_some(),
+        "viewers hold system:read"
+    );
+    let details = &as_admin["details"];
+    assert_eq!(details["tables"]["local_users"], 2);
+    assert!(details["workers"].is_array());
+    if app.backend() == sea_orm::DbBackend::Sqlite {
+        assert!(details["files"]["database_bytes"].as_u64().unwrap() > 0);
+    } else {
+        assert!(details["files"].is_null());
+    }
+}

@@ -8,7 +8,8 @@ mod vacuum;
 pub use backup::{BackupReport, backup_sqlite};
 pub use check::{CheckReport, check_database};
 pub use health::{
-    DatabaseHealth, HealthProbe, MigrationState, migration_state, table_names, table_row_counts,
+    DatabaseHealth, FileSizes, HealthProbe, MigrationState, WorkerStatus, file_sizes,
+    migration_state, table_names, table_row_counts, worker_statuses,
 };
 pub use vacuum::{VacuumReport, vacuum};
 

@@ -21,7 +21,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         crate::routes::users_api::list,
         crate::routes::users_api::create,
     ),
-    components(schemas(ErrorBody, ErrorDetail, service::FieldError, crate::routes::audit::AuditPage, service::audit::AuditRecord,
+    components(schemas(ErrorBody, crate::routes::health::HealthDetails, ErrorDetail, service::FieldError, crate::routes::audit::AuditPage, service::audit::AuditRecord,
         crate::routes::users_api::UserJson, crate::routes::users_api::UserPage,
         crate::routes::users_api::CreateUser, crate::routes::users_api::CreatedUser)),
     tags((name = "system", description = "Health and the API description"), (name = "audit", description = "The admin audit trail"), (name = "access", description = "Admin users")),
