@@ -63,7 +63,7 @@ SECRET_KEY="bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789abcd
 # Measurements that need the server started many times (each manages its own processes).
 STANDALONE=(measure_startup)
 # Measurements against one long-running server, in order.
-MEASUREMENTS=(measure_idle_rss measure_healthz_load measure_rss_after_load)
+MEASUREMENTS=(measure_idle_rss measure_healthz_load measure_logins measure_rss_after_load)
 
 mkdir -p "$OUT"
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -164,7 +164,12 @@ run_wrk() {
     local name=$1 path=$2 file="$OUT/wrk-$1.txt"
     shift 2
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$BASE_URL$path" >"$file"
-    eval "$(python3 - "$file" <<'PY'
+    parse_wrk "$file"
+}
+
+# Sets WRK_RPS, WRK_P50_MS, WRK_P99_MS, WRK_ERRORS and WRK_REQUESTS from a `wrk --latency` output file.
+parse_wrk() {
+    eval "$(python3 - "$1" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 def ms(v):
@@ -225,6 +230,26 @@ measure_healthz_load() {
 }
 
 # P8: resident memory right after the load, and its peak.
+# Sign-ins (Argon2id on the blocking pool): throughput with 20 in flight, and P7 — /healthz p99
+# while those 20 sign-ins are in flight.
+measure_logins() {
+    local jar="$OUT/login-cookies.txt" token cookie
+    token=$(curl -sf -c "$jar" "$BASE_URL/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -1)
+    cookie=$(awk '$6 == "metadeck_csrf" { print $7 }' "$jar")
+    export LOGIN_BODY="csrf_token=$token&username=admin&password=bench-admin-password-2026"
+    export LOGIN_COOKIE="metadeck_csrf=$cookie"
+    wrk -t2 -c20 -d"${DURATION}s" --latency -s "$BENCH/login.lua" "$BASE_URL/login" >"$OUT/wrk-login.txt"
+    parse_wrk "$OUT/wrk-login.txt"
+    bench_row L1 "sign-ins per second, 20 in flight (errors: $WRK_ERRORS)" "$WRK_RPS" "req/s" - "—"
+    wrk -t1 -c20 -d"$((DURATION + 2))s" -s "$BENCH/login.lua" "$BASE_URL/login" >"$OUT/wrk-login-bg.txt" &
+    local bg=$!
+    sleep 1
+    wrk -t1 -c4 -d"${DURATION}s" --latency "$BASE_URL/healthz" >"$OUT/wrk-healthz-during-logins.txt"
+    wait "$bg" || true
+    parse_wrk "$OUT/wrk-healthz-during-logins.txt"
+    bench_row P7 "/healthz p99 with 20 sign-ins in flight (4 connections)" "$WRK_P99_MS" ms le 20
+}
+
 measure_rss_after_load() {
     bench_row P8 "RSS after the /healthz load (peak $(rss_mb VmHWM) MB)" "$(rss_mb)" MB le 200
 }
