@@ -5,9 +5,9 @@ use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+
+use crate::signing::{sign, verify};
 
 /// The cookie carrying the message.
 pub const COOKIE: &str = "metadeck_flash";
@@ -38,12 +38,6 @@ impl Flash {
     }
 }
 
-fn sign(key: &[u8], payload: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(payload.as_bytes());
-    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
-}
-
 /// The cookie that carries `flash` to the next request.
 pub fn cookie(key: &[u8], flash: &Flash) -> Cookie<'static> {
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(flash).unwrap_or_default());
@@ -66,7 +60,7 @@ pub fn removal() -> Cookie<'static> {
 pub fn read(req: &HttpRequest, key: &[u8]) -> Option<Flash> {
     let cookie = req.cookie(COOKIE)?;
     let (payload, signature) = cookie.value().split_once('.')?;
-    if !crate::auth::csrf::constant_time_eq(sign(key, payload).as_bytes(), signature.as_bytes()) {
+    if !verify(key, payload, signature) {
         return None;
     }
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()

@@ -10,6 +10,7 @@ pub mod middleware;
 pub mod pages;
 pub mod routes;
 pub mod settings;
+pub mod signing;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

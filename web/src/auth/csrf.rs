@@ -5,9 +5,10 @@ use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite, time::Duration};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, KeyInit, Mac};
 use rand::RngExt;
-use sha2::Sha256;
+
+pub use crate::signing::constant_time_eq;
+use crate::signing::{sign, verify};
 
 /// The pre-session cookie's name.
 pub const PRE_SESSION_COOKIE: &str = "metadeck_csrf";
@@ -21,12 +22,6 @@ pub const HEADER: &str = "x-csrf-token";
 pub fn new_token() -> String {
     let bytes: [u8; 32] = rand::rng().random();
     URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn sign(key: &[u8], token: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(token.as_bytes());
-    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
 /// The cookie carrying `token` with its signature (so another site cannot plant one).
@@ -44,10 +39,5 @@ pub fn pre_session_cookie(key: &[u8], token: &str, secure: bool) -> Cookie<'stat
 pub fn pre_session_token(req: &HttpRequest, key: &[u8]) -> Option<String> {
     let cookie = req.cookie(PRE_SESSION_COOKIE)?;
     let (token, signature) = cookie.value().split_once('.')?;
-    constant_time_eq(sign(key, token).as_bytes(), signature.as_bytes()).then(|| token.to_string())
-}
-
-/// Compares without leaking where the first difference is.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    verify(key, token, signature).then(|| token.to_string())
 }
