@@ -6,6 +6,7 @@
 mod helpers;
 
 mod access;
+mod admin_pages;
 mod authz_matrix;
 mod cli;
 mod database;

@@ -447,6 +447,16 @@ pub async fn find_by_username(
         .await?)
 }
 
+/// True when `plain` is the user's current password (checked on the blocking pool; a user
+/// without a password, or no such user, takes the same time and answers false).
+pub async fn verify_password(db: &impl ConnectionTrait, user_id: i64, plain: &str) -> Result<bool> {
+    let hash = local_users::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .and_then(|u| u.password_hash);
+    Ok(password::verify(plain, hash.as_deref()).await? != password::Verified::No)
+}
+
 /// On a database without users, creates the first admin. Returns the generated password
 /// (to print once) when none was configured.
 pub async fn ensure_first_admin(

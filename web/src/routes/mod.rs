@@ -2,6 +2,7 @@
 //! in its own `routes(&mut Router)`.
 
 pub mod account;
+pub mod admin_role_edit;
 pub mod admin_roles;
 pub mod admin_user_edit;
 pub mod admin_users;
@@ -15,6 +16,7 @@ pub mod openapi;
 pub mod router;
 pub mod sessions;
 pub mod users_api;
+mod views;
 
 use actix_web::web::ServiceConfig;
 pub use router::{RouteSpec, Router};
@@ -30,10 +32,11 @@ pub fn router() -> Router {
     audit::routes(&mut r);
     account::routes(&mut r);
     sessions::routes(&mut r);
-    // `/admin/users/new` is declared before `/admin/users/{id}`, which would match it too.
+    // `…/new` is declared before `…/{id}`, which would match it too.
     admin_users::routes(&mut r);
     admin_user_edit::routes(&mut r);
     admin_roles::routes(&mut r);
+    admin_role_edit::routes(&mut r);
     users_api::routes(&mut r);
     r
 }

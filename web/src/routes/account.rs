@@ -1,0 +1,137 @@
+//! The signed-in user's own account (`/account`): profile, password change, sessions summary.
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use service::access::{Password, sessions, users};
+
+use super::form_input::{
+    FormInput, acting_user, audit_ip, form_status, merge_errors, shown_on_form,
+};
+use super::router::Router;
+use crate::auth::{Access, Caller};
+use crate::error::PageError;
+use crate::flash::Flash;
+use crate::pages::{Field, FormView, Layout, PageContext};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    layout: Layout,
+    username: String,
+    email: String,
+    roles: String,
+    sessions: usize,
+    form: FormView,
+}
+
+fn password_form() -> FormView {
+    FormView::new(
+        "/account/password",
+        "Change password",
+        vec![
+            Field::new("current_password", "Current password", "password")
+                .autocomplete("current-password"),
+            Field::new("new_password", "New password", "password")
+                .autocomplete("new-password")
+                .help("12 to 128 characters, not your username. Your other sessions will end."),
+        ],
+    )
+}
+
+async fn render(
+    ctx: &PageContext,
+    state: &AppState,
+    caller: &Caller,
+    status: StatusCode,
+    form: FormView,
+) -> Result<HttpResponse, PageError> {
+    let user = users::get(&state.db, acting_user(caller)?).await?;
+    let sessions = sessions::list(&state.db, Some(user.id)).await?.len();
+    ctx.render_status(
+        status,
+        &AccountPage {
+            layout: ctx.layout("Your account"),
+            email: user.email.unwrap_or_default(),
+            roles: user.roles.join(", "),
+            username: user.username,
+            sessions,
+            form,
+        },
+    )
+}
+
+async fn show(
+    ctx: PageContext,
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    render(&ctx, &state, &caller, StatusCode::OK, password_form()).await
+}
+
+/// Checks the current password and the policy for the new one, each error on its field.
+async fn parse_change(
+    state: &AppState,
+    user_id: i64,
+    username: &str,
+    input: &FormInput,
+) -> Result<Password, service::Error> {
+    let current_ok =
+        users::verify_password(&state.db, user_id, input.text("current_password")).await?;
+    let current = (!current_ok)
+        .then(|| service::Error::invalid("current_password", "is not your current password"));
+    match (
+        current,
+        Password::parse(input.text("new_password"), username, "new_password"),
+    ) {
+        (None, Ok(new)) => Ok(new),
+        (current, new) => Err(merge_errors(vec![current, new.err()])
+            .unwrap_or_else(|| service::Error::internal("no error"))),
+    }
+}
+
+async fn change_password(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let input = FormInput::from(form);
+    let user_id = acting_user(&caller)?;
+    let username = caller
+        .user
+        .as_ref()
+        .map(|u| u.username.clone())
+        .unwrap_or_default();
+    let changed = match parse_change(&state, user_id, &username, &input).await {
+        Ok(new) => {
+            let ip = audit_ip(&req, &state);
+            let keep = caller.session_id();
+            users::set_password(&state.db, &caller.actor(), ip, user_id, Some(new), keep).await
+        }
+        Err(e) => Err(e),
+    };
+    match changed {
+        Ok(_) => Ok(ctx.redirect(
+            "/account",
+            Flash::success("Your password was changed. Your other sessions were signed out."),
+        )),
+        Err(e) if shown_on_form(&e) => {
+            let form = password_form().with_error(&e);
+            render(&ctx, &state, &caller, form_status(&e), form).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Registers the account pages.
+pub fn routes(r: &mut Router) {
+    r.page(Method::GET, "/account", Access::Signed, show).page(
+        Method::POST,
+        "/account/password",
+        Access::Signed,
+        change_password,
+    );
+}

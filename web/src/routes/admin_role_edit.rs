@@ -1,0 +1,181 @@
+//! One role (`/admin/roles/{id}`): a built-in role to read, a custom one to change or delete.
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use service::access::Permission;
+use service::access::roles::{self, RoleSummary};
+
+use super::admin_roles::{parse, role_form};
+use super::form_input::{FormInput, audit_ip, form_status, path_id, shown_on_form};
+use super::router::Router;
+use super::views;
+use crate::auth::{Access, Caller};
+use crate::error::PageError;
+use crate::flash::Flash;
+use crate::pages::{FormView, Layout, PageContext};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "role_edit.html")]
+struct RolePage {
+    layout: Layout,
+    description: String,
+    builtin: bool,
+    /// Each granted permission with its meaning.
+    granted: Vec<(&'static str, &'static str)>,
+    note: Option<&'static str>,
+    /// A refusal when no form is shown to carry it (a built-in role).
+    problem: Option<String>,
+    edit: Option<FormView>,
+    delete: Option<FormView>,
+}
+
+/// The current values of a role as form input.
+fn current(role: &RoleSummary) -> FormInput {
+    let mut pairs = vec![(
+        "description".to_string(),
+        role.description.clone().unwrap_or_default(),
+    )];
+    pairs.extend(
+        role.permissions
+            .iter()
+            .map(|p| ("permissions".to_string(), p.to_string())),
+    );
+    FormInput::new(pairs)
+}
+
+fn delete_form(role: &RoleSummary) -> FormView {
+    views::delete_form(
+        format!("/admin/roles/{}/delete", role.id),
+        "Delete role",
+        format!("Yes, delete {}; its users lose what it grants", role.name),
+    )
+}
+
+/// Renders the role page; the forms only for a custom role and a caller who may change it.
+fn render(
+    ctx: &PageContext,
+    status: StatusCode,
+    role: &RoleSummary,
+    edit: FormView,
+    delete: FormView,
+) -> Result<HttpResponse, PageError> {
+    let changeable = !role.is_system && ctx.may(Permission::UsersWrite);
+    ctx.render_status(
+        status,
+        &RolePage {
+            layout: ctx.layout(format!("Role {}", role.name)),
+            description: role.description.clone().unwrap_or_default(),
+            builtin: role.is_system,
+            granted: Permission::ALL
+                .iter()
+                .filter(|p| role.permissions.contains(&p.as_str()))
+                .map(|p| (p.as_str(), p.meaning()))
+                .collect(),
+            note: role
+                .is_system
+                .then_some("This is a built-in role: it cannot be edited or deleted."),
+            problem: if changeable {
+                None
+            } else {
+                edit.error.clone().or_else(|| delete.error.clone())
+            },
+            edit: changeable.then_some(edit),
+            delete: changeable.then_some(delete),
+        },
+    )
+}
+
+fn edit_form(role: &RoleSummary, input: &FormInput) -> FormView {
+    role_form(
+        format!("/admin/roles/{}", role.id),
+        "Save changes",
+        input,
+        false,
+    )
+}
+
+async fn show(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let role = roles::get(&state.db, path_id(&id, "role")?).await?;
+    let edit = edit_form(&role, &current(&role));
+    render(&ctx, StatusCode::OK, &role, edit, delete_form(&role))
+}
+
+async fn update(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let (id, input) = (path_id(&id, "role")?, FormInput::from(form));
+    let role = roles::get(&state.db, id).await?;
+    let saved = match parse(&input, &role.name) {
+        Ok(r) => roles::update(&state.db, &caller.actor(), audit_ip(&req, &state), id, r).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(role) => Ok(ctx.redirect(
+            &format!("/admin/roles/{id}"),
+            Flash::success(format!("The role {} was saved.", role.name)),
+        )),
+        Err(e) if shown_on_form(&e) => {
+            let edit = edit_form(&role, &input).with_error(&e);
+            render(&ctx, form_status(&e), &role, edit, delete_form(&role))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn delete(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let (id, input) = (path_id(&id, "role")?, FormInput::from(form));
+    let role = roles::get(&state.db, id).await?;
+    let outcome = if input.text("confirm") == "yes" {
+        roles::delete(&state.db, &caller.actor(), audit_ip(&req, &state), id).await
+    } else {
+        Err(views::unconfirmed())
+    };
+    match outcome {
+        Ok(()) => Ok(ctx.redirect(
+            "/admin/roles",
+            Flash::success(format!("The role {} was deleted.", role.name)),
+        )),
+        Err(e) if shown_on_form(&e) => {
+            let edit = edit_form(&role, &current(&role));
+            render(
+                &ctx,
+                form_status(&e),
+                &role,
+                edit,
+                delete_form(&role).with_error(&e),
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Registers the pages of one role.
+pub fn routes(r: &mut Router) {
+    let write = Access::Permission(Permission::UsersWrite);
+    r.page(
+        Method::GET,
+        "/admin/roles/{id}",
+        Access::Permission(Permission::UsersRead),
+        show,
+    )
+    .page(Method::POST, "/admin/roles/{id}", write, update)
+    .page(Method::POST, "/admin/roles/{id}/delete", write, delete);
+}

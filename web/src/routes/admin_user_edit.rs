@@ -1,0 +1,268 @@
+//! One admin user (`/admin/users/{id}`): change email, active flag and roles, reset the
+//! password, delete.
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use service::access::users::{self, UserSummary, UserUpdate};
+use service::access::{Password, Permission};
+
+use super::admin_users::role_choices;
+use super::form_input::{
+    FormInput, acting_user, audit_ip, form_status, path_id, shown_on_form, when, when_or,
+};
+use super::router::Router;
+use super::views::{self, SecretPage};
+use crate::auth::{Access, Caller};
+use crate::error::PageError;
+use crate::flash::Flash;
+use crate::pages::{Field, FormView, Layout, PageContext};
+use crate::state::AppState;
+
+/// What the page shows about the user.
+struct UserView {
+    username: String,
+    email: String,
+    active: bool,
+    roles: String,
+    last_login: String,
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "user_edit.html")]
+struct UserPage {
+    layout: Layout,
+    user: UserView,
+    edit: Option<FormView>,
+    reset: Option<FormView>,
+    delete: Option<FormView>,
+}
+
+/// The three forms of the page, with the input and error of the one just sent.
+struct Forms {
+    edit: FormView,
+    reset: FormView,
+    delete: FormView,
+}
+
+impl Forms {
+    async fn new(state: &AppState, user: &UserSummary) -> Result<Self, PageError> {
+        let email = user.email.clone().unwrap_or_default();
+        Ok(Self {
+            edit: edit_form(state, user.id, &email, user.is_active, &user.roles).await?,
+            reset: reset_form(user.id),
+            delete: delete_form(user),
+        })
+    }
+}
+
+async fn edit_form(
+    state: &AppState,
+    id: i64,
+    email: &str,
+    active: bool,
+    roles: &[String],
+) -> Result<FormView, PageError> {
+    Ok(FormView::new(
+        format!("/admin/users/{id}"),
+        "Save changes",
+        vec![
+            Field::new("email", "Email", "email").value(email),
+            Field::new("is_active", "Active (may sign in)", "checkbox").value(if active {
+                "true"
+            } else {
+                ""
+            }),
+            Field::new("roles", "Roles", "checkboxes").choices(role_choices(state, roles).await?),
+        ],
+    ))
+}
+
+fn reset_form(id: i64) -> FormView {
+    FormView::new(
+        format!("/admin/users/{id}/reset-password"),
+        "Reset password",
+        vec![
+            Field::new("password", "New password", "password")
+                .autocomplete("new-password")
+                .help("Leave empty to generate one; it is shown once. The user's sessions end."),
+        ],
+    )
+}
+
+fn delete_form(user: &UserSummary) -> FormView {
+    views::delete_form(
+        format!("/admin/users/{}/delete", user.id),
+        "Delete user",
+        format!("Yes, delete {} for good", user.username),
+    )
+}
+
+fn render(
+    ctx: &PageContext,
+    status: StatusCode,
+    user: &UserSummary,
+    forms: Forms,
+) -> Result<HttpResponse, PageError> {
+    let write = ctx.may(Permission::UsersWrite);
+    ctx.render_status(
+        status,
+        &UserPage {
+            layout: ctx.layout(format!("User {}", user.username)),
+            user: UserView {
+                username: user.username.clone(),
+                email: user.email.clone().unwrap_or_default(),
+                active: user.is_active,
+                roles: user.roles.join(", "),
+                last_login: when_or(user.last_login_at, "never"),
+                created: when(user.created_at),
+            },
+            edit: write.then_some(forms.edit),
+            reset: write.then_some(forms.reset),
+            delete: write.then_some(forms.delete),
+        },
+    )
+}
+
+async fn show(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let user = users::get(&state.db, path_id(&id, "user")?).await?;
+    let forms = Forms::new(&state, &user).await?;
+    render(&ctx, StatusCode::OK, &user, forms)
+}
+
+async fn update(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let (id, input) = (path_id(&id, "user")?, FormInput::from(form));
+    let user = users::get(&state.db, id).await?;
+    let change = users::parse_email(Some(input.text("email"))).map(|email| UserUpdate {
+        email,
+        is_active: input.checked("is_active"),
+        roles: input.all("roles"),
+    });
+    let ip = audit_ip(&req, &state);
+    let saved = match change {
+        Ok(c) => users::update(&state.db, &caller.actor(), acting_user(&caller)?, ip, id, c).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(user) => Ok(ctx.redirect(
+            &format!("/admin/users/{id}"),
+            Flash::success(format!("The changes to {} were saved.", user.username)),
+        )),
+        Err(e) if shown_on_form(&e) => {
+            let mut forms = Forms::new(&state, &user).await?;
+            let (email, active) = (input.text("email"), input.checked("is_active"));
+            forms.edit = edit_form(&state, id, email, active, &input.all("roles"))
+                .await?
+                .with_error(&e);
+            render(&ctx, form_status(&e), &user, forms)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn reset_password(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let (id, input) = (path_id(&id, "user")?, FormInput::from(form));
+    let user = users::get(&state.db, id).await?;
+    // Resetting one's own password here keeps the session it is done from.
+    let keep = (caller.user_id() == Some(id))
+        .then(|| caller.session_id())
+        .flatten();
+    let outcome = match input.text("password") {
+        "" => Ok(None),
+        p => Password::parse(p, &user.username, "password").map(Some),
+    };
+    let ip = audit_ip(&req, &state);
+    let outcome = match outcome {
+        Ok(pw) => users::set_password(&state.db, &caller.actor(), ip, id, pw, keep).await,
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(Some(generated)) => ctx.render(&SecretPage {
+            layout: ctx.layout("Password reset"),
+            intro: format!(
+                "The new password of {}. Hand it over now: it is not shown again.",
+                user.username
+            ),
+            secret: generated.expose().to_string(),
+            back: format!("/admin/users/{id}"),
+        }),
+        Ok(None) => Ok(ctx.redirect(
+            &format!("/admin/users/{id}"),
+            Flash::success(format!("The password of {} was changed.", user.username)),
+        )),
+        Err(e) if shown_on_form(&e) => {
+            let mut forms = Forms::new(&state, &user).await?;
+            forms.reset = reset_form(id).with_error(&e);
+            render(&ctx, form_status(&e), &user, forms)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn delete(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let (id, input) = (path_id(&id, "user")?, FormInput::from(form));
+    let user = users::get(&state.db, id).await?;
+    let outcome = if input.text("confirm") == "yes" {
+        let ip = audit_ip(&req, &state);
+        users::delete(&state.db, &caller.actor(), acting_user(&caller)?, ip, id).await
+    } else {
+        Err(views::unconfirmed())
+    };
+    match outcome {
+        Ok(()) => Ok(ctx.redirect(
+            "/admin/users",
+            Flash::success(format!("The user {} was deleted.", user.username)),
+        )),
+        Err(e) if shown_on_form(&e) => {
+            let mut forms = Forms::new(&state, &user).await?;
+            forms.delete = delete_form(&user).with_error(&e);
+            render(&ctx, form_status(&e), &user, forms)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Registers the pages of one user (after `/admin/users/new`, which `{id}` would shadow).
+pub fn routes(r: &mut Router) {
+    let write = Access::Permission(Permission::UsersWrite);
+    r.page(
+        Method::GET,
+        "/admin/users/{id}",
+        Access::Permission(Permission::UsersRead),
+        show,
+    )
+    .page(Method::POST, "/admin/users/{id}", write, update)
+    .page(
+        Method::POST,
+        "/admin/users/{id}/reset-password",
+        write,
+        reset_password,
+    )
+    .page(Method::POST, "/admin/users/{id}/delete", write, delete);
+}

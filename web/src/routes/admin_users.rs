@@ -1,0 +1,244 @@
+//! Admin users: the list (`/admin/users`) and creating a user (`/admin/users/new`).
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use service::access::users::{self, NewUser, UserFilter, UserSummary};
+use service::access::{Password, Permission, Username, roles};
+use service::pagination::PageRequest;
+
+use super::form_input::{FormInput, audit_ip, form_status, merge_errors, shown_on_form, when_or};
+use super::router::Router;
+use super::views::{FormPage, ListPage, SecretPage};
+use crate::auth::{Access, Caller};
+use crate::error::PageError;
+use crate::flash::Flash;
+use crate::pages::{Cell, Choice, Field, FilterField, FormView, PageContext, Table};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    role: Option<String>,
+    status: Option<String>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+}
+
+fn bad_request(message: impl Into<String>) -> PageError {
+    PageError::new(StatusCode::BAD_REQUEST, message)
+}
+
+fn filter(q: &ListQuery) -> Result<UserFilter, PageError> {
+    let active = match q.status.as_deref().unwrap_or_default() {
+        "" => None,
+        "active" => Some(true),
+        "inactive" => Some(false),
+        _ => {
+            return Err(bad_request(
+                "The status filter is either active or inactive.",
+            ));
+        }
+    };
+    Ok(UserFilter {
+        q: q.q.clone().filter(|s| !s.trim().is_empty()),
+        role: q.role.clone().filter(|s| !s.is_empty()),
+        active,
+    })
+}
+
+fn row(u: &UserSummary) -> Vec<Cell> {
+    vec![
+        Cell::link(&u.username, format!("/admin/users/{}", u.id)),
+        Cell::text(u.email.clone().unwrap_or_default()),
+        Cell::text(u.roles.join(", ")),
+        if u.is_active {
+            Cell::badge("active", "badge ok")
+        } else {
+            Cell::badge("inactive", "badge bad")
+        },
+        Cell::text(when_or(u.last_login_at, "never")),
+    ]
+}
+
+fn choices(values: &[&str], selected: &str) -> Vec<Choice> {
+    values
+        .iter()
+        .map(|v| Choice {
+            value: v.to_string(),
+            label: v.to_string(),
+            checked: *v == selected,
+        })
+        .collect()
+}
+
+async fn list(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let filter = filter(&query)?;
+    let page = PageRequest::<String>::parse(query.limit, query.cursor.as_deref())
+        .map_err(|e| bad_request(e.to_string()))?;
+    let found = users::list(&state.db, &filter, &page).await?;
+    let role_names: Vec<String> = roles::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    let role_refs: Vec<&str> = role_names.iter().map(String::as_str).collect();
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let table = Table {
+        columns: vec!["Username", "Email", "Roles", "Status", "Last login"],
+        rows: found.items.iter().map(row).collect(),
+        filters: vec![
+            FilterField {
+                name: "q",
+                label: "Search",
+                value: value(&query.q),
+                options: vec![],
+            },
+            FilterField {
+                name: "role",
+                label: "Role",
+                value: value(&query.role),
+                options: choices(&role_refs, &value(&query.role)),
+            },
+            FilterField {
+                name: "status",
+                label: "Status",
+                value: value(&query.status),
+                options: choices(&["active", "inactive"], &value(&query.status)),
+            },
+        ],
+        action: "/admin/users".into(),
+        next_url: None,
+        empty: "No users match these filters.",
+    }
+    .paginate(
+        "/admin/users",
+        &[
+            ("q", query.q.clone()),
+            ("role", query.role.clone()),
+            ("status", query.status.clone()),
+        ],
+        found.next_cursor,
+    );
+    let mut actions = Vec::new();
+    if ctx.may(Permission::UsersWrite) {
+        actions.push(("New user", "/admin/users/new".to_string()));
+    }
+    ctx.render(&ListPage {
+        layout: ctx.layout("Users"),
+        table,
+        actions,
+        note: None,
+    })
+}
+
+/// The role checkboxes, ticked for `selected`.
+pub async fn role_choices(state: &AppState, selected: &[String]) -> Result<Vec<Choice>, PageError> {
+    Ok(roles::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| Choice {
+            checked: selected.contains(&r.name),
+            label: match &r.description {
+                Some(d) => format!("{} — {d}", r.name),
+                None => r.name.clone(),
+            },
+            value: r.name,
+        })
+        .collect())
+}
+
+async fn new_form(state: &AppState, input: &FormInput) -> Result<FormView, PageError> {
+    Ok(FormView::new(
+        "/admin/users/new",
+        "Create user",
+        vec![
+            Field::new("username", "Username", "text").value(input.text("username")),
+            Field::new("email", "Email", "email").value(input.text("email")),
+            Field::new("password", "Password", "password")
+                .autocomplete("new-password")
+                .help("Leave empty to generate one; it is shown once."),
+            Field::new("roles", "Roles", "checkboxes")
+                .choices(role_choices(state, &input.all("roles")).await?),
+        ],
+    ))
+}
+
+async fn new_page(ctx: PageContext, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    ctx.render(&FormPage {
+        layout: ctx.layout("New user"),
+        form: new_form(&state, &FormInput::default()).await?,
+        intro: None,
+    })
+}
+
+fn parse_new(input: &FormInput) -> Result<NewUser, service::Error> {
+    let raw_name = input.text("username");
+    let username = Username::parse(raw_name);
+    let email = users::parse_email(Some(input.text("email")));
+    let password = match input.text("password") {
+        "" => Ok(None),
+        p => Password::parse(p, &raw_name.trim().to_lowercase(), "password").map(Some),
+    };
+    match (username, email, password) {
+        (Ok(username), Ok(email), Ok(password)) => Ok(NewUser {
+            username,
+            email,
+            password,
+            roles: input.all("roles"),
+        }),
+        (u, e, p) => Err(merge_errors(vec![u.err(), e.err(), p.err()])
+            .unwrap_or_else(|| service::Error::internal("no error"))),
+    }
+}
+
+async fn create(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let input = FormInput::from(form);
+    let created = match parse_new(&input) {
+        Ok(new) => users::create(&state.db, &caller.actor(), audit_ip(&req, &state), new).await,
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok((user, Some(generated))) => ctx.render(&SecretPage {
+            layout: ctx.layout("User created"),
+            intro: format!(
+                "The user {} was created with this password. Hand it over now: it is not shown again.",
+                user.username
+            ),
+            secret: generated.expose().to_string(),
+            back: "/admin/users".into(),
+        }),
+        Ok((user, None)) => Ok(ctx.redirect(
+            "/admin/users",
+            Flash::success(format!("The user {} was created.", user.username)),
+        )),
+        Err(e) if shown_on_form(&e) => ctx.render_status(
+            form_status(&e),
+            &FormPage {
+                layout: ctx.layout("New user"),
+                form: new_form(&state, &input).await?.with_error(&e),
+                intro: None,
+            },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Registers the user pages.
+pub fn routes(r: &mut Router) {
+    let read = Access::Permission(Permission::UsersRead);
+    let write = Access::Permission(Permission::UsersWrite);
+    r.page(Method::GET, "/admin/users", read, list)
+        .page(Method::GET, "/admin/users/new", write, new_page)
+        .page(Method::POST, "/admin/users/new", write, create);
+}

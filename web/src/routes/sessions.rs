@@ -1,0 +1,197 @@
+//! Sessions: one's own (`/account/sessions`) and everyone's (`/admin/sessions`), with
+//! sign-out buttons. A revoked session's next request is treated as signed out.
+
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use service::access::sessions::{self, SessionSummary};
+use service::access::{Permission, users};
+
+use super::form_input::{acting_user, audit_ip, when};
+use super::router::Router;
+use crate::auth::{Access, Caller};
+use crate::error::PageError;
+use crate::flash::Flash;
+use crate::pages::{Layout, PageContext};
+use crate::state::AppState;
+
+/// One session as the table shows it.
+struct SessionRow {
+    username: String,
+    created: String,
+    last_seen: String,
+    ip: String,
+    user_agent: String,
+    current: bool,
+    /// Where its sign-out button posts, when it has one.
+    revoke: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "sessions.html")]
+struct SessionsPage {
+    layout: Layout,
+    rows: Vec<SessionRow>,
+    show_user: bool,
+    /// The user filter's value (the admin page has one).
+    user_filter: Option<String>,
+    revoke_others: Option<&'static str>,
+    empty: &'static str,
+}
+
+/// The row of `s`; `revoke` builds its button's address, if it gets one.
+fn row(s: &SessionSummary, caller: &Caller, revoke: impl Fn(&str) -> Option<String>) -> SessionRow {
+    SessionRow {
+        username: s.username.clone(),
+        created: when(s.created_at),
+        last_seen: when(s.last_seen_at),
+        ip: s.ip.clone().unwrap_or_default(),
+        user_agent: s.user_agent.clone().unwrap_or_default(),
+        current: caller.session_id() == Some(s.id.as_str()),
+        revoke: revoke(&s.id),
+    }
+}
+
+async fn own(
+    ctx: PageContext,
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let list = sessions::list(&state.db, Some(acting_user(&caller)?)).await?;
+    let others = list
+        .iter()
+        .any(|s| caller.session_id() != Some(s.id.as_str()));
+    let rows = list
+        .iter()
+        .map(|s| {
+            row(s, &caller, |id| {
+                (caller.session_id() != Some(id)).then(|| format!("/account/sessions/{id}/revoke"))
+            })
+        })
+        .collect();
+    ctx.render(&SessionsPage {
+        layout: ctx.layout("Your sessions"),
+        rows,
+        show_user: false,
+        user_filter: None,
+        revoke_others: others.then_some("/account/sessions/revoke-others"),
+        empty: "You have no sessions.",
+    })
+}
+
+async fn revoke_own(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let owner = Some(acting_user(&caller)?);
+    let ip = audit_ip(&req, &state);
+    sessions::revoke(&state.db, &caller.actor(), ip, &id, owner).await?;
+    Ok(ctx.redirect(
+        "/account/sessions",
+        Flash::success("The session was signed out."),
+    ))
+}
+
+async fn revoke_others(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let user_id = acting_user(&caller)?;
+    let keep = caller.session_id().unwrap_or_default();
+    let ip = audit_ip(&req, &state);
+    let ended = sessions::revoke_others(&state.db, &caller.actor(), ip, user_id, keep).await?;
+    let message = match ended {
+        1 => "One other session was signed out.".to_string(),
+        n => format!("{n} other sessions were signed out."),
+    };
+    Ok(ctx.redirect("/account/sessions", Flash::success(message)))
+}
+
+#[derive(Debug, Deserialize)]
+struct AdminQuery {
+    user: Option<String>,
+}
+
+async fn everyone(
+    ctx: PageContext,
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<AdminQuery>,
+) -> Result<HttpResponse, PageError> {
+    let name = query.user.as_deref().map(str::trim).unwrap_or_default();
+    let list = if name.is_empty() {
+        sessions::list(&state.db, None).await?
+    } else {
+        match users::find_by_username(&state.db, name).await? {
+            Some(user) => sessions::list(&state.db, Some(user.id)).await?,
+            None => Vec::new(),
+        }
+    };
+    let may_revoke = ctx.may(Permission::SessionsWrite);
+    let rows = list
+        .iter()
+        .map(|s| {
+            row(s, &caller, |id| {
+                may_revoke.then(|| format!("/admin/sessions/{id}/revoke"))
+            })
+        })
+        .collect();
+    ctx.render(&SessionsPage {
+        layout: ctx.layout("Sessions"),
+        rows,
+        show_user: true,
+        user_filter: Some(name.to_string()),
+        revoke_others: None,
+        empty: "No sessions match this filter.",
+    })
+}
+
+async fn revoke_any(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let ip = audit_ip(&req, &state);
+    sessions::revoke(&state.db, &caller.actor(), ip, &id, None).await?;
+    Ok(ctx.redirect(
+        "/admin/sessions",
+        Flash::success("The session was signed out."),
+    ))
+}
+
+/// Registers the session pages.
+pub fn routes(r: &mut Router) {
+    r.page(Method::GET, "/account/sessions", Access::Signed, own)
+        .page(
+            Method::POST,
+            "/account/sessions/revoke-others",
+            Access::Signed,
+            revoke_others,
+        )
+        .page(
+            Method::POST,
+            "/account/sessions/{id}/revoke",
+            Access::Signed,
+            revoke_own,
+        )
+        .page(
+            Method::GET,
+            "/admin/sessions",
+            Access::Permission(Permission::SessionsRead),
+            everyone,
+        )
+        .page(
+            Method::POST,
+            "/admin/sessions/{id}/revoke",
+            Access::Permission(Permission::SessionsWrite),
+            revoke_any,
+        );
+}
