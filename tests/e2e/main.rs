@@ -8,6 +8,7 @@ mod helpers;
 mod access;
 mod admin_pages;
 mod authz_matrix;
+mod browser;
 mod cli;
 mod database;
 mod errors;
