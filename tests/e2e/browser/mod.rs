@@ -26,6 +26,7 @@
 //! DevTools versions. The one Chromium-specific call, reading the console log, is a custom
 //! command on the same connection.
 
+mod access;
 mod driver;
 
 mod harness;
