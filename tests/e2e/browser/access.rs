@@ -85,6 +85,9 @@ async fn an_admin_creates_a_viewer_who_sees_only_a_viewer_s_console() {
     assert!(viewer.foreign_requests(&app.address).await.is_empty());
 
     admin.goto(&app.url("/audit")).await;
+    admin
+        .screenshot(std::env::temp_dir().join("metadeck-audit.png"))
+        .await;
     let trail = admin.text("main").await;
     assert!(
         trail.contains("user.created")
