@@ -737,3 +737,56 @@ async fn the_cli_creates_users_and_resets_passwords() {
     let reset: Value = serde_json::from_slice(&reset.stdout).unwrap();
     assert_ne!(reset["password"], report["password"]);
 }
+
+#[tokio::test]
+async fn a_password_hashed_with_weaker_parameters_is_upgraded_at_sign_in() {
+    use argon2::password_hash::PasswordHasher;
+    let app = spawn_app().await;
+    let weak = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(8 * 1024, 1, 1, None).unwrap(),
+    )
+    .hash_password(ADMIN_PASSWORD.as_bytes())
+    .unwrap()
+    .to_string();
+    app.exec(&format!(
+        "UPDATE local_users SET password_hash = '{weak}' WHERE username = 'admin'"
+    ))
+    .await
+    .unwrap();
+
+    app.login_as_admin().await;
+
+    let stored: String = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.backend(),
+            "SELECT password_hash FROM local_users WHERE username = 'admin'",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index(0)
+        .unwrap();
+    assert!(
+        stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{stored}"
+    );
+    assert_eq!(
+        new_client()
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    assert_eq!(
+        app.login_with(&new_client(), "admin", ADMIN_PASSWORD)
+            .await
+            .status(),
+        303,
+        "the new hash verifies"
+    );
+}

@@ -269,3 +269,95 @@ async fn sigterm_stops_the_server_gracefully_with_exit_0() {
     assert!(status.success(), "exit status {status:?}");
     let _ = database; // dropped (and, on PostgreSQL, removed) after the server is gone
 }
+
+#[tokio::test]
+async fn request_logs_are_json_lines_without_secrets() {
+    let database = TestDatabase::migrated().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = metadeck_bin()
+        .env("DATABASE_URL", &database.url)
+        .env("METADECK_BIND", format!("127.0.0.1:{port}"))
+        .env("METADECK_ADMIN_PASSWORD", "the-admin-password-1")
+        .env("METADECK_LOG", "info")
+        .env("METADECK_LOG_FORMAT", "json")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = crate::helpers::new_client();
+    let mut up = false;
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up);
+    let page = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = crate::helpers::csrf_in(&page).unwrap();
+    let res = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", "admin"),
+            ("password", "the-admin-password-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let session = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    client
+        .get(format!("{base}/api/audit?actor=secret-in-query"))
+        .send()
+        .await
+        .unwrap();
+
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr);
+
+    let requests: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["message"] == "request")
+        .collect();
+    let login = requests
+        .iter()
+        .find(|r| r["method"] == "POST" && r["route"] == "/login")
+        .expect("a line for POST /login");
+    assert_eq!(login["status"], 303);
+    assert!(login["latency_ms"].is_number() && login["request_id"].is_string());
+    assert!(requests.iter().any(|r| r["route"] == "/api/audit"));
+    for secret in [
+        "the-admin-password-1",
+        session.split('=').nth(1).unwrap(),
+        &token,
+        "secret-in-query",
+    ] {
+        assert!(!logs.contains(secret), "the logs leak {secret}");
+    }
+}
