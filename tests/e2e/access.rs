@@ -84,15 +84,7 @@ async fn next_is_limited_to_local_paths() {
         "/\\evil.example",
     ] {
         let client = new_client();
-        let page = client
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let token = crate::helpers::csrf_in(&page).unwrap();
+        let token = crate::helpers::login_token(&client, &app.url("/login")).await;
         let res = client
             .post(app.url("/login"))
             .form(&[
@@ -212,15 +204,7 @@ async fn a_spoofed_forwarded_for_from_an_untrusted_peer_does_not_dodge_the_addre
     let app = spawn_app().await;
     for i in 0..20 {
         let client = new_client();
-        let page = client
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let token = crate::helpers::csrf_in(&page).unwrap();
+        let token = crate::helpers::login_token(&client, &app.url("/login")).await;
         let res = client
             .post(app.url("/login"))
             .header("x-forwarded-for", format!("10.9.8.{i}"))
@@ -262,15 +246,7 @@ async fn a_trusted_proxy_s_forwarded_for_is_believed() {
         .unwrap();
     assert_eq!(rows.len(), 1);
     let client = new_client();
-    let page = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = crate::helpers::csrf_in(&page).unwrap();
+    let token = crate::helpers::login_token(&client, &app.url("/login")).await;
     client
         .post(app.url("/login"))
         .header("x-forwarded-for", "203.0.113.7")
@@ -624,15 +600,7 @@ async fn the_first_admin_gets_a_generated_password_printed_once() {
 
     let client = new_client();
     let base = format!("http://127.0.0.1:{port}");
-    let page = client
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = crate::helpers::csrf_in(&page).unwrap();
+    let token = crate::helpers::login_token(&client, &format!("{base}/login")).await;
     let res = client
         .post(format!("{base}/login"))
         .form(&[

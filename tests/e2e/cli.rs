@@ -224,32 +224,12 @@ async fn vacuum_reports_sizes() {
 #[tokio::test]
 async fn sigterm_stops_the_server_gracefully_with_exit_0() {
     let database = TestDatabase::migrated().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = metadeck_bin()
-        .env("DATABASE_URL", &database.url)
-        .env("METADECK_BIND", format!("127.0.0.1:{port}"))
-        .env("METADECK_ADMIN_PASSWORD", "a-long-enough-password")
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    let mut up = false;
-    for _ in 0..100 {
-        if client
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(up, "the server answered /healthz");
+    let (mut child, _) = crate::helpers::serve_process(
+        &database,
+        &[("METADECK_ADMIN_PASSWORD", "a-long-enough-password")],
+        std::process::Stdio::inherit(),
+    )
+    .await;
 
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -273,40 +253,18 @@ async fn sigterm_stops_the_server_gracefully_with_exit_0() {
 #[tokio::test]
 async fn request_logs_are_json_lines_without_secrets() {
     let database = TestDatabase::migrated().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = metadeck_bin()
-        .env("DATABASE_URL", &database.url)
-        .env("METADECK_BIND", format!("127.0.0.1:{port}"))
-        .env("METADECK_ADMIN_PASSWORD", "the-admin-password-1")
-        .env("METADECK_LOG", "info")
-        .env("METADECK_LOG_FORMAT", "json")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let (child, base) = crate::helpers::serve_process(
+        &database,
+        &[
+            ("METADECK_ADMIN_PASSWORD", "the-admin-password-1"),
+            ("METADECK_LOG", "info"),
+            ("METADECK_LOG_FORMAT", "json"),
+        ],
+        std::process::Stdio::piped(),
+    )
+    .await;
     let client = crate::helpers::new_client();
-    let mut up = false;
-    for _ in 0..100 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(up);
-    let page = client
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = crate::helpers::csrf_in(&page).unwrap();
+    let token = crate::helpers::login_token(&client, &format!("{base}/login")).await;
     let res = client
         .post(format!("{base}/login"))
         .form(&[

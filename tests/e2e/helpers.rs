@@ -73,6 +73,19 @@ pub fn csrf_in(html: &str) -> Option<String> {
     None
 }
 
+/// Opens the login form at `login_url` and returns its CSRF token (setting the pre-session cookie).
+pub async fn login_token(client: &reqwest::Client, login_url: &str) -> String {
+    let page = client
+        .get(login_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    csrf_in(&page).expect("the login form carries a CSRF token")
+}
+
 impl TestApp {
     /// Signs `client` in through the real login form; returns the answer to the POST.
     pub async fn login_with(
@@ -81,15 +94,7 @@ impl TestApp {
         username: &str,
         password: &str,
     ) -> reqwest::Response {
-        let page = client
-            .get(self.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let token = csrf_in(&page).expect("the login form carries a CSRF token");
+        let token = login_token(client, &self.url("/login")).await;
         client
             .post(self.url("/login"))
             .form(&[
@@ -330,6 +335,49 @@ async fn pg_template(admin: &str) -> String {
         })
         .await
         .clone()
+}
+
+/// A free port on the loopback interface.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The `metadeck` binary serving `database` on a free port, with extra environment.
+/// Returns the process and its base URL once `/healthz` answers 200.
+pub async fn serve_process(
+    database: &TestDatabase,
+    env: &[(&str, &str)],
+    stderr: std::process::Stdio,
+) -> (std::process::Child, String) {
+    let port = free_port();
+    let mut cmd = metadeck_bin();
+    cmd.env("DATABASE_URL", &database.url)
+        .env("METADECK_BIND", format!("127.0.0.1:{port}"))
+        .stderr(stderr);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("metadeck starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return (child, base);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("metadeck did not answer /healthz within 10 s");
 }
 
 /// The `metadeck` binary built for these tests.
