@@ -64,17 +64,16 @@ impl std::fmt::Debug for Password {
     }
 }
 
-/// Hashes on the blocking pool, so a burst of logins never stalls the executor.
+/// Hashes on the hashing threads, so a burst of logins never stalls the executor.
 pub async fn hash(password: &Password) -> Result<String> {
     let plain = password.0.clone();
-    tokio::task::spawn_blocking(move || {
+    hashing::run(move || {
         hasher()
             .hash_password(plain.as_bytes())
             .map(|h| h.to_string())
             .map_err(Error::internal)
     })
-    .await
-    .map_err(Error::internal)?
+    .await?
 }
 
 /// The outcome of checking a password.
@@ -86,13 +85,13 @@ pub enum Verified {
     YesButRehash,
 }
 
-/// Verifies `plain` against a PHC string on the blocking pool. With no stored hash (an
+/// Verifies `plain` against a PHC string on the hashing threads. With no stored hash (an
 /// unknown user, or a user without a password) a dummy hash is verified instead, so the
 /// answer takes the same time either way.
 pub async fn verify(plain: &str, stored: Option<&str>) -> Result<Verified> {
     let plain = plain.to_string();
     let stored = stored.map(str::to_string);
-    tokio::task::spawn_blocking(move || {
+    hashing::run(move || {
         let (phc, real) = match stored.as_deref() {
             Some(s) => (s, true),
             None => (dummy_hash(), false),
@@ -117,8 +116,70 @@ pub async fn verify(plain: &str, stored: Option<&str>) -> Result<Verified> {
             Verified::YesButRehash
         })
     })
-    .await
-    .map_err(Error::internal)?
+    .await?
+}
+
+/// A few dedicated threads for Argon2, the only CPU-heavy work on a request path.
+///
+/// Each hash takes 19 MiB and most of a core. Running them on the general blocking pool
+/// lets a burst of sign-ins take every core (so `/healthz` and pages wait) and leaves a
+/// retained allocator arena behind on every thread that ever hashed. A fixed pool of
+/// `cores - 1` threads (at least one) keeps a core free for the executors and bounds memory.
+mod hashing {
+    use std::sync::mpsc::{Receiver, Sender, channel};
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    use crate::{Error, Result};
+
+    type Job = Box<dyn FnOnce() + Send>;
+
+    fn queue() -> &'static Mutex<Sender<Job>> {
+        static QUEUE: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
+        QUEUE.get_or_init(|| {
+            let (tx, rx) = channel::<Job>();
+            let rx = Arc::new(Mutex::new(rx));
+            let cores = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2);
+            for i in 0..cores.saturating_sub(1).max(1) {
+                let rx = Arc::clone(&rx);
+                let _ = std::thread::Builder::new()
+                    .name(format!("metadeck-hash-{i}"))
+                    .spawn(move || work(&rx));
+            }
+            Mutex::new(tx)
+        })
+    }
+
+    fn work(rx: &Mutex<Receiver<Job>>) {
+        loop {
+            let job = match rx.lock() {
+                Ok(rx) => rx.recv(),
+                Err(_) => return,
+            };
+            match job {
+                Ok(job) => job(),
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Runs `f` on a hashing thread and waits for its answer without blocking the executor.
+    pub(super) async fn run<T: Send + 'static>(
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        queue()
+            .lock()
+            .map_err(|_| Error::internal("the hashing queue is poisoned"))?
+            .send(job)
+            .map_err(Error::internal)?;
+        rx.await
+            .map_err(|_| Error::internal("a hashing thread stopped"))
+    }
 }
 
 fn dummy_hash() -> &'static str {
