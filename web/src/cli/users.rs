@@ -27,6 +27,17 @@ fn read_password_from_stdin() -> Result<String, Outcome> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
+/// The password given on stdin (checked against the policy), or `None` to generate one.
+fn password_from_stdin(enabled: bool, username: &str) -> Result<Option<Password>, Outcome> {
+    if !enabled {
+        return Ok(None);
+    }
+    let plain = read_password_from_stdin()?;
+    Password::parse(&plain, username, "password")
+        .map(Some)
+        .map_err(describe)
+}
+
 fn describe(err: service::Error) -> Outcome {
     Outcome::Failure(match err {
         service::Error::Validation(details) => details
@@ -73,17 +84,9 @@ pub(super) async fn create(
         Ok(p) => p,
         Err(e) => return describe(e),
     };
-    let password = if password_stdin {
-        let plain = match read_password_from_stdin() {
-            Ok(p) => p,
-            Err(o) => return o,
-        };
-        match Password::parse(&plain, username.as_str(), "password") {
-            Ok(p) => Some(p),
-            Err(e) => return describe(e),
-        }
-    } else {
-        None
+    let password = match password_from_stdin(password_stdin, username.as_str()) {
+        Ok(p) => p,
+        Err(o) => return o,
     };
     let input = access::users::NewUser {
         username,
@@ -123,17 +126,9 @@ pub(super) async fn reset_password(
         Ok(None) => return Outcome::Failure(format!("there is no user named {username}")),
         Err(e) => return describe(e),
     };
-    let password = if password_stdin {
-        let plain = match read_password_from_stdin() {
-            Ok(p) => p,
-            Err(o) => return o,
-        };
-        match Password::parse(&plain, &user.username, "password") {
-            Ok(p) => Some(p),
-            Err(e) => return describe(e),
-        }
-    } else {
-        None
+    let password = match password_from_stdin(password_stdin, &user.username) {
+        Ok(p) => p,
+        Err(o) => return o,
     };
     match access::users::set_password(&db, &Actor::Cli, None, user.id, password, None).await {
         Ok(generated) => {
