@@ -27,6 +27,21 @@ fn read_password_from_stdin() -> Result<String, Outcome> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
+/// Prints what a user command did: the username and, when generated, the password (once).
+fn report(
+    json: bool,
+    username: String,
+    generated: Option<Password>,
+    text: impl FnOnce(&str, Option<&str>) -> String,
+) -> Outcome {
+    let report = UserReport {
+        username,
+        password: generated.map(|p| p.expose().to_string()),
+    };
+    emit(json, &report, |r| text(&r.username, r.password.as_deref()));
+    Outcome::Success
+}
+
 /// The password given on stdin (checked against the policy), or `None` to generate one.
 fn password_from_stdin(enabled: bool, username: &str) -> Result<Option<Password>, Outcome> {
     if !enabled {
@@ -96,15 +111,15 @@ pub(super) async fn create(
     };
     match access::users::create(&db, &Actor::Cli, None, input).await {
         Ok((user, generated)) => {
-            let report = UserReport {
-                username: user.username,
-                password: generated.map(|p| p.expose().to_string()),
-            };
-            emit(json, &report, |r| match &r.password {
-                Some(p) => format!("created user {} with the password {p}", r.username),
-                None => format!("created user {}", r.username),
-            });
-            Outcome::Success
+            report(
+                json,
+                user.username,
+                generated,
+                |name, password| match password {
+                    Some(p) => format!("created user {name} with the password {p}"),
+                    None => format!("created user {name}"),
+                },
+            )
         }
         Err(e) => describe(e),
     }
@@ -131,17 +146,15 @@ pub(super) async fn reset_password(
         Err(o) => return o,
     };
     match access::users::set_password(&db, &Actor::Cli, None, user.id, password, None).await {
-        Ok(generated) => {
-            let report = UserReport {
-                username: user.username,
-                password: generated.map(|p| p.expose().to_string()),
-            };
-            emit(json, &report, |r| match &r.password {
-                Some(p) => format!("new password for {}: {p} (all sessions ended)", r.username),
-                None => format!("password of {} changed (all sessions ended)", r.username),
-            });
-            Outcome::Success
-        }
+        Ok(generated) => report(
+            json,
+            user.username,
+            generated,
+            |name, password| match password {
+                Some(p) => format!("new password for {name}: {p} (all sessions ended)"),
+                None => format!("password of {name} changed (all sessions ended)"),
+            },
+        ),
         Err(e) => describe(e),
     }
 }

@@ -143,10 +143,9 @@ async fn delete(
 ) -> Result<HttpResponse, PageError> {
     let (id, input) = (path_id(&id, "role")?, FormInput::from(form));
     let role = roles::get(&state.db, id).await?;
-    let outcome = if input.text("confirm") == "yes" {
-        roles::delete(&state.db, &caller.actor(), audit_ip(&req, &state), id).await
-    } else {
-        Err(views::unconfirmed())
+    let outcome = match views::confirmed(&input) {
+        Ok(()) => roles::delete(&state.db, &caller.actor(), audit_ip(&req, &state), id).await,
+        Err(e) => Err(e),
     };
     match outcome {
         Ok(()) => Ok(ctx.redirect(

@@ -228,11 +228,12 @@ async fn delete(
 ) -> Result<HttpResponse, PageError> {
     let (id, input) = (path_id(&id, "user")?, FormInput::from(form));
     let user = users::get(&state.db, id).await?;
-    let outcome = if input.text("confirm") == "yes" {
-        let ip = audit_ip(&req, &state);
-        users::delete(&state.db, &caller.actor(), acting_user(&caller)?, ip, id).await
-    } else {
-        Err(views::unconfirmed())
+    let outcome = match views::confirmed(&input) {
+        Ok(()) => {
+            let ip = audit_ip(&req, &state);
+            users::delete(&state.db, &caller.actor(), acting_user(&caller)?, ip, id).await
+        }
+        Err(e) => Err(e),
     };
     match outcome {
         Ok(()) => Ok(ctx.redirect(

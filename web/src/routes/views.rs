@@ -3,6 +3,7 @@
 
 use askama::Template;
 
+use super::form_input::FormInput;
 use crate::pages::{Choice, Field, FormView, Layout, Table};
 
 /// The generic list page.
@@ -51,7 +52,14 @@ pub fn delete_form(action: String, submit: &'static str, what: String) -> FormVi
     )
 }
 
-/// The refusal of a delete form sent without its box ticked.
-pub fn unconfirmed() -> service::Error {
-    service::Error::invalid("confirm", "tick the box to confirm the deletion")
+/// Passes a delete form whose `confirm` box is ticked; refuses it otherwise.
+pub fn confirmed(input: &FormInput) -> Result<(), service::Error> {
+    if input.text("confirm") == "yes" {
+        Ok(())
+    } else {
+        Err(service::Error::invalid(
+            "confirm",
+            "tick the box to confirm the deletion",
+        ))
+    }
 }
