@@ -10,5 +10,6 @@ pub mod db;
 pub mod error;
 pub mod operations;
 pub mod pagination;
+pub mod webhooks;
 
 pub use error::{Error, FieldError, Result};

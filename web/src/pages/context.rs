@@ -16,6 +16,23 @@ use crate::state::AppState;
 /// Navigation: label, address, and what opening it needs (`None`: any signed-in user).
 const NAV: &[(&str, &str, Option<Permission>)] = &[
     ("Dashboard", "/", None),
+    ("Sync", "/sync", Some(Permission::SyncRead)),
+    (
+        "Devices",
+        "/registry/devices",
+        Some(Permission::RegistryRead),
+    ),
+    (
+        "Entities",
+        "/registry/entities",
+        Some(Permission::RegistryRead),
+    ),
+    ("Webhooks", "/webhooks", Some(Permission::WebhooksRead)),
+    (
+        "OAuth clients",
+        "/oauth/clients",
+        Some(Permission::OauthRead),
+    ),
     ("Users", "/admin/users", Some(Permission::UsersRead)),
     ("Roles", "/admin/roles", Some(Permission::UsersRead)),
     (

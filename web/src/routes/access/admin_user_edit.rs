@@ -8,15 +8,15 @@ use service::access::users::{self, UserSummary, UserUpdate};
 use service::access::{Password, Permission};
 
 use super::admin_users::role_choices;
-use super::form_input::{
-    FormInput, acting_user, audit_ip, form_status, path_id, shown_on_form, when, when_or,
-};
-use super::router::Router;
-use super::views::{self, SecretPage};
 use crate::auth::{Access, Caller};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Field, FormView, Layout, PageContext};
+use crate::routes::form_input::{
+    FormInput, acting_user, audit_ip, form_status, path_id, shown_on_form, when, when_or,
+};
+use crate::routes::router::Router;
+use crate::routes::views::{self, SecretPage};
 use crate::state::AppState;
 
 /// What the page shows about the user.

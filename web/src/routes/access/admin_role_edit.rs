@@ -7,13 +7,13 @@ use service::access::Permission;
 use service::access::roles::{self, RoleSummary};
 
 use super::admin_roles::{parse, role_form};
-use super::form_input::{FormInput, audit_ip, form_status, path_id, shown_on_form};
-use super::router::Router;
-use super::views;
 use crate::auth::{Access, Caller};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{FormView, Layout, PageContext};
+use crate::routes::form_input::{FormInput, audit_ip, form_status, path_id, shown_on_form};
+use crate::routes::router::Router;
+use crate::routes::views;
 use crate::state::AppState;
 
 #[derive(Template)]

@@ -9,10 +9,10 @@ use service::access::{Password, Permission, Username};
 use service::pagination::PageRequest;
 use utoipa::{IntoParams, ToSchema};
 
-use super::router::Router;
 use crate::auth::{Access, Caller, client_ip};
 use crate::error::ApiError;
 use crate::json::Json;
+use crate::routes::router::Router;
 use crate::state::AppState;
 
 /// An admin user in JSON.

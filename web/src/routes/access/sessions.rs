@@ -8,12 +8,12 @@ use serde::Deserialize;
 use service::access::sessions::{self, SessionSummary};
 use service::access::{Permission, users};
 
-use super::form_input::{acting_user, audit_ip, when};
-use super::router::Router;
 use crate::auth::{Access, Caller};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Layout, PageContext};
+use crate::routes::form_input::{acting_user, audit_ip, when};
+use crate::routes::router::Router;
 use crate::state::AppState;
 
 /// One session as the table shows it.

@@ -5,13 +5,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use service::access::Permission;
 use service::access::roles::{self, RoleInput, RoleSummary};
 
-use super::form_input::{FormInput, audit_ip, form_status, shown_on_form};
-use super::router::Router;
-use super::views::{FormPage, ListPage};
 use crate::auth::{Access, Caller};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Cell, Choice, Field, FormView, PageContext, Table};
+use crate::routes::form_input::{FormInput, audit_ip, form_status, shown_on_form};
+use crate::routes::router::Router;
+use crate::routes::views::{FormPage, ListPage};
 use crate::state::AppState;
 
 fn row(r: &RoleSummary) -> Vec<Cell> {

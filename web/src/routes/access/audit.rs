@@ -10,10 +10,10 @@ use service::audit::{self, AuditFilter, AuditRecord};
 use service::pagination::PageRequest;
 use utoipa::{IntoParams, ToSchema};
 
-use super::router::Router;
 use crate::auth::Access;
 use crate::error::{ApiError, PageError};
 use crate::pages::{Cell, FilterField, Layout, PageContext, Table};
+use crate::routes::router::Router;
 use crate::state::AppState;
 
 /// Query of the audit list.

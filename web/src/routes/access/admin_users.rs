@@ -7,13 +7,15 @@ use service::access::users::{self, NewUser, UserFilter, UserSummary};
 use service::access::{Password, Permission, Username, roles};
 use service::pagination::PageRequest;
 
-use super::form_input::{FormInput, audit_ip, form_status, merge_errors, shown_on_form, when_or};
-use super::router::Router;
-use super::views::{FormPage, ListPage, SecretPage};
 use crate::auth::{Access, Caller};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Cell, Choice, Field, FilterField, FormView, PageContext, Table};
+use crate::routes::form_input::{
+    FormInput, audit_ip, form_status, merge_errors, shown_on_form, when_or,
+};
+use crate::routes::router::Router;
+use crate::routes::views::{FormPage, ListPage, SecretPage};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]

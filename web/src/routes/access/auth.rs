@@ -7,12 +7,12 @@ use askama::Template;
 use serde::Deserialize;
 use service::access::{self, LoginAttempt};
 
-use super::router::Router;
 use crate::auth::session_store::keys;
 use crate::auth::{Access, Caller, client_ip, csrf};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Field, FormView, Layout, PageContext, see_other};
+use crate::routes::router::Router;
 use crate::state::AppState;
 
 #[derive(Template)]

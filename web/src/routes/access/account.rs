@@ -5,14 +5,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use service::access::{Password, sessions, users};
 
-use super::form_input::{
-    FormInput, acting_user, audit_ip, form_status, merge_errors, shown_on_form,
-};
-use super::router::Router;
 use crate::auth::{Access, Caller};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Field, FormView, Layout, PageContext};
+use crate::routes::form_input::{
+    FormInput, acting_user, audit_ip, form_status, merge_errors, shown_on_form,
+};
+use crate::routes::router::Router;
 use crate::state::AppState;
 
 #[derive(Template)]

@@ -1,0 +1,39 @@
+//! Access area: sign-in, account, sessions, users, roles and the audit trail.
+
+pub mod account;
+pub mod admin_role_edit;
+pub mod admin_roles;
+pub mod admin_user_edit;
+pub mod admin_users;
+pub mod audit;
+pub mod auth;
+pub mod sessions;
+pub mod users_api;
+
+use utoipa::OpenApi;
+
+use crate::routes::Router;
+
+/// The access area's part of the API description.
+#[derive(OpenApi)]
+#[openapi(
+    paths(audit::list_api, users_api::list, users_api::create),
+    components(schemas(audit::AuditPage, service::audit::AuditRecord, users_api::UserJson,
+        users_api::UserPage, users_api::CreateUser, users_api::CreatedUser)),
+    tags((name = "audit", description = "The admin audit trail"), (name = "access", description = "Admin users")),
+)]
+pub struct ApiDoc;
+
+/// Declares the access area's routes.
+pub fn routes(r: &mut Router) {
+    auth::routes(r);
+    audit::routes(r);
+    account::routes(r);
+    sessions::routes(r);
+    // `…/new` is declared before `…/{id}`, which would match it too.
+    admin_users::routes(r);
+    admin_user_edit::routes(r);
+    admin_roles::routes(r);
+    admin_role_edit::routes(r);
+    users_api::routes(r);
+}
