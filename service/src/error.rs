@@ -64,6 +64,9 @@ pub enum Error {
     /// The database cannot be reached.
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
+    /// An OAuth protocol refusal, answered in RFC 6749's own format by the protocol endpoints.
+    #[error("{0}")]
+    OAuth(#[from] crate::oauth::OAuthError),
     /// A bug or an unexpected failure; the message is for logs, never for a response.
     #[error("internal error: {0}")]
     Internal(String),

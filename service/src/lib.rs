@@ -8,6 +8,7 @@ pub mod access;
 pub mod audit;
 pub mod db;
 pub mod error;
+pub mod oauth;
 pub mod operations;
 pub mod pagination;
 pub mod webhooks;

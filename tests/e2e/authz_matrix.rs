@@ -70,7 +70,7 @@ async fn every_route_answers_each_persona_as_its_rule_says() {
             if !safe {
                 req = match route.rule.kind {
                     Kind::Api => req.json(&serde_json::json!({})),
-                    Kind::Page => req.form(&[("probe", "1")]),
+                    Kind::Page | Kind::Protocol => req.form(&[("probe", "1")]),
                 };
             }
             let res = req.send().await.unwrap();
@@ -87,15 +87,20 @@ async fn every_route_answers_each_persona_as_its_rule_says() {
                 Access::Signed => signed_in,
                 Access::Permission(p) => permissions.contains(p),
             };
-            let ok = match (signed_in, allowed, safe) {
-                // Public routes: never an authentication answer for reads; writes need their token.
-                (_, true, true) => status != 401 && status != 403 && !to_login,
-                (_, true, false) => status == 403,
-                (false, false, _) => match route.rule.kind {
-                    Kind::Page => to_login,
-                    Kind::Api => status == 401,
-                },
-                (true, false, _) => status == 403,
+            let ok = if route.rule.kind == Kind::Protocol {
+                // OAuth endpoints authenticate clients themselves: never a CSRF refusal.
+                status < 500 && status != 403
+            } else {
+                match (signed_in, allowed, safe) {
+                    // Public routes: never an authentication answer for reads; writes need their token.
+                    (_, true, true) => status != 401 && status != 403 && !to_login,
+                    (_, true, false) => status == 403,
+                    (false, false, _) => match route.rule.kind {
+                        Kind::Api => status == 401,
+                        _ => to_login,
+                    },
+                    (true, false, _) => status == 403,
+                }
             };
             if !ok {
                 failures.push(format!(

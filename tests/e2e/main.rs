@@ -15,4 +15,5 @@ mod errors;
 mod health;
 mod hostile_input;
 mod migrations;
+mod oauth;
 mod static_assets;

@@ -26,7 +26,7 @@ pub struct ErrorBody {
 /// What went wrong, for machines (`code`) and people (`message`), field by field.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// One of `bad_request`, `unauthorized`, `forbidden`, `insufficient_scope`, `not_found`,
+    /// One of `bad_request`, `unauthorized`, `invalid_token`, `forbidden`, `insufficient_scope`, `not_found`,
     /// `method_not_allowed`, `conflict`, `payload_too_large`, `unsupported_media_type`,
     /// `validation_failed`, `rate_limited`, `internal`, `unavailable`.
     pub code: &'static str,
@@ -55,6 +55,15 @@ pub fn classify(err: &service::Error) -> (StatusCode, &'static str, String) {
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             err.to_string(),
+        ),
+        E::OAuth(e) => (
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            if e.status() == 401 {
+                "unauthorized"
+            } else {
+                "bad_request"
+            },
+            e.description.clone(),
         ),
         E::Unavailable(cause) => {
             tracing::error!(error = %cause, "database unavailable");
@@ -190,8 +199,20 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse<BoxBody> {
         let mut res = HttpResponse::build(self.status);
-        if self.status == StatusCode::UNAUTHORIZED {
-            res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        match (self.status, self.code) {
+            (StatusCode::UNAUTHORIZED, "invalid_token") => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""));
+            }
+            (StatusCode::UNAUTHORIZED, _) => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            (StatusCode::FORBIDDEN, "insufficient_scope") => {
+                res.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    "Bearer error=\"insufficient_scope\"",
+                ));
+            }
+            _ => {}
         }
         if let Some(secs) = self.retry_after {
             res.insert_header((header::RETRY_AFTER, secs.to_string()));

@@ -30,6 +30,9 @@ pub enum Access {
 pub enum Kind {
     Page,
     Api,
+    /// An OAuth protocol endpoint: it authenticates clients itself and answers in RFC 6749's
+    /// format, so neither the session nor CSRF applies.
+    Protocol,
 }
 
 /// A route's declared rule.
@@ -145,17 +148,43 @@ async fn from_session(
     }))
 }
 
-async fn authenticate(req: &ServiceRequest, state: &AppState) -> Result<Option<Caller>, ApiError> {
-    if let Some(auth) = req.headers().get(header::AUTHORIZATION) {
-        let value = auth.to_str().unwrap_or_default();
-        if value.len() > 7 && value[..7].eq_ignore_ascii_case("bearer ") {
-            // Bearer tokens are issued by the OAuth area; none is valid until it lands.
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "the access token is invalid or expired",
-            ));
-        }
+/// The bearer token of an `Authorization: Bearer …` header, if any.
+pub fn bearer_token(req: &actix_web::HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// The caller of a bearer token: scope as permissions, checked by the same route rules.
+async fn from_bearer(token: &str, state: &AppState) -> Result<Caller, ApiError> {
+    match service::oauth::bearer::authenticate(&state.db, token).await? {
+        Some(grant) => Ok(Caller {
+            user: grant.user,
+            client_id: Some(grant.client_id),
+            permissions: grant.scope.0,
+            via: Via::Bearer,
+        }),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the access token is invalid, expired or revoked",
+        )),
+    }
+}
+
+/// JSON routes take a bearer token or the session cookie; pages take the session only.
+async fn authenticate(
+    req: &ServiceRequest,
+    state: &AppState,
+    kind: Kind,
+) -> Result<Option<Caller>, ApiError> {
+    if kind == Kind::Api
+        && let Some(token) = bearer_token(req.request())
+    {
+        return from_bearer(token, state).await.map(Some);
     }
     from_session(req, state).await.map_err(ApiError::from)
 }
@@ -174,7 +203,7 @@ fn refuse(rule: Rule, caller: Option<&Caller>, req: &ServiceRequest) -> Option<H
                 "sign in or send a bearer token",
             )
             .error_response(),
-            Kind::Page => {
+            Kind::Page | Kind::Protocol => {
                 let next = req
                     .uri()
                     .path_and_query()
@@ -204,7 +233,7 @@ fn refuse(rule: Rule, caller: Option<&Caller>, req: &ServiceRequest) -> Option<H
             format!("this needs the permission {p}"),
         )
         .error_response(),
-        (Kind::Page, _) => PageError::new(
+        (Kind::Page | Kind::Protocol, _) => PageError::new(
             StatusCode::FORBIDDEN,
             format!("Opening this page needs the permission {p}."),
         )
@@ -221,7 +250,7 @@ fn urlencoding(s: &str) -> String {
 fn csrf_refusal(kind: Kind) -> HttpResponse {
     match kind {
         Kind::Api => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "a valid X-CSRF-Token header is required").error_response(),
-        Kind::Page => PageError::new(
+        Kind::Page | Kind::Protocol => PageError::new(
             StatusCode::FORBIDDEN,
             "The form was not sent from this page or has expired. Go back, reload the page and try again.",
         )
@@ -249,6 +278,7 @@ async fn check_csrf(
         None => csrf::pre_session_token(req.request(), key),
     };
     match rule.kind {
+        Kind::Protocol => Ok(req),
         Kind::Api => {
             if caller.is_none() {
                 return Ok(req); // refused as unauthorized already, or a public JSON route
@@ -299,7 +329,10 @@ pub async fn enforce(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(req.error_response(ApiError::for_status(StatusCode::INTERNAL_SERVER_ERROR)));
     };
-    let caller = match authenticate(&req, &state).await {
+    if rule.kind == Kind::Protocol {
+        return next.call(req).await;
+    }
+    let caller = match authenticate(&req, &state, rule.kind).await {
         Ok(c) => c,
         Err(e) if rule.access == Access::Public && e.status == StatusCode::UNAUTHORIZED => None,
         Err(e) => return Ok(req.error_response(e)),

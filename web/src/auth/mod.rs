@@ -9,4 +9,4 @@ mod enforce;
 pub mod session_store;
 
 pub use client_ip::client_ip;
-pub use enforce::{Access, Caller, Kind, Rule, enforce};
+pub use enforce::{Access, Caller, Kind, Rule, bearer_token, enforce};

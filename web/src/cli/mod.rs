@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 failure, 2 usage or configuration error. Reports go to
 //! stdout (only JSON with `--json`); logs and errors go to stderr.
 
+mod clients;
 mod ops;
 mod users;
 
@@ -50,6 +51,11 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Manage OAuth clients
+    Client {
+        #[command(subcommand)]
+        action: ClientAction,
+    },
     /// Write a consistent copy of the live SQLite database, verified before success is reported
     Backup {
         /// The new file to write (must not exist)
@@ -87,6 +93,30 @@ enum UserAction {
         #[arg(long)]
         password_stdin: bool,
         /// Print {"username", "password"} as JSON (the password only when generated)
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientAction {
+    /// Register an OAuth client and print its client_id and (once) its client_secret
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Allowed scopes, space-separated permission names, e.g. "sync:read sync:write"
+        #[arg(long)]
+        scopes: Option<String>,
+        /// A public client (no secret; authorization code with PKCE, device grant)
+        #[arg(long)]
+        public: bool,
+        /// A redirect URI (repeatable)
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// A grant type (repeatable): client_credentials, authorization_code, refresh_token, device_code
+        #[arg(long = "grant-type")]
+        grant_types: Vec<String>,
+        /// Print {"client_id", "client_secret"} as JSON
         #[arg(long)]
         json: bool,
     },
@@ -158,6 +188,26 @@ async fn run(command: Command, settings: Settings) -> Outcome {
         Command::Check { json } => ops::check(settings, json).await,
         Command::Vacuum { json } => ops::vacuum(settings, json).await,
         Command::Backup { output, json } => ops::backup(settings, output, json).await,
+        Command::Client {
+            action:
+                ClientAction::Create {
+                    name,
+                    scopes,
+                    public,
+                    redirect_uris,
+                    grant_types,
+                    json,
+                },
+        } => {
+            let new = clients::NewClient {
+                name,
+                scopes,
+                public,
+                redirect_uris,
+                grant_types,
+            };
+            clients::create(settings, new, json).await
+        }
         Command::User {
             action:
                 UserAction::Create {

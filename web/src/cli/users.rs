@@ -53,7 +53,8 @@ fn password_from_stdin(enabled: bool, username: &str) -> Result<Option<Password>
         .map_err(describe)
 }
 
-fn describe(err: service::Error) -> Outcome {
+/// A service error as the command reports it.
+pub(super) fn describe(err: service::Error) -> Outcome {
     Outcome::Failure(match err {
         service::Error::Validation(details) => details
             .iter()
@@ -64,7 +65,8 @@ fn describe(err: service::Error) -> Outcome {
     })
 }
 
-async fn open(settings: &Settings) -> Result<sea_orm::DatabaseConnection, Outcome> {
+/// Opens (and, when enabled, migrates) the database for a command.
+pub(super) async fn open(settings: &Settings) -> Result<sea_orm::DatabaseConnection, Outcome> {
     let db = service::db::connect(&settings.db_options())
         .await
         .map_err(|e| Outcome::Failure(format!("cannot open the database: {e}")))?;

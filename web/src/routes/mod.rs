@@ -6,6 +6,7 @@ pub mod assets;
 mod form_input;
 pub mod health;
 pub mod home;
+pub mod oauth;
 pub mod openapi;
 pub mod router;
 mod views;
@@ -21,6 +22,7 @@ pub fn router() -> Router {
     assets::routes(&mut r);
     home::routes(&mut r);
     access::routes(&mut r);
+    oauth::routes(&mut r);
     r
 }
 

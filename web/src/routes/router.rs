@@ -74,6 +74,25 @@ impl Router {
         )
     }
 
+    /// Declares an OAuth protocol endpoint: public, authenticating clients itself, answering
+    /// in RFC 6749's format.
+    pub fn protocol<F, Args>(&mut self, method: Method, path: &'static str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(
+            method,
+            path,
+            Rule {
+                access: Access::Public,
+                kind: Kind::Protocol,
+            },
+            handler,
+        )
+    }
+
     fn add<F, Args>(
         &mut self,
         method: Method,

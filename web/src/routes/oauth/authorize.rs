@@ -1,0 +1,157 @@
+//! `GET /oauth/authorize` and `POST /oauth/authorize`: the authorization-code grant's
+//! front channel — client and redirect check, login round trip, consent, redirect.
+
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use service::oauth::authorize::{self, AuthorizeParams, Request};
+
+use super::consent::{ConsentPage, described};
+use crate::auth::{Access, Caller};
+use crate::error::PageError;
+use crate::pages::PageContext;
+use crate::routes::form_input::FormInput;
+use crate::routes::router::Router;
+use crate::state::AppState;
+
+fn found(location: &str) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// Checks the client and redirect URI (error page) and then the rest (error redirect).
+async fn checked(
+    state: &AppState,
+    params: &AuthorizeParams,
+) -> Result<Result<Request, HttpResponse>, PageError> {
+    let target = match authorize::target(&state.db, params).await {
+        Ok(t) => t,
+        Err(service::Error::OAuth(e)) => {
+            return Err(PageError::new(StatusCode::BAD_REQUEST, e.description));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(authorize::check(target, params).map_err(|location| found(&location)))
+}
+
+fn hidden_fields(params: &AuthorizeParams) -> Vec<(String, String)> {
+    let all = [
+        ("response_type", &params.response_type),
+        ("client_id", &params.client_id),
+        ("redirect_uri", &params.redirect_uri),
+        ("scope", &params.scope),
+        ("state", &params.state),
+        ("code_challenge", &params.code_challenge),
+        ("code_challenge_method", &params.code_challenge_method),
+    ];
+    all.into_iter()
+        .filter_map(|(k, v)| v.clone().map(|v| (k.to_owned(), v)))
+        .collect()
+}
+
+/// The origin of a URI (`scheme://host:port`), for the consent page's `form-action`.
+fn origin(uri: &str) -> Option<String> {
+    let url = url::Url::parse(uri).ok()?;
+    Some(url.origin().ascii_serialization())
+}
+
+async fn show(
+    ctx: PageContext,
+    req: HttpRequest,
+    caller: Option<Caller>,
+    state: web::Data<AppState>,
+    query: web::Query<AuthorizeParams>,
+) -> Result<HttpResponse, PageError> {
+    let request = match checked(&state, &query).await? {
+        Ok(r) => r,
+        Err(redirect) => return Ok(redirect),
+    };
+    let Some(user) = caller.and_then(|c| c.user) else {
+        let next = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        let login = format!(
+            "/login?{}",
+            serde_urlencoded::to_string([("next", next)]).unwrap_or_default()
+        );
+        return Ok(found(&login));
+    };
+    if let Err(e) = authorize::effective_scope(&request, &user) {
+        return Ok(found(&authorize::error_redirect(&request.target, &e)));
+    }
+    if request.target.client.spec.skip_consent {
+        return Ok(found(
+            &authorize::approve(&state.db, &request, &user).await?,
+        ));
+    }
+    let scope = authorize::effective_scope(&request, &user).unwrap_or_default();
+    let mut res = ctx.render(&ConsentPage {
+        layout: ctx.layout("Allow access?"),
+        client_name: request.target.client.spec.name.clone(),
+        scopes: described(scope),
+        action: "/oauth/authorize",
+        hidden: hidden_fields(&query),
+        user_code: None,
+    })?;
+    // The decision's answer redirects to the client: the page's form-action must allow it.
+    if let Some(origin) = origin(&request.target.redirect_uri) {
+        res.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            header::HeaderValue::from_str(&format!(
+                "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self' {origin}"
+            ))
+            .unwrap_or_else(|_| header::HeaderValue::from_static("default-src 'self'")),
+        );
+    }
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
+}
+
+async fn decide(
+    caller: Caller,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let input = FormInput::from(form);
+    let text = |name: &str| Some(input.text(name).to_owned()).filter(|v| !v.is_empty());
+    let params = AuthorizeParams {
+        response_type: text("response_type"),
+        client_id: text("client_id"),
+        redirect_uri: text("redirect_uri"),
+        scope: text("scope"),
+        state: text("state"),
+        code_challenge: text("code_challenge"),
+        code_challenge_method: text("code_challenge_method"),
+    };
+    let request = match checked(&state, &params).await? {
+        Ok(r) => r,
+        Err(redirect) => return Ok(redirect),
+    };
+    let user = caller.user.ok_or_else(|| {
+        PageError::new(StatusCode::FORBIDDEN, "Only a signed-in user can answer.")
+    })?;
+    let location = match input.text("decision") {
+        "approve" => authorize::approve(&state.db, &request, &user).await?,
+        "deny" => authorize::deny(&state.db, &request, &user).await?,
+        _ => {
+            return Err(PageError::new(
+                StatusCode::BAD_REQUEST,
+                "The decision is either approve or deny.",
+            ));
+        }
+    };
+    Ok(found(&location))
+}
+
+/// Declares the authorization endpoint. `GET` is public because it must check the client
+/// before sending anyone to the login page.
+pub fn routes(r: &mut Router) {
+    r.page(Method::GET, "/oauth/authorize", Access::Public, show)
+        .page(Method::POST, "/oauth/authorize", Access::Signed, decide);
+}

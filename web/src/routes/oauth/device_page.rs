@@ -1,0 +1,159 @@
+//! `/device`: where a signed-in user enters the code a device shows and allows or denies it.
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use service::oauth::{Scope, device, secrets};
+
+use super::consent::{ConsentPage, described};
+use crate::auth::{Access, Caller};
+use crate::error::PageError;
+use crate::flash::Flash;
+use crate::pages::{Field, FormView, PageContext};
+use crate::routes::form_input::FormInput;
+use crate::routes::router::Router;
+use crate::routes::views::FormPage;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+struct DeviceQuery {
+    user_code: Option<String>,
+}
+
+fn code_form(typed: &str) -> FormView {
+    FormView::new(
+        "/device",
+        "Continue",
+        vec![
+            Field::new("user_code", "Code shown on the device", "text")
+                .value(typed)
+                .autocomplete("off")
+                .help("Eight letters, with or without the dash."),
+        ],
+    )
+}
+
+fn entry_page(
+    ctx: &PageContext,
+    status: StatusCode,
+    typed: &str,
+    error: Option<service::Error>,
+) -> Result<HttpResponse, PageError> {
+    let mut form = code_form(typed);
+    if let Some(e) = error {
+        form = form.with_error(&e);
+    }
+    ctx.render_status(
+        status,
+        &FormPage {
+            layout: ctx.layout("Connect a device"),
+            form,
+            intro: Some("Enter the code your device or command-line tool shows.".into()),
+        },
+    )
+}
+
+async fn consent(
+    ctx: &PageContext,
+    state: &AppState,
+    caller: &Caller,
+    typed: &str,
+) -> Result<HttpResponse, PageError> {
+    match device::pending(&state.db, typed).await {
+        Ok(pending) => {
+            let held = caller
+                .user
+                .as_ref()
+                .map(|u| u.permissions)
+                .unwrap_or_default();
+            let shown = secrets::display_user_code(&pending.user_code);
+            ctx.render(&ConsentPage {
+                layout: ctx.layout("Allow this device?"),
+                client_name: pending.client.spec.name.clone(),
+                scopes: described(pending.scope.intersect(Scope(held))),
+                action: "/device",
+                hidden: vec![("user_code".into(), shown.clone())],
+                user_code: Some(shown),
+            })
+        }
+        Err(service::Error::NotFound(_)) => entry_page(
+            ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            typed,
+            Some(service::Error::invalid(
+                "user_code",
+                "no pending request has this code; it may have expired",
+            )),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn show(
+    ctx: PageContext,
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<DeviceQuery>,
+) -> Result<HttpResponse, PageError> {
+    match query.user_code.as_deref().filter(|c| !c.trim().is_empty()) {
+        Some(code) => consent(&ctx, &state, &caller, code).await,
+        None => entry_page(&ctx, StatusCode::OK, "", None),
+    }
+}
+
+async fn submit(
+    ctx: PageContext,
+    caller: Caller,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let input = FormInput::from(form);
+    let typed = input.text("user_code");
+    let approve = match input.text("decision") {
+        "" => return consent(&ctx, &state, &caller, typed).await,
+        "approve" => true,
+        "deny" => false,
+        _ => {
+            return Err(PageError::new(
+                StatusCode::BAD_REQUEST,
+                "The decision is either approve or deny.",
+            ));
+        }
+    };
+    let user = caller.user.clone().ok_or_else(|| {
+        PageError::new(StatusCode::FORBIDDEN, "Only a signed-in user can answer.")
+    })?;
+    match device::decide(&state.db, typed, &user, approve).await {
+        Ok(()) => Ok(ctx.redirect(
+            "/device",
+            if approve {
+                Flash::success("The device is connected. You can return to it now.")
+            } else {
+                Flash::success("The device was denied access.")
+            },
+        )),
+        Err(service::Error::NotFound(_) | service::Error::Conflict { .. }) => entry_page(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            typed,
+            Some(service::Error::invalid(
+                "user_code",
+                "no pending request has this code; it may have expired",
+            )),
+        ),
+        Err(e @ service::Error::Forbidden(_)) => {
+            entry_page(&ctx, StatusCode::FORBIDDEN, typed, Some(e))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Declares the device verification page.
+pub fn routes(r: &mut Router) {
+    r.page(Method::GET, "/device", Access::Signed, show).page(
+        Method::POST,
+        "/device",
+        Access::Signed,
+        submit,
+    );
+}
