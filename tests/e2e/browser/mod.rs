@@ -30,6 +30,7 @@ mod access;
 mod driver;
 
 mod harness;
+mod oauth;
 mod smoke;
 
 use std::io::Write;

@@ -216,6 +216,17 @@ fn refuse(rule: Rule, caller: Option<&Caller>, req: &ServiceRequest) -> Option<H
             }
         });
     };
+    if rule.access == Access::Signed && caller.user.is_none() {
+        // A client's own token acts for no user: routes about "me" are not for it.
+        return Some(
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                "this route acts for a user; a client token has none",
+            )
+            .error_response(),
+        );
+    }
     let p = needed?;
     if caller.may(p) {
         return None;
