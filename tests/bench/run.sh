@@ -63,7 +63,7 @@ SECRET_KEY="bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789abcd
 # Measurements that need the server started many times (each manages its own processes).
 STANDALONE=(measure_startup)
 # Measurements against one long-running server, in order.
-MEASUREMENTS=(measure_idle_rss measure_healthz_load measure_logins measure_rss_after_load)
+MEASUREMENTS=(measure_idle_rss measure_healthz_load measure_logins measure_oauth_tokens measure_bearer_api measure_rss_after_load)
 
 mkdir -p "$OUT"
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -248,6 +248,38 @@ measure_logins() {
     wait "$bg" || true
     parse_wrk "$OUT/wrk-healthz-during-logins.txt"
     bench_row P7 "/healthz p99 with 20 sign-ins in flight (4 connections)" "$WRK_P99_MS" ms le 20
+}
+
+# bench_client SCOPES — registers a client with the CLI; sets CLIENT_ID and CLIENT_SECRET.
+bench_client() {
+    local json
+    json=$(cd "$OUT" && server_env "$BIN" client create --name "bench-$RANDOM" --scopes "$1" --json)
+    CLIENT_ID=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["client_id"])' <<<"$json")
+    CLIENT_SECRET=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["client_secret"])' <<<"$json")
+}
+
+# bench_token SCOPES — a client-credentials access token holding SCOPES, in BENCH_TOKEN.
+bench_token() {
+    bench_client "$1"
+    BENCH_TOKEN=$(curl -sf -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials "$BASE_URL/oauth/token" \
+        | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+}
+
+# P10: client-credentials tokens issued per second (each one a stored, audited token).
+measure_oauth_tokens() {
+    bench_client "users:read"
+    export TOKEN_BASIC
+    TOKEN_BASIC=$(printf '%s:%s' "$CLIENT_ID" "$CLIENT_SECRET" | base64 -w0)
+    run_wrk oauth-token /oauth/token -s "$BENCH/token.lua"
+    bench_row P10 "POST /oauth/token client_credentials, $CONNECTIONS connections (errors: $WRK_ERRORS)" "$WRK_RPS" "tokens/s" ge 500
+}
+
+# The cost of bearer authentication: a cheap JSON route with a token, beside /healthz (H1).
+measure_bearer_api() {
+    bench_token "users:read"
+    run_wrk bearer-users "/api/users?limit=1" -H "Authorization: Bearer $BENCH_TOKEN"
+    bench_row B1 "GET /api/users?limit=1 with a bearer token, $CONNECTIONS connections (errors: $WRK_ERRORS)" "$WRK_RPS" "req/s" - "— (compare H1)"
+    bench_row B2 "GET /api/users?limit=1 with a bearer token, p99" "$WRK_P99_MS" ms le 20
 }
 
 measure_rss_after_load() {
