@@ -8,6 +8,7 @@ pub mod health;
 pub mod home;
 pub mod openapi;
 pub mod router;
+pub mod sync;
 mod views;
 
 use actix_web::web::ServiceConfig;
@@ -21,6 +22,7 @@ pub fn router() -> Router {
     assets::routes(&mut r);
     home::routes(&mut r);
     access::routes(&mut r);
+    sync::routes(&mut r);
     r
 }
 

@@ -1,0 +1,66 @@
+//! `/sync`: a card per tenant, kept current by `static/sync.js` from `/sync/events`, and a
+//! chart of each tenant's last 30 syncs. Without JavaScript the page is a snapshot that a
+//! reload refreshes.
+
+use actix_web::http::Method;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use service::access::Permission;
+use service::sync::live::cards;
+use service::sync::query::recent;
+
+use super::views::{CHART_HEIGHT, CHART_SLOTS, CardView, ChartView};
+use crate::auth::Access;
+use crate::error::PageError;
+use crate::pages::{Layout, PageContext};
+use crate::routes::router::Router;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "sync_dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    cards: Vec<CardView>,
+    /// The empty card the script copies for a tenant that appears later.
+    blank: Vec<CardView>,
+    charts: Vec<ChartView>,
+    can_cancel: bool,
+    chart_width: u32,
+    chart_height: u32,
+}
+
+async fn dashboard(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let now = service::sync::model::now();
+    let all = cards(&state.db).await?;
+    let mut charts = Vec::with_capacity(all.len());
+    for card in &all {
+        let syncs = recent(&state.db, &card.tenant_id, u64::from(CHART_SLOTS)).await?;
+        charts.push(ChartView::new(&card.tenant_id, &syncs, now));
+    }
+    ctx.render(&DashboardPage {
+        layout: ctx.layout("Sync"),
+        cards: all.iter().map(|c| CardView::new(c, now)).collect(),
+        blank: vec![CardView {
+            status: "never".into(),
+            badge: "badge",
+            ..CardView::default()
+        }],
+        charts,
+        can_cancel: ctx.may(Permission::SyncWrite),
+        chart_width: CHART_SLOTS * 10,
+        chart_height: CHART_HEIGHT,
+    })
+}
+
+/// Registers the dashboard.
+pub fn routes(r: &mut Router) {
+    r.page(
+        Method::GET,
+        "/sync",
+        Access::Permission(Permission::SyncRead),
+        dashboard,
+    );
+}
