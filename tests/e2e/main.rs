@@ -16,3 +16,4 @@ mod health;
 mod hostile_input;
 mod migrations;
 mod static_assets;
+mod sync;
