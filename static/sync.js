@@ -16,6 +16,8 @@
   var template = document.getElementById('sync-card-template');
   var state = root.querySelector('[data-connection]');
   var empty = root.querySelector('[data-empty]');
+  var charts = document.querySelector('[data-charts-grid]');
+  var chartsPanel = document.querySelector('[data-charts-panel]');
   var eventsUrl = root.getAttribute('data-events');
   var cardsUrl = root.getAttribute('data-cards');
 
@@ -88,29 +90,66 @@
     return line.length > 160 ? line.slice(0, 160) + '…' : line;
   }
 
-  function findCard(tenant) {
-    var cards = grid.querySelectorAll('[data-tenant]');
-    for (var i = 0; i < cards.length; i += 1) {
-      if (cards[i].getAttribute('data-tenant') === tenant) {
-        return cards[i];
+  // The child of `parent` whose `attribute` is `value`, and the one a new child goes before
+  // (children are in tenant order).
+  function place(parent, attribute, value) {
+    var children = parent.querySelectorAll('[' + attribute + ']');
+    var before = null;
+    for (var i = 0; i < children.length; i += 1) {
+      var key = children[i].getAttribute(attribute);
+      if (key === value) {
+        return { found: children[i], before: null };
+      }
+      if (before === null && key > value) {
+        before = children[i];
       }
     }
-    return null;
+    return { found: null, before: before };
+  }
+
+  function findCard(tenant) {
+    return place(grid, 'data-tenant', tenant).found;
+  }
+
+  // The chart changes when a sync starts or ends: fetch the tenant's server-rendered chart.
+  function refreshChart(card, data) {
+    var key = (data.sync ? data.sync.id : 0) + ':' + data.status;
+    if (card.getAttribute('data-chart-key') === key) {
+      return;
+    }
+    card.setAttribute('data-chart-key', key);
+    if (!charts) {
+      return;
+    }
+    var url = charts.getAttribute('data-chart-url') + '?tenant_id=' + encodeURIComponent(data.tenant_id);
+    fetch(url, { credentials: 'same-origin', cache: 'no-store' }).then(function (response) {
+      if (!response.ok || response.redirected) {
+        throw new Error('status ' + response.status);
+      }
+      return response.text();
+    }).then(function (html) {
+      var parsed = new DOMParser().parseFromString(html, 'text/html').body.firstElementChild;
+      if (!parsed) {
+        return;
+      }
+      var figure = document.importNode(parsed, true);
+      var spot = place(charts, 'data-chart', data.tenant_id);
+      if (spot.found) {
+        charts.replaceChild(figure, spot.found);
+      } else {
+        charts.insertBefore(figure, spot.before);
+      }
+      chartsPanel.hidden = false;
+    }).catch(function () {
+      // The chart stays as it was; the next change or a reload brings it up to date.
+    });
   }
 
   // A card for a tenant seen for the first time, placed in tenant order.
   function newCard(tenant) {
     var card = template.content.firstElementChild.cloneNode(true);
     card.setAttribute('data-tenant', tenant);
-    var before = null;
-    var cards = grid.querySelectorAll('[data-tenant]');
-    for (var i = 0; i < cards.length; i += 1) {
-      if (cards[i].getAttribute('data-tenant') > tenant) {
-        before = cards[i];
-        break;
-      }
-    }
-    grid.insertBefore(card, before);
+    grid.insertBefore(card, place(grid, 'data-tenant', tenant).before);
     if (empty) {
       empty.hidden = true;
     }
@@ -155,6 +194,7 @@
         cancel.setAttribute('action', '/sync/' + sync.id + '/cancel');
       }
     }
+    refreshChart(card, data);
   }
 
   function showError(card, failed) {

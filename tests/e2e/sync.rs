@@ -164,7 +164,10 @@ async fn concurrent_starts_for_one_tenant_let_exactly_one_win() {
         }
     });
     let statuses = futures_util::future::join_all(attempts).await;
-    let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
     let conflicts = statuses
         .iter()
         .filter(|s| **s == StatusCode::CONFLICT)
@@ -246,9 +249,14 @@ async fn reports_update_progress_and_counts_and_move_the_stale_clock() {
     assert!(beat["updated_at"].as_str() > updated["updated_at"].as_str());
     // The same progress again is fine: it does not decrease.
     assert_eq!(
-        patch(&app, &admin, id_of(&sync), json!({"progress_percentage": 50}))
-            .await
-            .status(),
+        patch(
+            &app,
+            &admin,
+            id_of(&sync),
+            json!({"progress_percentage": 50})
+        )
+        .await
+        .status(),
         200
     );
 }
@@ -278,6 +286,8 @@ async fn reports_breaking_a_rule_are_refused_and_change_nothing() {
         (json!({"progress": 70}), "progress"),
         (json!({"users_count": "many"}), "users_count"),
         (json!({"users_count": 1.5}), "users_count"),
+        (json!({"error_details": "nul\u{0}byte"}), "error_details"),
+        (json!({"error_details": "  "}), "error_details"),
     ] {
         let res = patch(&app, &admin, id, body.clone()).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -415,13 +425,27 @@ async fn bodies_with_unknown_or_invalid_fields_are_refused() {
             json!({"tenant_id": "acme", "sync_type": "sqlite", "tenant": "x"}),
             "tenant",
         ),
-        (json!({"tenant_id": "acme", "sync_type": "mysql"}), "sync_type"),
+        (
+            json!({"tenant_id": "acme", "sync_type": "mysql"}),
+            "sync_type",
+        ),
         (json!({"tenant_id": "", "sync_type": "sqlite"}), "tenant_id"),
-        (json!({"tenant_id": " acme", "sync_type": "sqlite"}), "tenant_id"),
+        (
+            json!({"tenant_id": " acme", "sync_type": "sqlite"}),
+            "tenant_id",
+        ),
         (json!({"sync_type": "sqlite"}), "tenant_id"),
         (
             json!({"tenant_id": "acme", "sync_type": "sqlite", "process_id": ""}),
             "process_id",
+        ),
+        (
+            json!({"tenant_id": "acme", "sync_type": "sqlite", "process_id": "a\u{0}b"}),
+            "process_id",
+        ),
+        (
+            json!({"tenant_id": "ac\u{0}me", "sync_type": "sqlite"}),
+            "tenant_id",
         ),
     ] {
         let res = send(
@@ -461,7 +485,11 @@ async fn bodies_with_unknown_or_invalid_fields_are_refused() {
 async fn unknown_syncs_are_404_everywhere() {
     let app = spawn_app().await;
     let admin = admin(&app).await;
-    for path in ["/api/sync/runs/999", "/api/sync/runs/abc", "/api/sync/runs/-1"] {
+    for path in [
+        "/api/sync/runs/999",
+        "/api/sync/runs/abc",
+        "/api/sync/runs/-1",
+    ] {
         let (status, body) = get_json(&app, &app.client, path).await;
         assert_eq!(status, 404, "{path}");
         assert_eq!(body["error"]["code"], "not_found");
@@ -497,7 +525,11 @@ async fn readers_may_read_but_not_write() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let anonymous = new_client();
-    let res = anonymous.get(app.url("/api/sync/runs")).send().await.unwrap();
+    let res = anonymous
+        .get(app.url("/api/sync/runs"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -547,20 +579,17 @@ async fn history_is_newest_first_filtered_and_paginated_by_keyset() {
         let app = &app;
         async move { get_json(app, &app.client, &url).await }
     };
-    let ids_in = |v: &Value| -> Vec<i64> {
-        v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(id_of)
-            .collect()
-    };
+    let ids_in =
+        |v: &Value| -> Vec<i64> { v["items"].as_array().unwrap().iter().map(id_of).collect() };
     let (status, all) = list("").await;
     assert_eq!(status, 200);
     // Newest first by start_time, then id (the two syncs of 2026-11-02 by id, descending).
     assert_eq!(ids_in(&all), vec![ids[4], ids[3], ids[2], ids[1], ids[0]]);
     assert!(all["next_cursor"].is_null());
-    assert_eq!(ids_in(&list("tenant_id=acme").await.1), vec![ids[3], ids[1], ids[0]]);
+    assert_eq!(
+        ids_in(&list("tenant_id=acme").await.1),
+        vec![ids[3], ids[1], ids[0]]
+    );
     assert_eq!(ids_in(&list("status=failed").await.1), vec![ids[1]]);
     assert_eq!(
         ids_in(&list("sync_type=graphdb").await.1),
@@ -793,7 +822,10 @@ async fn every_transition_queues_its_event_and_audit_row_and_progress_does_not()
     got_sorted.sort();
     want_sorted.sort();
     assert_eq!(got_sorted, want_sorted);
-    assert!(rows.iter().all(|d| d.status == "pending" && d.attempts == 0));
+    assert!(
+        rows.iter()
+            .all(|d| d.status == "pending" && d.attempts == 0)
+    );
 
     // The payload is the sync as the JSON API renders it.
     let completed = rows
@@ -847,7 +879,12 @@ async fn a_stale_running_sync_gives_way_to_a_new_start() {
     let old = start(&app, &admin, "acme", "sqlite").await;
     backdate(&app, id_of(&old), 31).await;
     let new = start(&app, &admin, "acme", "sqlite").await;
-    let (_, old_now) = get_json(&app, &app.client, &format!("/api/sync/runs/{}", id_of(&old))).await;
+    let (_, old_now) = get_json(
+        &app,
+        &app.client,
+        &format!("/api/sync/runs/{}", id_of(&old)),
+    )
+    .await;
     assert_eq!(old_now["status"], "failed");
     assert_eq!(old_now["success"], false);
     assert!(
@@ -980,10 +1017,7 @@ async fn wait_for_event(
 }
 
 fn card_of<'a>(cards: &'a Value, tenant: &str) -> Option<&'a Value> {
-    cards
-        .as_array()?
-        .iter()
-        .find(|c| c["tenant_id"] == tenant)
+    cards.as_array()?.iter().find(|c| c["tenant_id"] == tenant)
 }
 
 #[tokio::test]
@@ -1001,9 +1035,13 @@ async fn the_event_stream_sends_every_card_then_each_change() {
     );
     let mut body = res;
     let mut buffer = String::new();
-    let first = wait_for_event(&mut body, &mut buffer, "cards", Duration::from_secs(2), |_| {
-        true
-    })
+    let first = wait_for_event(
+        &mut body,
+        &mut buffer,
+        "cards",
+        Duration::from_secs(2),
+        |_| true,
+    )
     .await;
     assert_eq!(card_of(&first, "acme").unwrap()["status"], "running");
 
@@ -1014,17 +1052,28 @@ async fn the_event_stream_sends_every_card_then_each_change() {
         json!({"progress_percentage": 42, "users_count": 99}),
     )
     .await;
-    let changed = wait_for_event(&mut body, &mut buffer, "cards", Duration::from_secs(2), |c| {
-        card_of(c, "acme").is_some_and(|a| a["progress"] == 42)
-    })
+    let changed = wait_for_event(
+        &mut body,
+        &mut buffer,
+        "cards",
+        Duration::from_secs(2),
+        |c| card_of(c, "acme").is_some_and(|a| a["progress"] == 42),
+    )
     .await;
-    assert_eq!(card_of(&changed, "acme").unwrap()["entity_counts"]["users"], 99);
+    assert_eq!(
+        card_of(&changed, "acme").unwrap()["entity_counts"]["users"],
+        99
+    );
 
     // A new tenant's card arrives by itself.
     start(&app, &admin, "newco", "graphdb").await;
-    wait_for_event(&mut body, &mut buffer, "cards", Duration::from_secs(2), |c| {
-        card_of(c, "newco").is_some()
-    })
+    wait_for_event(
+        &mut body,
+        &mut buffer,
+        "cards",
+        Duration::from_secs(2),
+        |c| card_of(c, "newco").is_some(),
+    )
     .await;
 
     // A change written by something other than this instance (another instance, a script)
@@ -1036,9 +1085,13 @@ async fn the_event_stream_sends_every_card_then_each_change() {
     ))
     .await
     .unwrap();
-    wait_for_event(&mut body, &mut buffer, "cards", Duration::from_secs(2), |c| {
-        card_of(c, "acme").is_some_and(|a| a["progress"] == 77)
-    })
+    wait_for_event(
+        &mut body,
+        &mut buffer,
+        "cards",
+        Duration::from_secs(2),
+        |c| card_of(c, "acme").is_some_and(|a| a["progress"] == 77),
+    )
     .await;
 
     // The polling fallback answers every card.
@@ -1068,11 +1121,28 @@ async fn a_stream_served_by_one_instance_shows_changes_made_through_another() {
     assert_eq!(res.status(), 200);
     let mut body = res;
     let mut buffer = String::new();
-    wait_for_event(&mut body, &mut buffer, "cards", Duration::from_secs(2), |_| true).await;
-    patch(&app, &admin, id_of(&sync), json!({"progress_percentage": 64})).await;
-    wait_for_event(&mut body, &mut buffer, "cards", Duration::from_secs(2), |c| {
-        card_of(c, "acme").is_some_and(|a| a["progress"] == 64)
-    })
+    wait_for_event(
+        &mut body,
+        &mut buffer,
+        "cards",
+        Duration::from_secs(2),
+        |_| true,
+    )
+    .await;
+    patch(
+        &app,
+        &admin,
+        id_of(&sync),
+        json!({"progress_percentage": 64}),
+    )
+    .await;
+    wait_for_event(
+        &mut body,
+        &mut buffer,
+        "cards",
+        Duration::from_secs(2),
+        |c| card_of(c, "acme").is_some_and(|a| a["progress"] == 64),
+    )
     .await;
 }
 
@@ -1099,11 +1169,22 @@ async fn open_streams_end_promptly_when_the_server_stops() {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let res = client.get(format!("{base}/sync/events")).send().await.unwrap();
+    let res = client
+        .get(format!("{base}/sync/events"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let mut body = res;
     let mut buffer = String::new();
-    wait_for_event(&mut body, &mut buffer, "cards", Duration::from_secs(2), |_| true).await;
+    wait_for_event(
+        &mut body,
+        &mut buffer,
+        "cards",
+        Duration::from_secs(2),
+        |_| true,
+    )
+    .await;
 
     let stopped_at = std::time::Instant::now();
     let killed = std::process::Command::new("kill")
@@ -1147,13 +1228,22 @@ async fn the_dashboard_shows_a_card_per_tenant_with_its_hooks_and_a_chart() {
         json!({"progress_percentage": 50, "users_count": 1500, "groups_count": 25}),
     )
     .await;
-    seed(&app, "<b>evil</b>", "completed", "graphdb", "2026-11-01T10:00:00Z").await;
+    seed(
+        &app,
+        "<b>evil</b>",
+        "completed",
+        "graphdb",
+        "2026-11-01T10:00:00Z",
+    )
+    .await;
 
     let res = app.get("/sync").await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains(r#"data-tenant="acme""#));
-    assert!(html.contains(r#"<span class="badge sync-running" data-field="status">running</span>"#));
+    assert!(
+        html.contains(r#"<span class="badge sync-running" data-field="status">running</span>"#)
+    );
     assert!(html.contains(r#"<span data-field="progress">50%</span>"#));
     assert!(html.contains(r#"<dd data-field="users_count">1500</dd>"#));
     assert!(html.contains(r#"<dd data-field="groups_count">25</dd>"#));
@@ -1177,6 +1267,13 @@ async fn the_dashboard_shows_a_card_per_tenant_with_its_hooks_and_a_chart() {
         .unwrap();
     assert!(html.contains(r#"data-tenant="acme""#));
     assert!(!html.contains("/cancel\""));
+    let fragment = app.get("/sync/chart?tenant_id=acme").await;
+    assert_eq!(fragment.status(), 200);
+    let fragment = fragment.text().await.unwrap();
+    assert!(
+        fragment.trim_start().starts_with("<figure") && fragment.contains(r#"class="bar running""#)
+    );
+    assert_eq!(app.get("/sync/chart").await.status(), 400);
     for asset in ["/static/sync.js", "/static/sync.css"] {
         assert_eq!(app.get(asset).await.status(), 200, "{asset}");
     }
@@ -1197,8 +1294,18 @@ async fn cancelling_from_the_console_asks_first_then_cancels() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.text().await.unwrap().contains("Yes, cancel the running sync"));
-    let (_, now) = get_json(&app, &app.client, &format!("/api/sync/runs/{}", id_of(&sync))).await;
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Yes, cancel the running sync")
+    );
+    let (_, now) = get_json(
+        &app,
+        &app.client,
+        &format!("/api/sync/runs/{}", id_of(&sync)),
+    )
+    .await;
     assert_eq!(now["status"], "running");
     // Without the CSRF token: refused.
     let res = app
@@ -1219,7 +1326,12 @@ async fn cancelling_from_the_console_asks_first_then_cancels() {
         .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/sync");
-    let (_, now) = get_json(&app, &app.client, &format!("/api/sync/runs/{}", id_of(&sync))).await;
+    let (_, now) = get_json(
+        &app,
+        &app.client,
+        &format!("/api/sync/runs/{}", id_of(&sync)),
+    )
+    .await;
     assert_eq!(now["status"], "canceled");
 }
 
@@ -1240,7 +1352,14 @@ async fn the_history_page_filters_and_pages_and_links_to_each_full_record() {
             .await,
         );
     }
-    seed(&app, "globex", "completed", "graphdb", "2026-11-06T10:00:00Z").await;
+    seed(
+        &app,
+        "globex",
+        "completed",
+        "graphdb",
+        "2026-11-06T10:00:00Z",
+    )
+    .await;
     let html = app
         .get("/sync/history?tenant_id=acme&limit=2")
         .await
@@ -1258,12 +1377,20 @@ async fn the_history_page_filters_and_pages_and_links_to_each_full_record() {
         .and_then(|h| h.split('"').next())
         .expect("a next-page link")
         .replace("&amp;", "&");
-    assert!(next.contains("tenant_id=acme") && next.contains("cursor="), "{next}");
+    assert!(
+        next.contains("tenant_id=acme") && next.contains("cursor="),
+        "{next}"
+    );
     let page2 = app.get(&next).await.text().await.unwrap();
     assert!(page2.contains(&format!(r#"href="/sync/{}""#, ids[2])));
     assert!(page2.contains("boom"));
 
-    let failed = app.get("/sync/history?status=failed").await.text().await.unwrap();
+    let failed = app
+        .get("/sync/history?status=failed")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(failed.contains(&format!(r#"href="/sync/{}""#, ids[2])));
     assert!(!failed.contains(&format!(r#"href="/sync/{}""#, ids[1])));
     assert_eq!(app.get("/sync/history?status=exploded").await.status(), 400);

@@ -86,7 +86,11 @@ pub struct StatusAnswer {
 
 impl StatusAnswer {
     /// The answer for `tenant` given its current (running or latest) and last completed syncs.
-    pub fn new(tenant: &str, current: Option<SyncRecord>, last_completed: Option<SyncRecord>) -> Self {
+    pub fn new(
+        tenant: &str,
+        current: Option<SyncRecord>,
+        last_completed: Option<SyncRecord>,
+    ) -> Self {
         Self {
             tenant_id: tenant.to_string(),
             status: current

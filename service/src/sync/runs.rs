@@ -31,13 +31,21 @@ pub struct NewSync {
 
 impl NewSync {
     /// Checks the parts that are not checked by their types.
-    pub fn new(tenant_id: TenantId, sync_type: SyncType, process_id: Option<String>) -> Result<Self> {
+    pub fn new(
+        tenant_id: TenantId,
+        sync_type: SyncType,
+        process_id: Option<String>,
+    ) -> Result<Self> {
         if let Some(p) = &process_id
-            && (p.is_empty() || p.chars().count() > PROCESS_ID_MAX)
+            && (p.is_empty()
+                || p.chars().count() > PROCESS_ID_MAX
+                || p.chars().any(char::is_control))
         {
             return Err(Error::invalid(
                 "process_id",
-                format!("must be 1 to {PROCESS_ID_MAX} characters long"),
+                format!(
+                    "must be 1 to {PROCESS_ID_MAX} characters long, without control characters"
+                ),
             ));
         }
         Ok(Self {
@@ -71,7 +79,10 @@ impl SyncUpdate {
         if let Some(p) = self.progress_percentage
             && !(0..=100).contains(&p)
         {
-            errors.push(FieldError::new("progress_percentage", "must be between 0 and 100"));
+            errors.push(FieldError::new(
+                "progress_percentage",
+                "must be between 0 and 100",
+            ));
         }
         for (field, value) in self.counts() {
             if value.is_some_and(|v| v < 0) {
@@ -84,6 +95,13 @@ impl SyncUpdate {
         match &self.error_details {
             Some(e) if e.trim().is_empty() => {
                 errors.push(FieldError::new("error_details", "must not be empty"));
+            }
+            // PostgreSQL text cannot hold NUL; newlines and tabs (stack traces) are fine.
+            Some(e) if e.contains('\0') => {
+                errors.push(FieldError::new(
+                    "error_details",
+                    "must not contain NUL characters",
+                ));
             }
             Some(e) if e.len() > ERROR_DETAILS_MAX => errors.push(FieldError::new(
                 "error_details",
@@ -205,9 +223,7 @@ pub async fn start(
             drop(txn);
             return Err(match running_of(db, tenant).await? {
                 Some(winner) => already_running(tenant, winner.id),
-                None => Error::conflict(format!(
-                    "the tenant {tenant} already has a running sync"
-                )),
+                None => Error::conflict(format!("the tenant {tenant} already has a running sync")),
             });
         }
         Err(err) => return Err(err.into()),

@@ -119,10 +119,17 @@ async fn the_dashboard_follows_changes_made_through_the_api() {
     browser
         .wait_for_text(&card("acme", "last_error"), "GraphDB unreachable", LIVE)
         .await;
+    // Its chart is redrawn by the server with the failed run.
+    browser
+        .wait_for(r#"[data-chart="acme"] rect.bar.failed"#, LIVE)
+        .await;
     // A finished sync offers no cancel button.
     assert_eq!(
         browser
-            .computed_style(r#"[data-tenant="acme"] form[data-field="cancel"]"#, "display")
+            .computed_style(
+                r#"[data-tenant="acme"] form[data-field="cancel"]"#,
+                "display"
+            )
             .await,
         "none"
     );
@@ -138,9 +145,19 @@ async fn the_dashboard_follows_changes_made_through_the_api() {
     browser
         .wait_for_text(&card("newco", "status"), "running", LIVE)
         .await;
-    assert!(browser.exists(r#"[data-tenant="newco"] form[data-field="cancel"]:not([hidden])"#).await);
+    assert!(
+        browser
+            .exists(r#"[data-tenant="newco"] form[data-field="cancel"]:not([hidden])"#)
+            .await
+    );
+    browser
+        .wait_for(r#"[data-chart="newco"] rect.bar.running"#, LIVE)
+        .await;
 
-    assert_eq!(browser.eval("return window.stayedOnPage === true;").await, json!(true));
+    assert_eq!(
+        browser.eval("return window.stayedOnPage === true;").await,
+        json!(true)
+    );
     assert_eq!(browser.current_url().await, app.url("/sync"));
     browser
         .screenshot(std::env::temp_dir().join("metadeck-sync.png"))
@@ -228,7 +245,10 @@ async fn the_dashboard_says_the_connection_is_lost_and_recovers_by_itself() {
     browser
         .wait_for_text("[data-connection]", "Live", Duration::from_secs(10))
         .await;
-    assert_eq!(browser.eval("return window.stayedOnPage === true;").await, json!(true));
+    assert_eq!(
+        browser.eval("return window.stayedOnPage === true;").await,
+        json!(true)
+    );
 
     // And it is live again: a sync started now shows.
     let api = api_client(&base).await;

@@ -79,8 +79,7 @@ async fn history(
     let types: Vec<&str> = SyncType::ALL.iter().map(|t| t.as_str()).collect();
     let table = Table {
         columns: vec![
-            "Sync", "Tenant", "Type", "Status", "Started", "Duration", "Progress", "Users",
-            "Error",
+            "Sync", "Tenant", "Type", "Status", "Started", "Duration", "Progress", "Users", "Error",
         ],
         rows: found.items.iter().map(row).collect(),
         filters: vec![
@@ -252,7 +251,10 @@ async fn cancel(
             state.sync_live.poke();
             Ok(ctx.redirect(
                 "/sync",
-                Flash::success(format!("The sync #{} of {} was canceled.", s.id, s.tenant_id)),
+                Flash::success(format!(
+                    "The sync #{} of {} was canceled.",
+                    s.id, s.tenant_id
+                )),
             ))
         }
         Err(service::Error::Conflict { message, .. }) => Ok(ctx.redirect(

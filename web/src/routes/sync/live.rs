@@ -51,18 +51,15 @@ async fn events(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let db = state.db.clone();
     let first = Bytes::from(format!("retry: {RETRY_MS}\n\n"));
     let opening = stream::iter([Ok::<_, Infallible>(first), Ok(frame("cards", &initial))]);
-    let changes = stream::unfold(
-        Some((subscription, db)),
-        |slot| async move {
-            let (mut subscription, db) = slot?;
-            let bytes = match subscription.next(&db, PING_EVERY).await {
-                LiveEvent::Cards(cards) => frame("cards", &cards),
-                LiveEvent::Ping => Bytes::from_static(b"event: ping\ndata: {}\n\n"),
-                LiveEvent::End => return None,
-            };
-            Some((Ok::<_, Infallible>(bytes), Some((subscription, db))))
-        },
-    );
+    let changes = stream::unfold(Some((subscription, db)), |slot| async move {
+        let (mut subscription, db) = slot?;
+        let bytes = match subscription.next(&db, PING_EVERY).await {
+            LiveEvent::Cards(cards) => frame("cards", &cards),
+            LiveEvent::Ping => Bytes::from_static(b"event: ping\ndata: {}\n\n"),
+            LiveEvent::End => return None,
+        };
+        Some((Ok::<_, Infallible>(bytes), Some((subscription, db))))
+    });
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -82,6 +79,10 @@ async fn all_cards(state: web::Data<AppState>) -> Result<HttpResponse, PageError
 /// Registers the live routes.
 pub fn routes(r: &mut Router) {
     let read = Access::Permission(Permission::SyncRead);
-    r.page(Method::GET, "/sync/events", read, events)
-        .page(Method::GET, "/sync/cards", read, all_cards);
+    r.page(Method::GET, "/sync/events", read, events).page(
+        Method::GET,
+        "/sync/cards",
+        read,
+        all_cards,
+    );
 }

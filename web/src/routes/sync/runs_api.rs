@@ -181,7 +181,10 @@ pub async fn cancel(
         (status = 403, description = "Missing sync:read", body = ErrorBody),
         (status = 404, description = "No such sync", body = ErrorBody),
     ))]
-pub async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let record = runs::get(&state.db, sync_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(record))
 }

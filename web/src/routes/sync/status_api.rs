@@ -79,6 +79,10 @@ pub async fn tenants(
 /// Registers the status routes.
 pub fn routes(r: &mut Router) {
     let read = Access::Permission(Permission::SyncRead);
-    r.api(Method::GET, "/api/sync/status", read, status)
-        .api(Method::GET, "/api/sync/tenants", read, tenants);
+    r.api(Method::GET, "/api/sync/status", read, status).api(
+        Method::GET,
+        "/api/sync/tenants",
+        read,
+        tenants,
+    );
 }

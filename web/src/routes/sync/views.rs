@@ -90,7 +90,13 @@ impl CardView {
             elapsed: s.map_or_else(|| "—".into(), |s| duration_text(s.elapsed(now))),
             last_completed: c.last_completed.as_ref().map_or_else(
                 || "never".into(),
-                |l| format!("{} (took {})", when(l.start_time), duration_text(l.elapsed(now))),
+                |l| {
+                    format!(
+                        "{} (took {})",
+                        when(l.start_time),
+                        duration_text(l.elapsed(now))
+                    )
+                },
             ),
             last_error: c.last_error.as_ref().map_or_else(
                 || "none".into(),
@@ -154,8 +160,8 @@ impl ChartView {
             .enumerate()
             .map(|(i, s)| {
                 let d = s.elapsed(now);
-                let h = ((d.num_milliseconds() as f64 / scale) * (CHART_HEIGHT - 2) as f64)
-                    .round() as u32;
+                let h = ((d.num_milliseconds() as f64 / scale) * (CHART_HEIGHT - 2) as f64).round()
+                    as u32;
                 let height = h.clamp(2, CHART_HEIGHT);
                 BarView {
                     x: (offset + i as u32) * SLOT + (SLOT - BAR) / 2,
