@@ -16,6 +16,9 @@ pub struct FieldError {
     /// Position of the item in a batch request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<usize>,
+    /// The sync a conflict is about: the tenant's running sync that blocks starting another.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_id: Option<i64>,
 }
 
 impl FieldError {
@@ -25,7 +28,14 @@ impl FieldError {
             field: field.into(),
             message: message.into(),
             index: None,
+            sync_id: None,
         }
+    }
+
+    /// Names the sync this problem is about.
+    pub fn with_sync_id(mut self, sync_id: i64) -> Self {
+        self.sync_id = Some(sync_id);
+        self
     }
 
     /// A problem with `field` of the batch item at `index`.

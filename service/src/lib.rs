@@ -11,6 +11,7 @@ pub mod error;
 pub mod oauth;
 pub mod operations;
 pub mod pagination;
+pub mod sync;
 pub mod webhooks;
 
 pub use error::{Error, FieldError, Result};

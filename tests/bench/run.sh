@@ -63,7 +63,8 @@ SECRET_KEY="bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789abcd
 # Measurements that need the server started many times (each manages its own processes).
 STANDALONE=(measure_startup)
 # Measurements against one long-running server, in order.
-MEASUREMENTS=(measure_idle_rss measure_healthz_load measure_logins measure_oauth_tokens measure_bearer_api measure_rss_after_load)
+MEASUREMENTS=(measure_idle_rss measure_healthz_load measure_logins measure_oauth_tokens measure_bearer_api
+    measure_rss_after_load measure_sync_live measure_sync_patch)
 
 mkdir -p "$OUT"
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -284,6 +285,35 @@ measure_bearer_api() {
 
 measure_rss_after_load() {
     bench_row P8 "RSS after the /healthz load (peak $(rss_mb VmHWM) MB)" "$(rss_mb)" MB le 200
+}
+
+# P5: a sync progress PATCH → the change shown by an open dashboard stream (/sync/events, what
+# the /sync page reads), p95 over 60 reports, one every 100 ms (tests/bench/sync_bench.py).
+measure_sync_live() {
+    local json
+    json=$(python3 "$BENCH/sync_bench.py" --base "$BASE_URL" --password bench-admin-password-2026 \
+        live --updates 60)
+    echo "$json" >"$OUT/sync-live.json"
+    log "sync live: $json"
+    eval "$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(" ".join(f"S_{k.upper()}={v}" for k, v in d.items()))' "$json")"
+    bench_row P5 "sync PATCH → shown on an open /sync stream, p95 of $S_UPDATES (p50 $S_P50_MS ms, max $S_MAX_MS ms)" \
+        "$S_P95_MS" ms le 1000
+    bench_row P5 "sync reports never shown on the stream (of $S_UPDATES)" "$S_MISSED" "" le 0
+}
+
+# P4 (its sync half): 64 clients, each reporting on its own tenant's running sync as fast as it
+# can; afterwards every sync must hold exactly its client's acknowledged count (no lost write).
+measure_sync_patch() {
+    local json
+    json=$(python3 "$BENCH/sync_bench.py" --base "$BASE_URL" --password bench-admin-password-2026 \
+        patch --clients 64 --seconds "$DURATION")
+    echo "$json" >"$OUT/sync-patch.json"
+    log "sync patch: $json"
+    eval "$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(" ".join(f"S_{k.upper()}={v}" for k, v in d.items()))' "$json")"
+    bench_row P4 "sync progress PATCH, 64 clients (Python), ${DURATION} s: writes/s (p50 $S_P50_MS ms, p99 $S_P99_MS ms)" \
+        "$S_WRITES_PER_S" "writes/s" ge 3000
+    bench_row P4 "sync PATCH errors (of $S_ACKNOWLEDGED acknowledged)" "$S_ERRORS" "" le 0
+    bench_row P4 "sync PATCH lost writes (syncs whose count ≠ acknowledged, of 64)" "$S_LOST" "" le 0
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -17,3 +17,4 @@ mod hostile_input;
 mod migrations;
 mod oauth;
 mod static_assets;
+mod sync;

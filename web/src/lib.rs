@@ -13,4 +13,5 @@ pub mod settings;
 pub mod signing;
 pub mod startup;
 pub mod state;
+pub mod sync_tasks;
 pub mod telemetry;

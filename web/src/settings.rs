@@ -94,6 +94,10 @@ pub struct Settings {
     pub workers: usize,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// A running sync without any report for this long is failed as stale.
+    pub sync_stale_after: Duration,
+    /// How often the stale-sync sweeper looks.
+    pub sync_sweep_every: Duration,
 }
 
 impl Settings {
@@ -243,6 +247,21 @@ impl Settings {
                 .collect::<Result<_, _>>()?,
         };
 
+        let sync_stale_minutes = parse_num(
+            var("METADECK_SYNC_STALE_MINUTES"),
+            "METADECK_SYNC_STALE_MINUTES",
+            1,
+            525_600,
+        )?
+        .unwrap_or(30);
+        let sync_sweep_seconds = parse_num(
+            var("METADECK_SYNC_SWEEP_SECONDS"),
+            "METADECK_SYNC_SWEEP_SECONDS",
+            1,
+            86_400,
+        )?
+        .unwrap_or(60);
+
         Ok(Self {
             database_url,
             db_max_connections,
@@ -260,6 +279,8 @@ impl Settings {
             log_format,
             workers,
             trusted_proxies,
+            sync_stale_after: Duration::from_secs(sync_stale_minutes * 60),
+            sync_sweep_every: Duration::from_secs(sync_sweep_seconds),
         })
     }
 
@@ -366,6 +387,8 @@ mod tests {
             ("METADECK_WORKERS", "0"),
             ("METADECK_SECRET_KEY", "short"),
             ("METADECK_TRUSTED_PROXIES", "10.0.0.1,bogus"),
+            ("METADECK_SYNC_STALE_MINUTES", "0"),
+            ("METADECK_SYNC_SWEEP_SECONDS", "soon"),
         ] {
             let err = parse(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{err}");

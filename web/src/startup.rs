@@ -73,6 +73,8 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    /// Turns true when the server stops: live streams and background tasks end.
+    shutdown: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Application {
@@ -85,6 +87,10 @@ impl Application {
             Migrator::up(&db, None).await?;
         }
         bootstrap(&db, &settings).await?;
+        crate::sync_tasks::sweep_at_startup(&db, &settings).await;
+        let (shutdown, stopping) = tokio::sync::watch::channel(false);
+        let sync_live = service::sync::LiveHub::new(stopping.clone());
+        crate::sync_tasks::spawn(&db, &settings, &sync_live, &stopping);
         let listener = TcpListener::bind(settings.bind)?;
         let local = listener.local_addr()?;
         let public_url = settings
@@ -110,6 +116,7 @@ impl Application {
             cookie_key,
             cookie_secure,
             health: Arc::default(),
+            sync_live,
         };
 
         let app_state = state.clone();
@@ -154,6 +161,7 @@ impl Application {
             port: local.port(),
             server,
             state,
+            shutdown: Arc::new(shutdown),
         })
     }
 
@@ -175,7 +183,9 @@ impl Application {
     /// Serves until SIGTERM / Ctrl-C (or the handle) stops the server: stops accepting,
     /// lets in-flight requests finish (up to 30 s), then closes the pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        crate::sync_tasks::end_streams_on_signal(Arc::clone(&self.shutdown));
         let result = self.server.await;
+        self.shutdown.send_replace(true);
         if let Err(err) = self.state.db.close().await {
             tracing::warn!(error = %err, "closing the database pool failed");
         }

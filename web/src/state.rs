@@ -20,4 +20,6 @@ pub struct AppState {
     pub cookie_secure: bool,
     /// The `/healthz` database probe and its short-lived cache.
     pub health: Arc<service::operations::HealthProbe>,
+    /// The live sync feed behind the dashboard's event streams.
+    pub sync_live: Arc<service::sync::LiveHub>,
 }

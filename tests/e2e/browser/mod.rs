@@ -32,6 +32,7 @@ mod driver;
 mod harness;
 mod oauth;
 mod smoke;
+mod sync;
 
 use std::io::Write;
 use std::path::Path;

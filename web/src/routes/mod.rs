@@ -9,6 +9,7 @@ pub mod home;
 pub mod oauth;
 pub mod openapi;
 pub mod router;
+pub mod sync;
 mod views;
 
 use actix_web::web::ServiceConfig;
@@ -23,6 +24,7 @@ pub fn router() -> Router {
     home::routes(&mut r);
     access::routes(&mut r);
     oauth::routes(&mut r);
+    sync::routes(&mut r);
     r
 }
 

@@ -26,6 +26,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::access::ApiDoc::openapi());
     doc.merge(super::oauth::ApiDoc::openapi());
+    doc.merge(super::sync::ApiDoc::openapi());
     doc
 }
 

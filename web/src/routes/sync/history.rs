@@ -1,0 +1,279 @@
+//! `/sync/history` (filtered, keyset-paginated), `/sync/{id}` (the full record) and the
+//! cancel form behind the cards' and the detail page's "Cancel sync" buttons.
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use service::access::Permission;
+use service::sync::runs;
+use service::sync::{SyncRecord, SyncStatus, SyncType, query};
+
+use super::params::{HistoryQuery, sync_id};
+use super::views::{badge, duration_text, error_summary};
+use crate::auth::{Access, Caller};
+use crate::error::PageError;
+use crate::flash::Flash;
+use crate::pages::{Cell, Choice, Field, FilterField, FormView, Layout, PageContext, Table};
+use crate::routes::form_input::{FormInput, audit_ip, when, when_or};
+use crate::routes::router::Router;
+use crate::routes::views::{FormPage, ListPage};
+use crate::state::AppState;
+
+fn bad_request(err: service::Error) -> PageError {
+    let message = match &err {
+        service::Error::Validation(d) => d
+            .iter()
+            .map(|e| format!("{} {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    };
+    PageError::new(StatusCode::BAD_REQUEST, message)
+}
+
+fn not_found(err: service::Error) -> PageError {
+    PageError::from(err)
+}
+
+fn choices(values: &[&str], selected: Option<&str>) -> Vec<Choice> {
+    values
+        .iter()
+        .map(|v| Choice {
+            value: v.to_string(),
+            label: v.to_string(),
+            checked: Some(*v) == selected,
+        })
+        .collect()
+}
+
+fn row(s: &SyncRecord) -> Vec<Cell> {
+    let now = service::sync::model::now();
+    vec![
+        Cell::link(format!("#{}", s.id), format!("/sync/{}", s.id)),
+        Cell::text(&s.tenant_id),
+        Cell::text(&s.sync_type),
+        Cell::badge(&s.status, badge(&s.status)),
+        Cell::text(when(s.start_time)),
+        Cell::text(duration_text(s.elapsed(now))),
+        Cell::text(format!("{}%", s.progress_percentage)),
+        Cell::text(s.users_count.to_string()),
+        Cell::text(
+            s.error_details
+                .as_deref()
+                .map(error_summary)
+                .unwrap_or_default(),
+        ),
+    ]
+}
+
+async fn history(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    query: web::Query<HistoryQuery>,
+) -> Result<HttpResponse, PageError> {
+    let filter = query.filter().map_err(bad_request)?;
+    let page = query.page().map_err(bad_request)?;
+    let found = query::history(&state.db, &filter, &page).await?;
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let statuses: Vec<&str> = SyncStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let types: Vec<&str> = SyncType::ALL.iter().map(|t| t.as_str()).collect();
+    let table = Table {
+        columns: vec![
+            "Sync", "Tenant", "Type", "Status", "Started", "Duration", "Progress", "Users", "Error",
+        ],
+        rows: found.items.iter().map(row).collect(),
+        filters: vec![
+            FilterField {
+                name: "tenant_id",
+                label: "Tenant",
+                value: value(&query.tenant_id),
+                options: vec![],
+            },
+            FilterField {
+                name: "status",
+                label: "Status",
+                value: value(&query.status),
+                options: choices(&statuses, filter.status.map(SyncStatus::as_str)),
+            },
+            FilterField {
+                name: "sync_type",
+                label: "Type",
+                value: value(&query.sync_type),
+                options: choices(&types, filter.sync_type.map(SyncType::as_str)),
+            },
+            FilterField {
+                name: "since",
+                label: "Started from (YYYY-MM-DD)",
+                value: value(&query.since),
+                options: vec![],
+            },
+            FilterField {
+                name: "until",
+                label: "Started before (YYYY-MM-DD)",
+                value: value(&query.until),
+                options: vec![],
+            },
+        ],
+        action: "/sync/history".into(),
+        next_url: None,
+        empty: "No sync matches these filters.",
+    }
+    .paginate("/sync/history", &query.pairs(), found.next_cursor);
+    ctx.render(&ListPage {
+        layout: ctx.layout("Sync history"),
+        table,
+        actions: vec![("Live dashboard", "/sync".to_string())],
+        note: Some("Newest first. Dates are in UTC.".into()),
+    })
+}
+
+/// Every column of one sync, for its page.
+struct SyncView {
+    id: i64,
+    tenant_id: String,
+    sync_type: String,
+    status: String,
+    badge: &'static str,
+    success: String,
+    started: String,
+    ended: String,
+    duration: String,
+    progress: i64,
+    counts: Vec<(&'static str, i64)>,
+    process_id: String,
+    graphdb_version: String,
+    graphdb_promoted: String,
+    updated: String,
+    created_by: String,
+    error_details: Option<String>,
+}
+
+impl From<&SyncRecord> for SyncView {
+    fn from(s: &SyncRecord) -> Self {
+        let opt = |v: Option<String>| v.unwrap_or_else(|| "—".into());
+        Self {
+            id: s.id,
+            tenant_id: s.tenant_id.clone(),
+            sync_type: s.sync_type.clone(),
+            status: s.status.clone(),
+            badge: badge(&s.status),
+            success: opt(s.success.map(|b| b.to_string())),
+            started: when(s.start_time),
+            ended: when_or(s.end_time, "—"),
+            duration: duration_text(s.elapsed(service::sync::model::now())),
+            progress: s.progress_percentage,
+            counts: vec![
+                ("Users", s.users_count),
+                ("Groups", s.groups_count),
+                ("Apps", s.apps_count),
+                ("Policies", s.policies_count),
+                ("Devices", s.devices_count),
+            ],
+            process_id: opt(s.process_id.clone()),
+            graphdb_version: opt(s.graphdb_version.map(|v| v.to_string())),
+            graphdb_promoted: opt(s.graphdb_promoted.map(|v| v.to_string())),
+            updated: s
+                .updated_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            created_by: opt(s.created_by.clone()),
+            error_details: s.error_details.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sync_detail.html")]
+struct DetailPage {
+    layout: Layout,
+    sync: SyncView,
+    cancel: Option<FormView>,
+}
+
+fn cancel_form(s: &SyncRecord) -> FormView {
+    FormView::new(
+        format!("/sync/{}/cancel", s.id),
+        "Cancel sync",
+        vec![
+            Field::new("confirm", "Confirm", "checkboxes").choices(vec![Choice {
+                value: "yes".into(),
+                label: format!("Yes, cancel the running sync #{} of {}", s.id, s.tenant_id),
+                checked: false,
+            }]),
+        ],
+    )
+}
+
+async fn detail(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let record = runs::get(&state.db, sync_id(&id).map_err(not_found)?).await?;
+    let running = record.status() == SyncStatus::Running;
+    ctx.render(&DetailPage {
+        layout: ctx.layout(format!("Sync #{}", record.id)),
+        cancel: (running && ctx.may(Permission::SyncWrite)).then(|| cancel_form(&record)),
+        sync: SyncView::from(&record),
+    })
+}
+
+/// Cancels after the confirmation: ticked on the page, or given by the script after the
+/// browser's own confirm dialog. Without it, shows the confirmation form.
+async fn cancel(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let id = sync_id(&id).map_err(not_found)?;
+    let input = FormInput::from(form);
+    let record = runs::get(&state.db, id).await?;
+    if input.text("confirm") != "yes" {
+        if record.status() != SyncStatus::Running {
+            return Ok(ctx.redirect(
+                &format!("/sync/{id}"),
+                Flash::error(format!("The sync #{id} is {} already.", record.status)),
+            ));
+        }
+        return ctx.render(&FormPage {
+            layout: ctx.layout(format!("Cancel sync #{id}?")),
+            form: cancel_form(&record),
+            intro: Some(format!(
+                "The orchestrator of {} learns of the cancellation at its next report.",
+                record.tenant_id
+            )),
+        });
+    }
+    match runs::cancel(&state.db, &caller.actor(), audit_ip(&req, &state), id).await {
+        Ok(s) => {
+            state.sync_live.poke();
+            Ok(ctx.redirect(
+                "/sync",
+                Flash::success(format!(
+                    "The sync #{} of {} was canceled.",
+                    s.id, s.tenant_id
+                )),
+            ))
+        }
+        Err(service::Error::Conflict { message, .. }) => Ok(ctx.redirect(
+            &format!("/sync/{id}"),
+            Flash::error(format!("Not canceled: {message}.")),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Registers the history and detail pages (`/sync/history` before `/sync/{id}`).
+pub fn routes(r: &mut Router) {
+    let read = Access::Permission(Permission::SyncRead);
+    r.page(Method::GET, "/sync/history", read, history)
+        .page(Method::GET, "/sync/{id}", read, detail)
+        .page(
+            Method::POST,
+            "/sync/{id}/cancel",
+            Access::Permission(Permission::SyncWrite),
+            cancel,
+        );
+}
