@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod operations;
 pub mod pagination;
+pub mod registry;
 pub mod webhooks;
 
 pub use error::{Error, FieldError, Result};
