@@ -94,6 +94,8 @@ pub struct Settings {
     pub workers: usize,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Most items of one bulk-upsert request (`METADECK_BULK_MAX`, default 10,000).
+    pub bulk_max: usize,
 }
 
 impl Settings {
@@ -260,6 +262,8 @@ impl Settings {
             log_format,
             workers,
             trusted_proxies,
+            bulk_max: parse_num(var("METADECK_BULK_MAX"), "METADECK_BULK_MAX", 1, 1_000_000)?
+                .unwrap_or(10_000) as usize,
         })
     }
 

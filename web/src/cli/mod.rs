@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 failure, 2 usage or configuration error. Reports go to
 //! stdout (only JSON with `--json`); logs and errors go to stderr.
 
+mod import;
 mod ops;
 mod users;
 
@@ -58,6 +59,11 @@ enum Command {
         /// Print the report as JSON
         #[arg(long)]
         json: bool,
+    },
+    /// Import another system's data (one transaction per import)
+    Import {
+        #[command(subcommand)]
+        source: import::ImportSource,
     },
 }
 
@@ -158,6 +164,7 @@ async fn run(command: Command, settings: Settings) -> Outcome {
         Command::Check { json } => ops::check(settings, json).await,
         Command::Vacuum { json } => ops::vacuum(settings, json).await,
         Command::Backup { output, json } => ops::backup(settings, output, json).await,
+        Command::Import { source } => import::run(settings, source).await,
         Command::User {
             action:
                 UserAction::Create {

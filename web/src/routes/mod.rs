@@ -7,6 +7,7 @@ mod form_input;
 pub mod health;
 pub mod home;
 pub mod openapi;
+pub mod registry;
 pub mod router;
 mod views;
 
@@ -21,6 +22,7 @@ pub fn router() -> Router {
     assets::routes(&mut r);
     home::routes(&mut r);
     access::routes(&mut r);
+    registry::routes(&mut r);
     r
 }
 
