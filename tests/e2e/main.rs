@@ -15,4 +15,7 @@ mod errors;
 mod health;
 mod hostile_input;
 mod migrations;
+mod registry;
+mod registry_import;
+mod registry_pages;
 mod static_assets;
