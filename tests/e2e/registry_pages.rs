@@ -71,7 +71,7 @@ async fn the_device_list_searches_filters_sorts_and_pages() {
     let next = by_name
         .split("href=\"")
         .find(|s| s.contains("cursor="))
-        .map(|s| s[..s.find('"').unwrap()].replace("&amp;", "&"))
+        .map(|s| s[..s.find('"').unwrap()].replace("&#38;", "&").replace("&amp;", "&"))
         .expect("a next link");
     let (_, second) = page(&app, &next).await;
     assert!(second.contains("Lamp 11<") || second.contains("Lamp 12<"), "the next names in order");
@@ -113,7 +113,7 @@ async fn an_entity_is_disabled_and_enabled_from_the_list() {
     let action = list
         .split("action=\"")
         .find(|s| s.starts_with("/registry/entities/light.a/disabled"))
-        .map(|s| s[..s.find('"').unwrap()].replace("&amp;", "&"))
+        .map(|s| s[..s.find('"').unwrap()].replace("&#38;", "&").replace("&amp;", "&"))
         .expect("a toggle form");
     let toggled = post_form(&app, &action, &[]).await;
     let (_, disabled) = page(&app, "/registry/entities?disabled=true").await;
