@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::devices::{self, Column};
-use sea_orm::sea_query::{Expr, LikeExpr, extension::postgres::PgExpr};
+use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
     ExprTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -127,10 +127,10 @@ pub(crate) fn contains_pattern(q: &str) -> String {
 
 /// `column` contains `q`, without regard to case (ASCII on SQLite, Unicode on PostgreSQL).
 fn contains(backend: DbBackend, column: Column, q: &str) -> sea_orm::sea_query::SimpleExpr {
-    let like = LikeExpr::new(contains_pattern(q)).escape('\\');
     match backend {
-        DbBackend::Postgres => Expr::col(column).ilike(like),
-        _ => Expr::col(column).like(like),
+        DbBackend::Postgres => Expr::expr(Func::lower(Expr::col(column)))
+            .like(LikeExpr::new(contains_pattern(&q.to_lowercase())).escape('\\')),
+        _ => Expr::col(column).like(LikeExpr::new(contains_pattern(q)).escape('\\')),
     }
 }
 
