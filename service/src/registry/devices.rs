@@ -67,6 +67,16 @@ pub struct DeviceFilter {
     pub q: Option<String>,
 }
 
+impl DeviceFilter {
+    /// No stored text holds a NUL character, so a filter with one matches nothing (and is
+    /// never sent to PostgreSQL, which refuses it).
+    fn matches_nothing(&self) -> bool {
+        [&self.area_id, &self.manufacturer, &self.integration, &self.q]
+            .iter()
+            .any(|v| v.as_ref().is_some_and(|s| s.contains('\0')))
+    }
+}
+
 /// Orders of the device list; each walks an index so every page costs the same.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum DeviceSort {
@@ -163,6 +173,14 @@ pub async fn list(
     sort: DeviceSort,
     page: &PageRequest<DeviceKey>,
 ) -> Result<Page<DeviceView>> {
+    if let Some(after) = &page.after
+        && (after.id.contains('\0') || after.name.as_ref().is_some_and(|n| n.contains('\0')))
+    {
+        return Err(Error::invalid("cursor", "is not a valid cursor"));
+    }
+    if filter.matches_nothing() {
+        return Ok(Page::from_rows(Vec::new(), page.limit, |d: &DeviceView| d.device_id.clone()));
+    }
     let mut query = devices::Entity::find()
         .filter(filter_condition(db.get_database_backend(), filter))
         .limit(page.limit + 1);
@@ -214,6 +232,9 @@ pub async fn count_capped(
     filter: &DeviceFilter,
     cap: u64,
 ) -> Result<u64> {
+    if filter.matches_nothing() {
+        return Ok(0);
+    }
     let ids: Vec<String> = devices::Entity::find()
         .select_only()
         .column(Column::DeviceId)
@@ -246,6 +267,8 @@ pub async fn distinct_values(
 
 /// One device, without its entities (the lean path of `GET /api/devices/{id}`'s device part).
 pub async fn find(db: &impl ConnectionTrait, device_id: &str) -> Result<DeviceView> {
+    super::input::DeviceId::parse(device_id)
+        .map_err(|_| Error::NotFound(format!("device {device_id}")))?;
     devices::Entity::find_by_id(device_id)
         .one(db)
         .await?
@@ -255,6 +278,9 @@ pub async fn find(db: &impl ConnectionTrait, device_id: &str) -> Result<DeviceVi
 
 /// One device with its entities, in one query (a `LEFT JOIN` on the entities' device index).
 pub async fn get(db: &impl ConnectionTrait, device_id: &str) -> Result<DeviceDetail> {
+    // An id that breaks the rules names no device (and never reaches the database).
+    super::input::DeviceId::parse(device_id)
+        .map_err(|_| Error::NotFound(format!("device {device_id}")))?;
     let (device, mut related) = devices::Entity::find_by_id(device_id)
         .find_with_related(entity::entities::Entity)
         .all(db)

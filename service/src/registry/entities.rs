@@ -56,6 +56,16 @@ pub async fn list(
     filter: &EntityFilter,
     page: &PageRequest<String>,
 ) -> Result<Page<EntityView>> {
+    if page.after.as_ref().is_some_and(|a| a.contains('\0')) {
+        return Err(Error::invalid("cursor", "is not a valid cursor"));
+    }
+    // No stored text holds a NUL character (PostgreSQL refuses them in a query).
+    if [&filter.device_id, &filter.domain, &filter.platform]
+        .iter()
+        .any(|v| v.as_ref().is_some_and(|s| s.contains('\0')))
+    {
+        return Ok(Page::from_rows(Vec::new(), page.limit, |e: &EntityView| e.entity_id.clone()));
+    }
     let set = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
     let mut cond = Condition::all();
     if let Some(d) = set(&filter.device_id) {
@@ -82,18 +92,6 @@ pub async fn list(
     Ok(Page::from_rows(rows, page.limit, |e| e.entity_id.clone()).map(EntityView::from))
 }
 
-/// Every entity of a device, by id.
-pub async fn of_device(db: &impl ConnectionTrait, device_id: &str) -> Result<Vec<EntityView>> {
-    Ok(entities::Entity::find()
-        .filter(Column::DeviceId.eq(device_id))
-        .order_by_asc(Column::EntityId)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(EntityView::from)
-        .collect())
-}
-
 /// How many entities each of `device_ids` has (devices without any are left out).
 pub async fn counts_by_device(
     db: &impl ConnectionTrait,
@@ -115,6 +113,9 @@ pub async fn counts_by_device(
 
 /// One entity.
 pub async fn get(db: &impl ConnectionTrait, entity_id: &str) -> Result<EntityView> {
+    // An id that breaks the rules names no entity (and never reaches the database).
+    super::input::EntityId::parse(entity_id)
+        .map_err(|_| Error::NotFound(format!("entity {entity_id}")))?;
     entities::Entity::find_by_id(entity_id)
         .one(db)
         .await?
@@ -154,6 +155,7 @@ pub async fn set_disabled(
     entity_id: &str,
     disabled: bool,
 ) -> Result<EntityView> {
+    get(db, entity_id).await?;
     let txn = begin_write(db).await?;
     let current = entities::Entity::find_by_id(entity_id)
         .one(&txn)

@@ -8,6 +8,9 @@ use crate::FieldError;
 /// Longest id, name or free-text field the registry stores.
 pub const MAX_TEXT: usize = 255;
 
+/// Text is stored verbatim, but PostgreSQL cannot store a NUL character, so none is accepted.
+pub const NUL_MESSAGE: &str = "must not contain NUL characters";
+
 /// How far in the future `last_seen` may lie (clock skew between reporters).
 const FUTURE_SLACK_MINUTES: i64 = 5;
 
@@ -143,6 +146,10 @@ impl Problems<'_> {
                 self.add(field, "must be at most 255 characters long");
                 None
             }
+            Some(v) if v.contains('\0') => {
+                self.add(field, NUL_MESSAGE);
+                None
+            }
             v => v,
         }
     }
@@ -183,6 +190,10 @@ impl RawDevice {
             }
             Some(n) if n.trim().is_empty() || n.chars().count() > MAX_TEXT => {
                 p.add("name", "must be 1 to 255 characters long");
+                None
+            }
+            Some(n) if n.contains('\0') => {
+                p.add("name", NUL_MESSAGE);
                 None
             }
             Some(n) => Some(n),

@@ -117,6 +117,13 @@ impl Preferences {
                 "must be 1 to 255 characters long, or null",
             ));
         }
+        let has_nul = self.selected_teams.iter().any(|t| t.contains('\0'))
+            || self.ui.default_tenant.as_ref().is_some_and(|t| t.contains('\0'))
+            || serde_json::to_string(&self.notification_settings)
+                .map_or(true, |s| s.contains("\\u0000"));
+        if has_nul {
+            errors.push(FieldError::new("body", super::input::NUL_MESSAGE));
+        }
         if !(1..=MAX_LIMIT).contains(&self.ui.page_size) {
             errors.push(FieldError::new(
                 "ui.page_size",
