@@ -59,7 +59,8 @@ fn last_wins<T>(items: Vec<(usize, T)>, id: impl Fn(&T) -> String) -> Vec<(usize
     out
 }
 
-/// Checks every item of a device batch; all problems or all devices (last duplicate wins).
+/// Checks every item of a device batch; all problems or all devices (last duplicate wins),
+/// in id order.
 pub fn check_devices(raw: Vec<RawDevice>) -> Result<Vec<DeviceInput>> {
     let now = Utc::now();
     let mut errors = Vec::new();
@@ -71,14 +72,18 @@ pub fn check_devices(raw: Vec<RawDevice>) -> Result<Vec<DeviceInput>> {
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    Ok(last_wins(checked, |d| d.device_id.as_str().to_owned())
+    let mut items: Vec<DeviceInput> = last_wins(checked, |d| d.device_id.as_str().to_owned())
         .into_iter()
         .map(|(_, d)| d)
-        .collect())
+        .collect();
+    // Every writer takes row locks in id order, so two batches never wait on each other in a
+    // cycle (PostgreSQL would abort one as a deadlock).
+    items.sort_unstable_by(|a, b| a.device_id.cmp(&b.device_id));
+    Ok(items)
 }
 
 /// Checks every item of an entity batch; all problems or all entities (last duplicate wins),
-/// each with its index in the request.
+/// each with its index in the request, in id order.
 pub fn check_entities(raw: Vec<RawEntity>) -> Result<Vec<(usize, EntityInput)>> {
     let mut errors = Vec::new();
     let checked: Vec<(usize, EntityInput)> = raw
@@ -89,7 +94,9 @@ pub fn check_entities(raw: Vec<RawEntity>) -> Result<Vec<(usize, EntityInput)>> 
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    Ok(last_wins(checked, |e| e.entity_id.as_str().to_owned()))
+    let mut items = last_wins(checked, |e| e.entity_id.as_str().to_owned());
+    items.sort_unstable_by(|a, b| a.1.entity_id.cmp(&b.1.entity_id));
+    Ok(items)
 }
 
 /// Which of `ids` exist in `column` of `E`.

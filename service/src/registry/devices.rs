@@ -246,25 +246,6 @@ pub async fn count_capped(
     Ok(ids.len() as u64)
 }
 
-/// Distinct values of a device column (for the page's filter choices), at most `max`.
-pub async fn distinct_values(
-    db: &impl ConnectionTrait,
-    column: Column,
-    max: u64,
-) -> Result<Vec<String>> {
-    let values: Vec<Option<String>> = devices::Entity::find()
-        .select_only()
-        .column(column)
-        .distinct()
-        .filter(column.is_not_null())
-        .order_by_asc(column)
-        .limit(max)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(values.into_iter().flatten().collect())
-}
-
 /// One device, without its entities (the lean path of `GET /api/devices/{id}`'s device part).
 pub async fn find(db: &impl ConnectionTrait, device_id: &str) -> Result<DeviceView> {
     super::input::DeviceId::parse(device_id)
