@@ -187,17 +187,28 @@ async fn registry_routes_answer_hostile_input_with_4xx() {
     let (app, token) = admin_with_token().await;
     let json = "application/json";
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-    let huge = format!("[{{\"device_id\": \"{}\", \"name\": \"x\"}}]", "a".repeat(17 * 1024 * 1024));
+    let huge = format!(
+        "[{{\"device_id\": \"{}\", \"name\": \"x\"}}]",
+        "a".repeat(17 * 1024 * 1024)
+    );
     let bodies: Vec<(&str, &str, Vec<u8>)> = vec![
         ("malformed", json, b"{\"name\": ".to_vec()),
         ("invalid UTF-8", json, b"{\"name\": \"\xff\xfe\"}".to_vec()),
         ("not JSON", "text/plain", b"{}".to_vec()),
         ("nested 10,000 deep", json, deep.into_bytes()),
-        ("huge number", json, b"{\"name\": 1e999999, \"disabled\": 1e999999}".to_vec()),
+        (
+            "huge number",
+            json,
+            b"{\"name\": 1e999999, \"disabled\": 1e999999}".to_vec(),
+        ),
         ("wrong type", json, b"\"a string\"".to_vec()),
         ("null", json, b"null".to_vec()),
         ("over 16 MiB", json, huge.into_bytes()),
-        ("NUL in a string", json, b"{\"name\": \"a\\u0000b\", \"device_id\": \"x\"}".to_vec()),
+        (
+            "NUL in a string",
+            json,
+            b"{\"name\": \"a\\u0000b\", \"device_id\": \"x\"}".to_vec(),
+        ),
     ];
     let routes = [
         (reqwest::Method::PUT, "/api/devices/d1"),
@@ -218,17 +229,32 @@ async fn registry_routes_answer_hostile_input_with_4xx() {
                 .await
                 .unwrap();
             let status = res.status().as_u16();
-            assert!((400..500).contains(&status), "{method} {path} with {what}: {status}");
+            assert!(
+                (400..500).contains(&status),
+                "{method} {path} with {what}: {status}"
+            );
             let body: Value = res.json().await.unwrap();
             assert!(body["error"]["code"].is_string(), "{path} {what}");
         }
     }
     for (path, body) in [
         ("/api/devices/nul", serde_json::json!({"name": "a\u{0}b"})),
-        ("/api/devices/nul", serde_json::json!({"name": "n", "model": "a\u{0}b"})),
-        ("/api/entities/light.nul", serde_json::json!({"platform": "a\u{0}b"})),
-        ("/api/me/preferences", serde_json::json!({"notification_settings": {"k": "a\u{0}b"}})),
-        ("/api/me/preferences", serde_json::json!({"ui": {"default_tenant": "a\u{0}b"}})),
+        (
+            "/api/devices/nul",
+            serde_json::json!({"name": "n", "model": "a\u{0}b"}),
+        ),
+        (
+            "/api/entities/light.nul",
+            serde_json::json!({"platform": "a\u{0}b"}),
+        ),
+        (
+            "/api/me/preferences",
+            serde_json::json!({"notification_settings": {"k": "a\u{0}b"}}),
+        ),
+        (
+            "/api/me/preferences",
+            serde_json::json!({"ui": {"default_tenant": "a\u{0}b"}}),
+        ),
     ] {
         let res = app
             .client
@@ -267,5 +293,9 @@ async fn registry_routes_answer_hostile_input_with_4xx() {
         assert!(status < 500, "{path}: {status}");
     }
     let devices: Value = app.get("/api/devices").await.json().await.unwrap();
-    assert_eq!(devices["items"].as_array().unwrap().len(), 0, "nothing was written");
+    assert_eq!(
+        devices["items"].as_array().unwrap().len(),
+        0,
+        "nothing was written"
+    );
 }

@@ -49,7 +49,9 @@ async fn get(app: &TestApp, path: &str) -> (u16, Value) {
 }
 
 async fn delete(app: &TestApp, token: &str, path: &str) -> u16 {
-    send(app, token, reqwest::Method::DELETE, path, None).await.0
+    send(app, token, reqwest::Method::DELETE, path, None)
+        .await
+        .0
 }
 
 fn device(id: &str, name: &str) -> Value {
@@ -82,11 +84,20 @@ async fn put_creates_with_201_then_replaces_with_200_nulling_omitted_fields() {
                "last_seen": "2026-01-01T10:00:00+02:00"}),
     )
     .await;
-    let (replaced, again) = put(&app, &token, "/api/devices/hue-1", json!({"name": "Lamp 2"})).await;
+    let (replaced, again) = put(
+        &app,
+        &token,
+        "/api/devices/hue-1",
+        json!({"name": "Lamp 2"}),
+    )
+    .await;
 
     assert_eq!(created, 201, "{body}");
     assert_eq!(body["device_id"], "hue-1");
-    assert_eq!(body["last_seen"], "2026-01-01T08:00:00Z", "normalised to UTC");
+    assert_eq!(
+        body["last_seen"], "2026-01-01T08:00:00Z",
+        "normalised to UTC"
+    );
     assert!(body["created_at"].as_str().unwrap().ends_with('Z'));
     assert_eq!(replaced, 200);
     assert_eq!(again["name"], "Lamp 2");
@@ -100,14 +111,34 @@ async fn put_refuses_each_broken_rule_naming_the_field() {
     let future = (chrono::Utc::now() + chrono::Duration::minutes(10)).to_rfc3339();
     let cases = [
         ("/api/devices/a%20b", json!({"name": "x"}), "device_id"),
-        ("/api/devices/ok", json!({"device_id": "other", "name": "x"}), "device_id"),
+        (
+            "/api/devices/ok",
+            json!({"device_id": "other", "name": "x"}),
+            "device_id",
+        ),
         ("/api/devices/ok", json!({}), "name"),
         ("/api/devices/ok", json!({"name": ""}), "name"),
         ("/api/devices/ok", json!({"name": "x".repeat(256)}), "name"),
-        ("/api/devices/ok", json!({"name": "x", "model": "m".repeat(256)}), "model"),
-        ("/api/devices/ok", json!({"name": "x", "last_seen": "yesterday"}), "last_seen"),
-        ("/api/devices/ok", json!({"name": "x", "last_seen": future}), "last_seen"),
-        ("/api/devices/ok", json!({"name": "x", "colour": "red"}), "colour"),
+        (
+            "/api/devices/ok",
+            json!({"name": "x", "model": "m".repeat(256)}),
+            "model",
+        ),
+        (
+            "/api/devices/ok",
+            json!({"name": "x", "last_seen": "yesterday"}),
+            "last_seen",
+        ),
+        (
+            "/api/devices/ok",
+            json!({"name": "x", "last_seen": future}),
+            "last_seen",
+        ),
+        (
+            "/api/devices/ok",
+            json!({"name": "x", "colour": "red"}),
+            "colour",
+        ),
         ("/api/devices/ok", json!({"name": 5}), "name"),
     ];
     for (path, body, field) in cases {
@@ -124,14 +155,32 @@ async fn entity_rules_domain_prefix_and_existing_device() {
     let (app, token) = admin().await;
     put(&app, &token, "/api/devices/d1", json!({"name": "D"})).await;
 
-    let (created, e) = put(&app, &token, "/api/entities/light.kitchen", json!({"device_id": "d1", "platform": "hue"})).await;
+    let (created, e) = put(
+        &app,
+        &token,
+        "/api/entities/light.kitchen",
+        json!({"device_id": "d1", "platform": "hue"}),
+    )
+    .await;
     let (orphan, o) = put(&app, &token, "/api/entities/sensor.free", json!({})).await;
     let bad = [
-        ("/api/entities/light.kitchen", json!({"domain": "switch"}), "domain"),
+        (
+            "/api/entities/light.kitchen",
+            json!({"domain": "switch"}),
+            "domain",
+        ),
         ("/api/entities/Light.x", json!({}), "entity_id"),
         ("/api/entities/light", json!({}), "entity_id"),
-        ("/api/entities/light.x", json!({"device_id": "nope"}), "device_id"),
-        ("/api/entities/light.x", json!({"entity_id": "light.y"}), "entity_id"),
+        (
+            "/api/entities/light.x",
+            json!({"device_id": "nope"}),
+            "device_id",
+        ),
+        (
+            "/api/entities/light.x",
+            json!({"entity_id": "light.y"}),
+            "entity_id",
+        ),
     ];
 
     assert_eq!(created, 201, "{e}");
@@ -144,7 +193,13 @@ async fn entity_rules_domain_prefix_and_existing_device() {
         assert_eq!(status, 422, "{path} {body}: {err}");
         assert_eq!(err["error"]["details"][0]["field"], field, "{path}: {err}");
     }
-    let (again, _) = put(&app, &token, "/api/entities/light.kitchen", json!({"device_id": "d1", "disabled": true})).await;
+    let (again, _) = put(
+        &app,
+        &token,
+        "/api/entities/light.kitchen",
+        json!({"device_id": "d1", "disabled": true}),
+    )
+    .await;
     assert_eq!(again, 200);
 }
 
@@ -152,8 +207,20 @@ async fn entity_rules_domain_prefix_and_existing_device() {
 async fn get_shows_a_device_with_its_entities_and_delete_cascades() {
     let (app, token) = admin().await;
     put(&app, &token, "/api/devices/d1", json!({"name": "D"})).await;
-    put(&app, &token, "/api/entities/sensor.b", json!({"device_id": "d1"})).await;
-    put(&app, &token, "/api/entities/light.a", json!({"device_id": "d1"})).await;
+    put(
+        &app,
+        &token,
+        "/api/entities/sensor.b",
+        json!({"device_id": "d1"}),
+    )
+    .await;
+    put(
+        &app,
+        &token,
+        "/api/entities/light.a",
+        json!({"device_id": "d1"}),
+    )
+    .await;
     put(&app, &token, "/api/entities/light.other", json!({})).await;
 
     let (status, detail) = get(&app, "/api/devices/d1").await;
@@ -186,23 +253,60 @@ async fn device_filters_and_case_insensitive_search() {
         {"device_id": "KITCHEN-plug", "name": "Plug", "area_id": "hall", "manufacturer": "Shelly", "integration": "shelly"},
         {"device_id": "pct", "name": "100%_off", "area_id": "hall"},
     ]);
-    assert_eq!(post(&app, &token, "/internal/devices/bulk_upsert", batch).await.0, 200);
+    assert_eq!(
+        post(&app, &token, "/internal/devices/bulk_upsert", batch)
+            .await
+            .0,
+        200
+    );
 
     let ids = |v: Value| -> Vec<String> {
-        v["items"].as_array().unwrap().iter().map(|d| d["device_id"].as_str().unwrap().to_string()).collect()
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["device_id"].as_str().unwrap().to_string())
+            .collect()
     };
-    assert_eq!(ids(get(&app, "/api/devices?area_id=hall").await.1), vec!["KITCHEN-plug", "a2", "pct"]);
-    assert_eq!(ids(get(&app, "/api/devices?manufacturer=Signify&area_id=hall").await.1), vec!["a2"]);
-    assert_eq!(ids(get(&app, "/api/devices?integration=shelly").await.1), vec!["KITCHEN-plug"]);
-    assert_eq!(ids(get(&app, "/api/devices?q=kitchen").await.1), vec!["KITCHEN-plug", "a1"]);
-    assert_eq!(ids(get(&app, "/api/devices?q=%25_").await.1), vec!["pct"], "wildcards are literal");
-    assert_eq!(ids(get(&app, "/api/devices?q=LAMP&area_id=kitchen").await.1), vec!["a1"]);
+    assert_eq!(
+        ids(get(&app, "/api/devices?area_id=hall").await.1),
+        vec!["KITCHEN-plug", "a2", "pct"]
+    );
+    assert_eq!(
+        ids(get(&app, "/api/devices?manufacturer=Signify&area_id=hall")
+            .await
+            .1),
+        vec!["a2"]
+    );
+    assert_eq!(
+        ids(get(&app, "/api/devices?integration=shelly").await.1),
+        vec!["KITCHEN-plug"]
+    );
+    assert_eq!(
+        ids(get(&app, "/api/devices?q=kitchen").await.1),
+        vec!["KITCHEN-plug", "a1"]
+    );
+    assert_eq!(
+        ids(get(&app, "/api/devices?q=%25_").await.1),
+        vec!["pct"],
+        "wildcards are literal"
+    );
+    assert_eq!(
+        ids(get(&app, "/api/devices?q=LAMP&area_id=kitchen").await.1),
+        vec!["a1"]
+    );
 }
 
 #[tokio::test]
 async fn entity_filters() {
     let (app, token) = admin().await;
-    post(&app, &token, "/internal/devices/bulk_upsert", json!([device("d1", "D1"), device("d2", "D2")])).await;
+    post(
+        &app,
+        &token,
+        "/internal/devices/bulk_upsert",
+        json!([device("d1", "D1"), device("d2", "D2")]),
+    )
+    .await;
     let batch = json!([
         {"entity_id": "light.a", "device_id": "d1", "platform": "hue"},
         {"entity_id": "light.b", "device_id": "d2", "platform": "hue", "disabled": true},
@@ -212,13 +316,35 @@ async fn entity_filters() {
     assert_eq!((status, body["upserted"].as_u64()), (200, Some(3)));
 
     let ids = |v: Value| -> Vec<String> {
-        v["items"].as_array().unwrap().iter().map(|d| d["entity_id"].as_str().unwrap().to_string()).collect()
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["entity_id"].as_str().unwrap().to_string())
+            .collect()
     };
-    assert_eq!(ids(get(&app, "/api/entities?device_id=d1").await.1), vec!["light.a", "sensor.c"]);
-    assert_eq!(ids(get(&app, "/api/entities?domain=light").await.1), vec!["light.a", "light.b"]);
-    assert_eq!(ids(get(&app, "/api/entities?platform=zha").await.1), vec!["sensor.c"]);
-    assert_eq!(ids(get(&app, "/api/entities?disabled=true").await.1), vec!["light.b"]);
-    assert_eq!(ids(get(&app, "/api/entities?disabled=false&domain=light").await.1), vec!["light.a"]);
+    assert_eq!(
+        ids(get(&app, "/api/entities?device_id=d1").await.1),
+        vec!["light.a", "sensor.c"]
+    );
+    assert_eq!(
+        ids(get(&app, "/api/entities?domain=light").await.1),
+        vec!["light.a", "light.b"]
+    );
+    assert_eq!(
+        ids(get(&app, "/api/entities?platform=zha").await.1),
+        vec!["sensor.c"]
+    );
+    assert_eq!(
+        ids(get(&app, "/api/entities?disabled=true").await.1),
+        vec!["light.b"]
+    );
+    assert_eq!(
+        ids(get(&app, "/api/entities?disabled=false&domain=light")
+            .await
+            .1),
+        vec!["light.a"]
+    );
     assert_eq!(get(&app, "/api/entities?disabled=maybe").await.0, 400);
 }
 
@@ -243,11 +369,19 @@ async fn bad_limits_and_cursors_are_bad_requests() {
 async fn an_invalid_item_in_the_middle_of_a_batch_leaves_nothing_behind() {
     let (app, token) = admin().await;
     let audit_before = count(&app, "audit").await;
-    let mut items: Vec<Value> = (0..500).map(|i| device(&format!("d{i:04}"), "ok")).collect();
+    let mut items: Vec<Value> = (0..500)
+        .map(|i| device(&format!("d{i:04}"), "ok"))
+        .collect();
     items[250] = json!({"device_id": "bad id", "name": ""});
     items[400] = json!({"device_id": "d0400"});
 
-    let (status, body) = post(&app, &token, "/internal/devices/bulk_upsert", Value::Array(items)).await;
+    let (status, body) = post(
+        &app,
+        &token,
+        "/internal/devices/bulk_upsert",
+        Value::Array(items),
+    )
+    .await;
 
     assert_eq!(status, 422, "{body}");
     let details: Vec<(u64, &str)> = body["error"]["details"]
@@ -256,15 +390,28 @@ async fn an_invalid_item_in_the_middle_of_a_batch_leaves_nothing_behind() {
         .iter()
         .map(|d| (d["index"].as_u64().unwrap(), d["field"].as_str().unwrap()))
         .collect();
-    assert_eq!(details, vec![(250, "device_id"), (250, "name"), (400, "name")]);
+    assert_eq!(
+        details,
+        vec![(250, "device_id"), (250, "name"), (400, "name")]
+    );
     assert_eq!(count(&app, "devices").await, 0);
-    assert_eq!(count(&app, "audit").await, audit_before, "no audit row for a refused batch");
+    assert_eq!(
+        count(&app, "audit").await,
+        audit_before,
+        "no audit row for a refused batch"
+    );
 }
 
 #[tokio::test]
 async fn an_entity_batch_naming_a_missing_device_writes_nothing() {
     let (app, token) = admin().await;
-    post(&app, &token, "/internal/devices/bulk_upsert", json!([device("d1", "D")])).await;
+    post(
+        &app,
+        &token,
+        "/internal/devices/bulk_upsert",
+        json!([device("d1", "D")]),
+    )
+    .await;
     let batch = json!([
         {"entity_id": "light.a", "device_id": "d1"},
         {"entity_id": "light.b", "device_id": "ghost"},
@@ -272,12 +419,21 @@ async fn an_entity_batch_naming_a_missing_device_writes_nothing() {
         {"entity_id": "light.d", "colour": 1},
     ]);
 
-    let (status, body) = post(&app, &token, "/internal/entities/bulk_upsert", batch.clone()).await;
+    let (status, body) = post(
+        &app,
+        &token,
+        "/internal/entities/bulk_upsert",
+        batch.clone(),
+    )
+    .await;
     let fixed = json!([{"entity_id": "light.a", "device_id": "d1"}, {"entity_id": "light.b", "device_id": "ghost"}]);
     let (status2, body2) = post(&app, &token, "/internal/entities/bulk_upsert", fixed).await;
 
     assert_eq!(status, 422);
-    assert_eq!(body["error"]["details"][0]["index"], 3, "an unknown field is named with its index: {body}");
+    assert_eq!(
+        body["error"]["details"][0]["index"], 3,
+        "an unknown field is named with its index: {body}"
+    );
     assert_eq!(body["error"]["details"][0]["field"], "colour");
     assert_eq!(status2, 422);
     assert_eq!(body2["error"]["details"][0]["index"], 1, "{body2}");
@@ -292,7 +448,13 @@ async fn the_last_duplicate_wins_and_upserted_counts_distinct_ids() {
 
     let (status, body) = post(&app, &token, "/internal/devices/bulk_upsert", batch).await;
     let (_, a) = get(&app, "/api/devices/a").await;
-    let (again, body2) = post(&app, &token, "/internal/devices/bulk_upsert", json!([device("a", "again"), device("c", "c")])).await;
+    let (again, body2) = post(
+        &app,
+        &token,
+        "/internal/devices/bulk_upsert",
+        json!([device("a", "again"), device("c", "c")]),
+    )
+    .await;
 
     assert_eq!((status, body), (200, json!({"upserted": 2})));
     assert_eq!(a["name"], "last");
@@ -310,10 +472,28 @@ async fn a_batch_over_the_limit_is_413_and_an_empty_one_is_fine() {
     let token = app.csrf_token(&app.client).await;
     let four: Vec<Value> = (0..4).map(|i| device(&format!("d{i}"), "n")).collect();
 
-    let (status, body) = post(&app, &token, "/internal/devices/bulk_upsert", Value::Array(four)).await;
-    let (entities, _) = post(&app, &token, "/internal/entities/bulk_upsert", json!([{}, {}, {}, {}])).await;
+    let (status, body) = post(
+        &app,
+        &token,
+        "/internal/devices/bulk_upsert",
+        Value::Array(four),
+    )
+    .await;
+    let (entities, _) = post(
+        &app,
+        &token,
+        "/internal/entities/bulk_upsert",
+        json!([{}, {}, {}, {}]),
+    )
+    .await;
     let (empty, empty_body) = post(&app, &token, "/internal/devices/bulk_upsert", json!([])).await;
-    let (object, _) = post(&app, &token, "/internal/devices/bulk_upsert", json!({"device_id": "x"})).await;
+    let (object, _) = post(
+        &app,
+        &token,
+        "/internal/devices/bulk_upsert",
+        json!({"device_id": "x"}),
+    )
+    .await;
 
     assert_eq!(status, 413);
     assert_eq!(body["error"]["code"], "payload_too_large");
@@ -328,17 +508,35 @@ async fn a_large_batch_is_written_in_chunks_with_one_audit_row() {
     let (app, token) = admin().await;
     let audit_before = count(&app, "audit").await;
     let items: Vec<Value> = (0..10_000)
-        .map(|i| json!({"device_id": format!("dev-{i:05}"), "name": format!("Device {i}"),
-                        "manufacturer": "Acme", "area_id": format!("area-{}", i % 7)}))
+        .map(|i| {
+            json!({"device_id": format!("dev-{i:05}"), "name": format!("Device {i}"),
+                        "manufacturer": "Acme", "area_id": format!("area-{}", i % 7)})
+        })
         .collect();
 
-    let (status, body) = post(&app, &token, "/internal/devices/bulk_upsert", Value::Array(items.clone())).await;
-    let (status2, _) = post(&app, &token, "/internal/devices/bulk_upsert", Value::Array(items)).await;
+    let (status, body) = post(
+        &app,
+        &token,
+        "/internal/devices/bulk_upsert",
+        Value::Array(items.clone()),
+    )
+    .await;
+    let (status2, _) = post(
+        &app,
+        &token,
+        "/internal/devices/bulk_upsert",
+        Value::Array(items),
+    )
+    .await;
 
     assert_eq!((status, body), (200, json!({"upserted": 10_000})));
     assert_eq!(status2, 200);
     assert_eq!(count(&app, "devices").await, 10_000);
-    assert_eq!(count(&app, "audit").await - audit_before, 2, "one audit row per batch");
+    assert_eq!(
+        count(&app, "audit").await - audit_before,
+        2,
+        "one audit row per batch"
+    );
 }
 
 #[tokio::test]
@@ -352,8 +550,20 @@ async fn bulk_changes_emit_one_event_per_device_only_to_subscribers() {
     .await
     .expect("a subscriber");
 
-    post(&app, &token, "/internal/devices/bulk_upsert", json!([device("a", "1"), device("a", "2"), device("b", "b")])).await;
-    post(&app, &token, "/internal/devices/bulk_upsert", json!([device("a", "3")])).await;
+    post(
+        &app,
+        &token,
+        "/internal/devices/bulk_upsert",
+        json!([device("a", "1"), device("a", "2"), device("b", "b")]),
+    )
+    .await;
+    post(
+        &app,
+        &token,
+        "/internal/devices/bulk_upsert",
+        json!([device("a", "3")]),
+    )
+    .await;
     delete(&app, &token, "/api/devices/b").await;
 
     use sea_orm::{ConnectionTrait, Statement};
@@ -365,22 +575,49 @@ async fn bulk_changes_emit_one_event_per_device_only_to_subscribers() {
         ))
         .await
         .unwrap();
-    let types: Vec<String> = rows.iter().map(|r| r.try_get("", "event_type").unwrap()).collect();
-    assert_eq!(types, vec!["device.created", "device.created", "device.updated", "device.deleted"]);
+    let types: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get("", "event_type").unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        vec![
+            "device.created",
+            "device.created",
+            "device.updated",
+            "device.deleted"
+        ]
+    );
 }
 
 #[tokio::test]
 async fn pagination_over_1000_devices_has_no_gaps_or_repeats_under_every_filter() {
     let (app, token) = admin().await;
     let items: Vec<Value> = (0..1_000)
-        .map(|i| json!({"device_id": format!("d-{i:04}"), "name": format!("Name {}", 999 - i),
+        .map(|i| {
+            json!({"device_id": format!("d-{i:04}"), "name": format!("Name {}", 999 - i),
             "area_id": format!("area-{}", i % 3), "manufacturer": format!("m{}", i % 2),
-            "integration": if i % 5 == 0 { Value::Null } else { json!("zigbee") }}))
+            "integration": if i % 5 == 0 { Value::Null } else { json!("zigbee") }})
+        })
         .collect();
-    assert_eq!(post(&app, &token, "/internal/devices/bulk_upsert", Value::Array(items.clone())).await.0, 200);
+    assert_eq!(
+        post(
+            &app,
+            &token,
+            "/internal/devices/bulk_upsert",
+            Value::Array(items.clone())
+        )
+        .await
+        .0,
+        200
+    );
 
     let expect = |pred: &dyn Fn(&Value) -> bool| -> Vec<String> {
-        let mut ids: Vec<String> = items.iter().filter(|d| pred(d)).map(|d| d["device_id"].as_str().unwrap().to_string()).collect();
+        let mut ids: Vec<String> = items
+            .iter()
+            .filter(|d| pred(d))
+            .map(|d| d["device_id"].as_str().unwrap().to_string())
+            .collect();
         ids.sort();
         ids
     };
@@ -388,9 +625,26 @@ async fn pagination_over_1000_devices_has_no_gaps_or_repeats_under_every_filter(
         ("", expect(&|_| true)),
         ("area_id=area-1", expect(&|d| d["area_id"] == "area-1")),
         ("manufacturer=m0", expect(&|d| d["manufacturer"] == "m0")),
-        ("integration=zigbee", expect(&|d| d["integration"] == "zigbee")),
-        ("q=name%201", expect(&|d| d["name"].as_str().unwrap().to_lowercase().contains("name 1"))),
-        ("q=D-00&area_id=area-2", expect(&|d| d["device_id"].as_str().unwrap().contains("d-00") && d["area_id"] == "area-2")),
+        (
+            "integration=zigbee",
+            expect(&|d| d["integration"] == "zigbee"),
+        ),
+        (
+            "q=name%201",
+            expect(&|d| {
+                d["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_lowercase()
+                    .contains("name 1")
+            }),
+        ),
+        (
+            "q=D-00&area_id=area-2",
+            expect(&|d| {
+                d["device_id"].as_str().unwrap().contains("d-00") && d["area_id"] == "area-2"
+            }),
+        ),
     ];
     for (filter, expected) in filters {
         for limit in [7, 500] {
@@ -404,7 +658,11 @@ async fn pagination_over_1000_devices_has_no_gaps_or_repeats_under_every_filter(
                 let (status, page) = get(&app, &path).await;
                 assert_eq!(status, 200, "{path}");
                 let items = page["items"].as_array().unwrap();
-                seen.extend(items.iter().map(|d| d["device_id"].as_str().unwrap().to_string()));
+                seen.extend(
+                    items
+                        .iter()
+                        .map(|d| d["device_id"].as_str().unwrap().to_string()),
+                );
                 match page["next_cursor"].as_str() {
                     Some(c) => {
                         assert!(!items.is_empty());
@@ -415,7 +673,10 @@ async fn pagination_over_1000_devices_has_no_gaps_or_repeats_under_every_filter(
             }
             let unique: HashSet<&String> = seen.iter().collect();
             assert_eq!(unique.len(), seen.len(), "no repeats under {filter}");
-            assert_eq!(seen, expected, "no gaps under {filter:?} with limit {limit}");
+            assert_eq!(
+                seen, expected,
+                "no gaps under {filter:?} with limit {limit}"
+            );
         }
     }
 }
@@ -426,15 +687,32 @@ async fn entity_pagination_walks_every_entity_once() {
     let entities: Vec<Value> = (0..300)
         .map(|i| json!({"entity_id": format!("sensor.e_{i:03}"), "disabled": i % 4 == 0}))
         .collect();
-    assert_eq!(post(&app, &token, "/internal/entities/bulk_upsert", Value::Array(entities)).await.0, 200);
+    assert_eq!(
+        post(
+            &app,
+            &token,
+            "/internal/entities/bulk_upsert",
+            Value::Array(entities)
+        )
+        .await
+        .0,
+        200
+    );
 
     for (filter, n) in [("", 300), ("disabled=true", 75), ("disabled=false", 225)] {
         let mut seen = HashSet::new();
         let mut cursor = String::new();
         loop {
-            let (_, page) = get(&app, &format!("/api/entities?limit=40&{filter}&cursor={cursor}")).await;
+            let (_, page) = get(
+                &app,
+                &format!("/api/entities?limit=40&{filter}&cursor={cursor}"),
+            )
+            .await;
             for e in page["items"].as_array().unwrap() {
-                assert!(seen.insert(e["entity_id"].as_str().unwrap().to_string()), "no repeats");
+                assert!(
+                    seen.insert(e["entity_id"].as_str().unwrap().to_string()),
+                    "no repeats"
+                );
             }
             match page["next_cursor"].as_str() {
                 Some(c) => cursor = c.to_string(),
@@ -465,7 +743,11 @@ async fn html_and_sql_injection_strings_are_stored_verbatim() {
     assert_eq!(fetched["name"], hostile);
     assert_eq!(fetched["manufacturer"], hostile);
     assert_eq!(by_area["items"].as_array().unwrap().len(), 1);
-    assert_eq!(none["items"].as_array().unwrap().len(), 0, "the filter is data");
+    assert_eq!(
+        none["items"].as_array().unwrap().len(),
+        0,
+        "the filter is data"
+    );
     assert_eq!(count(&app, "devices").await, 1);
 }
 
@@ -478,7 +760,13 @@ async fn preferences_have_defaults_and_are_replaced() {
                       "ui": {"theme": "dark", "default_tenant": "acme", "page_size": 25}});
     let (saved, stored) = put(&app, &token, "/api/me/preferences", body.clone()).await;
     let (_, read) = get(&app, "/api/me/preferences").await;
-    let (partial, p) = put(&app, &token, "/api/me/preferences", json!({"ui": {"theme": "light"}})).await;
+    let (partial, p) = put(
+        &app,
+        &token,
+        "/api/me/preferences",
+        json!({"ui": {"theme": "light"}}),
+    )
+    .await;
 
     assert_eq!(status, 200);
     assert_eq!(
@@ -489,13 +777,19 @@ async fn preferences_have_defaults_and_are_replaced() {
     assert_eq!((saved, &stored), (200, &body));
     assert_eq!(read, body);
     assert_eq!(partial, 200);
-    assert_eq!(p["ui"]["page_size"], 50, "PUT replaces: omitted parts take their defaults");
+    assert_eq!(
+        p["ui"]["page_size"], 50,
+        "PUT replaces: omitted parts take their defaults"
+    );
     for (bad, field) in [
         (json!({"ui": {"theme": "pink"}}), "ui.theme"),
         (json!({"ui": {"page_size": 0}}), "ui.page_size"),
         (json!({"ui": {"page_size": 501}}), "ui.page_size"),
         (json!({"ui": {"colour": 1}}), "ui.colour"),
-        (json!({"notification_settings": []}), "notification_settings"),
+        (
+            json!({"notification_settings": []}),
+            "notification_settings",
+        ),
         (json!({"selected_teams": [""]}), "selected_teams"),
     ] {
         let (status, err) = put(&app, &token, "/api/me/preferences", bad.clone()).await;
@@ -503,7 +797,11 @@ async fn preferences_have_defaults_and_are_replaced() {
         assert_eq!(err["error"]["details"][0]["field"], field, "{bad}: {err}");
     }
     let anonymous = crate::helpers::new_client();
-    let res = anonymous.get(app.url("/api/me/preferences")).send().await.unwrap();
+    let res = anonymous
+        .get(app.url("/api/me/preferences"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
 }
 
@@ -525,6 +823,16 @@ async fn a_viewer_reads_but_does_not_write() {
 
     assert_eq!(read.status(), 200);
     assert_eq!(write.status(), 403);
-    let no_csrf = app.client.put(app.url("/api/devices/d3")).json(&json!({"name": "x"})).send().await.unwrap();
-    assert_eq!(no_csrf.status(), 403, "a session write needs its CSRF token");
+    let no_csrf = app
+        .client
+        .put(app.url("/api/devices/d3"))
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        no_csrf.status(),
+        403,
+        "a session write needs its CSRF token"
+    );
 }

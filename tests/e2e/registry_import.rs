@@ -37,12 +37,19 @@ async fn home_assistant_registries_are_imported_then_updated() {
     let first = import(&app, &dir, false);
     let second = import(&app, &dir, true);
 
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let text = String::from_utf8_lossy(&first.stdout);
     assert!(text.contains("devices: created 4, updated 0"), "{text}");
     assert!(text.contains("entities: created 7, updated 0"), "{text}");
     let warnings = String::from_utf8_lossy(&first.stderr);
-    assert!(warnings.contains("light.old_lamp"), "a warning names the entity: {warnings}");
+    assert!(
+        warnings.contains("light.old_lamp"),
+        "a warning names the entity: {warnings}"
+    );
     let report: Value = serde_json::from_slice(&second.stdout).expect("only JSON on stdout");
     assert_eq!(report["devices"]["created"], 0);
     assert_eq!(report["devices"]["updated"], 4);
@@ -56,18 +63,39 @@ async fn home_assistant_registries_are_imported_then_updated() {
     assert_eq!(lamp["model"], "Hue color lamp");
     assert_eq!(lamp["entities"][0]["entity_id"], "light.sofa_lamp");
     let plug = api(&app, "/api/devices/c6f0e1d2a3b44c5d8e9f0a1b2c3d4e5f").await;
-    assert_eq!(plug["name"], "c6f0e1d2a3b44c5d8e9f0a1b2c3d4e5f", "named by its id");
+    assert_eq!(
+        plug["name"], "c6f0e1d2a3b44c5d8e9f0a1b2c3d4e5f",
+        "named by its id"
+    );
     assert_eq!(plug["integration"], "mqtt");
     let forecast = api(&app, "/api/devices/5b4a39281706f5e4d3c2b1a098f7e6d5").await;
     assert_eq!(forecast["integration"], Value::Null, "no identifiers");
-    let bridge_sensor = api(&app, "/api/entities/binary_sensor.hue_bridge_zigbee_connectivity").await;
+    let bridge_sensor = api(
+        &app,
+        "/api/entities/binary_sensor.hue_bridge_zigbee_connectivity",
+    )
+    .await;
     assert_eq!(bridge_sensor["disabled"], true);
     assert_eq!(bridge_sensor["domain"], "binary_sensor");
     assert_eq!(bridge_sensor["platform"], "hue");
     let old = api(&app, "/api/entities/light.old_lamp").await;
-    assert_eq!(old["device_id"], Value::Null, "its device is not in the file");
-    assert_eq!(app.get("/api/devices/ffffeeeeddddccccbbbbaaaa99998888").await.status(), 404, "deleted_devices are ignored");
-    assert_eq!(app.get("/api/entities/light.hue_old").await.status(), 404, "deleted_entities are ignored");
+    assert_eq!(
+        old["device_id"],
+        Value::Null,
+        "its device is not in the file"
+    );
+    assert_eq!(
+        app.get("/api/devices/ffffeeeeddddccccbbbbaaaa99998888")
+            .await
+            .status(),
+        404,
+        "deleted_devices are ignored"
+    );
+    assert_eq!(
+        app.get("/api/entities/light.hue_old").await.status(),
+        404,
+        "deleted_entities are ignored"
+    );
 }
 
 #[tokio::test]
@@ -81,10 +109,17 @@ async fn a_file_that_is_not_a_home_assistant_registry_is_refused() {
     std::fs::write(empty.path().join("core.device_registry"), "{not json").unwrap();
     let garbage = import(&app, empty.path(), false);
 
-    for (what, out) in [("wrong key", &wrong_key), ("missing", &missing), ("garbage", &garbage)] {
+    for (what, out) in [
+        ("wrong key", &wrong_key),
+        ("missing", &missing),
+        ("garbage", &garbage),
+    ] {
         assert_eq!(out.status.code(), Some(1), "{what}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("core.device_registry") && err.contains("nothing was imported"), "{what}: {err}");
+        assert!(
+            err.contains("core.device_registry") && err.contains("nothing was imported"),
+            "{what}: {err}"
+        );
     }
     assert!(String::from_utf8_lossy(&wrong_key.stderr).contains("not a Home Assistant"));
     let devices = api(&app, "/api/devices").await;

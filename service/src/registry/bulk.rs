@@ -17,8 +17,8 @@ use sea_orm::{
 use serde::Serialize;
 use serde_json::json;
 
-use super::input::{DeviceId, DeviceInput, EntityInput, RawDevice, RawEntity};
 use super::events;
+use super::input::{DeviceId, DeviceInput, EntityInput, RawDevice, RawEntity};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::begin_write;
 use crate::{Error, FieldError, Result};

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use entity::devices::{self, Column};
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    ExprTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, ExprTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -71,9 +71,14 @@ impl DeviceFilter {
     /// No stored text holds a NUL character, so a filter with one matches nothing (and is
     /// never sent to PostgreSQL, which refuses it).
     fn matches_nothing(&self) -> bool {
-        [&self.area_id, &self.manufacturer, &self.integration, &self.q]
-            .iter()
-            .any(|v| v.as_ref().is_some_and(|s| s.contains('\0')))
+        [
+            &self.area_id,
+            &self.manufacturer,
+            &self.integration,
+            &self.q,
+        ]
+        .iter()
+        .any(|v| v.as_ref().is_some_and(|s| s.contains('\0')))
     }
 }
 
@@ -179,7 +184,9 @@ pub async fn list(
         return Err(Error::invalid("cursor", "is not a valid cursor"));
     }
     if filter.matches_nothing() {
-        return Ok(Page::from_rows(Vec::new(), page.limit, |d: &DeviceView| d.device_id.clone()));
+        return Ok(Page::from_rows(Vec::new(), page.limit, |d: &DeviceView| {
+            d.device_id.clone()
+        }));
     }
     let mut query = devices::Entity::find()
         .filter(filter_condition(db.get_database_backend(), filter))
@@ -289,11 +296,18 @@ pub async fn put(
     events::device_changed(&txn, &view, created).await?;
     audit::record(
         &txn,
-        AuditEntry::new(if created { "device.created" } else { "device.updated" }, actor)
-            .target(view.device_id.clone())
-            .details(json!({"name": view.name, "manufacturer": view.manufacturer,
+        AuditEntry::new(
+            if created {
+                "device.created"
+            } else {
+                "device.updated"
+            },
+            actor,
+        )
+        .target(view.device_id.clone())
+        .details(json!({"name": view.name, "manufacturer": view.manufacturer,
                 "model": view.model, "area_id": view.area_id, "integration": view.integration}))
-            .ip(ip),
+        .ip(ip),
     )
     .await?;
     txn.commit().await?;
@@ -317,7 +331,12 @@ pub async fn delete(
         .await?
         .rows_affected;
     devices::Entity::delete_by_id(device_id).exec(&txn).await?;
-    events::emit_one(&txn, EventType::DeviceDeleted, json!({"device_id": device_id})).await?;
+    events::emit_one(
+        &txn,
+        EventType::DeviceDeleted,
+        json!({"device_id": device_id}),
+    )
+    .await?;
     audit::record(
         &txn,
         AuditEntry::new("device.deleted", actor)

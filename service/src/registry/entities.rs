@@ -64,7 +64,9 @@ pub async fn list(
         .iter()
         .any(|v| v.as_ref().is_some_and(|s| s.contains('\0')))
     {
-        return Ok(Page::from_rows(Vec::new(), page.limit, |e: &EntityView| e.entity_id.clone()));
+        return Ok(Page::from_rows(Vec::new(), page.limit, |e: &EntityView| {
+            e.entity_id.clone()
+        }));
     }
     let set = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
     let mut cond = Condition::all();
@@ -136,11 +138,20 @@ pub async fn put(
     let view = get(&txn, input.entity_id.as_str()).await?;
     audit::record(
         &txn,
-        AuditEntry::new(if created { "entity.created" } else { "entity.updated" }, actor)
-            .target(view.entity_id.clone())
-            .details(json!({"device_id": view.device_id, "platform": view.platform,
-                "disabled": view.disabled}))
-            .ip(ip),
+        AuditEntry::new(
+            if created {
+                "entity.created"
+            } else {
+                "entity.updated"
+            },
+            actor,
+        )
+        .target(view.entity_id.clone())
+        .details(
+            json!({"device_id": view.device_id, "platform": view.platform,
+                "disabled": view.disabled}),
+        )
+        .ip(ip),
     )
     .await?;
     txn.commit().await?;
@@ -167,9 +178,16 @@ pub async fn set_disabled(
     let view = EntityView::from(row.update(&txn).await?);
     audit::record(
         &txn,
-        AuditEntry::new(if disabled { "entity.disabled" } else { "entity.enabled" }, actor)
-            .target(entity_id.to_string())
-            .ip(ip),
+        AuditEntry::new(
+            if disabled {
+                "entity.disabled"
+            } else {
+                "entity.enabled"
+            },
+            actor,
+        )
+        .target(entity_id.to_string())
+        .ip(ip),
     )
     .await?;
     txn.commit().await?;

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use super::DeviceInput;
 use super::devices::DeviceView;
 use crate::Result;
-use crate::webhooks::outbox::{self, Event, has_subscribers};
 use crate::webhooks::EventType;
+use crate::webhooks::outbox::{self, Event, has_subscribers};
 
 /// Emits `device.created` or `device.updated` for one device.
 pub async fn device_changed(
@@ -28,7 +28,9 @@ pub async fn device_changed(
 
 /// Emits one event.
 pub async fn emit_one(txn: &impl ConnectionTrait, kind: EventType, data: Value) -> Result<()> {
-    outbox::emit(txn, &[Event::new(kind, data)]).await.map(|_| ())
+    outbox::emit(txn, &[Event::new(kind, data)])
+        .await
+        .map(|_| ())
 }
 
 /// One event per device of a batch (`created[i]` tells which kind). The events are only

@@ -94,7 +94,8 @@ fn read<T: serde::de::DeserializeOwned>(dir: &Path, key: &str) -> Result<T> {
             ),
         )
     };
-    let file: StorageFile<T> = serde_json::from_str(&text).map_err(|e| not_registry(e.to_string()))?;
+    let file: StorageFile<T> =
+        serde_json::from_str(&text).map_err(|e| not_registry(e.to_string()))?;
     if file.key != key {
         return Err(not_registry(format!("its key is {:?}", file.key)));
     }

@@ -291,7 +291,10 @@ mod tests {
 
     #[test]
     fn entity_ids_are_domain_dot_object() {
-        assert_eq!(EntityId::parse("light.kitchen_1").unwrap().domain(), "light");
+        assert_eq!(
+            EntityId::parse("light.kitchen_1").unwrap().domain(),
+            "light"
+        );
         for bad in ["light", ".x", "light.", "Light.x", "light.x.y", "light.a-b"] {
             assert!(EntityId::parse(bad).is_err(), "{bad}");
         }
@@ -324,7 +327,11 @@ mod tests {
         let fields: Vec<_> = errors.iter().map(|e| (e.index, e.field.as_str())).collect();
         assert_eq!(
             fields,
-            vec![(Some(7), "device_id"), (Some(7), "name"), (Some(7), "last_seen")]
+            vec![
+                (Some(7), "device_id"),
+                (Some(7), "name"),
+                (Some(7), "last_seen")
+            ]
         );
     }
 

@@ -118,7 +118,11 @@ impl Preferences {
             ));
         }
         let has_nul = self.selected_teams.iter().any(|t| t.contains('\0'))
-            || self.ui.default_tenant.as_ref().is_some_and(|t| t.contains('\0'))
+            || self
+                .ui
+                .default_tenant
+                .as_ref()
+                .is_some_and(|t| t.contains('\0'))
             || serde_json::to_string(&self.notification_settings)
                 .map_or(true, |s| s.contains("\\u0000"));
         if has_nul {
@@ -141,7 +145,10 @@ impl Preferences {
 /// A user's preferences; the defaults until they save any. A stored value that no longer
 /// reads (an older shape) falls back to the default of that part, never to an error.
 pub async fn get(db: &impl ConnectionTrait, user_id: i64) -> Result<Preferences> {
-    let Some(row) = user_preferences::Entity::find_by_id(user_id).one(db).await? else {
+    let Some(row) = user_preferences::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+    else {
         return Ok(Preferences::default());
     };
     Ok(Preferences {

@@ -67,11 +67,9 @@ pub async fn emit(txn: &impl ConnectionTrait, events: &[Event]) -> Result<usize>
 /// building events that nobody would receive.
 pub async fn has_subscribers(txn: &impl ConnectionTrait, types: &[EventType]) -> Result<bool> {
     let subscribers = enabled_subscriptions(txn).await?;
-    Ok(subscribers.iter().any(|(_, patterns)| {
-        patterns
-            .iter()
-            .any(|p| types.iter().any(|t| p.matches(*t)))
-    }))
+    Ok(subscribers
+        .iter()
+        .any(|(_, patterns)| patterns.iter().any(|p| types.iter().any(|t| p.matches(*t)))))
 }
 
 /// Queues one event for one webhook only, whatever it subscribes to (`webhook.test`).

@@ -56,7 +56,8 @@ pub async fn devices(
 ) -> Result<HttpResponse, ApiError> {
     within_limit(&state, body.0.len())?;
     let raw = body.0.into_iter().map(Into::into).collect();
-    let counts = bulk::upsert_devices(&state.db, &caller.actor(), audit_ip(&req, &state), raw).await?;
+    let counts =
+        bulk::upsert_devices(&state.db, &caller.actor(), audit_ip(&req, &state), raw).await?;
     Ok(HttpResponse::Ok().json(Upserted {
         upserted: counts.upserted(),
     }))
@@ -92,6 +93,16 @@ pub async fn entities(
 /// Registers the bulk routes.
 pub fn routes(r: &mut Router) {
     let write = Access::Permission(Permission::RegistryWrite);
-    r.api(Method::POST, "/internal/devices/bulk_upsert", write, devices)
-        .api(Method::POST, "/internal/entities/bulk_upsert", write, entities);
+    r.api(
+        Method::POST,
+        "/internal/devices/bulk_upsert",
+        write,
+        devices,
+    )
+    .api(
+        Method::POST,
+        "/internal/entities/bulk_upsert",
+        write,
+        entities,
+    );
 }

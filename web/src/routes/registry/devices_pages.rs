@@ -71,7 +71,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -101,12 +101,7 @@ async fn list(
         .map_err(|e| bad_request(e.to_string()))?;
     let ids: Vec<String> = found.items.iter().map(|d| d.device_id.clone()).collect();
     let counts = entities::counts_by_device(&state.db, &ids).await?;
-    let count_of = |id: &str| {
-        counts
-            .iter()
-            .find(|(d, _)| d == id)
-            .map_or(0, |(_, n)| *n)
-    };
+    let count_of = |id: &str| counts.iter().find(|(d, _)| d == id).map_or(0, |(_, n)| *n);
     let matching = devices::count_capped(&state.db, &filter, COUNT_CAP).await?;
     let note = match matching {
         n if n > COUNT_CAP => format!("{}+ devices match.", thousands(COUNT_CAP)),

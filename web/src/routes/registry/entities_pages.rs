@@ -178,16 +178,25 @@ async fn toggle(
         Some("false") => false,
         _ => return Err(bad_request("Say to=true or to=false.")),
     };
-    let entity =
-        entities::set_disabled(&state.db, &caller.actor(), audit_ip(&req, &state), &id, disabled)
-            .await?;
+    let entity = entities::set_disabled(
+        &state.db,
+        &caller.actor(),
+        audit_ip(&req, &state),
+        &id,
+        disabled,
+    )
+    .await?;
     // Only a page of this list is a place to come back to (no open redirect).
     let back = query
         .back
         .as_deref()
         .filter(|b| *b == LIST || b.starts_with("/registry/entities?"))
         .unwrap_or(LIST);
-    let what = if entity.disabled { "disabled" } else { "enabled" };
+    let what = if entity.disabled {
+        "disabled"
+    } else {
+        "enabled"
+    };
     Ok(ctx.redirect(
         back,
         Flash::success(format!("The entity {} was {what}.", entity.entity_id)),

@@ -15,7 +15,11 @@ use crate::state::AppState;
 
 /// The form, showing `theme`, `page_size` and `default_tenant` as given.
 fn form_with(theme: &str, page_size: &str, default_tenant: &str) -> FormView {
-    let themes = [("auto", "Follow the system"), ("light", "Light"), ("dark", "Dark")];
+    let themes = [
+        ("auto", "Follow the system"),
+        ("light", "Light"),
+        ("dark", "Dark"),
+    ];
     FormView::new(
         "/account/preferences",
         "Save preferences",
@@ -55,10 +59,17 @@ fn parse(input: &FormInput) -> Result<UiPreferences, service::Error> {
         errors.push(service::FieldError::new("theme", "is light, dark or auto"));
         Theme::Auto
     });
-    let page_size = input.text("page_size").trim().parse::<u64>().unwrap_or_else(|_| {
-        errors.push(service::FieldError::new("page_size", "must be a whole number from 1 to 500"));
-        0
-    });
+    let page_size = input
+        .text("page_size")
+        .trim()
+        .parse::<u64>()
+        .unwrap_or_else(|_| {
+            errors.push(service::FieldError::new(
+                "page_size",
+                "must be a whole number from 1 to 500",
+            ));
+            0
+        });
     if !errors.is_empty() {
         return Err(service::Error::Validation(errors));
     }
@@ -115,10 +126,5 @@ async fn save(
 
 /// Registers the preferences form's target.
 pub fn routes(r: &mut Router) {
-    r.page(
-        Method::POST,
-        "/account/preferences",
-        Access::Signed,
-        save,
-    );
+    r.page(Method::POST, "/account/preferences", Access::Signed, save);
 }
