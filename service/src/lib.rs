@@ -12,6 +12,7 @@ pub mod oauth;
 pub mod operations;
 pub mod pagination;
 pub mod sync;
+pub mod registry;
 pub mod webhooks;
 
 pub use error::{Error, FieldError, Result};

@@ -64,7 +64,8 @@ SECRET_KEY="bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789abcd
 STANDALONE=(measure_startup)
 # Measurements against one long-running server, in order.
 MEASUREMENTS=(measure_idle_rss measure_healthz_load measure_logins measure_oauth_tokens measure_bearer_api
-    measure_rss_after_load measure_sync_live measure_sync_patch)
+    measure_rss_after_load measure_sync_live measure_sync_patch
+    measure_registry_get measure_registry_list measure_registry_page measure_registry_bulk)
 
 mkdir -p "$OUT"
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -314,6 +315,59 @@ measure_sync_patch() {
         "$S_WRITES_PER_S" "writes/s" ge 3000
     bench_row P4 "sync PATCH errors (of $S_ACKNOWLEDGED acknowledged)" "$S_ERRORS" "" le 0
     bench_row P4 "sync PATCH lost writes (syncs whose count ≠ acknowledged, of 64)" "$S_LOST" "" le 0
+}
+
+# Signs the admin in once with curl; sets ADMIN_COOKIE (every cookie of the session, for a
+# Cookie header) and ADMIN_CSRF (the session's CSRF token, for X-CSRF-Token).
+admin_session() {
+    [[ -n ${ADMIN_COOKIE:-} ]] && return 0
+    local jar="$OUT/admin-cookies.txt" token
+    rm -f "$jar"
+    token=$(curl -sf -c "$jar" -b "$jar" "$BASE_URL/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -1)
+    curl -sf -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf_token=$token" \
+        --data-urlencode "username=admin" --data-urlencode "password=bench-admin-password-2026" \
+        --data-urlencode "next=/" "$BASE_URL/login"
+    ADMIN_COOKIE=$(awk '!/^#/ && NF >= 7 { printf "%s%s=%s", sep, $6, $7; sep = "; " }' "$jar")
+    ADMIN_CSRF=$(curl -sf -H "Cookie: $ADMIN_COOKIE" "$BASE_URL/" | sed -n 's/.*name="csrf-token" content="\([^"]*\)".*/\1/p' | head -1)
+    [[ -n $ADMIN_CSRF ]] || die "the admin could not sign in for the registry rows"
+    export ADMIN_COOKIE ADMIN_CSRF
+}
+
+# P1: GET /api/devices/{id}, random ids, with a client-credentials bearer token.
+measure_registry_get() {
+    bench_token "registry:read"
+    export BENCH_TOKEN
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$BENCH/device_get.lua" "$BASE_URL/" >/dev/null
+    run_wrk device-get / -s "$BENCH/device_get.lua"
+    bench_row P1 "GET /api/devices/{id}, $CONNECTIONS conn., bearer token (errors: $WRK_ERRORS)" "$WRK_RPS" "req/s" ge 20000
+    bench_row P1 "GET /api/devices/{id} p99" "$WRK_P99_MS" ms le 5
+}
+
+# P2: GET /api/devices?area_id=…&limit=50 (one area holds 2,000 devices).
+measure_registry_list() {
+    admin_session
+    run_wrk device-list "/api/devices?area_id=area_17&limit=50" -H "Cookie: $ADMIN_COOKIE"
+    bench_row P2 "GET /api/devices?area_id=…&limit=50, $CONNECTIONS conn. (errors: $WRK_ERRORS)" "$WRK_RPS" "req/s" ge 3000
+    bench_row P2 "GET /api/devices?area_id=… p99" "$WRK_P99_MS" ms le 20
+}
+
+# P6: the signed-in admin's /registry/devices?q=… page (1 device in 20 matches).
+measure_registry_page() {
+    admin_session
+    run_wrk device-page "/registry/devices?q=aqara" -H "Cookie: $ADMIN_COOKIE"
+    bench_row P6 "/registry/devices?q=… page, $CONNECTIONS conn. (errors: $WRK_ERRORS)" "$WRK_RPS" "pages/s" ge 1000
+    bench_row P6 "/registry/devices?q=… p99" "$WRK_P99_MS" ms le 50
+}
+
+# P3: bulk upserts of 10,000 devices, one after another, half new and half replacing.
+measure_registry_bulk() {
+    admin_session
+    local json
+    json=$(python3 "$BENCH/bulk_upsert.py" --url "$BASE_URL" --cookie "$ADMIN_COOKIE" --csrf "$ADMIN_CSRF" --batches 10)
+    echo "$json" >"$OUT/bulk-upsert.json"
+    log "bulk upsert: $json"
+    bench_row P3 "POST /internal/devices/bulk_upsert, 10 × 10,000 devices (batch median $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["batch_ms_median"])' "$json") ms)" \
+        "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["devices_per_s"])' "$json")" "devices/s" ge 100000
 }
 
 # ---------------------------------------------------------------------------------------------

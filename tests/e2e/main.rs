@@ -16,5 +16,8 @@ mod health;
 mod hostile_input;
 mod migrations;
 mod oauth;
+mod registry;
+mod registry_import;
+mod registry_pages;
 mod static_assets;
 mod sync;

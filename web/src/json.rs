@@ -33,6 +33,31 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req.app_data::<JsonLimit>().map_or(DEFAULT_LIMIT, |l| l.0);
+        read_json(req, payload, limit)
+    }
+}
+
+/// A JSON body of a bulk route: the same rules as [`Json`], with the bulk limit (16 MiB).
+#[derive(Debug)]
+pub struct BulkJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for BulkJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_json::<T>(req, payload, BULK_LIMIT);
+        Box::pin(async move { body.await.map(|Json(v)| BulkJson(v)) })
+    }
+}
+
+/// Reads and parses a JSON body of at most `limit` bytes.
+fn read_json<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+) -> Pin<Box<dyn Future<Output = Result<Json<T>, ApiError>>>> {
+    {
         let content_type_ok = req
             .headers()
             .get(header::CONTENT_TYPE)

@@ -98,6 +98,8 @@ pub struct Settings {
     pub sync_stale_after: Duration,
     /// How often the stale-sync sweeper looks.
     pub sync_sweep_every: Duration,
+    /// Most items of one bulk-upsert request (`METADECK_BULK_MAX`, default 10,000).
+    pub bulk_max: usize,
 }
 
 impl Settings {
@@ -281,6 +283,8 @@ impl Settings {
             trusted_proxies,
             sync_stale_after: Duration::from_secs(sync_stale_minutes * 60),
             sync_sweep_every: Duration::from_secs(sync_sweep_seconds),
+            bulk_max: parse_num(var("METADECK_BULK_MAX"), "METADECK_BULK_MAX", 1, 1_000_000)?
+                .unwrap_or(10_000) as usize,
         })
     }
 

@@ -63,6 +63,15 @@ pub async fn emit(txn: &impl ConnectionTrait, events: &[Event]) -> Result<usize>
     Ok(written)
 }
 
+/// True when an enabled webhook subscribes to any of `types`, so that a bulk change can skip
+/// building events that nobody would receive.
+pub async fn has_subscribers(txn: &impl ConnectionTrait, types: &[EventType]) -> Result<bool> {
+    let subscribers = enabled_subscriptions(txn).await?;
+    Ok(subscribers
+        .iter()
+        .any(|(_, patterns)| patterns.iter().any(|p| types.iter().any(|t| p.matches(*t)))))
+}
+
 /// Queues one event for one webhook only, whatever it subscribes to (`webhook.test`).
 pub async fn emit_to(
     txn: &impl ConnectionTrait,

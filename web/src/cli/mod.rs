@@ -4,6 +4,7 @@
 //! stdout (only JSON with `--json`); logs and errors go to stderr.
 
 mod clients;
+mod import;
 mod ops;
 mod users;
 
@@ -64,6 +65,11 @@ enum Command {
         /// Print the report as JSON
         #[arg(long)]
         json: bool,
+    },
+    /// Import another system's data (one transaction per import)
+    Import {
+        #[command(subcommand)]
+        source: import::ImportSource,
     },
 }
 
@@ -208,6 +214,7 @@ async fn run(command: Command, settings: Settings) -> Outcome {
             };
             clients::create(settings, new, json).await
         }
+        Command::Import { source } => import::run(settings, source).await,
         Command::User {
             action:
                 UserAction::Create {

@@ -30,6 +30,19 @@ impl Cell {
         }
     }
 
+    /// A one-button form (a toggle) that POSTs to `action` with the page's CSRF token; any
+    /// parameter rides in `action`'s query string.
+    pub fn post_button(text: impl Into<String>, action: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            href: Some(action.into()),
+            class: Self::POST_BUTTON,
+        }
+    }
+
+    /// The class marking a [`Cell::post_button`].
+    pub const POST_BUTTON: &'static str = "post-button";
+
     /// A status badge.
     pub fn badge(text: impl Into<String>, class: &'static str) -> Self {
         Self {

@@ -5,7 +5,9 @@ use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
+use futures_util::future::LocalBoxFuture;
 use service::access::Permission;
+use service::registry::preferences::{self, UiPreferences};
 
 use super::{Layout, NavItem};
 use crate::auth::{Caller, csrf};
@@ -53,19 +55,34 @@ pub struct PageContext {
     new_csrf_cookie: Option<Cookie<'static>>,
     /// Key that signs flash cookies.
     key: Vec<u8>,
+    /// The signed-in user's console preferences (theme, page size, default tenant).
+    ui: UiPreferences,
 }
 
 impl FromRequest for PageContext {
     type Error = actix_web::Error;
-    type Future = std::future::Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let ctx = Self::from_parts(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let mut ctx = ctx?;
+            let user = ctx.caller.as_ref().and_then(Caller::user_id);
+            if let (Some(state), Some(user)) = (state, user) {
+                // A page still renders (with the default theme) if this lookup fails.
+                ctx.ui = preferences::ui(&state.db, user).await.unwrap_or_default();
+            }
+            Ok(ctx)
+        })
+    }
+}
+
+impl PageContext {
+    /// Everything but the user's preferences, read from the request.
+    fn from_parts(req: &HttpRequest) -> Result<Self, actix_web::Error> {
         let Some(state) = req.app_data::<web::Data<AppState>>() else {
-            return std::future::ready(Err(PageError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "no state",
-            )
-            .into()));
+            return Err(PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "no state").into());
         };
         let key = state.cookie_key.signing().to_vec();
         let caller = req.extensions().get::<Caller>().cloned();
@@ -80,14 +97,15 @@ impl FromRequest for PageContext {
                 }
             },
         };
-        std::future::ready(Ok(Self {
+        Ok(Self {
             flash: flash::read(req, &key),
             caller,
             path: req.path().to_string(),
             csrf_token,
             new_csrf_cookie,
             key,
-        }))
+            ui: UiPreferences::default(),
+        })
     }
 }
 
@@ -95,6 +113,7 @@ impl PageContext {
     /// The layout of a page titled `title`, with the navigation the caller may open.
     pub fn layout(&self, title: impl Into<String>) -> Layout {
         let mut layout = Layout::new(title);
+        layout.theme = self.ui.theme.as_str();
         layout.csrf_token = self.csrf_token.clone();
         layout.flash = self.flash.clone();
         if let Some(caller) = &self.caller {
@@ -114,6 +133,11 @@ impl PageContext {
                 .collect();
         }
         layout
+    }
+
+    /// The signed-in user's console preferences (defaults for anyone else).
+    pub fn ui(&self) -> &UiPreferences {
+        &self.ui
     }
 
     /// May the caller do what `p` grants?

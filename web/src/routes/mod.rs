@@ -8,6 +8,7 @@ pub mod health;
 pub mod home;
 pub mod oauth;
 pub mod openapi;
+pub mod registry;
 pub mod router;
 pub mod sync;
 mod views;
@@ -25,6 +26,7 @@ pub fn router() -> Router {
     access::routes(&mut r);
     oauth::routes(&mut r);
     sync::routes(&mut r);
+    registry::routes(&mut r);
     r
 }
 

@@ -27,6 +27,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(super::access::ApiDoc::openapi());
     doc.merge(super::oauth::ApiDoc::openapi());
     doc.merge(super::sync::ApiDoc::openapi());
+    doc.merge(super::registry::ApiDoc::openapi());
     doc
 }
 

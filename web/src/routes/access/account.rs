@@ -24,6 +24,8 @@ struct AccountPage {
     roles: String,
     sessions: usize,
     form: FormView,
+    /// Theme, page size and default tenant (the registry area's preferences form).
+    preferences: FormView,
 }
 
 fn password_form() -> FormView {
@@ -58,6 +60,7 @@ async fn render(
             username: user.username,
             sessions,
             form,
+            preferences: crate::routes::registry::preferences_page::form(ctx.ui()),
         },
     )
 }

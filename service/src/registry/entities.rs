@@ -1,0 +1,217 @@
+//! Entities: the filtered keyset list, one entity, replace, delete, enable / disable.
+
+use chrono::{DateTime, Utc};
+use entity::entities::{self, Column};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::Serialize;
+use serde_json::json;
+
+use super::EntityInput;
+use crate::audit::{self, Actor, AuditEntry};
+use crate::db::begin_write;
+use crate::pagination::{Page, PageRequest};
+use crate::{Error, Result};
+
+/// An entity as the API and pages show it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct EntityView {
+    pub entity_id: String,
+    pub device_id: Option<String>,
+    pub domain: String,
+    pub platform: Option<String>,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<entities::Model> for EntityView {
+    fn from(e: entities::Model) -> Self {
+        Self {
+            entity_id: e.entity_id,
+            device_id: e.device_id,
+            domain: e.domain,
+            platform: e.platform,
+            disabled: e.disabled,
+            created_at: e.created_at.to_utc(),
+            updated_at: e.updated_at.to_utc(),
+        }
+    }
+}
+
+/// Filters of the entity list; empty strings mean "no filter".
+#[derive(Debug, Clone, Default)]
+pub struct EntityFilter {
+    pub device_id: Option<String>,
+    pub domain: Option<String>,
+    pub platform: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+/// A page of entities ordered by entity id.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &EntityFilter,
+    page: &PageRequest<String>,
+) -> Result<Page<EntityView>> {
+    if page.after.as_ref().is_some_and(|a| a.contains('\0')) {
+        return Err(Error::invalid("cursor", "is not a valid cursor"));
+    }
+    // No stored text holds a NUL character (PostgreSQL refuses them in a query).
+    if [&filter.device_id, &filter.domain, &filter.platform]
+        .iter()
+        .any(|v| v.as_ref().is_some_and(|s| s.contains('\0')))
+    {
+        return Ok(Page::from_rows(Vec::new(), page.limit, |e: &EntityView| {
+            e.entity_id.clone()
+        }));
+    }
+    let set = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+    let mut cond = Condition::all();
+    if let Some(d) = set(&filter.device_id) {
+        cond = cond.add(Column::DeviceId.eq(d));
+    }
+    if let Some(d) = set(&filter.domain) {
+        cond = cond.add(Column::Domain.eq(d));
+    }
+    if let Some(p) = set(&filter.platform) {
+        cond = cond.add(Column::Platform.eq(p));
+    }
+    if let Some(disabled) = filter.disabled {
+        cond = cond.add(Column::Disabled.eq(disabled));
+    }
+    if let Some(after) = &page.after {
+        cond = cond.add(Column::EntityId.gt(after.as_str()));
+    }
+    let rows = entities::Entity::find()
+        .filter(cond)
+        .order_by_asc(Column::EntityId)
+        .limit(page.limit + 1)
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(rows, page.limit, |e| e.entity_id.clone()).map(EntityView::from))
+}
+
+/// How many entities each of `device_ids` has (devices without any are left out).
+pub async fn counts_by_device(
+    db: &impl ConnectionTrait,
+    device_ids: &[String],
+) -> Result<Vec<(String, i64)>> {
+    if device_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(entities::Entity::find()
+        .select_only()
+        .column(Column::DeviceId)
+        .column_as(Column::EntityId.count(), "n")
+        .filter(Column::DeviceId.is_in(device_ids.iter().map(String::as_str)))
+        .group_by(Column::DeviceId)
+        .into_tuple::<(String, i64)>()
+        .all(db)
+        .await?)
+}
+
+/// One entity.
+pub async fn get(db: &impl ConnectionTrait, entity_id: &str) -> Result<EntityView> {
+    // An id that breaks the rules names no entity (and never reaches the database).
+    super::input::EntityId::parse(entity_id)
+        .map_err(|_| Error::NotFound(format!("entity {entity_id}")))?;
+    entities::Entity::find_by_id(entity_id)
+        .one(db)
+        .await?
+        .map(EntityView::from)
+        .ok_or_else(|| Error::NotFound(format!("entity {entity_id}")))
+}
+
+/// Creates or replaces an entity; `true` when it was created. Its device must exist.
+pub async fn put(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    ip: Option<String>,
+    input: EntityInput,
+) -> Result<(EntityView, bool)> {
+    let txn = begin_write(db).await?;
+    let counts = super::bulk::write_entities(&txn, std::slice::from_ref(&input)).await?;
+    let created = counts.created == 1;
+    let view = get(&txn, input.entity_id.as_str()).await?;
+    audit::record(
+        &txn,
+        AuditEntry::new(
+            if created {
+                "entity.created"
+            } else {
+                "entity.updated"
+            },
+            actor,
+        )
+        .target(view.entity_id.clone())
+        .details(
+            json!({"device_id": view.device_id, "platform": view.platform,
+                "disabled": view.disabled}),
+        )
+        .ip(ip),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((view, created))
+}
+
+/// Enables or disables an entity (the toggle of the entity page).
+pub async fn set_disabled(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    ip: Option<String>,
+    entity_id: &str,
+    disabled: bool,
+) -> Result<EntityView> {
+    get(db, entity_id).await?;
+    let txn = begin_write(db).await?;
+    let current = entities::Entity::find_by_id(entity_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("entity {entity_id}")))?;
+    let mut row: entities::ActiveModel = current.into();
+    row.disabled = Set(disabled);
+    row.updated_at = Set(Utc::now().fixed_offset());
+    let view = EntityView::from(row.update(&txn).await?);
+    audit::record(
+        &txn,
+        AuditEntry::new(
+            if disabled {
+                "entity.disabled"
+            } else {
+                "entity.enabled"
+            },
+            actor,
+        )
+        .target(entity_id.to_string())
+        .ip(ip),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Deletes an entity.
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    ip: Option<String>,
+    entity_id: &str,
+) -> Result<()> {
+    let txn = begin_write(db).await?;
+    let view = get(&txn, entity_id).await?;
+    entities::Entity::delete_by_id(entity_id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        AuditEntry::new("entity.deleted", actor)
+            .target(entity_id.to_string())
+            .details(json!({"device_id": view.device_id}))
+            .ip(ip),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

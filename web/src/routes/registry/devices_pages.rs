@@ -1,0 +1,273 @@
+//! The device list (`/registry/devices`) and creating a device by hand (`/registry/devices/new`).
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use service::access::Permission;
+use service::pagination::PageRequest;
+use service::registry::{
+    DeviceFilter, DeviceKey, DeviceSort, DeviceView, RawDevice, devices, entities,
+};
+
+use crate::auth::{Access, Caller};
+use crate::error::PageError;
+use crate::flash::Flash;
+use crate::pages::{Cell, Choice, Field, FilterField, FormView, PageContext, Table};
+use crate::routes::form_input::{FormInput, audit_ip, form_status, shown_on_form, when_or};
+use crate::routes::router::Router;
+use crate::routes::views::{FormPage, ListPage};
+use crate::state::AppState;
+
+/// Counting stops here; beyond it the page says "1,000+" (no full `COUNT(*)` per view).
+const COUNT_CAP: u64 = 1_000;
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    area_id: Option<String>,
+    manufacturer: Option<String>,
+    integration: Option<String>,
+    sort: Option<String>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+}
+
+fn bad_request(message: impl Into<String>) -> PageError {
+    PageError::new(StatusCode::BAD_REQUEST, message)
+}
+
+const SORTS: &[(&str, &str)] = &[
+    ("device_id", "Device id, A → Z"),
+    ("-device_id", "Device id, Z → A"),
+    ("name", "Name, A → Z"),
+    ("-name", "Name, Z → A"),
+];
+
+fn text_filter(name: &'static str, label: &'static str, value: &Option<String>) -> FilterField {
+    FilterField {
+        name,
+        label,
+        value: value.clone().unwrap_or_default(),
+        options: vec![],
+    }
+}
+
+fn row(d: &DeviceView, entity_count: i64) -> Vec<Cell> {
+    let opt = |v: &Option<String>| Cell::text(v.clone().unwrap_or_default());
+    vec![
+        Cell::link(&d.device_id, format!("/registry/devices/{}", d.device_id)),
+        Cell::text(&d.name),
+        opt(&d.manufacturer),
+        opt(&d.model),
+        opt(&d.area_id),
+        opt(&d.integration),
+        Cell::text(entity_count.to_string()),
+        Cell::text(when_or(d.last_seen, "never")),
+    ]
+}
+
+/// Thousands separators for the count line.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+async fn list(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let sort_raw = query.sort.clone().unwrap_or_default();
+    let sort = DeviceSort::parse(&sort_raw)
+        .ok_or_else(|| bad_request("The sort is device_id, -device_id, name or -name."))?;
+    let limit = query.limit.or(Some(ctx.ui().page_size));
+    let page = PageRequest::<DeviceKey>::parse(limit, query.cursor.as_deref())
+        .map_err(|e| bad_request(e.to_string()))?;
+    let filter = DeviceFilter {
+        area_id: query.area_id.clone(),
+        manufacturer: query.manufacturer.clone(),
+        integration: query.integration.clone(),
+        q: query.q.clone(),
+    };
+    let found = devices::list(&state.db, &filter, sort, &page)
+        .await
+        .map_err(|e| bad_request(e.to_string()))?;
+    let ids: Vec<String> = found.items.iter().map(|d| d.device_id.clone()).collect();
+    let counts = entities::counts_by_device(&state.db, &ids).await?;
+    let count_of = |id: &str| counts.iter().find(|(d, _)| d == id).map_or(0, |(_, n)| *n);
+    let matching = devices::count_capped(&state.db, &filter, COUNT_CAP).await?;
+    let note = match matching {
+        n if n > COUNT_CAP => format!("{}+ devices match.", thousands(COUNT_CAP)),
+        1 => "1 device matches.".to_string(),
+        n => format!("{} devices match.", thousands(n)),
+    };
+    let table = Table {
+        columns: vec![
+            "Device id",
+            "Name",
+            "Manufacturer",
+            "Model",
+            "Area",
+            "Integration",
+            "Entities",
+            "Last seen",
+        ],
+        rows: found
+            .items
+            .iter()
+            .map(|d| row(d, count_of(&d.device_id)))
+            .collect(),
+        filters: vec![
+            text_filter("q", "Search", &query.q),
+            text_filter("area_id", "Area", &query.area_id),
+            text_filter("manufacturer", "Manufacturer", &query.manufacturer),
+            text_filter("integration", "Integration", &query.integration),
+            FilterField {
+                name: "sort",
+                label: "Sort by",
+                value: sort.as_str().to_string(),
+                options: SORTS
+                    .iter()
+                    .map(|(value, label)| Choice {
+                        value: value.to_string(),
+                        label: label.to_string(),
+                        checked: *value == sort.as_str(),
+                    })
+                    .collect(),
+            },
+        ],
+        action: "/registry/devices".into(),
+        next_url: None,
+        empty: "No devices match these filters.",
+    }
+    .paginate(
+        "/registry/devices",
+        &[
+            ("q", query.q.clone()),
+            ("area_id", query.area_id.clone()),
+            ("manufacturer", query.manufacturer.clone()),
+            ("integration", query.integration.clone()),
+            ("sort", query.sort.clone()),
+            ("limit", query.limit.map(|l| l.to_string())),
+        ],
+        found.next_cursor,
+    );
+    let mut actions = Vec::new();
+    if ctx.may(Permission::RegistryWrite) {
+        actions.push(("New device", "/registry/devices/new".to_string()));
+    }
+    ctx.render(&ListPage {
+        layout: ctx.layout("Devices"),
+        table,
+        actions,
+        note: Some(note),
+    })
+}
+
+/// The device form's fields, filled with `input`; `with_id` adds the device id field.
+pub fn device_fields(input: &FormInput, with_id: bool) -> Vec<Field> {
+    let mut fields = Vec::new();
+    if with_id {
+        fields.push(
+            Field::new("device_id", "Device id", "text")
+                .value(input.text("device_id"))
+                .help("1 to 255 characters: letters, digits and . _ : @ -"),
+        );
+    }
+    fields.extend([
+        Field::new("name", "Name", "text").value(input.text("name")),
+        Field::new("manufacturer", "Manufacturer", "text").value(input.text("manufacturer")),
+        Field::new("model", "Model", "text").value(input.text("model")),
+        Field::new("area_id", "Area", "text").value(input.text("area_id")),
+        Field::new("integration", "Integration", "text").value(input.text("integration")),
+        Field::new("last_seen", "Last seen", "text")
+            .value(input.text("last_seen"))
+            .help("RFC 3339, e.g. 2026-11-22T19:03:00Z; empty for never."),
+    ]);
+    fields
+}
+
+/// A device from a form: empty optional fields are null.
+pub fn raw_device(input: &FormInput, device_id: String) -> RawDevice {
+    let opt = |name: &str| Some(input.text(name).to_string()).filter(|v| !v.trim().is_empty());
+    RawDevice {
+        device_id: Some(device_id),
+        name: Some(input.text("name").to_string()),
+        manufacturer: opt("manufacturer"),
+        model: opt("model"),
+        area_id: opt("area_id"),
+        integration: opt("integration"),
+        last_seen: opt("last_seen"),
+    }
+}
+
+fn new_form(input: &FormInput) -> FormView {
+    FormView::new(
+        "/registry/devices/new",
+        "Create device",
+        device_fields(input, true),
+    )
+}
+
+async fn new_page(ctx: PageContext) -> Result<HttpResponse, PageError> {
+    ctx.render(&FormPage {
+        layout: ctx.layout("New device"),
+        form: new_form(&FormInput::default()),
+        intro: None,
+    })
+}
+
+async fn create(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let input = FormInput::from(form);
+    let id = input.text("device_id").trim().to_string();
+    let created = match raw_device(&input, id.clone()).parse() {
+        Ok(device) => match devices::find(&state.db, &id).await {
+            Ok(_) => Err(service::Error::Conflict {
+                message: format!("the device {id} already exists"),
+                details: vec![service::FieldError::new("device_id", "is taken")],
+            }),
+            Err(service::Error::NotFound(_)) => {
+                devices::put(&state.db, &caller.actor(), audit_ip(&req, &state), device).await
+            }
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok((device, _)) => Ok(ctx.redirect(
+            &format!("/registry/devices/{}", device.device_id),
+            Flash::success(format!("The device {} was created.", device.name)),
+        )),
+        Err(e) if shown_on_form(&e) => ctx.render_status(
+            form_status(&e),
+            &FormPage {
+                layout: ctx.layout("New device"),
+                form: new_form(&input).with_error(&e),
+                intro: None,
+            },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Registers the device list and the creation form (before `/registry/devices/{device_id}`).
+pub fn routes(r: &mut Router) {
+    let read = Access::Permission(Permission::RegistryRead);
+    let write = Access::Permission(Permission::RegistryWrite);
+    r.page(Method::GET, "/registry/devices", read, list)
+        .page(Method::GET, "/registry/devices/new", write, new_page)
+        .page(Method::POST, "/registry/devices/new", write, create);
+}

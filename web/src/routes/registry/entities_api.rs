@@ -1,0 +1,179 @@
+//! `/api/entities`: the filtered list, one entity, replace, delete.
+
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use service::access::Permission;
+use service::pagination::PageRequest;
+use service::registry::{EntityFilter, EntityView, RawEntity, entities};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{Access, Caller};
+use crate::error::{ApiError, ErrorBody};
+use crate::json::Json;
+use crate::routes::form_input::audit_ip;
+use crate::routes::router::Router;
+use crate::state::AppState;
+
+/// A page of entities.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntityPage {
+    pub items: Vec<EntityView>,
+    pub next_cursor: Option<String>,
+}
+
+/// Query of the entity list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct EntityQuery {
+    pub device_id: Option<String>,
+    pub domain: Option<String>,
+    pub platform: Option<String>,
+    /// `true` or `false`.
+    pub disabled: Option<bool>,
+    /// 1–500, default 50.
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+/// An entity as sent to `PUT /api/entities/{entity_id}` and to the bulk upsert.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntityBody {
+    /// `<domain>.<object_id>`; required in a bulk item, optional on PUT (must equal the path's).
+    #[schema(pattern = "^[a-z0-9_]+\\.[a-z0-9_]+$")]
+    pub entity_id: Option<String>,
+    /// An existing device, or null.
+    pub device_id: Option<String>,
+    /// Defaults to the entity id's prefix, and must equal it.
+    pub domain: Option<String>,
+    #[schema(max_length = 255)]
+    pub platform: Option<String>,
+    /// Default false.
+    pub disabled: Option<bool>,
+}
+
+impl From<EntityBody> for RawEntity {
+    fn from(b: EntityBody) -> Self {
+        Self {
+            entity_id: b.entity_id,
+            device_id: b.device_id,
+            domain: b.domain,
+            platform: b.platform,
+            disabled: b.disabled,
+        }
+    }
+}
+
+/// Lists entities by entity id.
+#[utoipa::path(get, path = "/api/entities", tag = "registry", params(EntityQuery),
+    responses(
+        (status = 200, description = "A page of entities", body = EntityPage),
+        (status = 400, description = "A bad filter, limit or cursor", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Missing registry:read", body = ErrorBody),
+    ))]
+pub async fn list(
+    state: web::Data<AppState>,
+    query: web::Query<EntityQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page =
+        PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(ApiError::bad_query)?;
+    let query = query.into_inner();
+    let filter = EntityFilter {
+        device_id: query.device_id,
+        domain: query.domain,
+        platform: query.platform,
+        disabled: query.disabled,
+    };
+    let page = entities::list(&state.db, &filter, &page).await?;
+    Ok(HttpResponse::Ok().json(EntityPage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// One entity.
+#[utoipa::path(get, path = "/api/entities/{entity_id}", tag = "registry",
+    params(("entity_id" = String, Path, description = "The entity id")),
+    responses(
+        (status = 200, description = "The entity", body = EntityView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Missing registry:read", body = ErrorBody),
+        (status = 404, description = "No such entity", body = ErrorBody),
+    ))]
+pub async fn get(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(entities::get(&state.db, &path).await?))
+}
+
+/// Creates or replaces one entity.
+#[utoipa::path(put, path = "/api/entities/{entity_id}", tag = "registry",
+    params(("entity_id" = String, Path, description = "The entity id")),
+    request_body = EntityBody,
+    responses(
+        (status = 200, description = "Replaced", body = EntityView),
+        (status = 201, description = "Created", body = EntityView),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Missing registry:write or X-CSRF-Token", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or no such device", body = ErrorBody),
+    ))]
+pub async fn put(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: Json<EntityBody>,
+) -> Result<HttpResponse, ApiError> {
+    let mut raw = RawEntity::from(body.0);
+    match raw.entity_id.as_deref() {
+        Some(id) if id != path.as_str() => {
+            return Err(ApiError::invalid_field(
+                "entity_id",
+                "must equal the entity id of the path",
+            ));
+        }
+        _ => raw.entity_id = Some(path.into_inner()),
+    }
+    let input = raw.parse()?;
+    let (view, created) =
+        entities::put(&state.db, &caller.actor(), audit_ip(&req, &state), input).await?;
+    Ok(if created {
+        HttpResponse::Created().json(view)
+    } else {
+        HttpResponse::Ok().json(view)
+    })
+}
+
+/// Deletes one entity.
+#[utoipa::path(delete, path = "/api/entities/{entity_id}", tag = "registry",
+    params(("entity_id" = String, Path, description = "The entity id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Missing registry:write or X-CSRF-Token", body = ErrorBody),
+        (status = 404, description = "No such entity", body = ErrorBody),
+    ))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    entities::delete(&state.db, &caller.actor(), audit_ip(&req, &state), &path).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Registers the entity API.
+pub fn routes(r: &mut Router) {
+    let read = Access::Permission(Permission::RegistryRead);
+    let write = Access::Permission(Permission::RegistryWrite);
+    r.api(Method::GET, "/api/entities", read, list)
+        .api(Method::GET, "/api/entities/{entity_id}", read, get)
+        .api(Method::PUT, "/api/entities/{entity_id}", write, put)
+        .api(Method::DELETE, "/api/entities/{entity_id}", write, delete);
+}

@@ -1,0 +1,216 @@
+//! The entity list (`/registry/entities`) with an enable / disable toggle per entity.
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use service::access::Permission;
+use service::pagination::PageRequest;
+use service::registry::{EntityFilter, EntityView, entities};
+
+use crate::auth::{Access, Caller};
+use crate::error::PageError;
+use crate::flash::Flash;
+use crate::pages::{Cell, Choice, FilterField, PageContext, Table};
+use crate::routes::form_input::audit_ip;
+use crate::routes::router::Router;
+use crate::routes::views::ListPage;
+use crate::state::AppState;
+
+const LIST: &str = "/registry/entities";
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    device_id: Option<String>,
+    domain: Option<String>,
+    platform: Option<String>,
+    disabled: Option<String>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+}
+
+fn bad_request(message: impl Into<String>) -> PageError {
+    PageError::new(StatusCode::BAD_REQUEST, message)
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|q| q.trim_start_matches('=').to_string())
+        .unwrap_or_default()
+}
+
+/// One entity as a table row. `show_device` adds the device column; `toggle` (the page to
+/// come back to) adds the enable / disable button.
+pub fn entity_row(e: &EntityView, show_device: bool, toggle: Option<&str>) -> Vec<Cell> {
+    let mut row = vec![Cell::text(&e.entity_id)];
+    if show_device {
+        row.push(match &e.device_id {
+            Some(d) => Cell::link(d, format!("/registry/devices/{d}")),
+            None => Cell::text(""),
+        });
+    }
+    row.push(Cell::text(&e.domain));
+    row.push(Cell::text(e.platform.clone().unwrap_or_default()));
+    row.push(if e.disabled {
+        Cell::badge("disabled", "badge bad")
+    } else {
+        Cell::badge("enabled", "badge ok")
+    });
+    if let Some(back) = toggle {
+        let (label, to) = if e.disabled {
+            ("Enable", "false")
+        } else {
+            ("Disable", "true")
+        };
+        row.push(Cell::post_button(
+            label,
+            format!(
+                "{LIST}/{}/disabled?to={to}&back={}",
+                e.entity_id,
+                urlencode(back)
+            ),
+        ));
+    }
+    row
+}
+
+async fn list(
+    ctx: PageContext,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let disabled = match query.disabled.as_deref().unwrap_or_default() {
+        "" => None,
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => return Err(bad_request("The disabled filter is true or false.")),
+    };
+    let limit = query.limit.or(Some(ctx.ui().page_size));
+    let page = PageRequest::<String>::parse(limit, query.cursor.as_deref())
+        .map_err(|e| bad_request(e.to_string()))?;
+    let filter = EntityFilter {
+        device_id: query.device_id.clone(),
+        domain: query.domain.clone(),
+        platform: query.platform.clone(),
+        disabled,
+    };
+    let found = entities::list(&state.db, &filter, &page).await?;
+    let here = match req.query_string() {
+        "" => LIST.to_string(),
+        q => format!("{LIST}?{q}"),
+    };
+    let write = ctx.may(Permission::RegistryWrite);
+    let mut columns = vec!["Entity id", "Device", "Domain", "Platform", "Status"];
+    if write {
+        columns.push("Toggle");
+    }
+    let text = |name, label, value: &Option<String>| FilterField {
+        name,
+        label,
+        value: value.clone().unwrap_or_default(),
+        options: vec![],
+    };
+    let disabled_value = query.disabled.clone().unwrap_or_default();
+    let table = Table {
+        columns,
+        rows: found
+            .items
+            .iter()
+            .map(|e| entity_row(e, true, write.then_some(here.as_str())))
+            .collect(),
+        filters: vec![
+            text("device_id", "Device id", &query.device_id),
+            text("domain", "Domain", &query.domain),
+            text("platform", "Platform", &query.platform),
+            FilterField {
+                name: "disabled",
+                label: "Status",
+                value: disabled_value.clone(),
+                options: [("false", "enabled"), ("true", "disabled")]
+                    .iter()
+                    .map(|(value, label)| Choice {
+                        value: value.to_string(),
+                        label: label.to_string(),
+                        checked: *value == disabled_value,
+                    })
+                    .collect(),
+            },
+        ],
+        action: LIST.into(),
+        next_url: None,
+        empty: "No entities match these filters.",
+    }
+    .paginate(
+        LIST,
+        &[
+            ("device_id", query.device_id.clone()),
+            ("domain", query.domain.clone()),
+            ("platform", query.platform.clone()),
+            ("disabled", query.disabled.clone()),
+            ("limit", query.limit.map(|l| l.to_string())),
+        ],
+        found.next_cursor,
+    );
+    ctx.render(&ListPage {
+        layout: ctx.layout("Entities"),
+        table,
+        actions: vec![],
+        note: None,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct ToggleQuery {
+    to: Option<String>,
+    back: Option<String>,
+}
+
+async fn toggle(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    query: web::Query<ToggleQuery>,
+) -> Result<HttpResponse, PageError> {
+    let disabled = match query.to.as_deref() {
+        Some("true") => true,
+        Some("false") => false,
+        _ => return Err(bad_request("Say to=true or to=false.")),
+    };
+    let entity = entities::set_disabled(
+        &state.db,
+        &caller.actor(),
+        audit_ip(&req, &state),
+        &id,
+        disabled,
+    )
+    .await?;
+    // Only a page of this list is a place to come back to (no open redirect).
+    let back = query
+        .back
+        .as_deref()
+        .filter(|b| *b == LIST || b.starts_with("/registry/entities?"))
+        .unwrap_or(LIST);
+    let what = if entity.disabled {
+        "disabled"
+    } else {
+        "enabled"
+    };
+    Ok(ctx.redirect(
+        back,
+        Flash::success(format!("The entity {} was {what}.", entity.entity_id)),
+    ))
+}
+
+/// Registers the entity pages.
+pub fn routes(r: &mut Router) {
+    let read = Access::Permission(Permission::RegistryRead);
+    let write = Access::Permission(Permission::RegistryWrite);
+    r.page(Method::GET, LIST, read, list).page(
+        Method::POST,
+        "/registry/entities/{entity_id}/disabled",
+        write,
+        toggle,
+    );
+}
