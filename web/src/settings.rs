@@ -94,6 +94,10 @@ pub struct Settings {
     pub workers: usize,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Webhook URLs may reach loopback, private and link-local destinations.
+    pub webhook_allow_private_networks: bool,
+    /// Waits between webhook delivery attempts, after the immediate first one.
+    pub webhook_retry_schedule: Vec<Duration>,
 }
 
 impl Settings {
@@ -243,6 +247,17 @@ impl Settings {
                 .collect::<Result<_, _>>()?,
         };
 
+        let webhook_allow_private_networks = parse_bool(
+            var("METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
+            "METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+        )?
+        .unwrap_or(false);
+        let webhook_retry_schedule = service::webhooks::parse_retry_schedule(
+            &var("METADECK_WEBHOOK_RETRY_SCHEDULE")
+                .unwrap_or_else(|| service::webhooks::DEFAULT_RETRY_SCHEDULE.into()),
+        )
+        .map_err(|m| invalid("METADECK_WEBHOOK_RETRY_SCHEDULE", m))?;
+
         Ok(Self {
             database_url,
             db_max_connections,
@@ -260,7 +275,19 @@ impl Settings {
             log_format,
             workers,
             trusted_proxies,
+            webhook_allow_private_networks,
+            webhook_retry_schedule,
         })
+    }
+
+    /// What the webhook area needs: the secrets' cipher (its key derived from the secret
+    /// key with its own label), the SSRF switch and the retry schedule.
+    pub fn webhook_config(&self) -> service::webhooks::WebhookConfig {
+        service::webhooks::WebhookConfig {
+            cipher: service::webhooks::SecretCipher::from_secret_key(self.secret_key.expose()),
+            allow_private_networks: self.webhook_allow_private_networks,
+            retry_schedule: self.webhook_retry_schedule.clone(),
+        }
     }
 
     /// The database options for the service layer.
@@ -366,6 +393,8 @@ mod tests {
             ("METADECK_WORKERS", "0"),
             ("METADECK_SECRET_KEY", "short"),
             ("METADECK_TRUSTED_PROXIES", "10.0.0.1,bogus"),
+            ("METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "maybe"),
+            ("METADECK_WEBHOOK_RETRY_SCHEDULE", "5s,soon"),
         ] {
             let err = parse(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{err}");

@@ -20,4 +20,6 @@ pub struct AppState {
     pub cookie_secure: bool,
     /// The `/healthz` database probe and its short-lived cache.
     pub health: Arc<service::operations::HealthProbe>,
+    /// The webhook secrets' cipher, the SSRF switch and the retry schedule.
+    pub webhooks: Arc<service::webhooks::WebhookConfig>,
 }

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 failure, 2 usage or configuration error. Reports go to
 //! stdout (only JSON with `--json`); logs and errors go to stderr.
 
+mod import;
 mod ops;
 mod users;
 
@@ -49,6 +50,11 @@ enum Command {
     User {
         #[command(subcommand)]
         action: UserAction,
+    },
+    /// Import legacy files while the server keeps serving
+    Import {
+        #[command(subcommand)]
+        what: import::Import,
     },
     /// Write a consistent copy of the live SQLite database, verified before success is reported
     Backup {
@@ -158,6 +164,7 @@ async fn run(command: Command, settings: Settings) -> Outcome {
         Command::Check { json } => ops::check(settings, json).await,
         Command::Vacuum { json } => ops::vacuum(settings, json).await,
         Command::Backup { output, json } => ops::backup(settings, output, json).await,
+        Command::Import { what } => import::run(settings, what).await,
         Command::User {
             action:
                 UserAction::Create {

@@ -9,6 +9,7 @@ pub mod home;
 pub mod openapi;
 pub mod router;
 mod views;
+pub mod webhooks;
 
 use actix_web::web::ServiceConfig;
 pub use router::{RouteSpec, Router};
@@ -21,6 +22,7 @@ pub fn router() -> Router {
     assets::routes(&mut r);
     home::routes(&mut r);
     access::routes(&mut r);
+    webhooks::routes(&mut r);
     r
 }
 

@@ -25,6 +25,7 @@ pub struct ApiDoc;
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::access::ApiDoc::openapi());
+    doc.merge(super::webhooks::ApiDoc::openapi());
     doc
 }
 
