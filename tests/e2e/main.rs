@@ -16,3 +16,5 @@ mod health;
 mod hostile_input;
 mod migrations;
 mod static_assets;
+mod webhook_receiver;
+mod webhooks;
