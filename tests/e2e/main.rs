@@ -18,3 +18,5 @@ mod migrations;
 mod static_assets;
 mod webhook_receiver;
 mod webhooks;
+mod webhooks_import;
+mod webhooks_r5;

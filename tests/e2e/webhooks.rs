@@ -311,6 +311,19 @@ async fn failures_retry_on_the_schedule_with_the_same_message_id_then_die() {
     assert_eq!(dead["last_response_snippet"], "received");
     let (_, webhook) = call(&app, reqwest::Method::GET, &format!("/api/webhooks/{id}"), None).await;
     assert_eq!(webhook["is_enabled"], true, "failures alone disable only after 5 days");
+
+    // Once the receiver is fixed, a redelivery of the dead message succeeds.
+    receiver.answer(200);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/webhooks/deliveries/{}/redeliver", dead["id"]),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let ok = wait_for_status(&app, id, "succeeded", Duration::from_secs(10)).await;
+    assert_eq!(ok["message_id"], dead["message_id"]);
 }
 
 #[tokio::test]

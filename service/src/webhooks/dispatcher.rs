@@ -53,7 +53,7 @@ impl Default for DispatcherOptions {
         Self {
             concurrency: 64,
             per_endpoint: 16,
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(30),
             idle_poll: Duration::from_millis(500),
             attempt_timeout: Duration::from_secs(15),
         }
