@@ -502,3 +502,72 @@ async fn the_pages_create_show_test_and_list_a_webhook() {
     let listing = app.get("/webhooks").await.text().await.unwrap();
     assert!(listing.contains("disabled"));
 }
+
+#[tokio::test]
+async fn an_endpoint_failing_every_attempt_for_five_days_is_disabled() {
+    let app = delivering_app().await;
+    let receiver = Receiver::start(503).await;
+    let created = create(&app, json!({"url": receiver.url(), "events": ["*"]})).await;
+    let id = created["webhook_id"].as_str().unwrap();
+    let since = (chrono::Utc::now() - chrono::Duration::days(6)).fixed_offset();
+    let sql = match app.backend() {
+        DbBackend::Postgres => "UPDATE webhooks SET failing_since = $1",
+        _ => "UPDATE webhooks SET failing_since = ?",
+    };
+    app.db
+        .execute_raw(Statement::from_sql_and_values(app.backend(), sql, [since.into()]))
+        .await
+        .unwrap();
+
+    emit(&app, EventType::SyncCanceled, json!({})).await;
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, webhook) = call(&app, reqwest::Method::GET, &format!("/api/webhooks/{id}"), None).await;
+        if webhook["is_enabled"] == false {
+            assert!(webhook["disabled_reason"].as_str().unwrap().contains("5 days"), "{webhook}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not disabled: {webhook}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let page = app.get("/webhooks").await.text().await.unwrap();
+    assert!(page.contains("5 days"), "the list shows why");
+}
+
+#[tokio::test]
+async fn several_dispatchers_on_one_database_send_each_message_once() {
+    use service::webhooks::dispatcher::{self, DispatcherOptions};
+    let app = delivering_app().await;
+    let receiver = Receiver::start(200).await;
+    create(&app, json!({"url": receiver.url(), "events": ["*"]})).await;
+    let config = std::sync::Arc::new(service::webhooks::WebhookConfig {
+        cipher: service::webhooks::SecretCipher::from_secret_key(
+            crate::helpers::TEST_SECRET_KEY.as_bytes(),
+        ),
+        allow_private_networks: true,
+        retry_schedule: vec![Duration::from_secs(1)],
+    });
+    // Two more instances beside the application's own dispatcher.
+    let others = [
+        dispatcher::start(app.db.clone(), config.clone(), DispatcherOptions::default()).unwrap(),
+        dispatcher::start(app.db.clone(), config.clone(), DispatcherOptions::default()).unwrap(),
+    ];
+    let events: Vec<Event> = (0..200)
+        .map(|i| Event::new(EventType::DeviceUpdated, json!({"id": i})))
+        .collect();
+    let txn = service::db::begin_write(&app.db).await.unwrap();
+    service::webhooks::emit(&txn, &events).await.unwrap();
+    txn.commit().await.unwrap();
+
+    let got = receiver.wait_for(200, Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got_after = receiver.received();
+    for d in others {
+        d.stop().await;
+    }
+    assert_eq!(got.len(), 200);
+    assert_eq!(got_after.len(), 200, "no attempt was sent twice");
+    let ids: HashSet<String> = got_after.iter().map(|r| r.header("webhook-id")).collect();
+    assert_eq!(ids.len(), 200);
+}
