@@ -15,7 +15,10 @@ use crate::webhook_receiver::Receiver;
 /// An app whose webhooks may reach 127.0.0.1 and retry after 1 s, 1 s.
 async fn delivering_app() -> TestApp {
     let app = spawn_app_with(|env| {
-        env.insert("METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS".into(), "true".into());
+        env.insert(
+            "METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS".into(),
+            "true".into(),
+        );
         env.insert("METADECK_WEBHOOK_RETRY_SCHEDULE".into(), "1s,1s".into());
     })
     .await;
@@ -24,7 +27,12 @@ async fn delivering_app() -> TestApp {
 }
 
 /// Sends a JSON request with the admin session and its CSRF token.
-async fn call(app: &TestApp, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let token = app.csrf_token(&app.client).await;
     let mut req = app
         .client
@@ -96,9 +104,18 @@ async fn a_new_webhook_shows_its_secret_once_and_masks_it_on_every_read() {
     .await;
 
     let secret = created["secret"].as_str().unwrap();
-    assert!(secret.starts_with("whsec_") && secret.len() > 40, "{secret}");
+    assert!(
+        secret.starts_with("whsec_") && secret.len() > 40,
+        "{secret}"
+    );
     let id = created["webhook_id"].as_str().unwrap();
-    let (status, read) = call(&app, reqwest::Method::GET, &format!("/api/webhooks/{id}"), None).await;
+    let (status, read) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/webhooks/{id}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert!(read.get("secret").is_none(), "{read}");
     assert_eq!(read["secret_hint"], format!("whsec_{}…", &secret[6..10]));
@@ -167,7 +184,9 @@ async fn every_spelling_of_a_private_destination_is_refused_at_save_naming_the_s
         )
         .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {body}");
-        let message = body["error"]["details"][0]["message"].as_str().unwrap_or_default();
+        let message = body["error"]["details"][0]["message"]
+            .as_str()
+            .unwrap_or_default();
         assert!(
             message.contains("METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
             "{url}: {message}"
@@ -207,12 +226,29 @@ async fn put_clears_omitted_fields_and_patch_changes_only_what_it_names() {
     assert_eq!(put["team"], Value::Null);
     assert_eq!(put["description"], Value::Null);
 
-    let (_, patched) = call(&app, reqwest::Method::PATCH, &path, Some(json!({"team": "sre", "is_enabled": false}))).await;
+    let (_, patched) = call(
+        &app,
+        reqwest::Method::PATCH,
+        &path,
+        Some(json!({"team": "sre", "is_enabled": false})),
+    )
+    .await;
     assert_eq!(patched["team"], "sre");
     assert_eq!(patched["url"], "https://b.example.test/");
     assert_eq!(patched["is_enabled"], false);
-    assert!(patched["disabled_reason"].as_str().unwrap().contains("admin"));
-    let (_, enabled) = call(&app, reqwest::Method::PATCH, &path, Some(json!({"is_enabled": true}))).await;
+    assert!(
+        patched["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("admin")
+    );
+    let (_, enabled) = call(
+        &app,
+        reqwest::Method::PATCH,
+        &path,
+        Some(json!({"is_enabled": true})),
+    )
+    .await;
     assert_eq!(enabled["is_enabled"], true);
     assert_eq!(enabled["disabled_reason"], Value::Null);
 
@@ -226,10 +262,20 @@ async fn put_clears_omitted_fields_and_patch_changes_only_what_it_names() {
 async fn the_secret_is_not_stored_in_plain_text() {
     let app = spawn_app().await;
     app.login_as_admin().await;
-    let created = create(&app, json!({"url": "https://a.example.test/", "events": ["*"]})).await;
+    let created = create(
+        &app,
+        json!({"url": "https://a.example.test/", "events": ["*"]}),
+    )
+    .await;
     let secret = created["secret"].as_str().unwrap().to_string();
     let id = created["webhook_id"].as_str().unwrap();
-    let (_, rotated) = call(&app, reqwest::Method::POST, &format!("/api/webhooks/{id}/rotate-secret"), None).await;
+    let (_, rotated) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/webhooks/{id}/rotate-secret"),
+        None,
+    )
+    .await;
     let new_secret = rotated["secret"].as_str().unwrap().to_string();
 
     let row = app
@@ -252,7 +298,7 @@ async fn the_secret_is_not_stored_in_plain_text() {
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.extend(std::fs::read(format!("{}-wal", path.display())).unwrap_or_default());
         for s in [&secret, &new_secret] {
-            let needle = s[6..].as_bytes();
+            let needle = &s.as_bytes()[6..];
             assert!(
                 !bytes.windows(needle.len()).any(|w| w == needle),
                 "the plain secret is in the database file"
@@ -267,15 +313,28 @@ async fn events_are_delivered_signed_and_verify_with_an_independent_implementati
     let receiver = Receiver::start(204).await;
     let other = Receiver::start(200).await;
     let created = create(&app, json!({"url": receiver.url(), "events": ["sync.*"]})).await;
-    create(&app, json!({"url": other.url(), "events": ["device.created"]})).await;
+    create(
+        &app,
+        json!({"url": other.url(), "events": ["device.created"]}),
+    )
+    .await;
     let secret = created["secret"].as_str().unwrap();
 
-    emit(&app, EventType::SyncStarted, json!({"sync_id": 42, "status": "running"})).await;
+    emit(
+        &app,
+        EventType::SyncStarted,
+        json!({"sync_id": 42, "status": "running"}),
+    )
+    .await;
 
     let got = receiver.wait_for(1, Duration::from_secs(10)).await;
     assert_eq!(got.len(), 1);
     let msg = &got[0];
-    assert!(msg.verifies_with(secret), "signature: {}", msg.header("webhook-signature"));
+    assert!(
+        msg.verifies_with(secret),
+        "signature: {}",
+        msg.header("webhook-signature")
+    );
     assert!(!msg.verifies_with("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
     assert_eq!(msg.header("content-type"), "application/json");
     assert!(msg.header("webhook-id").starts_with("msg_"));
@@ -283,12 +342,21 @@ async fn events_are_delivered_signed_and_verify_with_an_independent_implementati
     assert_eq!(body["type"], "sync.started");
     assert_eq!(body["data"]["sync_id"], 42);
     assert!(chrono::DateTime::parse_from_rfc3339(body["timestamp"].as_str().unwrap()).is_ok());
-    let delivered = wait_for_status(&app, created["webhook_id"].as_str().unwrap(), "succeeded", Duration::from_secs(5)).await;
+    let delivered = wait_for_status(
+        &app,
+        created["webhook_id"].as_str().unwrap(),
+        "succeeded",
+        Duration::from_secs(5),
+    )
+    .await;
     assert_eq!(delivered["attempts"], 1);
     assert_eq!(delivered["last_status_code"], 204);
     assert_eq!(delivered["message_id"], msg.header("webhook-id"));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(other.received().is_empty(), "only subscribers receive an event");
+    assert!(
+        other.received().is_empty(),
+        "only subscribers receive an event"
+    );
 }
 
 #[tokio::test]
@@ -305,12 +373,24 @@ async fn failures_retry_on_the_schedule_with_the_same_message_id_then_die() {
     assert_eq!(got.len(), 3, "1 + the schedule's 2 retries");
     let ids: HashSet<String> = got.iter().map(|r| r.header("webhook-id")).collect();
     assert_eq!(ids.len(), 1, "retries repeat the message id");
-    assert!(got.iter().all(|r| r.verifies_with(created["secret"].as_str().unwrap())));
+    assert!(
+        got.iter()
+            .all(|r| r.verifies_with(created["secret"].as_str().unwrap()))
+    );
     assert_eq!(dead["attempts"], 3);
     assert_eq!(dead["last_status_code"], 500);
     assert_eq!(dead["last_response_snippet"], "received");
-    let (_, webhook) = call(&app, reqwest::Method::GET, &format!("/api/webhooks/{id}"), None).await;
-    assert_eq!(webhook["is_enabled"], true, "failures alone disable only after 5 days");
+    let (_, webhook) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/webhooks/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        webhook["is_enabled"], true,
+        "failures alone disable only after 5 days"
+    );
 
     // Once the receiver is fixed, a redelivery of the dead message succeeds.
     receiver.answer(200);
@@ -337,7 +417,13 @@ async fn a_410_kills_the_delivery_and_disables_the_endpoint_until_re_enabled() {
 
     let dead = wait_for_status(&app, id, "dead", Duration::from_secs(10)).await;
     assert_eq!(dead["attempts"], 1);
-    let (_, webhook) = call(&app, reqwest::Method::GET, &format!("/api/webhooks/{id}"), None).await;
+    let (_, webhook) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/webhooks/{id}"),
+        None,
+    )
+    .await;
     assert_eq!(webhook["is_enabled"], false);
     assert_eq!(webhook["disabled_reason"], "gone (410)");
     let audit = app
@@ -350,10 +436,26 @@ async fn a_410_kills_the_delivery_and_disables_the_endpoint_until_re_enabled() {
         .unwrap()
         .unwrap();
     assert_eq!(audit.try_get::<i64>("", "n").unwrap(), 1);
-    let (status, _) = call(&app, reqwest::Method::POST, &format!("/api/webhooks/{id}/test"), None).await;
-    assert_eq!(status, StatusCode::CONFLICT, "no test to a disabled endpoint");
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/webhooks/{id}/test"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "no test to a disabled endpoint"
+    );
 
-    let (_, enabled) = call(&app, reqwest::Method::PATCH, &format!("/api/webhooks/{id}"), Some(json!({"is_enabled": true}))).await;
+    let (_, enabled) = call(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/api/webhooks/{id}"),
+        Some(json!({"is_enabled": true})),
+    )
+    .await;
     assert_eq!(enabled["is_enabled"], true);
 }
 
@@ -362,16 +464,29 @@ async fn a_test_event_goes_only_to_its_endpoint_and_redelivery_keeps_the_message
     let app = delivering_app().await;
     let receiver = Receiver::start(200).await;
     let bystander = Receiver::start(200).await;
-    let created = create(&app, json!({"url": receiver.url(), "events": ["sync.started"]})).await;
+    let created = create(
+        &app,
+        json!({"url": receiver.url(), "events": ["sync.started"]}),
+    )
+    .await;
     create(&app, json!({"url": bystander.url(), "events": ["*"]})).await;
     let id = created["webhook_id"].as_str().unwrap();
 
-    let (status, queued) = call(&app, reqwest::Method::POST, &format!("/api/webhooks/{id}/test"), None).await;
+    let (status, queued) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/webhooks/{id}/test"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let first = receiver.wait_for(1, Duration::from_secs(10)).await;
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].json()["type"], "webhook.test");
-    assert_eq!(first[0].header("webhook-id"), queued["message_id"].as_str().unwrap());
+    assert_eq!(
+        first[0].header("webhook-id"),
+        queued["message_id"].as_str().unwrap()
+    );
     let delivered = wait_for_status(&app, id, "succeeded", Duration::from_secs(5)).await;
 
     let (status, again) = call(
@@ -387,8 +502,17 @@ async fn a_test_event_goes_only_to_its_endpoint_and_redelivery_keeps_the_message
     assert_eq!(both.len(), 2);
     assert_eq!(both[1].header("webhook-id"), both[0].header("webhook-id"));
     assert_eq!(both[1].body, both[0].body);
-    assert!(bystander.received().is_empty(), "webhook.test goes to one endpoint only");
-    let (status, _) = call(&app, reqwest::Method::POST, "/api/webhooks/deliveries/999999/redeliver", None).await;
+    assert!(
+        bystander.received().is_empty(),
+        "webhook.test goes to one endpoint only"
+    );
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/webhooks/deliveries/999999/redeliver",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -400,7 +524,13 @@ async fn after_a_rotation_messages_verify_with_the_old_and_the_new_secret() {
     let id = created["webhook_id"].as_str().unwrap();
     let old = created["secret"].as_str().unwrap();
 
-    let (status, rotated) = call(&app, reqwest::Method::POST, &format!("/api/webhooks/{id}/rotate-secret"), None).await;
+    let (status, rotated) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/webhooks/{id}/rotate-secret"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let new = rotated["secret"].as_str().unwrap();
     assert_ne!(old, new);
@@ -410,7 +540,10 @@ async fn after_a_rotation_messages_verify_with_the_old_and_the_new_secret() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].header("webhook-signature").split(' ').count(), 2);
     assert!(got[0].verifies_with(new), "the new secret verifies");
-    assert!(got[0].verifies_with(old), "the old secret still verifies for 24 hours");
+    assert!(
+        got[0].verifies_with(old),
+        "the old secret still verifies for 24 hours"
+    );
 }
 
 #[tokio::test]
@@ -422,7 +555,11 @@ async fn a_delivery_to_a_refused_address_fails_without_a_connection() {
     app.login_as_admin().await;
     let receiver = Receiver::start(200).await;
     // Saved while its name did not resolve; now it points at loopback.
-    let created = create(&app, json!({"url": "http://hooks.example.test/", "events": ["*"]})).await;
+    let created = create(
+        &app,
+        json!({"url": "http://hooks.example.test/", "events": ["*"]}),
+    )
+    .await;
     let id = created["webhook_id"].as_str().unwrap();
     app.exec(&format!(
         "UPDATE webhooks SET url = 'http://127.0.0.1:{}/hook' WHERE webhook_id = '{id}'",
@@ -435,7 +572,10 @@ async fn a_delivery_to_a_refused_address_fails_without_a_connection() {
 
     let dead = wait_for_status(&app, id, "dead", Duration::from_secs(10)).await;
     let error = dead["last_error"].as_str().unwrap();
-    assert!(error.contains("refused") && error.contains("METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS"), "{error}");
+    assert!(
+        error.contains("refused") && error.contains("METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
+        "{error}"
+    );
     assert!(receiver.received().is_empty(), "no connection was made");
 }
 
@@ -477,7 +617,12 @@ async fn the_pages_create_show_test_and_list_a_webhook() {
     assert_eq!(receiver.wait_for(1, Duration::from_secs(10)).await.len(), 1);
     wait_for_status(&app, &id, "succeeded", Duration::from_secs(5)).await;
 
-    let detail = app.get(&format!("/webhooks/{id}")).await.text().await.unwrap();
+    let detail = app
+        .get(&format!("/webhooks/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(detail.contains("webhook.test") && detail.contains("succeeded"));
     assert!(detail.contains("/redeliver"));
     let listing = app.get("/webhooks").await.text().await.unwrap();
@@ -515,7 +660,11 @@ async fn an_endpoint_failing_every_attempt_for_five_days_is_disabled() {
         _ => "UPDATE webhooks SET failing_since = ?",
     };
     app.db
-        .execute_raw(Statement::from_sql_and_values(app.backend(), sql, [since.into()]))
+        .execute_raw(Statement::from_sql_and_values(
+            app.backend(),
+            sql,
+            [since.into()],
+        ))
         .await
         .unwrap();
 
@@ -523,12 +672,27 @@ async fn an_endpoint_failing_every_attempt_for_five_days_is_disabled() {
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let (_, webhook) = call(&app, reqwest::Method::GET, &format!("/api/webhooks/{id}"), None).await;
+        let (_, webhook) = call(
+            &app,
+            reqwest::Method::GET,
+            &format!("/api/webhooks/{id}"),
+            None,
+        )
+        .await;
         if webhook["is_enabled"] == false {
-            assert!(webhook["disabled_reason"].as_str().unwrap().contains("5 days"), "{webhook}");
+            assert!(
+                webhook["disabled_reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("5 days"),
+                "{webhook}"
+            );
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "not disabled: {webhook}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not disabled: {webhook}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let page = app.get("/webhooks").await.text().await.unwrap();

@@ -61,17 +61,29 @@ async fn an_array_file_is_imported_backed_up_renamed_and_a_re_run_changes_nothin
 
     let out = import(&app, &file, true);
 
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["created"], 2);
     assert_eq!(report["updated"], 0);
     assert_eq!(report["unchanged"], 0);
     assert!(!file.exists(), "the file is renamed");
     assert!(Path::new(report["migrated"].as_str().unwrap()).exists());
-    assert!(report["migrated"].as_str().unwrap().ends_with("webhooks.json.migrated"));
+    assert!(
+        report["migrated"]
+            .as_str()
+            .unwrap()
+            .ends_with("webhooks.json.migrated")
+    );
     let backup = report["backup"].as_str().unwrap();
     assert!(backup.contains("webhooks.json.bak-"));
-    assert_eq!(std::fs::read_to_string(backup).unwrap(), legacy_array().to_string());
+    assert_eq!(
+        std::fs::read_to_string(backup).unwrap(),
+        legacy_array().to_string()
+    );
     // Deterministic ids, the team and created_at kept; served by the running server.
     let id = service::webhooks::legacy_import::derived_id("https://hooks.example.test/a");
     let res = app.get(&format!("/api/webhooks/{id}")).await;
@@ -84,7 +96,11 @@ async fn an_array_file_is_imported_backed_up_renamed_and_a_re_run_changes_nothin
     // A second run of the same file changes nothing and does not overwrite the .migrated file.
     std::fs::write(&file, legacy_array().to_string()).unwrap();
     let again = import(&app, &file, false);
-    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&again.stdout).trim(),
         "created 0, updated 0, unchanged 2"
@@ -104,14 +120,28 @@ async fn an_object_keyed_by_id_is_accepted_and_changes_are_counted_as_updates() 
     });
     std::fs::write(&file, doc.to_string()).unwrap();
     let out = import(&app, &file, true);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap()["created"], 2);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["created"],
+        2
+    );
 
     doc["wh_2"]["events"] = json!(["run.*"]);
     std::fs::write(&file, doc.to_string()).unwrap();
     let out = import(&app, &file, true);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((report["created"].clone(), report["updated"].clone(), report["unchanged"].clone()), (json!(0), json!(1), json!(1)));
+    assert_eq!(
+        (
+            report["created"].clone(),
+            report["updated"].clone(),
+            report["unchanged"].clone()
+        ),
+        (json!(0), json!(1), json!(1))
+    );
 }
 
 #[tokio::test]
@@ -130,9 +160,16 @@ async fn one_bad_entry_aborts_the_import_and_leaves_nothing_behind() {
 
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("entry 1 (webhook_id wh_bad)") && err.contains("sync.exploded"), "{err}");
+    assert!(
+        err.contains("entry 1 (webhook_id wh_bad)") && err.contains("sync.exploded"),
+        "{err}"
+    );
     assert!(err.contains("entry 2"), "{err}");
     assert_eq!(count(&app).await, 0, "nothing was written");
     assert!(file.exists(), "the file is not renamed");
-    assert_eq!(files_named(dir.path(), "webhooks.json.bak-").len(), 1, "the backup is kept");
+    assert_eq!(
+        files_named(dir.path(), "webhooks.json.bak-").len(),
+        1,
+        "the backup is kept"
+    );
 }

@@ -30,9 +30,12 @@ const ENV: &[(&str, &str)] = &[
 async fn emit_batch(db: &sea_orm::DatabaseConnection, from: u32, n: u32) {
     for i in from..from + n {
         let txn = service::db::begin_write(db).await.unwrap();
-        service::webhooks::emit(&txn, &[Event::new(EventType::SyncCompleted, json!({"sync_id": i}))])
-            .await
-            .unwrap();
+        service::webhooks::emit(
+            &txn,
+            &[Event::new(EventType::SyncCompleted, json!({"sync_id": i}))],
+        )
+        .await
+        .unwrap();
         txn.commit().await.unwrap();
     }
 }
@@ -94,7 +97,12 @@ async fn r5_every_event_arrives_signed_after_an_outage_and_a_sigkill() {
     let _ = second.kill();
     let _ = second.wait();
 
-    assert_eq!(by_id.len(), 20, "every event arrived ({} requests)", got.len());
+    assert_eq!(
+        by_id.len(),
+        20,
+        "every event arrived ({} requests)",
+        got.len()
+    );
     let mut syncs: Vec<i64> = Vec::new();
     for r in &got {
         assert!(r.verifies_with(secret.expose()), "a valid signature");
@@ -104,7 +112,11 @@ async fn r5_every_event_arrives_signed_after_an_outage_and_a_sigkill() {
         }
     }
     syncs.sort();
-    assert_eq!(syncs, (0..20).collect::<Vec<_>>(), "each event once per message id");
+    assert_eq!(
+        syncs,
+        (0..20).collect::<Vec<_>>(),
+        "each event once per message id"
+    );
     // A repeat of one event always carries that event's message id.
     let mut id_of: HashMap<i64, String> = HashMap::new();
     for r in &got {

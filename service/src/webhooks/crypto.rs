@@ -76,7 +76,10 @@ impl WebhookSecret {
     /// What reads show instead of the secret: `whsec_`, four characters, `…`.
     pub fn hint(&self) -> String {
         match self.0.strip_prefix(SECRET_PREFIX) {
-            Some(rest) => format!("{SECRET_PREFIX}{}…", rest.chars().take(4).collect::<String>()),
+            Some(rest) => format!(
+                "{SECRET_PREFIX}{}…",
+                rest.chars().take(4).collect::<String>()
+            ),
             // A short legacy secret would be half given away by four characters.
             None if self.0.chars().count() >= 16 => {
                 format!("{}…", self.0.chars().take(4).collect::<String>())

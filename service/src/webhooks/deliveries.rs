@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use entity::webhook_deliveries::{self, Column};
-use sea_orm::sea_query::Expr;
 use sea_orm::ExprTrait;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -104,7 +104,11 @@ pub async fn list(
     status: Option<DeliveryStatus>,
     page: &PageRequest<i64>,
 ) -> Result<Page<DeliverySummary>> {
-    if entity::webhooks::Entity::find_by_id(webhook_id).one(db).await?.is_none() {
+    if entity::webhooks::Entity::find_by_id(webhook_id)
+        .one(db)
+        .await?
+        .is_none()
+    {
         return Err(Error::NotFound(format!("webhook {webhook_id}")));
     }
     let mut query = webhook_deliveries::Entity::find()
@@ -164,8 +168,10 @@ pub async fn redeliver(
         AuditEntry::new("webhook.redelivered", actor)
             .target(original.webhook_id.clone())
             .ip(ip)
-            .details(json!({"delivery_id": delivery_id, "new_delivery_id": inserted.id,
-                            "message_id": original.message_id})),
+            .details(
+                json!({"delivery_id": delivery_id, "new_delivery_id": inserted.id,
+                            "message_id": original.message_id}),
+            ),
     )
     .await?;
     txn.commit().await?;

@@ -141,7 +141,8 @@ async fn run(shared: Arc<Shared>, options: DispatcherOptions, mut stopped: watch
         }
         if last_report.elapsed() > Duration::from_secs(60) {
             last_report = tokio::time::Instant::now();
-            let details = serde_json::json!({"attempts_since_start": sent, "in_flight": tasks.len()});
+            let details =
+                serde_json::json!({"attempts_since_start": sent, "in_flight": tasks.len()});
             store::record_worker(&shared.db, "running", Some(details)).await;
         }
         if claimed_full {
@@ -157,8 +158,12 @@ async fn run(shared: Arc<Shared>, options: DispatcherOptions, mut stopped: watch
     }
     let drain = async { while tasks.join_next().await.is_some() {} };
     let _ = tokio::time::timeout(options.attempt_timeout + Duration::from_secs(2), drain).await;
-    store::record_worker(&shared.db, "ok", Some(serde_json::json!({"attempts_since_start": sent})))
-        .await;
+    store::record_worker(
+        &shared.db,
+        "ok",
+        Some(serde_json::json!({"attempts_since_start": sent})),
+    )
+    .await;
 }
 
 fn saturated(shared: &Shared, per_endpoint: usize) -> Vec<String> {
@@ -201,7 +206,10 @@ async fn deliver(shared: &Shared, row: Claimed) {
             return;
         }
     };
-    let attempt = shared.sender.send(&endpoint, &row.message_id, &row.body).await;
+    let attempt = shared
+        .sender
+        .send(&endpoint, &row.message_id, &row.body)
+        .await;
     record(shared, &row, attempt).await;
 }
 

@@ -43,7 +43,11 @@ pub struct EntryProblem {
 impl std::fmt::Display for EntryProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.webhook_id {
-            Some(id) => write!(f, "entry {} (webhook_id {id}): {}", self.index, self.message),
+            Some(id) => write!(
+                f,
+                "entry {} (webhook_id {id}): {}",
+                self.index, self.message
+            ),
             None => write!(f, "entry {}: {}", self.index, self.message),
         }
     }
@@ -129,7 +133,10 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<Vec<LegacyEntry>, Vec<EntryPro
     }
 }
 
-fn text<'a>(obj: &'a Map<String, Value>, name: &str) -> std::result::Result<Option<&'a str>, String> {
+fn text<'a>(
+    obj: &'a Map<String, Value>,
+    name: &str,
+) -> std::result::Result<Option<&'a str>, String> {
     match obj.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -155,10 +162,15 @@ fn entry(key: Option<String>, value: Value) -> EntryResult {
         return Err((key, "must be an object".into()));
     };
     let given_id = text(&obj, "webhook_id").map_err(|m| (key.clone(), m))?;
-    let raw_url = text(&obj, "url").map_err(|m| (key.clone(), m))?.unwrap_or_default();
+    let raw_url = text(&obj, "url")
+        .map_err(|m| (key.clone(), m))?
+        .unwrap_or_default();
     let id = match (&key, given_id) {
         (Some(k), Some(g)) if k != g => {
-            return Err((Some(k.clone()), format!("its key differs from its webhook_id {g}")));
+            return Err((
+                Some(k.clone()),
+                format!("its key differs from its webhook_id {g}"),
+            ));
         }
         (Some(k), _) => k.clone(),
         (None, Some(g)) => g.to_string(),
@@ -176,7 +188,9 @@ fn entry(key: Option<String>, value: Value) -> EntryResult {
         _ => return Err(fail("events must be an array of event names".into())),
     };
     let events = EventList::parse(&events, "events").map_err(|e| fail(described(e)))?;
-    let secret = text(&obj, "secret").map_err(fail)?.and_then(WebhookSecret::legacy);
+    let secret = text(&obj, "secret")
+        .map_err(fail)?
+        .and_then(WebhookSecret::legacy);
     let team = optional_text(text(&obj, "team").map_err(fail)?, "team", 200)
         .map_err(|e| fail(described(e)))?;
     let created_at = match obj.get("created_at") {
@@ -227,7 +241,11 @@ pub async fn check_destinations(
             });
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// Upserts every entry in one transaction (all or nothing) and records one audit row.
@@ -242,7 +260,9 @@ pub async fn import(
     let txn = begin_write(db).await?;
     for e in entries {
         let events = json!(e.events.as_slice());
-        let existing = webhooks::Entity::find_by_id(e.webhook_id.as_str()).one(&txn).await?;
+        let existing = webhooks::Entity::find_by_id(e.webhook_id.as_str())
+            .one(&txn)
+            .await?;
         let Some(row) = existing else {
             let secret = e.secret.clone().unwrap_or_else(WebhookSecret::generate);
             webhooks::ActiveModel {
@@ -272,9 +292,7 @@ pub async fn import(
                 .decrypt(&row.webhook_id, &row.secret)
                 .is_ok_and(|current| &current == s),
         };
-        let same_created = e
-            .created_at
-            .is_none_or(|t| row.created_at.to_utc() == t);
+        let same_created = e.created_at.is_none_or(|t| row.created_at.to_utc() == t);
         if row.url == e.url.as_str()
             && row.events == events
             && row.team == e.team
@@ -343,7 +361,9 @@ mod tests {
 
     #[test]
     fn names_of_backups_and_migrated_files() {
-        let at = DateTime::parse_from_rfc3339("2026-11-22T19:03:00Z").unwrap().to_utc();
+        let at = DateTime::parse_from_rfc3339("2026-11-22T19:03:00Z")
+            .unwrap()
+            .to_utc();
         assert_eq!(
             backup_path(Path::new("data/webhooks.json"), at),
             PathBuf::from("data/webhooks.json.bak-20261122T190300Z")

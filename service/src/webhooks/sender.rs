@@ -74,9 +74,8 @@ impl Resolve for GuardedResolver {
         let allow_private = self.allow_private;
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if let Some(reason) = refused_at_delivery(&host, &addrs, allow_private) {
                 return Err(Box::new(RefusedDestination(reason)) as _);
             }
@@ -104,7 +103,9 @@ impl Sender {
             .dns_resolver(GuardedResolver { allow_private })
             .user_agent(concat!("Metadeck-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::internal(format!("the webhook HTTP client cannot be built: {e}")))?;
+            .map_err(|e| {
+                Error::internal(format!("the webhook HTTP client cannot be built: {e}"))
+            })?;
         Ok(Self {
             client,
             allow_private,

@@ -37,12 +37,16 @@ impl WebhookUrl {
                 format!("must be at most {MAX_URL_LEN} characters"),
             ));
         }
-        let url = Url::parse(raw).map_err(|e| Error::invalid(field, format!("is not a URL: {e}")))?;
+        let url =
+            Url::parse(raw).map_err(|e| Error::invalid(field, format!("is not a URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Error::invalid(field, "must be an http or https URL"));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(Error::invalid(field, "must not carry a user name or password"));
+            return Err(Error::invalid(
+                field,
+                "must not carry a user name or password",
+            ));
         }
         if url.host().is_none() {
             return Err(Error::invalid(field, "must name a host"));
@@ -124,9 +128,7 @@ fn refused_v6(ip: Ipv6Addr) -> Option<&'static str> {
 
 /// The message of a refused destination, naming the setting that would allow it.
 pub fn refusal_message(what: &str, range: &str) -> String {
-    format!(
-        "{what} is a {range} address, which webhooks may not reach unless {ALLOW_SETTING}=true"
-    )
+    format!("{what} is a {range} address, which webhooks may not reach unless {ALLOW_SETTING}=true")
 }
 
 /// True for `localhost` and names under `.localhost` (RFC 6761: always loopback).
@@ -153,7 +155,10 @@ pub async fn check_destination(url: &WebhookUrl, allow_private: bool, field: &st
     let parsed = url.url();
     if let Some(ip) = literal_ip(parsed) {
         return match refused_range(ip) {
-            Some(range) => Err(Error::invalid(field, refusal_message(&ip.to_string(), range))),
+            Some(range) => Err(Error::invalid(
+                field,
+                refusal_message(&ip.to_string(), range),
+            )),
             None => Ok(()),
         };
     }
@@ -192,10 +197,7 @@ pub fn refused_at_delivery(
         return None;
     }
     if is_localhost(host) {
-        return Some(format!(
-            "refused: {}",
-            refusal_message(host, "loopback")
-        ));
+        return Some(format!("refused: {}", refusal_message(host, "loopback")));
     }
     addrs.iter().find_map(|a| {
         refused_range(a.ip()).map(|range| {

@@ -263,7 +263,9 @@ async fn disable(
         txn,
         AuditEntry::new("webhook.disabled", &Actor::System)
             .target(webhook_id)
-            .details(json!({"reason": reason, "delivery_id": row.id, "message_id": row.message_id})),
+            .details(
+                json!({"reason": reason, "delivery_id": row.id, "message_id": row.message_id}),
+            ),
     )
     .await?;
     tracing::warn!(webhook = webhook_id, reason, "webhook disabled");

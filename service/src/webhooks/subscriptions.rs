@@ -60,7 +60,10 @@ impl EventList {
     /// Checks every entry against the catalog.
     pub fn parse(entries: &[String], field: &str) -> Result<Self> {
         if entries.is_empty() {
-            return Err(Error::invalid(field, "must list at least one event or pattern"));
+            return Err(Error::invalid(
+                field,
+                "must list at least one event or pattern",
+            ));
         }
         if entries.len() > MAX_EVENTS {
             return Err(Error::invalid(
@@ -75,9 +78,7 @@ impl EventList {
             if EventPattern::parse(entry).is_none() {
                 errors.push(FieldError::new(
                     field,
-                    format!(
-                        "{entry:?} is not an event of the catalog, a <family>.* pattern or *"
-                    ),
+                    format!("{entry:?} is not an event of the catalog, a <family>.* pattern or *"),
                 ));
             } else if !list.iter().any(|e| e == entry) {
                 list.push(entry.to_string());
@@ -160,7 +161,12 @@ impl From<WebhookInput> for WebhookPatch {
 fn events_of(value: &Value) -> Vec<String> {
     value
         .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -213,7 +219,11 @@ pub async fn create(
     let stored = config.cipher.encrypt(id.as_str(), &secret)?;
     let at = now().fixed_offset();
     let txn = begin_write(db).await?;
-    if webhooks::Entity::find_by_id(id.as_str()).one(&txn).await?.is_some() {
+    if webhooks::Entity::find_by_id(id.as_str())
+        .one(&txn)
+        .await?
+        .is_some()
+    {
         return Err(Error::Conflict {
             message: format!("a webhook with the id {} exists", id.as_str()),
             details: vec![FieldError::new("webhook_id", "is taken")],
@@ -229,7 +239,9 @@ pub async fn create(
         description: Set(input.description.clone()),
         is_enabled: Set(input.is_enabled),
         updated_at: Set(at),
-        disabled_reason: Set((!input.is_enabled).then(|| format!("disabled by {}", actor.as_string()))),
+        disabled_reason: Set(
+            (!input.is_enabled).then(|| format!("disabled by {}", actor.as_string()))
+        ),
         previous_secret: Set(None),
         secret_rotated_at: Set(None),
         failing_since: Set(None),
@@ -331,16 +343,23 @@ pub async fn update(
     let after = row.update(&txn).await?;
     audit::record(
         &txn,
-        AuditEntry::new("webhook.updated", actor).target(id).ip(ip.clone()).details(json!({
-            "old": {"url": before.url, "events": before.events, "team": before.team,
-                    "description": before.description, "is_enabled": before.is_enabled},
-            "new": {"url": after.url, "events": after.events, "team": after.team,
-                    "description": after.description, "is_enabled": after.is_enabled},
-        })),
+        AuditEntry::new("webhook.updated", actor)
+            .target(id)
+            .ip(ip.clone())
+            .details(json!({
+                "old": {"url": before.url, "events": before.events, "team": before.team,
+                        "description": before.description, "is_enabled": before.is_enabled},
+                "new": {"url": after.url, "events": after.events, "team": after.team,
+                        "description": after.description, "is_enabled": after.is_enabled},
+            })),
     )
     .await?;
     if let Some(enabled) = toggled {
-        let action = if enabled { "webhook.enabled" } else { "webhook.disabled" };
+        let action = if enabled {
+            "webhook.enabled"
+        } else {
+            "webhook.disabled"
+        };
         audit::record(&txn, AuditEntry::new(action, actor).target(id).ip(ip)).await?;
     }
     txn.commit().await?;
@@ -352,7 +371,12 @@ pub async fn update(
 }
 
 /// Deletes a webhook and, by cascade, its delivery log.
-pub async fn delete(db: &DatabaseConnection, actor: &Actor, ip: Option<String>, id: &str) -> Result<()> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    ip: Option<String>,
+    id: &str,
+) -> Result<()> {
     let txn = begin_write(db).await?;
     let row = find(&txn, id).await?;
     webhooks::Entity::delete_by_id(id).exec(&txn).await?;
@@ -389,7 +413,9 @@ pub async fn rotate_secret(
     let after = row.update(&txn).await?;
     audit::record(
         &txn,
-        AuditEntry::new("webhook.secret_rotated", actor).target(id).ip(ip),
+        AuditEntry::new("webhook.secret_rotated", actor)
+            .target(id)
+            .ip(ip),
     )
     .await?;
     txn.commit().await?;

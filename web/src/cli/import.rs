@@ -82,11 +82,11 @@ async fn webhooks(settings: Settings, file: &Path, json: bool) -> Outcome {
         return Outcome::Failure(format!("migration failed: {e}"));
     }
     let config = settings.webhook_config();
-    let counts = match legacy_import::import(&db, &config, &entries, &file.display().to_string()).await
-    {
-        Ok(c) => c,
-        Err(e) => return Outcome::Failure(format!("nothing was imported: {e}")),
-    };
+    let counts =
+        match legacy_import::import(&db, &config, &entries, &file.display().to_string()).await {
+            Ok(c) => c,
+            Err(e) => return Outcome::Failure(format!("nothing was imported: {e}")),
+        };
     let _ = db.close().await;
     // 4. The file is renamed only once its content is safely in the database.
     let migrated = legacy_import::migrated_path(file, started);

@@ -360,7 +360,11 @@ pub async fn patch(
     body: Json<PatchWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let url = body.url.as_deref().map(|u| WebhookUrl::parse(u, "url")).transpose();
+    let url = body
+        .url
+        .as_deref()
+        .map(|u| WebhookUrl::parse(u, "url"))
+        .transpose();
     let events = body
         .events
         .as_deref()
@@ -390,8 +394,7 @@ pub async fn patch(
     };
     let ip = audit_ip(&req, &state);
     let webhook =
-        subscriptions::update(&state.db, &state.webhooks, &caller.actor(), ip, &id, patch)
-            .await?;
+        subscriptions::update(&state.db, &state.webhooks, &caller.actor(), ip, &id, patch).await?;
     Ok(HttpResponse::Ok().json(WebhookJson::from(webhook)))
 }
 

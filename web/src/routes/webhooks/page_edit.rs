@@ -63,7 +63,10 @@ impl From<DeliverySummary> for DeliveryRow {
             message_id: d.message_id,
             status: d.status,
             attempts: d.attempts,
-            status_code: d.last_status_code.map(|c| c.to_string()).unwrap_or_default(),
+            status_code: d
+                .last_status_code
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
             error: d.last_error.unwrap_or_default(),
             snippet: d.last_response_snippet.unwrap_or_default(),
             created: when(d.created_at),
@@ -182,7 +185,16 @@ async fn show(
     log: web::Query<LogQuery>,
 ) -> Result<HttpResponse, PageError> {
     let w = subscriptions::get(&state.db, &state.webhooks, &id).await?;
-    render(&ctx, &state, StatusCode::OK, &w, edit_form(&w, None), delete_form(&w), &log).await
+    render(
+        &ctx,
+        &state,
+        StatusCode::OK,
+        &w,
+        edit_form(&w, None),
+        delete_form(&w),
+        &log,
+    )
+    .await
 }
 
 fn no_log() -> LogQuery {
@@ -207,8 +219,7 @@ async fn update(
             let mut patch = WebhookPatch::from(change);
             patch.is_enabled = None;
             let ip = audit_ip(&req, &state);
-            subscriptions::update(&state.db, &state.webhooks, &caller.actor(), ip, &id, patch)
-                .await
+            subscriptions::update(&state.db, &state.webhooks, &caller.actor(), ip, &id, patch).await
         }
         Err(e) => Err(e),
     };
@@ -219,7 +230,16 @@ async fn update(
         )),
         Err(e) if shown_on_form(&e) => {
             let edit = edit_form(&w, Some(&input)).with_error(&e);
-            render(&ctx, &state, form_status(&e), &w, edit, delete_form(&w), &no_log()).await
+            render(
+                &ctx,
+                &state,
+                form_status(&e),
+                &w,
+                edit,
+                delete_form(&w),
+                &no_log(),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -353,7 +373,16 @@ async fn delete(
         )),
         Err(e) if shown_on_form(&e) => {
             let del = delete_form(&w).with_error(&e);
-            render(&ctx, &state, form_status(&e), &w, edit_form(&w, None), del, &no_log()).await
+            render(
+                &ctx,
+                &state,
+                form_status(&e),
+                &w,
+                edit_form(&w, None),
+                del,
+                &no_log(),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

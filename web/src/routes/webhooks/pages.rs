@@ -64,7 +64,11 @@ pub fn parse_form(input: &FormInput, is_enabled: bool) -> Result<WebhookInput, s
     let url = WebhookUrl::parse(input.text("url"), "url");
     let events = EventList::parse(&input.all("events"), "events");
     let team = optional_text(Some(input.text("team")), "team", TEAM_MAX);
-    let description = optional_text(Some(input.text("description")), "description", DESCRIPTION_MAX);
+    let description = optional_text(
+        Some(input.text("description")),
+        "description",
+        DESCRIPTION_MAX,
+    );
     match (url, events, team, description) {
         (Ok(url), Ok(events), Ok(team), Ok(description)) => Ok(WebhookInput {
             url,
@@ -201,7 +205,10 @@ async fn list(
     }
     .paginate(
         "/webhooks",
-        &[("team", query.team.clone()), ("status", query.status.clone())],
+        &[
+            ("team", query.team.clone()),
+            ("status", query.status.clone()),
+        ],
         found.next_cursor,
     );
     let mut actions = Vec::new();
@@ -241,8 +248,16 @@ async fn create(
     let created = match parse_form(&input, true) {
         Ok(new) => {
             let ip = audit_ip(&req, &state);
-            subscriptions::create(&state.db, &state.webhooks, &caller.actor(), ip, None, new, None)
-                .await
+            subscriptions::create(
+                &state.db,
+                &state.webhooks,
+                &caller.actor(),
+                ip,
+                None,
+                new,
+                None,
+            )
+            .await
         }
         Err(e) => Err(e),
     };
