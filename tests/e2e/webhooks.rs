@@ -357,6 +357,19 @@ async fn events_are_delivered_signed_and_verify_with_an_independent_implementati
         other.received().is_empty(),
         "only subscribers receive an event"
     );
+    let worker = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.backend(),
+            "SELECT last_result FROM worker_runs WHERE worker = 'webhook_dispatcher'",
+        ))
+        .await
+        .unwrap()
+        .expect("the dispatcher records its state");
+    assert_eq!(
+        worker.try_get::<String>("", "last_result").unwrap(),
+        "running"
+    );
 }
 
 #[tokio::test]

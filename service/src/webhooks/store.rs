@@ -74,6 +74,11 @@ pub async fn claim(
     if !exclude.is_empty() {
         due = due.filter(Column::WebhookId.is_not_in(exclude.iter().cloned()));
     }
+    // A plain read first: an idle dispatcher never takes SQLite's write lock.
+    let any_due: Vec<i64> = due.clone().limit(1).into_tuple().all(db).await?;
+    if any_due.is_empty() {
+        return Ok(Vec::new());
+    }
     let txn = begin_write(db).await?;
     if db.get_database_backend() == DbBackend::Postgres {
         // Rows another instance is claiming right now are skipped, not waited for.
