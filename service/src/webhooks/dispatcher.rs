@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::WebhookConfig;
@@ -102,8 +102,15 @@ pub fn start(
     Ok(DispatcherHandle { stop, task })
 }
 
+/// Most attempts recorded in one write transaction.
+const RECORD_BATCH: usize = 256;
+
 async fn run(shared: Arc<Shared>, options: DispatcherOptions, mut stopped: watch::Receiver<bool>) {
     store::record_worker(&shared.db, "running", None).await;
+    // Attempts are recorded by one task in batches: one write transaction for many results
+    // instead of one each (SQLite has a single writer).
+    let (results, inbox) = mpsc::unbounded_channel::<(Claimed, Attempt)>();
+    let recorder = tokio::spawn(record_results(shared.clone(), inbox));
     let slots = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let mut tasks = JoinSet::new();
     let mut sent: u64 = 0;
@@ -127,10 +134,12 @@ async fn run(shared: Arc<Shared>, options: DispatcherOptions, mut stopped: watch
                             break;
                         };
                         enter(&shared, &row.webhook_id);
-                        let shared = shared.clone();
+                        let (shared, results) = (shared.clone(), results.clone());
                         tasks.spawn(async move {
                             let webhook_id = row.webhook_id.clone();
-                            deliver(&shared, row).await;
+                            if let Some(outcome) = deliver(&shared, row).await {
+                                let _ = results.send(outcome);
+                            }
                             leave(&shared, &webhook_id);
                             drop(permit);
                         });
@@ -158,6 +167,9 @@ async fn run(shared: Arc<Shared>, options: DispatcherOptions, mut stopped: watch
     }
     let drain = async { while tasks.join_next().await.is_some() {} };
     let _ = tokio::time::timeout(options.attempt_timeout + Duration::from_secs(2), drain).await;
+    tasks.abort_all();
+    drop(results);
+    let _ = tokio::time::timeout(Duration::from_secs(10), recorder).await;
     store::record_worker(
         &shared.db,
         "ok",
@@ -189,8 +201,9 @@ fn leave(shared: &Shared, webhook_id: &str) {
     }
 }
 
-/// One attempt of one claimed row, from loading its endpoint to recording the result.
-async fn deliver(shared: &Shared, row: Claimed) {
+/// One attempt of one claimed row, from loading its endpoint to its outcome; `None` when
+/// the row was handed back without an attempt.
+async fn deliver(shared: &Shared, row: Claimed) -> Option<(Claimed, Attempt)> {
     let endpoint = match store::endpoint(&shared.db, &shared.config, &row.webhook_id).await {
         Ok(Some(endpoint)) => endpoint,
         Ok(None) => {
@@ -198,26 +211,38 @@ async fn deliver(shared: &Shared, row: Claimed) {
             if let Err(err) = store::release(&shared.db, row.id).await {
                 tracing::warn!(error = %err, delivery = row.id, "releasing a delivery failed");
             }
-            return;
+            return None;
         }
         Err(err) => {
             let attempt = Attempt::failed(format!("cannot prepare the delivery: {err}"));
-            record(shared, &row, attempt).await;
-            return;
+            return Some((row, attempt));
         }
     };
     let attempt = shared
         .sender
         .send(&endpoint, &row.message_id, &row.body)
         .await;
-    record(shared, &row, attempt).await;
+    Some((row, attempt))
 }
 
-async fn record(shared: &Shared, row: &Claimed, attempt: Attempt) {
-    if let Err(err) =
-        store::record_attempt(&shared.db, &shared.config.retry_schedule, row, &attempt).await
-    {
-        // The lease expires and the row is sent again with the same message id.
-        tracing::warn!(error = %err, delivery = row.id, "recording a delivery attempt failed");
+/// Records outcomes as they come, many per transaction, until every sender is gone.
+async fn record_results(
+    shared: Arc<Shared>,
+    mut inbox: mpsc::UnboundedReceiver<(Claimed, Attempt)>,
+) {
+    while let Some(first) = inbox.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < RECORD_BATCH {
+            match inbox.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        if let Err(err) =
+            store::record_attempts(&shared.db, &shared.config.retry_schedule, &batch).await
+        {
+            // The leases expire and the rows are sent again with the same message ids.
+            tracing::warn!(error = %err, attempts = batch.len(), "recording delivery attempts failed");
+        }
     }
 }

@@ -155,10 +155,25 @@ pub async fn endpoint(
     }))
 }
 
+/// Records a batch of attempts in one write transaction (all or none: a failed batch is sent
+/// again after its leases run out, with the same message ids).
+pub async fn record_attempts(
+    db: &DatabaseConnection,
+    schedule: &[Duration],
+    batch: &[(Claimed, Attempt)],
+) -> Result<()> {
+    let txn = begin_write(db).await?;
+    for (row, attempt) in batch {
+        record_attempt(&txn, schedule, row, attempt).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Records one attempt: success, retry on the schedule, or dead; `410` and five days of
 /// failure disable the endpoint (with an audit row).
-pub async fn record_attempt(
-    db: &DatabaseConnection,
+async fn record_attempt(
+    txn: &impl sea_orm::ConnectionTrait,
     schedule: &[Duration],
     row: &Claimed,
     attempt: &Attempt,
@@ -177,7 +192,6 @@ pub async fn record_attempt(
         let wait = chrono::Duration::from_std(wait).map_err(Error::internal)?;
         (DeliveryStatus::Failed, Some(now + wait))
     };
-    let txn = begin_write(db).await?;
     // Only the holder of the attempt count it claimed records it (a lease that ran out and
     // was taken by another instance loses the race quietly).
     let updated = webhook_deliveries::Entity::update_many()
@@ -194,41 +208,38 @@ pub async fn record_attempt(
         })
         .filter(Column::Id.eq(row.id))
         .filter(Column::Attempts.eq(row.attempts))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if updated.rows_affected == 0 {
-        txn.commit().await?;
         return Ok(());
     }
     let Some(webhook) = webhooks::Entity::find_by_id(row.webhook_id.as_str())
-        .one(&txn)
+        .one(txn)
         .await?
     else {
-        txn.commit().await?;
         return Ok(());
     };
     if attempt.succeeded() {
         if webhook.failing_since.is_some() {
-            set_webhook(&txn, &webhook.webhook_id, None, None, now).await?;
+            set_webhook(txn, &webhook.webhook_id, None, None, now).await?;
         }
     } else if attempt.gone() {
         if webhook.is_enabled {
-            disable(&txn, &webhook.webhook_id, "gone (410)", row, now).await?;
+            disable(txn, &webhook.webhook_id, "gone (410)", row, now).await?;
         }
     } else {
         match webhook.failing_since.map(|t| t.to_utc()) {
-            None => set_webhook(&txn, &webhook.webhook_id, Some(now), None, now).await?,
+            None => set_webhook(txn, &webhook.webhook_id, Some(now), None, now).await?,
             Some(since) if webhook.is_enabled && now - since >= FAILING_LIMIT => {
                 let reason = format!(
                     "failing: every attempt since {} failed (5 days)",
                     since.format("%Y-%m-%d %H:%M UTC")
                 );
-                disable(&txn, &webhook.webhook_id, &reason, row, now).await?;
+                disable(txn, &webhook.webhook_id, &reason, row, now).await?;
             }
             Some(_) => {}
         }
     }
-    txn.commit().await?;
     Ok(())
 }
 
