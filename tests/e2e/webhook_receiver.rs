@@ -2,7 +2,7 @@
 //! request and answers with a status the test chooses; and an independent verifier (the
 //! `standardwebhooks` crate) for the signatures.
 
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -47,6 +47,7 @@ pub struct Receiver {
     pub port: u16,
     received: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
+    delay_ms: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -68,12 +69,13 @@ impl Receiver {
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let status = Arc::new(AtomicU16::new(status));
-        let (r, s) = (received.clone(), status.clone());
+        let delay_ms = Arc::new(AtomicU64::new(0));
+        let (r, s, d) = (received.clone(), status.clone(), delay_ms.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (r, s) = (r.clone(), s.clone());
+                let (r, s, d) = (r.clone(), s.clone(), d.clone());
                 tokio::spawn(async move {
-                    let _ = serve(stream, r, s).await;
+                    let _ = serve(stream, r, s, d).await;
                 });
             }
         });
@@ -81,6 +83,7 @@ impl Receiver {
             port,
             received,
             status,
+            delay_ms,
             task,
         }
     }
@@ -93,6 +96,12 @@ impl Receiver {
     /// Changes the answer from now on.
     pub fn answer(&self, status: u16) {
         self.status.store(status, Ordering::SeqCst);
+    }
+
+    /// Makes every answer from now on wait `delay` (a slow endpoint).
+    pub fn delay(&self, delay: Duration) {
+        self.delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
     }
 
     /// Everything received so far.
@@ -117,6 +126,7 @@ async fn serve(
     mut stream: tokio::net::TcpStream,
     received: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
+    delay_ms: Arc<AtomicU64>,
 ) -> std::io::Result<()> {
     loop {
         let mut buf = Vec::new();
@@ -158,6 +168,10 @@ async fn serve(
         }
         body.truncate(len);
         received.lock().unwrap().push(Received { headers, body });
+        let delay = delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
         let code = status.load(Ordering::SeqCst);
         let reply = format!(
             "HTTP/1.1 {code} Status\r\ncontent-type: text/plain\r\ncontent-length: 8\r\n\r\nreceived"

@@ -748,3 +748,41 @@ async fn several_dispatchers_on_one_database_send_each_message_once() {
     let ids: HashSet<String> = got_after.iter().map(|r| r.header("webhook-id")).collect();
     assert_eq!(ids.len(), 200);
 }
+
+#[tokio::test]
+async fn a_slow_endpoint_holds_up_neither_other_endpoints_nor_the_api() {
+    let app = delivering_app().await;
+    let slow = Receiver::start(200).await;
+    slow.delay(Duration::from_secs(5));
+    let fast = Receiver::start(200).await;
+    create(&app, json!({"url": slow.url(), "events": ["device.*"]})).await;
+    create(&app, json!({"url": fast.url(), "events": ["run.*"]})).await;
+    let txn = service::db::begin_write(&app.db).await.unwrap();
+    let events: Vec<Event> = (0..100)
+        .map(|i| Event::new(EventType::DeviceUpdated, json!({"id": i})))
+        .collect();
+    service::webhooks::emit(&txn, &events).await.unwrap();
+    txn.commit().await.unwrap();
+    slow.wait_for(16, Duration::from_secs(5)).await;
+
+    let started = std::time::Instant::now();
+    emit(&app, EventType::RunSucceeded, json!({"run_id": "r"})).await;
+    let got = fast.wait_for(1, Duration::from_secs(4)).await;
+    assert_eq!(
+        got.len(),
+        1,
+        "the fast endpoint is served while the slow one hangs"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let api = std::time::Instant::now();
+    let res = app.get("/api/webhooks").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        api.elapsed() < Duration::from_secs(1),
+        "the API stays responsive"
+    );
+    assert!(
+        slow.received().len() <= 16,
+        "one endpoint holds at most its share of the slots"
+    );
+}

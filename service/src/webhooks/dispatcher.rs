@@ -125,8 +125,15 @@ async fn run(shared: Arc<Shared>, options: DispatcherOptions, mut stopped: watch
         let free = slots.available_permits();
         let mut claimed_full = false;
         if free > 0 {
-            let saturated = saturated(&shared, options.per_endpoint);
-            match store::claim(&shared.db, free as u64, &saturated, options.lease).await {
+            let room = store::Room {
+                in_flight: shared
+                    .in_flight
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone(),
+                per_endpoint: options.per_endpoint,
+            };
+            match store::claim(&shared.db, free as u64, room, options.lease).await {
                 Ok(rows) => {
                     claimed_full = rows.len() == free;
                     for row in rows {
@@ -176,14 +183,6 @@ async fn run(shared: Arc<Shared>, options: DispatcherOptions, mut stopped: watch
         Some(serde_json::json!({"attempts_since_start": sent})),
     )
     .await;
-}
-
-fn saturated(shared: &Shared, per_endpoint: usize) -> Vec<String> {
-    let map = shared.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-    map.iter()
-        .filter(|(_, n)| **n >= per_endpoint)
-        .map(|(id, _)| id.clone())
-        .collect()
 }
 
 fn enter(shared: &Shared, webhook_id: &str) {

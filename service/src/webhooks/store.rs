@@ -1,6 +1,7 @@
 //! The dispatcher's queries: claim due rows, load an endpoint, record an attempt, report
 //! the worker's state.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -40,14 +41,36 @@ fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-/// Leases up to `limit` due rows of enabled webhooks (skipping the endpoints in `exclude`,
-/// which have all the attempts in flight they may have).
+/// How many more rows the caller may take per endpoint.
+#[derive(Debug, Clone)]
+pub struct Room {
+    /// Attempts in flight per webhook id.
+    pub in_flight: HashMap<String, usize>,
+    /// Most attempts in flight to one endpoint.
+    pub per_endpoint: usize,
+}
+
+impl Room {
+    fn left(&self, webhook_id: &str) -> usize {
+        self.per_endpoint
+            .saturating_sub(self.in_flight.get(webhook_id).copied().unwrap_or(0))
+    }
+}
+
+/// Leases up to `limit` due rows of enabled webhooks, at most what `room` leaves for each
+/// endpoint (endpoints without room are skipped in the query, so they never starve others).
 pub async fn claim(
     db: &DatabaseConnection,
     limit: u64,
-    exclude: &[String],
+    mut room: Room,
     lease: Duration,
 ) -> Result<Vec<Claimed>> {
+    let exclude: Vec<String> = room
+        .in_flight
+        .keys()
+        .filter(|id| room.left(id) == 0)
+        .cloned()
+        .collect();
     let now = now();
     let enabled = webhooks::Entity::find()
         .select_only()
@@ -57,6 +80,7 @@ pub async fn claim(
     let mut due = webhook_deliveries::Entity::find()
         .select_only()
         .column(Column::Id)
+        .column(Column::WebhookId)
         .filter(Column::Status.is_in([
             DeliveryStatus::Pending.as_str(),
             DeliveryStatus::Failed.as_str(),
@@ -75,7 +99,7 @@ pub async fn claim(
         due = due.filter(Column::WebhookId.is_not_in(exclude.iter().cloned()));
     }
     // A plain read first: an idle dispatcher never takes SQLite's write lock.
-    let any_due: Vec<i64> = due.clone().limit(1).into_tuple().all(db).await?;
+    let any_due: Vec<(i64, String)> = due.clone().limit(1).into_tuple().all(db).await?;
     if any_due.is_empty() {
         return Ok(Vec::new());
     }
@@ -84,7 +108,15 @@ pub async fn claim(
         // Rows another instance is claiming right now are skipped, not waited for.
         due = due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
-    let ids: Vec<i64> = due.into_tuple().all(&txn).await?;
+    let candidates: Vec<(i64, String)> = due.into_tuple().all(&txn).await?;
+    // Rows beyond an endpoint's room are left unleased for the next round (or instance).
+    let mut ids = Vec::new();
+    for (id, webhook_id) in candidates {
+        if room.left(&webhook_id) > 0 {
+            *room.in_flight.entry(webhook_id).or_default() += 1;
+            ids.push(id);
+        }
+    }
     if ids.is_empty() {
         txn.commit().await?;
         return Ok(Vec::new());
