@@ -169,7 +169,11 @@ async fn run(shared: Arc<Shared>, options: DispatcherOptions, mut stopped: watch
             _ = stopped.changed() => {}
             _ = WAKE.notified() => {}
             _ = tokio::time::sleep(options.idle_poll) => {}
-            Some(done) = tasks.join_next(), if !tasks.is_empty() => { sent += u64::from(done.is_ok()); }
+            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                sent += u64::from(done.is_ok());
+                // Let a few more finish, so one claim refills several slots at once.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
         }
     }
     let drain = async { while tasks.join_next().await.is_some() {} };

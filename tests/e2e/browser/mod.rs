@@ -31,6 +31,7 @@ mod driver;
 
 mod harness;
 mod smoke;
+mod webhooks;
 
 use std::io::Write;
 use std::path::Path;
