@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod crypto;
 pub mod deliveries;
 pub mod dispatcher;
+pub mod input;
 pub mod legacy_import;
 pub mod outbox;
 pub mod sender;

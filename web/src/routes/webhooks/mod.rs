@@ -1,6 +1,7 @@
 //! Webhooks area: subscriptions and the delivery log over JSON, and their pages.
 
 pub mod api;
+pub mod bodies;
 pub mod deliveries_api;
 pub mod page_edit;
 pub mod pages;
