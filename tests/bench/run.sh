@@ -61,10 +61,10 @@ THREADS=${BENCH_THREADS:-2}
 SECRET_KEY="bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789abcdefghij"
 
 # Measurements that need the server started many times (each manages its own processes).
-STANDALONE=(measure_startup)
+STANDALONE=(measure_startup measure_webhook_delivery)
 # Measurements against one long-running server, in order.
 MEASUREMENTS=(measure_idle_rss measure_healthz_load measure_logins measure_oauth_tokens measure_bearer_api
-    measure_rss_after_load measure_sync_live measure_sync_patch
+    measure_rss_after_load measure_sync_live measure_sync_patch measure_webhook_writes
     measure_registry_get measure_registry_list measure_registry_page measure_registry_bulk)
 
 mkdir -p "$OUT"
@@ -368,6 +368,72 @@ measure_registry_bulk() {
     log "bulk upsert: $json"
     bench_row P3 "POST /internal/devices/bulk_upsert, 10 × 10,000 devices (batch median $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["batch_ms_median"])' "$json") ms)" \
         "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["devices_per_s"])' "$json")" "devices/s" ge 100000
+}
+
+# P4 (webhooks half): 64 clients creating webhooks over the JSON API; 0 errors; every
+# acknowledged write is a row (the sync half adds its progress PATCHes to the same bar).
+measure_webhook_writes() {
+    local before after acked lost
+    admin_session
+    export WEBHOOK_COOKIE=$ADMIN_COOKIE WEBHOOK_CSRF=$ADMIN_CSRF
+    before=$(count webhooks)
+    wrk -t"$THREADS" -c64 -d"${DURATION}s" --latency -s "$BENCH/webhooks.lua" "$BASE_URL/api/webhooks" >"$OUT/wrk-webhooks.txt"
+    parse_wrk "$OUT/wrk-webhooks.txt"
+    after=$(count webhooks)
+    acked=$((WRK_REQUESTS - WRK_ERRORS))
+    # Requests still in flight when wrk stops may commit without being counted: more rows than
+    # acknowledged writes is expected; fewer would be lost writes.
+    lost=$((acked - (after - before)))
+    ((lost > 0)) || lost=0
+    bench_row P4 "webhook creations/s, 64 clients (errors: $WRK_ERRORS; lost writes: $lost; p99 $WRK_P99_MS ms)" "$WRK_RPS" "writes/s" - "≥ 3,000 writes/s with the sync PATCHes"
+    [[ $WRK_ERRORS -eq 0 ]] || MISSED+=("P4 webhook creations: $WRK_ERRORS errors")
+    [[ $lost -eq 0 ]] || MISSED+=("P4 webhook creations: $lost lost writes")
+}
+
+# W1: delivery throughput — 10,000 queued deliveries to a fast local receiver (Python, on the
+# same machine), from the first to the last 2xx; its own server, allowed to reach loopback.
+measure_webhook_delivery() {
+    local rport n=10000 t0 t1 done_count=0 elapsed server_pid receiver_pid
+    rport=$(free_port)
+    python3 "$BENCH/receiver.py" --port "$rport" &
+    receiver_pid=$!
+    server_vars
+    (cd "$OUT" && exec env "${SERVER_VARS[@]}" METADECK_BIND="127.0.0.1:$PORT" \
+        METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true "$BIN" serve) >"$OUT/delivery-server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 300); do curl -sf -o /dev/null "$BASE_URL/healthz" && break; sleep 0.1; done
+    admin_session
+    curl -sf -o /dev/null -b "$OUT/admin-cookies.txt" -H "X-CSRF-Token: $ADMIN_CSRF" -H 'Content-Type: application/json' \
+        -d "{\"webhook_id\":\"wh_bench_receiver\",\"url\":\"http://127.0.0.1:$rport/hook\",\"events\":[\"device.created\"]}" \
+        "$BASE_URL/api/webhooks" || die "creating the receiver's webhook failed"
+    local sql="INSERT INTO webhook_deliveries (webhook_id, message_id, event_type, payload, status, attempts, next_attempt_at, created_at)"
+    t0=$(date +%s.%N)
+    if [[ $BACKEND == sqlite ]]; then
+        sqlite3 "$DB_FILE" "PRAGMA busy_timeout=10000; WITH RECURSIVE seq(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM seq WHERE k < $n)
+            $sql SELECT 'wh_bench_receiver', printf('msg_bench%08d', k), 'device.created',
+            json_object('type', 'device.created', 'timestamp', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 'data', json_object('id', k)),
+            'pending', 0, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now') FROM seq;"
+        delivered() { sqlite3 "$DB_FILE" "PRAGMA busy_timeout=10000; SELECT count(*) FROM webhook_deliveries WHERE webhook_id = 'wh_bench_receiver' AND status = 'succeeded'" | tail -1; }
+    else
+        psql "$DB_URL" -qAtX -v ON_ERROR_STOP=1 -c "$sql SELECT 'wh_bench_receiver', format('msg_bench%s', k), 'device.created',
+            json_build_object('type', 'device.created', 'timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'data', json_build_object('id', k)),
+            'pending', 0, now(), now() FROM generate_series(1, $n) AS k"
+        delivered() { psql "$DB_URL" -qAtX -c "SELECT count(*) FROM webhook_deliveries WHERE webhook_id = 'wh_bench_receiver' AND status = 'succeeded'"; }
+    fi
+    for _ in $(seq 1 1200); do
+        done_count=$(delivered)
+        [[ $done_count -ge $n ]] && break
+        sleep 0.1
+    done
+    t1=$(date +%s.%N)
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    kill "$receiver_pid" 2>/dev/null || true
+    wait "$receiver_pid" 2>/dev/null || true
+    elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+    bench_row W1 "webhook deliveries/s to a local receiver ($done_count of $n signed POSTs in $elapsed s)" \
+        "$(awk -v n="$done_count" -v s="$elapsed" 'BEGIN { printf "%.0f", n / s }')" "deliveries/s" - "— (reference)"
+    [[ $done_count -ge $n ]] || MISSED+=("W1 webhook delivery: only $done_count of $n delivered")
 }
 
 # ---------------------------------------------------------------------------------------------

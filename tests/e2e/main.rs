@@ -21,3 +21,7 @@ mod registry_import;
 mod registry_pages;
 mod static_assets;
 mod sync;
+mod webhook_receiver;
+mod webhooks;
+mod webhooks_import;
+mod webhooks_r5;

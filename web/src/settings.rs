@@ -100,6 +100,10 @@ pub struct Settings {
     pub sync_sweep_every: Duration,
     /// Most items of one bulk-upsert request (`METADECK_BULK_MAX`, default 10,000).
     pub bulk_max: usize,
+    /// Webhook URLs may reach loopback, private and link-local destinations.
+    pub webhook_allow_private_networks: bool,
+    /// Waits between webhook delivery attempts, after the immediate first one.
+    pub webhook_retry_schedule: Vec<Duration>,
 }
 
 impl Settings {
@@ -263,6 +267,16 @@ impl Settings {
             86_400,
         )?
         .unwrap_or(60);
+        let webhook_allow_private_networks = parse_bool(
+            var("METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
+            "METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+        )?
+        .unwrap_or(false);
+        let webhook_retry_schedule = service::webhooks::parse_retry_schedule(
+            &var("METADECK_WEBHOOK_RETRY_SCHEDULE")
+                .unwrap_or_else(|| service::webhooks::DEFAULT_RETRY_SCHEDULE.into()),
+        )
+        .map_err(|m| invalid("METADECK_WEBHOOK_RETRY_SCHEDULE", m))?;
 
         Ok(Self {
             database_url,
@@ -285,7 +299,19 @@ impl Settings {
             sync_sweep_every: Duration::from_secs(sync_sweep_seconds),
             bulk_max: parse_num(var("METADECK_BULK_MAX"), "METADECK_BULK_MAX", 1, 1_000_000)?
                 .unwrap_or(10_000) as usize,
+            webhook_allow_private_networks,
+            webhook_retry_schedule,
         })
+    }
+
+    /// What the webhook area needs: the secrets' cipher (its key derived from the secret
+    /// key with its own label), the SSRF switch and the retry schedule.
+    pub fn webhook_config(&self) -> service::webhooks::WebhookConfig {
+        service::webhooks::WebhookConfig {
+            cipher: service::webhooks::SecretCipher::from_secret_key(self.secret_key.expose()),
+            allow_private_networks: self.webhook_allow_private_networks,
+            retry_schedule: self.webhook_retry_schedule.clone(),
+        }
     }
 
     /// The database options for the service layer.
@@ -393,6 +419,8 @@ mod tests {
             ("METADECK_TRUSTED_PROXIES", "10.0.0.1,bogus"),
             ("METADECK_SYNC_STALE_MINUTES", "0"),
             ("METADECK_SYNC_SWEEP_SECONDS", "soon"),
+            ("METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "maybe"),
+            ("METADECK_WEBHOOK_RETRY_SCHEDULE", "5s,soon"),
         ] {
             let err = parse(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{err}");

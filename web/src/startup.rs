@@ -109,6 +109,7 @@ impl Application {
             absolute: settings.session_max,
         };
         let store = DbSessionStore::new(db.clone(), limits);
+        let webhooks = Arc::new(settings.webhook_config());
         let state = AppState {
             db,
             settings: Arc::new(settings),
@@ -117,6 +118,7 @@ impl Application {
             cookie_secure,
             health: Arc::default(),
             sync_live,
+            webhooks,
         };
 
         let app_state = state.clone();
@@ -180,12 +182,30 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGTERM / Ctrl-C (or the handle) stops the server: stops accepting,
-    /// lets in-flight requests finish (up to 30 s), then closes the pool.
+    /// Serves (and dispatches webhooks) until SIGTERM / Ctrl-C (or the handle) stops the
+    /// server: stops accepting, lets in-flight requests and deliveries finish, then closes
+    /// the pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         crate::sync_tasks::end_streams_on_signal(Arc::clone(&self.shutdown));
+        // The webhook dispatcher runs beside the server and stops (letting deliveries in
+        // flight finish) before the pool closes.
+        let dispatcher = service::webhooks::dispatcher::start(
+            self.state.db.clone(),
+            self.state.webhooks.clone(),
+            service::webhooks::dispatcher::DispatcherOptions::default(),
+        );
+        let dispatcher = match dispatcher {
+            Ok(d) => Some(d),
+            Err(err) => {
+                tracing::error!(error = %err, "the webhook dispatcher cannot start");
+                None
+            }
+        };
         let result = self.server.await;
         self.shutdown.send_replace(true);
+        if let Some(dispatcher) = dispatcher {
+            dispatcher.stop().await;
+        }
         if let Err(err) = self.state.db.close().await {
             tracing::warn!(error = %err, "closing the database pool failed");
         }

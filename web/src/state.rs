@@ -22,4 +22,6 @@ pub struct AppState {
     pub health: Arc<service::operations::HealthProbe>,
     /// The live sync feed behind the dashboard's event streams.
     pub sync_live: Arc<service::sync::LiveHub>,
+    /// The webhook secrets' cipher, the SSRF switch and the retry schedule.
+    pub webhooks: Arc<service::webhooks::WebhookConfig>,
 }

@@ -33,6 +33,7 @@ mod harness;
 mod oauth;
 mod smoke;
 mod sync;
+mod webhooks;
 
 use std::io::Write;
 use std::path::Path;

@@ -12,6 +12,7 @@ pub mod registry;
 pub mod router;
 pub mod sync;
 mod views;
+pub mod webhooks;
 
 use actix_web::web::ServiceConfig;
 pub use router::{RouteSpec, Router};
@@ -27,6 +28,7 @@ pub fn router() -> Router {
     oauth::routes(&mut r);
     sync::routes(&mut r);
     registry::routes(&mut r);
+    webhooks::routes(&mut r);
     r
 }
 

@@ -28,6 +28,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(super::oauth::ApiDoc::openapi());
     doc.merge(super::sync::ApiDoc::openapi());
     doc.merge(super::registry::ApiDoc::openapi());
+    doc.merge(super::webhooks::ApiDoc::openapi());
     doc
 }
 

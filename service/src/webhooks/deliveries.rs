@@ -1,0 +1,243 @@
+//! The delivery log: each (event, webhook) row with its attempts, and redelivery.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use entity::webhook_deliveries::{self, Column};
+use sea_orm::ExprTrait;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::dispatcher;
+use crate::audit::{self, Actor, AuditEntry};
+use crate::db::begin_write;
+use crate::pagination::{Page, PageRequest};
+use crate::{Error, Result};
+
+/// A delivery's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    /// Not attempted yet.
+    Pending,
+    /// A 2xx answer was received.
+    Succeeded,
+    /// The last attempt failed; another is scheduled.
+    Failed,
+    /// Every attempt failed (or the endpoint answered 410): no more attempts.
+    Dead,
+}
+
+impl DeliveryStatus {
+    /// Every status.
+    pub const ALL: [DeliveryStatus; 4] = [Self::Pending, Self::Succeeded, Self::Failed, Self::Dead];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Dead => "dead",
+        }
+    }
+
+    /// Parses a status filter.
+    pub fn parse(raw: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .ok_or_else(|| {
+                Error::invalid("status", "must be one of pending, succeeded, failed, dead")
+            })
+    }
+}
+
+/// A delivery as the log shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliverySummary {
+    pub id: i64,
+    pub webhook_id: String,
+    pub message_id: String,
+    pub event_type: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub last_response_snippet: Option<String>,
+    /// The body sent: `{"type", "timestamp", "data"}`.
+    pub payload: Option<Value>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+impl From<webhook_deliveries::Model> for DeliverySummary {
+    fn from(d: webhook_deliveries::Model) -> Self {
+        Self {
+            id: d.id,
+            webhook_id: d.webhook_id,
+            message_id: d.message_id,
+            event_type: d.event_type,
+            status: d.status,
+            attempts: d.attempts,
+            next_attempt_at: d.next_attempt_at.map(|t| t.to_utc()),
+            last_status_code: d.last_status_code,
+            last_error: d.last_error,
+            last_response_snippet: d.last_response_snippet,
+            payload: d.payload,
+            created_at: d.created_at.to_utc(),
+            delivered_at: d.delivered_at.map(|t| t.to_utc()),
+        }
+    }
+}
+
+/// A page of one webhook's deliveries, newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    webhook_id: &str,
+    status: Option<DeliveryStatus>,
+    page: &PageRequest<i64>,
+) -> Result<Page<DeliverySummary>> {
+    if entity::webhooks::Entity::find_by_id(webhook_id)
+        .one(db)
+        .await?
+        .is_none()
+    {
+        return Err(Error::NotFound(format!("webhook {webhook_id}")));
+    }
+    let mut query = webhook_deliveries::Entity::find()
+        .filter(Column::WebhookId.eq(webhook_id))
+        .order_by_desc(Column::Id)
+        .limit(page.limit + 1);
+    if let Some(after) = page.after {
+        query = query.filter(Column::Id.lt(after));
+    }
+    if let Some(status) = status {
+        query = query.filter(Column::Status.eq(status.as_str()));
+    }
+    let rows = query.all(db).await?;
+    Ok(Page::from_rows(rows, page.limit, |d| d.id).map(DeliverySummary::from))
+}
+
+/// Sends a delivery again: a new row with the same message id and payload, due now.
+/// `409` when its webhook is disabled.
+pub async fn redeliver(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    ip: Option<String>,
+    delivery_id: i64,
+) -> Result<DeliverySummary> {
+    let txn = begin_write(db).await?;
+    let original = webhook_deliveries::Entity::find_by_id(delivery_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("delivery {delivery_id}")))?;
+    let enabled = entity::webhooks::Entity::find_by_id(original.webhook_id.as_str())
+        .one(&txn)
+        .await?
+        .is_some_and(|w| w.is_enabled);
+    if !enabled {
+        return Err(Error::conflict(format!(
+            "webhook {} is disabled; enable it before redelivering",
+            original.webhook_id
+        )));
+    }
+    let now = Utc::now().trunc_subsecs(6);
+    let row = webhook_deliveries::ActiveModel {
+        webhook_id: sea_orm::Set(original.webhook_id.clone()),
+        message_id: sea_orm::Set(original.message_id.clone()),
+        event_type: sea_orm::Set(original.event_type.clone()),
+        payload: sea_orm::Set(original.payload.clone()),
+        status: sea_orm::Set(DeliveryStatus::Pending.as_str().into()),
+        attempts: sea_orm::Set(0),
+        next_attempt_at: sea_orm::Set(Some(now.into())),
+        created_at: sea_orm::Set(now.into()),
+        ..Default::default()
+    };
+    let inserted = webhook_deliveries::Entity::insert(row)
+        .exec_with_returning(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        AuditEntry::new("webhook.redelivered", actor)
+            .target(original.webhook_id.clone())
+            .ip(ip)
+            .details(
+                json!({"delivery_id": delivery_id, "new_delivery_id": inserted.id,
+                            "message_id": original.message_id}),
+            ),
+    )
+    .await?;
+    txn.commit().await?;
+    dispatcher::wake();
+    Ok(inserted.into())
+}
+
+/// What the webhook list shows about recent deliveries of one endpoint.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryStats {
+    /// Status of the newest delivery.
+    pub last_status: Option<String>,
+    /// Failed or dead among the finished deliveries of the last 24 hours.
+    pub failed: u64,
+    /// Finished deliveries (succeeded, failed, dead) of the last 24 hours.
+    pub finished: u64,
+}
+
+/// Recent delivery figures for the given webhooks.
+pub async fn stats(
+    db: &impl ConnectionTrait,
+    webhook_ids: &[String],
+) -> Result<HashMap<String, DeliveryStats>> {
+    let mut out: HashMap<String, DeliveryStats> = HashMap::new();
+    if webhook_ids.is_empty() {
+        return Ok(out);
+    }
+    let since = Utc::now() - Duration::hours(24);
+    let counts: Vec<(String, String, i64)> = webhook_deliveries::Entity::find()
+        .select_only()
+        .column(Column::WebhookId)
+        .column(Column::Status)
+        .column_as(Expr::col(Column::Id).count(), "n")
+        .filter(Column::WebhookId.is_in(webhook_ids.iter().cloned()))
+        .filter(Column::CreatedAt.gte(since.fixed_offset()))
+        .filter(Column::Status.ne(DeliveryStatus::Pending.as_str()))
+        .group_by(Column::WebhookId)
+        .group_by(Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (id, status, n) in counts {
+        let entry = out.entry(id).or_default();
+        entry.finished += n as u64;
+        if status != DeliveryStatus::Succeeded.as_str() {
+            entry.failed += n as u64;
+        }
+    }
+    let newest: Vec<i64> = webhook_deliveries::Entity::find()
+        .select_only()
+        .column_as(Expr::col(Column::Id).max(), "id")
+        .filter(Column::WebhookId.is_in(webhook_ids.iter().cloned()))
+        .group_by(Column::WebhookId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let last: Vec<(String, String)> = webhook_deliveries::Entity::find()
+        .select_only()
+        .column(Column::WebhookId)
+        .column(Column::Status)
+        .filter(Column::Id.is_in(newest))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (id, status) in last {
+        out.entry(id).or_default().last_status = Some(status);
+    }
+    Ok(out)
+}

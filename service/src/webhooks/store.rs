@@ -1,0 +1,368 @@
+//! The dispatcher's queries: claim due rows, load an endpoint, record an attempt, report
+//! the worker's state.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use entity::webhook_deliveries::{self, Column};
+use entity::webhooks;
+use sea_orm::sea_query::{LockBehavior, LockType, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
+use serde_json::{Value, json};
+
+use super::WebhookConfig;
+use super::deliveries::DeliveryStatus;
+use super::sender::{Attempt, Endpoint};
+use crate::audit::{self, Actor, AuditEntry};
+use crate::db::begin_write;
+use crate::{Error, Result};
+
+/// How long after a rotation the old secret still co-signs.
+const DUAL_SIGNING: chrono::Duration = chrono::Duration::hours(24);
+/// An endpoint failing every attempt for this long is disabled.
+const FAILING_LIMIT: chrono::Duration = chrono::Duration::days(5);
+
+/// A row this instance has leased.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub webhook_id: String,
+    pub message_id: String,
+    pub attempts: i64,
+    /// The exact body to send.
+    pub body: Vec<u8>,
+}
+
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// How many more rows the caller may take per endpoint.
+#[derive(Debug, Clone)]
+pub struct Room {
+    /// Attempts in flight per webhook id.
+    pub in_flight: HashMap<String, usize>,
+    /// Most attempts in flight to one endpoint.
+    pub per_endpoint: usize,
+}
+
+impl Room {
+    fn left(&self, webhook_id: &str) -> usize {
+        self.per_endpoint
+            .saturating_sub(self.in_flight.get(webhook_id).copied().unwrap_or(0))
+    }
+}
+
+/// Leases up to `limit` due rows of enabled webhooks, at most what `room` leaves for each
+/// endpoint (endpoints without room are skipped in the query, so they never starve others).
+pub async fn claim(
+    db: &DatabaseConnection,
+    limit: u64,
+    mut room: Room,
+    lease: Duration,
+) -> Result<Vec<Claimed>> {
+    let exclude: Vec<String> = room
+        .in_flight
+        .keys()
+        .filter(|id| room.left(id) == 0)
+        .cloned()
+        .collect();
+    let now = now();
+    let enabled = webhooks::Entity::find()
+        .select_only()
+        .column(webhooks::Column::WebhookId)
+        .filter(webhooks::Column::IsEnabled.eq(true))
+        .into_query();
+    let mut due = webhook_deliveries::Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .column(Column::WebhookId)
+        .filter(Column::Status.is_in([
+            DeliveryStatus::Pending.as_str(),
+            DeliveryStatus::Failed.as_str(),
+        ]))
+        .filter(Column::NextAttemptAt.lte(now.fixed_offset()))
+        .filter(
+            Condition::any()
+                .add(Column::ClaimedUntil.is_null())
+                .add(Column::ClaimedUntil.lt(now.fixed_offset())),
+        )
+        .filter(Column::WebhookId.in_subquery(enabled))
+        .order_by_asc(Column::NextAttemptAt)
+        .order_by_asc(Column::Id)
+        .limit(limit);
+    if !exclude.is_empty() {
+        due = due.filter(Column::WebhookId.is_not_in(exclude.iter().cloned()));
+    }
+    // A plain read first: an idle dispatcher never takes SQLite's write lock.
+    let any_due: Vec<(i64, String)> = due.clone().limit(1).into_tuple().all(db).await?;
+    if any_due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let txn = begin_write(db).await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        // Rows another instance is claiming right now are skipped, not waited for.
+        due = due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let candidates: Vec<(i64, String)> = due.into_tuple().all(&txn).await?;
+    // Rows beyond an endpoint's room are left unleased for the next round (or instance).
+    let mut ids = Vec::new();
+    for (id, webhook_id) in candidates {
+        if room.left(&webhook_id) > 0 {
+            *room.in_flight.entry(webhook_id).or_default() += 1;
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() {
+        txn.commit().await?;
+        return Ok(Vec::new());
+    }
+    let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+    webhook_deliveries::Entity::update_many()
+        .set(webhook_deliveries::ActiveModel {
+            claimed_until: Set(Some(until.fixed_offset())),
+            ..Default::default()
+        })
+        .filter(Column::Id.is_in(ids.clone()))
+        .exec(&txn)
+        .await?;
+    let rows = webhook_deliveries::Entity::find()
+        .filter(Column::Id.is_in(ids))
+        .order_by_asc(Column::NextAttemptAt)
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Claimed {
+            body: serde_json::to_vec(&r.payload.unwrap_or(Value::Null)).unwrap_or_default(),
+            id: r.id,
+            webhook_id: r.webhook_id,
+            message_id: r.message_id,
+            attempts: r.attempts,
+        })
+        .collect())
+}
+
+/// Gives a claimed row back without an attempt.
+pub async fn release(db: &DatabaseConnection, id: i64) -> Result<()> {
+    webhook_deliveries::Entity::update_many()
+        .set(webhook_deliveries::ActiveModel {
+            claimed_until: Set(None),
+            ..Default::default()
+        })
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The endpoint of an enabled webhook, with its signing secrets; `None` when it is gone or
+/// disabled.
+pub async fn endpoint(
+    db: &DatabaseConnection,
+    config: &WebhookConfig,
+    webhook_id: &str,
+) -> Result<Option<Endpoint>> {
+    let Some(webhook) = webhooks::Entity::find_by_id(webhook_id).one(db).await? else {
+        return Ok(None);
+    };
+    if !webhook.is_enabled {
+        return Ok(None);
+    }
+    let mut secrets = vec![config.cipher.decrypt(webhook_id, &webhook.secret)?];
+    let recent = webhook
+        .secret_rotated_at
+        .is_some_and(|at| Utc::now() - at.to_utc() < DUAL_SIGNING);
+    if let (true, Some(previous)) = (recent, webhook.previous_secret.as_deref()) {
+        secrets.push(config.cipher.decrypt(webhook_id, previous)?);
+    }
+    Ok(Some(Endpoint {
+        url: webhook.url,
+        secrets,
+    }))
+}
+
+/// Records a batch of attempts in one write transaction (all or none: a failed batch is sent
+/// again after its leases run out, with the same message ids).
+pub async fn record_attempts(
+    db: &DatabaseConnection,
+    schedule: &[Duration],
+    batch: &[(Claimed, Attempt)],
+) -> Result<()> {
+    let txn = begin_write(db).await?;
+    for (row, attempt) in batch {
+        record_attempt(&txn, schedule, row, attempt).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Records one attempt: success, retry on the schedule, or dead; `410` and five days of
+/// failure disable the endpoint (with an audit row).
+async fn record_attempt(
+    txn: &impl sea_orm::ConnectionTrait,
+    schedule: &[Duration],
+    row: &Claimed,
+    attempt: &Attempt,
+) -> Result<()> {
+    let now = now();
+    let attempts = row.attempts + 1;
+    let (status, next) = if attempt.succeeded() {
+        (DeliveryStatus::Succeeded, None)
+    } else if attempt.gone() || attempts as usize > schedule.len() {
+        (DeliveryStatus::Dead, None)
+    } else {
+        let wait = schedule
+            .get(attempts as usize - 1)
+            .copied()
+            .unwrap_or(Duration::from_secs(60));
+        let wait = chrono::Duration::from_std(wait).map_err(Error::internal)?;
+        (DeliveryStatus::Failed, Some(now + wait))
+    };
+    // Only the holder of the attempt count it claimed records it (a lease that ran out and
+    // was taken by another instance loses the race quietly).
+    let updated = webhook_deliveries::Entity::update_many()
+        .set(webhook_deliveries::ActiveModel {
+            status: Set(status.as_str().into()),
+            attempts: Set(attempts),
+            next_attempt_at: Set(next.map(|t| t.fixed_offset())),
+            claimed_until: Set(None),
+            last_status_code: Set(attempt.status_code.map(i64::from)),
+            last_error: Set(attempt.error.clone()),
+            last_response_snippet: Set(attempt.snippet.clone()),
+            delivered_at: Set(attempt.succeeded().then(|| now.fixed_offset())),
+            ..Default::default()
+        })
+        .filter(Column::Id.eq(row.id))
+        .filter(Column::Attempts.eq(row.attempts))
+        .exec(txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Ok(());
+    }
+    let Some(webhook) = webhooks::Entity::find_by_id(row.webhook_id.as_str())
+        .one(txn)
+        .await?
+    else {
+        return Ok(());
+    };
+    if attempt.succeeded() {
+        if webhook.failing_since.is_some() {
+            set_webhook(txn, &webhook.webhook_id, None, None, now).await?;
+        }
+    } else if attempt.gone() {
+        if webhook.is_enabled {
+            disable(txn, &webhook.webhook_id, "gone (410)", row, now).await?;
+        }
+    } else {
+        match webhook.failing_since.map(|t| t.to_utc()) {
+            None => set_webhook(txn, &webhook.webhook_id, Some(now), None, now).await?,
+            Some(since) if webhook.is_enabled && now - since >= FAILING_LIMIT => {
+                let reason = format!(
+                    "failing: every attempt since {} failed (5 days)",
+                    since.format("%Y-%m-%d %H:%M UTC")
+                );
+                disable(txn, &webhook.webhook_id, &reason, row, now).await?;
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+async fn set_webhook(
+    txn: &impl sea_orm::ConnectionTrait,
+    webhook_id: &str,
+    failing_since: Option<DateTime<Utc>>,
+    disabled_reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut change = webhooks::ActiveModel {
+        failing_since: Set(failing_since.map(|t| t.fixed_offset())),
+        ..Default::default()
+    };
+    if let Some(reason) = disabled_reason {
+        change.is_enabled = Set(false);
+        change.disabled_reason = Set(Some(reason.to_string()));
+        change.updated_at = Set(now.fixed_offset());
+    }
+    webhooks::Entity::update_many()
+        .set(change)
+        .filter(webhooks::Column::WebhookId.eq(webhook_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+async fn disable(
+    txn: &impl sea_orm::ConnectionTrait,
+    webhook_id: &str,
+    reason: &str,
+    row: &Claimed,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    set_webhook(txn, webhook_id, None, Some(reason), now).await?;
+    audit::record(
+        txn,
+        AuditEntry::new("webhook.disabled", &Actor::System)
+            .target(webhook_id)
+            .details(
+                json!({"reason": reason, "delivery_id": row.id, "message_id": row.message_id}),
+            ),
+    )
+    .await?;
+    tracing::warn!(webhook = webhook_id, reason, "webhook disabled");
+    Ok(())
+}
+
+/// Notes the dispatcher's state in `worker_runs` (failures are logged, never fatal).
+pub async fn record_worker(db: &DatabaseConnection, result: &str, details: Option<Value>) {
+    use entity::worker_runs;
+    let now = now().fixed_offset();
+    let outcome = if details.is_none() {
+        // Start: a fresh run.
+        worker_runs::Entity::insert(worker_runs::ActiveModel {
+            worker: Set(super::dispatcher::WORKER_NAME.into()),
+            last_started_at: Set(now),
+            last_finished_at: Set(None),
+            last_result: Set(result.into()),
+            last_details: Set(None),
+            last_error: Set(None),
+        })
+        .on_conflict(
+            OnConflict::column(worker_runs::Column::Worker)
+                .update_columns([
+                    worker_runs::Column::LastStartedAt,
+                    worker_runs::Column::LastFinishedAt,
+                    worker_runs::Column::LastResult,
+                    worker_runs::Column::LastDetails,
+                    worker_runs::Column::LastError,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+    } else {
+        let finished = (result != "running").then_some(now);
+        worker_runs::Entity::update_many()
+            .set(worker_runs::ActiveModel {
+                last_finished_at: Set(finished),
+                last_result: Set(result.into()),
+                last_details: Set(details),
+                ..Default::default()
+            })
+            .filter(worker_runs::Column::Worker.eq(super::dispatcher::WORKER_NAME))
+            .exec(db)
+            .await
+            .map(|_| ())
+    };
+    if let Err(err) = outcome {
+        tracing::debug!(error = %err, "recording the dispatcher's state failed");
+    }
+}

@@ -1,0 +1,412 @@
+//! One webhook (`/webhooks/{id}`): edit, enable / disable, rotate the secret (shown once),
+//! send a test event, the delivery log with redelivery, delete.
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use service::access::Permission;
+use service::pagination::PageRequest;
+use service::webhooks::deliveries::{self, DeliveryStatus, DeliverySummary};
+use service::webhooks::subscriptions::{self, WebhookPatch, WebhookSummary};
+
+use super::pages::{form_fields, parse_form};
+use crate::auth::{Access, Caller};
+use crate::error::PageError;
+use crate::flash::Flash;
+use crate::pages::{FormView, Layout, PageContext};
+use crate::routes::form_input::{FormInput, audit_ip, form_status, shown_on_form, when, when_or};
+use crate::routes::router::Router;
+use crate::routes::views::{self, SecretPage};
+use crate::state::AppState;
+
+/// What the page shows about the webhook.
+struct WebhookView {
+    id: String,
+    url: String,
+    events: String,
+    team: String,
+    description: String,
+    enabled: bool,
+    disabled_reason: String,
+    secret_hint: String,
+    rotated: String,
+    created: String,
+    updated: String,
+}
+
+/// One row of the delivery log.
+struct DeliveryRow {
+    id: i64,
+    event_type: String,
+    message_id: String,
+    status: String,
+    badge: &'static str,
+    attempts: i64,
+    status_code: String,
+    error: String,
+    snippet: String,
+    created: String,
+    next_attempt: String,
+}
+
+impl From<DeliverySummary> for DeliveryRow {
+    fn from(d: DeliverySummary) -> Self {
+        Self {
+            badge: match d.status.as_str() {
+                "succeeded" => "badge ok",
+                "failed" | "dead" => "badge bad",
+                _ => "badge",
+            },
+            id: d.id,
+            event_type: d.event_type,
+            message_id: d.message_id,
+            status: d.status,
+            attempts: d.attempts,
+            status_code: d
+                .last_status_code
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+            error: d.last_error.unwrap_or_default(),
+            snippet: d.last_response_snippet.unwrap_or_default(),
+            created: when(d.created_at),
+            next_attempt: when_or(d.next_attempt_at, ""),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "webhook_edit.html")]
+struct WebhookPage {
+    layout: Layout,
+    webhook: WebhookView,
+    write: bool,
+    edit: Option<FormView>,
+    delete: Option<FormView>,
+    deliveries: Vec<DeliveryRow>,
+    status_filter: String,
+    next_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LogQuery {
+    status: Option<String>,
+    cursor: Option<String>,
+}
+
+fn edit_form(w: &WebhookSummary, input: Option<&FormInput>) -> FormView {
+    let current = FormInput::new(
+        std::iter::once(("url".to_string(), w.url.clone()))
+            .chain(w.events.iter().map(|e| ("events".to_string(), e.clone())))
+            .chain([
+                ("team".to_string(), w.team.clone().unwrap_or_default()),
+                (
+                    "description".to_string(),
+                    w.description.clone().unwrap_or_default(),
+                ),
+            ])
+            .collect(),
+    );
+    FormView::new(
+        format!("/webhooks/{}", w.webhook_id),
+        "Save changes",
+        form_fields(input.unwrap_or(&current)),
+    )
+}
+
+fn delete_form(w: &WebhookSummary) -> FormView {
+    views::delete_form(
+        format!("/webhooks/{}/delete", w.webhook_id),
+        "Delete webhook",
+        format!("Yes, delete {} and its delivery log", w.webhook_id),
+    )
+}
+
+async fn render(
+    ctx: &PageContext,
+    state: &AppState,
+    status: StatusCode,
+    w: &WebhookSummary,
+    edit: FormView,
+    delete: FormView,
+    log: &LogQuery,
+) -> Result<HttpResponse, PageError> {
+    let write = ctx.may(Permission::WebhooksWrite);
+    let filter = log
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(DeliveryStatus::parse)
+        .transpose()
+        .map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let page = PageRequest::<i64>::parse(Some(25), log.cursor.as_deref())
+        .map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let found = deliveries::list(&state.db, &w.webhook_id, filter, &page).await?;
+    let status_filter = log.status.clone().unwrap_or_default();
+    let next_url = found.next_cursor.map(|c| {
+        let pairs = [("status", status_filter.clone()), ("cursor", c)];
+        format!(
+            "/webhooks/{}?{}#deliveries",
+            w.webhook_id,
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
+    });
+    ctx.render_status(
+        status,
+        &WebhookPage {
+            layout: ctx.layout(format!("Webhook {}", w.webhook_id)),
+            webhook: WebhookView {
+                id: w.webhook_id.clone(),
+                url: w.url.clone(),
+                events: w.events.join(", "),
+                team: w.team.clone().unwrap_or_default(),
+                description: w.description.clone().unwrap_or_default(),
+                enabled: w.is_enabled,
+                disabled_reason: w.disabled_reason.clone().unwrap_or_default(),
+                secret_hint: w.secret_hint.clone(),
+                rotated: when_or(w.secret_rotated_at, "never"),
+                created: when(w.created_at),
+                updated: when(w.updated_at),
+            },
+            write,
+            edit: write.then_some(edit),
+            delete: write.then_some(delete),
+            deliveries: found.items.into_iter().map(DeliveryRow::from).collect(),
+            status_filter,
+            next_url,
+        },
+    )
+}
+
+async fn show(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    log: web::Query<LogQuery>,
+) -> Result<HttpResponse, PageError> {
+    let w = subscriptions::get(&state.db, &state.webhooks, &id).await?;
+    render(
+        &ctx,
+        &state,
+        StatusCode::OK,
+        &w,
+        edit_form(&w, None),
+        delete_form(&w),
+        &log,
+    )
+    .await
+}
+
+fn no_log() -> LogQuery {
+    LogQuery {
+        status: None,
+        cursor: None,
+    }
+}
+
+async fn update(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let input = FormInput::from(form);
+    let w = subscriptions::get(&state.db, &state.webhooks, &id).await?;
+    let saved = match parse_form(&input, w.is_enabled) {
+        Ok(change) => {
+            let mut patch = WebhookPatch::from(change);
+            patch.is_enabled = None;
+            let ip = audit_ip(&req, &state);
+            subscriptions::update(&state.db, &state.webhooks, &caller.actor(), ip, &id, patch).await
+        }
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(_) => Ok(ctx.redirect(
+            &format!("/webhooks/{id}"),
+            Flash::success(format!("The changes to {id} were saved.")),
+        )),
+        Err(e) if shown_on_form(&e) => {
+            let edit = edit_form(&w, Some(&input)).with_error(&e);
+            render(
+                &ctx,
+                &state,
+                form_status(&e),
+                &w,
+                edit,
+                delete_form(&w),
+                &no_log(),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn set_enabled(
+    ctx: &PageContext,
+    caller: &Caller,
+    req: &HttpRequest,
+    state: &AppState,
+    id: &str,
+    enabled: bool,
+) -> Result<HttpResponse, PageError> {
+    let patch = WebhookPatch {
+        is_enabled: Some(enabled),
+        ..WebhookPatch::default()
+    };
+    let ip = audit_ip(req, state);
+    subscriptions::update(&state.db, &state.webhooks, &caller.actor(), ip, id, patch).await?;
+    let message = if enabled {
+        format!("{id} is enabled; held deliveries go out now.")
+    } else {
+        format!("{id} is disabled; its deliveries are held until it is enabled.")
+    };
+    Ok(ctx.redirect(&format!("/webhooks/{id}"), Flash::success(message)))
+}
+
+async fn enable(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    set_enabled(&ctx, &caller, &req, &state, &id, true).await
+}
+
+async fn disable(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    set_enabled(&ctx, &caller, &req, &state, &id, false).await
+}
+
+async fn rotate(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let ip = audit_ip(&req, &state);
+    let (w, secret) =
+        subscriptions::rotate_secret(&state.db, &state.webhooks, &caller.actor(), ip, &id).await?;
+    ctx.render(&SecretPage {
+        layout: ctx.layout("Secret rotated"),
+        intro: format!(
+            "The new signing secret of {}. For 24 hours deliveries carry signatures with both the old and this secret; update the receiver before then. It is not shown again.",
+            w.webhook_id
+        ),
+        secret: secret.expose().to_string(),
+        back: format!("/webhooks/{}", w.webhook_id),
+    })
+}
+
+async fn test(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let ip = audit_ip(&req, &state);
+    let flash = match subscriptions::send_test(&state.db, &caller.actor(), ip, &id).await {
+        Ok(message_id) => Flash::success(format!(
+            "A webhook.test event ({message_id}) was queued; its delivery shows below."
+        )),
+        Err(e @ service::Error::Conflict { .. }) => Flash::error(e.to_string()),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(ctx.redirect(&format!("/webhooks/{id}"), flash))
+}
+
+async fn redeliver(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (id, delivery) = path.into_inner();
+    let not_found = || PageError::new(StatusCode::NOT_FOUND, "delivery not found");
+    let delivery: i64 = delivery.parse().map_err(|_| not_found())?;
+    let ip = audit_ip(&req, &state);
+    let flash = match deliveries::redeliver(&state.db, &caller.actor(), ip, delivery).await {
+        Ok(d) if d.webhook_id == id => Flash::success(format!(
+            "Delivery {delivery} is sent again as delivery {} (same message id {}).",
+            d.id, d.message_id
+        )),
+        Ok(_) => return Err(not_found()),
+        Err(e @ service::Error::Conflict { .. }) => Flash::error(e.to_string()),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(ctx.redirect(&format!("/webhooks/{id}#deliveries"), flash))
+}
+
+async fn delete(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let input = FormInput::from(form);
+    let w = subscriptions::get(&state.db, &state.webhooks, &id).await?;
+    let outcome = match views::confirmed(&input) {
+        Ok(()) => {
+            let ip = audit_ip(&req, &state);
+            subscriptions::delete(&state.db, &caller.actor(), ip, &id).await
+        }
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(()) => Ok(ctx.redirect(
+            "/webhooks",
+            Flash::success(format!("The webhook {id} was deleted.")),
+        )),
+        Err(e) if shown_on_form(&e) => {
+            let del = delete_form(&w).with_error(&e);
+            render(
+                &ctx,
+                &state,
+                form_status(&e),
+                &w,
+                edit_form(&w, None),
+                del,
+                &no_log(),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Registers the pages of one webhook (after `/webhooks/new`).
+pub fn routes(r: &mut Router) {
+    let write = Access::Permission(Permission::WebhooksWrite);
+    r.page(
+        Method::GET,
+        "/webhooks/{id}",
+        Access::Permission(Permission::WebhooksRead),
+        show,
+    )
+    .page(Method::POST, "/webhooks/{id}", write, update)
+    .page(Method::POST, "/webhooks/{id}/enable", write, enable)
+    .page(Method::POST, "/webhooks/{id}/disable", write, disable)
+    .page(Method::POST, "/webhooks/{id}/rotate-secret", write, rotate)
+    .page(Method::POST, "/webhooks/{id}/test", write, test)
+    .page(Method::POST, "/webhooks/{id}/delete", write, delete)
+    .page(
+        Method::POST,
+        "/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+        write,
+        redeliver,
+    );
+}

@@ -1,0 +1,297 @@
+//! Webhook pages: the list (`/webhooks`) and creating one (`/webhooks/new`).
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use service::access::Permission;
+use service::pagination::PageRequest;
+use service::webhooks::EventType;
+use service::webhooks::deliveries::{self, DeliveryStats};
+use service::webhooks::ssrf::WebhookUrl;
+use service::webhooks::subscriptions::{
+    self, EventList, WebhookFilter, WebhookInput, WebhookSummary, optional_text,
+};
+
+use super::api::{DESCRIPTION_MAX, TEAM_MAX};
+use crate::auth::{Access, Caller};
+use crate::error::PageError;
+use crate::pages::{Cell, Choice, Field, FilterField, FormView, PageContext, Table};
+use crate::routes::form_input::{FormInput, audit_ip, form_status, merge_errors, shown_on_form};
+use crate::routes::router::Router;
+use crate::routes::views::{FormPage, ListPage, SecretPage};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    team: Option<String>,
+    status: Option<String>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+}
+
+/// Every entry a subscription may tick: `*`, each family's `x.*`, then each event.
+pub fn event_choices(selected: &[String]) -> Vec<Choice> {
+    let mut values = vec![("*".to_string(), "* (every event)".to_string())];
+    let mut families: Vec<&str> = Vec::new();
+    for e in EventType::ALL {
+        if *e != EventType::WebhookTest && !families.contains(&e.family()) {
+            families.push(e.family());
+        }
+    }
+    values.extend(
+        families
+            .iter()
+            .map(|f| (format!("{f}.*"), format!("{f}.* (every {f} event)"))),
+    );
+    values.extend(
+        EventType::ALL
+            .iter()
+            .filter(|e| **e != EventType::WebhookTest)
+            .map(|e| (e.as_str().to_string(), e.as_str().to_string())),
+    );
+    values
+        .into_iter()
+        .map(|(value, label)| Choice {
+            checked: selected.contains(&value),
+            value,
+            label,
+        })
+        .collect()
+}
+
+/// Parses the fields of the create and edit forms.
+pub fn parse_form(input: &FormInput, is_enabled: bool) -> Result<WebhookInput, service::Error> {
+    let url = WebhookUrl::parse(input.text("url"), "url");
+    let events = EventList::parse(&input.all("events"), "events");
+    let team = optional_text(Some(input.text("team")), "team", TEAM_MAX);
+    let description = optional_text(
+        Some(input.text("description")),
+        "description",
+        DESCRIPTION_MAX,
+    );
+    match (url, events, team, description) {
+        (Ok(url), Ok(events), Ok(team), Ok(description)) => Ok(WebhookInput {
+            url,
+            events,
+            team,
+            description,
+            is_enabled,
+        }),
+        (u, e, t, d) => Err(merge_errors(vec![u.err(), e.err(), t.err(), d.err()])
+            .unwrap_or_else(|| service::Error::internal("no error"))),
+    }
+}
+
+/// The fields of the create and edit forms, filled with `input`.
+pub fn form_fields(input: &FormInput) -> Vec<Field> {
+    vec![
+        Field::new("url", "URL", "url")
+            .value(input.text("url"))
+            .help("http or https. Private and loopback addresses are refused unless METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true."),
+        Field::new("events", "Events", "checkboxes").choices(event_choices(&input.all("events"))),
+        Field::new("team", "Team", "text").value(input.text("team")),
+        Field::new("description", "Description", "textarea").value(input.text("description")),
+    ]
+}
+
+fn failure_rate(stats: Option<&DeliveryStats>) -> String {
+    match stats {
+        Some(s) if s.finished > 0 => format!(
+            "{:.0}% of {}",
+            s.failed as f64 * 100.0 / s.finished as f64,
+            s.finished
+        ),
+        _ => "—".into(),
+    }
+}
+
+fn row(w: &WebhookSummary, stats: Option<&DeliveryStats>) -> Vec<Cell> {
+    let last = stats.and_then(|s| s.last_status.clone());
+    vec![
+        Cell::link(&w.webhook_id, format!("/webhooks/{}", w.webhook_id)),
+        Cell {
+            text: w.url.clone(),
+            href: None,
+            class: "mono",
+        },
+        Cell::text(w.events.join(", ")),
+        Cell::text(w.team.clone().unwrap_or_default()),
+        if w.is_enabled {
+            Cell::badge("enabled", "badge ok")
+        } else {
+            Cell::badge(
+                format!(
+                    "disabled: {}",
+                    w.disabled_reason.as_deref().unwrap_or("by an admin")
+                ),
+                "badge bad",
+            )
+        },
+        match last.as_deref() {
+            Some("succeeded") => Cell::badge("succeeded", "badge ok"),
+            Some(s @ ("failed" | "dead")) => Cell::badge(s, "badge bad"),
+            Some(s) => Cell::badge(s, "badge"),
+            None => Cell::text("none yet"),
+        },
+        Cell::text(failure_rate(stats)),
+    ]
+}
+
+async fn list(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let is_enabled = match query.status.as_deref().unwrap_or_default() {
+        "" => None,
+        "enabled" => Some(true),
+        "disabled" => Some(false),
+        _ => {
+            return Err(PageError::new(
+                StatusCode::BAD_REQUEST,
+                "The status filter is either enabled or disabled.",
+            ));
+        }
+    };
+    let page = PageRequest::<String>::parse(query.limit, query.cursor.as_deref())
+        .map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let filter = WebhookFilter {
+        team: query.team.clone().filter(|t| !t.trim().is_empty()),
+        is_enabled,
+    };
+    let found = subscriptions::list(&state.db, &state.webhooks, &filter, &page).await?;
+    let ids: Vec<String> = found.items.iter().map(|w| w.webhook_id.clone()).collect();
+    let stats = deliveries::stats(&state.db, &ids).await?;
+    let status = query.status.clone().unwrap_or_default();
+    let table = Table {
+        columns: vec![
+            "Webhook",
+            "URL",
+            "Events",
+            "Team",
+            "State",
+            "Last delivery",
+            "Failures (24 h)",
+        ],
+        rows: found
+            .items
+            .iter()
+            .map(|w| row(w, stats.get(&w.webhook_id)))
+            .collect(),
+        filters: vec![
+            FilterField {
+                name: "team",
+                label: "Team",
+                value: query.team.clone().unwrap_or_default(),
+                options: vec![],
+            },
+            FilterField {
+                name: "status",
+                label: "State",
+                value: status.clone(),
+                options: ["enabled", "disabled"]
+                    .iter()
+                    .map(|v| Choice {
+                        value: v.to_string(),
+                        label: v.to_string(),
+                        checked: *v == status,
+                    })
+                    .collect(),
+            },
+        ],
+        action: "/webhooks".into(),
+        next_url: None,
+        empty: "No webhooks match these filters.",
+    }
+    .paginate(
+        "/webhooks",
+        &[
+            ("team", query.team.clone()),
+            ("status", query.status.clone()),
+        ],
+        found.next_cursor,
+    );
+    let mut actions = Vec::new();
+    if ctx.may(Permission::WebhooksWrite) {
+        actions.push(("New webhook", "/webhooks/new".to_string()));
+    }
+    ctx.render(&ListPage {
+        layout: ctx.layout("Webhooks"),
+        table,
+        actions,
+        note: Some(
+            "Deliveries are signed to the Standard Webhooks specification and retried with backoff; a disabled endpoint is re-enabled from its page.".into(),
+        ),
+    })
+}
+
+fn new_form(input: &FormInput) -> FormView {
+    FormView::new("/webhooks/new", "Create webhook", form_fields(input))
+}
+
+async fn new_page(ctx: PageContext) -> Result<HttpResponse, PageError> {
+    ctx.render(&FormPage {
+        layout: ctx.layout("New webhook"),
+        form: new_form(&FormInput::default()),
+        intro: Some("A signing secret is generated and shown once after creation.".into()),
+    })
+}
+
+async fn create(
+    ctx: PageContext,
+    caller: Caller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let input = FormInput::from(form);
+    let created = match parse_form(&input, true) {
+        Ok(new) => {
+            let ip = audit_ip(&req, &state);
+            subscriptions::create(
+                &state.db,
+                &state.webhooks,
+                &caller.actor(),
+                ip,
+                None,
+                new,
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok((webhook, secret)) => ctx.render(&SecretPage {
+            layout: ctx.layout("Webhook created"),
+            intro: format!(
+                "The webhook {} signs its deliveries with this secret. Copy it into the receiver now: it is not shown again.",
+                webhook.webhook_id
+            ),
+            secret: secret.expose().to_string(),
+            back: format!("/webhooks/{}", webhook.webhook_id),
+        }),
+        Err(e) if shown_on_form(&e) => ctx.render_status(
+            form_status(&e),
+            &FormPage {
+                layout: ctx.layout("New webhook"),
+                form: new_form(&input).with_error(&e),
+                intro: None,
+            },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Registers the list and creation pages (before `/webhooks/{id}`, which would match `new`).
+pub fn routes(r: &mut Router) {
+    let write = Access::Permission(Permission::WebhooksWrite);
+    r.page(
+        Method::GET,
+        "/webhooks",
+        Access::Permission(Permission::WebhooksRead),
+        list,
+    )
+    .page(Method::GET, "/webhooks/new", write, new_page)
+    .page(Method::POST, "/webhooks/new", write, create);
+}
