@@ -90,18 +90,9 @@ impl LiveHub {
     /// Polls the database every `every` while anyone subscribes, until shutdown.
     pub async fn run(self: Arc<Self>, db: DatabaseConnection, every: Duration) {
         let mut shutdown = self.shutdown.clone();
-        let mut mark = loop {
-            match change_mark(&db).await {
-                Ok(mark) => break mark,
-                Err(err) => {
-                    tracing::warn!(error = %err, "the live feed cannot read the sync table");
-                    tokio::select! {
-                        _ = tokio::time::sleep(every * 10) => {}
-                        _ = shutdown.wait_for(|stop| *stop) => return,
-                    }
-                }
-            }
-        };
+        // Starting from an empty mark, the first poll publishes every card: a subscriber whose
+        // snapshot predates this task's first look can then never miss a change made between.
+        let mut mark = ChangeMark::default();
         let mut version = 0;
         let mut last_poll = Instant::now();
         let mut failing = false;
