@@ -197,6 +197,9 @@ def patch(session: Session, clients: int, seconds: float) -> dict:
         t.join()
     elapsed = time.perf_counter() - t0
     lost = 0
+    # The set-up connection idled past the server's keep-alive during the run: a new one.
+    setup.close()
+    setup = session.connect()
     for i, sync_id in enumerate(syncs):
         status, body = session.call(setup, "GET", f"/api/sync/runs/{sync_id}")
         if status != 200 or body["users_count"] != acked[i]:
