@@ -141,11 +141,24 @@ pub(crate) fn contains_pattern(q: &str) -> String {
 }
 
 /// `column` contains `q`, without regard to case (ASCII on SQLite, Unicode on PostgreSQL).
+///
+/// SQLite gets `instr(lower(col), ?)` rather than `LIKE ?`: with a bound `LIKE` pattern its
+/// planner may pick the LIKE range optimisation and sort every match, instead of walking the
+/// primary key in order and stopping at the page's end.
 fn contains(backend: DbBackend, column: Column, q: &str) -> sea_orm::sea_query::SimpleExpr {
     match backend {
         DbBackend::Postgres => Expr::expr(Func::lower(Expr::col(column)))
             .like(LikeExpr::new(contains_pattern(&q.to_lowercase())).escape('\\')),
-        _ => Expr::col(column).like(LikeExpr::new(contains_pattern(q)).escape('\\')),
+        _ => {
+            let name = match column {
+                Column::DeviceId => "device_id",
+                _ => "name",
+            };
+            Expr::cust_with_values(
+                format!("instr(lower(\"devices\".\"{name}\"), ?) > 0"),
+                [q.to_lowercase()],
+            )
+        }
     }
 }
 
