@@ -413,7 +413,7 @@ measure_webhook_delivery() {
         sqlite3 "$DB_FILE" "PRAGMA busy_timeout=10000; WITH RECURSIVE seq(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM seq WHERE k < $n)
             $sql SELECT 'wh_bench_receiver', printf('msg_bench%08d', k), 'device.created',
             json_object('type', 'device.created', 'timestamp', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 'data', json_object('id', k)),
-            'pending', 0, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now') FROM seq;"
+            'pending', 0, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now') FROM seq;" >/dev/null
         delivered() { sqlite3 "$DB_FILE" "PRAGMA busy_timeout=10000; SELECT count(*) FROM webhook_deliveries WHERE webhook_id = 'wh_bench_receiver' AND status = 'succeeded'" | tail -1; }
     else
         psql "$DB_URL" -qAtX -v ON_ERROR_STOP=1 -c "$sql SELECT 'wh_bench_receiver', format('msg_bench%s', k), 'device.created',
