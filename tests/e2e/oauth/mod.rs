@@ -4,6 +4,7 @@
 mod abuse;
 mod admin;
 mod flows;
+mod services;
 mod storage;
 
 use serde_json::{Value, json};
