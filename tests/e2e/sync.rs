@@ -1424,3 +1424,45 @@ async fn the_api_description_documents_every_sync_route() {
     }
     assert!(doc["components"]["schemas"]["SyncRecord"].is_object());
 }
+
+#[tokio::test]
+async fn the_default_tenant_and_page_size_of_the_preferences_shape_the_pages() {
+    let app = spawn_app().await;
+    let admin = admin(&app).await;
+    for tenant in ["alpha", "zulu"] {
+        let run = start(&app, &admin, tenant, "sqlite").await;
+        let res = patch(&app, &admin, id_of(&run), json!({"status": "completed"})).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    start(&app, &admin, "zulu", "sqlite").await;
+    let res = send(
+        &app,
+        &admin,
+        reqwest::Method::PUT,
+        "/api/me/preferences",
+        Some(json!({"selected_teams": [], "notification_settings": {},
+                    "ui": {"theme": "auto", "default_tenant": "zulu", "page_size": 1}})),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let html = app.get("/sync").await.text().await.unwrap();
+    let zulu = html.find("data-tenant=\"zulu\"").expect("zulu's card");
+    let alpha = html.find("data-tenant=\"alpha\"").expect("alpha's card");
+    assert!(zulu < alpha, "the default tenant's card comes first");
+
+    let html = app.get("/sync/history").await.text().await.unwrap();
+    assert!(
+        html.contains("value=\"zulu\""),
+        "the tenant filter starts on the default tenant"
+    );
+    assert!(!html.contains(">alpha<"), "only the default tenant's syncs");
+    assert!(html.contains("cursor="), "one row per page: a next link");
+    let all = app
+        .get("/sync/history?tenant_id=")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(all.contains("cursor="));
+}

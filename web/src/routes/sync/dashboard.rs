@@ -36,7 +36,11 @@ async fn dashboard(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let now = service::sync::model::now();
-    let all = cards(&state.db).await?;
+    let mut all = cards(&state.db).await?;
+    // The user's default tenant (a preference) opens the dashboard, before the others.
+    if let Some(first) = ctx.ui().default_tenant.as_deref() {
+        all.sort_by_key(|c| c.tenant_id != first);
+    }
     let mut charts = Vec::with_capacity(all.len());
     for card in &all {
         let syncs = recent(&state.db, &card.tenant_id, u64::from(CHART_SLOTS)).await?;

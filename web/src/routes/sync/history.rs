@@ -68,9 +68,19 @@ fn row(s: &SyncRecord) -> Vec<Cell> {
 
 async fn history(
     ctx: PageContext,
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, PageError> {
+    // Preferences: the page size of every list, and the default tenant when the page is
+    // opened without any filter.
+    let mut query = query.into_inner();
+    if query.limit.is_none() {
+        query.limit = Some(ctx.ui().page_size);
+    }
+    if req.query_string().is_empty() {
+        query.tenant_id = ctx.ui().default_tenant.clone();
+    }
     let filter = query.filter().map_err(bad_request)?;
     let page = query.page().map_err(bad_request)?;
     let found = query::history(&state.db, &filter, &page).await?;
