@@ -168,23 +168,14 @@ pub async fn authorization_code(
     }
     let now = Utc::now().fixed_offset();
     if row.consumed_at.is_some() {
-        let revoked = tokens::revoke_grant(&txn, row.id).await?;
-        audit_log::log(
-            &txn,
-            OAuthEvent::new(
-                "code.reuse_detected",
-                Some(client.row.id),
-                format!("client:{}", client.row.client_identifier),
-            )
-            .user(Some(row.user_id))
-            .subject(row.id.to_string())
-            .metadata(json!({"revoked_tokens": revoked})),
-        )
-        .await?;
-        txn.commit().await?;
-        return Err(
-            OAuthError::invalid_grant("the code was already used; its tokens are revoked").into(),
-        );
+        let replay = Replay {
+            event: "code.reuse_detected",
+            grant_id: row.id,
+            user_id: Some(row.user_id),
+            subject: row.id,
+            refusal: "the code was already used; its tokens are revoked",
+        };
+        return Err(replay.revoke(txn, client).await);
     }
     if row.expires_at <= now {
         return Err(OAuthError::invalid_grant("the code has expired").into());
@@ -249,6 +240,42 @@ pub async fn authorization_code(
     Ok(answer)
 }
 
+/// A used code or refresh token presented again: the whole grant is revoked, the event
+/// logged and committed, and the caller gets `invalid_grant`.
+struct Replay {
+    event: &'static str,
+    grant_id: uuid::Uuid,
+    user_id: Option<uuid::Uuid>,
+    subject: uuid::Uuid,
+    refusal: &'static str,
+}
+
+impl Replay {
+    async fn revoke(self, txn: sea_orm::DatabaseTransaction, client: &Client) -> Error {
+        let done = async {
+            let revoked = tokens::revoke_grant(&txn, self.grant_id).await?;
+            audit_log::log(
+                &txn,
+                OAuthEvent::new(
+                    self.event,
+                    Some(client.row.id),
+                    format!("client:{}", client.row.client_identifier),
+                )
+                .user(self.user_id)
+                .subject(self.subject.to_string())
+                .metadata(json!({"grant_id": self.grant_id, "revoked_tokens": revoked})),
+            )
+            .await?;
+            txn.commit().await?;
+            Ok::<_, Error>(())
+        };
+        match done.await {
+            Ok(()) => OAuthError::invalid_grant(self.refusal).into(),
+            Err(e) => e,
+        }
+    }
+}
+
 /// RFC 7636 §4.1: 43–128 unreserved characters.
 fn valid_verifier(v: &str) -> bool {
     (43..=128).contains(&v.len())
@@ -297,22 +324,15 @@ pub async fn refresh_token(
         );
     }
     let now = Utc::now().fixed_offset();
-    let by = format!("client:{}", client.row.client_identifier);
     if row.rotated_at.is_some() || row.revoked_at.is_some() {
-        let revoked = tokens::revoke_grant(&txn, row.grant_id).await?;
-        audit_log::log(
-            &txn,
-            OAuthEvent::new("refresh_token.reuse_detected", Some(client.row.id), &by)
-                .user(row.user_id)
-                .subject(row.id.to_string())
-                .metadata(json!({"grant_id": row.grant_id, "revoked_tokens": revoked})),
-        )
-        .await?;
-        txn.commit().await?;
-        return Err(OAuthError::invalid_grant(
-            "the refresh token was already used; the grant is revoked",
-        )
-        .into());
+        let replay = Replay {
+            event: "refresh_token.reuse_detected",
+            grant_id: row.grant_id,
+            user_id: row.user_id,
+            subject: row.id,
+            refusal: "the refresh token was already used; the grant is revoked",
+        };
+        return Err(replay.revoke(txn, client).await);
     }
     if row.expires_at <= now {
         return Err(OAuthError::invalid_grant("the refresh token has expired").into());
