@@ -77,7 +77,13 @@ pub async fn connect(options: &DbOptions) -> Result<DatabaseConnection, DbErr> {
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
+    if Backend::of_url(&options.url) == Some(Backend::Postgres) {
+        // A server connection can be dropped by the server or a proxy while idle; a busy one
+        // is known to be alive, so only connections idle for a while are checked.
+        opt.test_before_acquire_if_idle_for(Duration::from_secs(30));
+    }
     if Backend::of_url(&options.url) == Some(Backend::Sqlite) {
+        untracked_sqlite_memory();
         if let Some(path) = sqlite_path(&options.url) {
             prepare_sqlite_file(&path)
                 .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", path.display())))?;
@@ -91,8 +97,63 @@ pub async fn connect(options: &DbOptions) -> Result<DatabaseConnection, DbErr> {
                 .pragma("cache_size", "-64000")
                 .create_if_missing(true)
         });
+        // A SQLite connection is a file handle in this process: it cannot go stale, so the
+        // pool's ping (one more trip to the connection's thread per query) is not needed.
+        opt.test_before_acquire(false);
+        opt.map_sqlx_sqlite_pool_opts(|pool| {
+            pool.after_connect(|conn, _| {
+                Box::pin(async move {
+                    let mut handle = conn.lock_handle().await?;
+                    stable_query_plans(handle.as_raw_handle());
+                    Ok(())
+                })
+            })
+        });
     }
     Database::connect(opt).await
+}
+
+/// Turns off SQLite's memory statistics for the process, once, before its first connection.
+///
+/// With them on, every allocation SQLite makes (one per column value read) takes a global
+/// mutex that all connections share; Metadeck never reads those statistics.
+fn untracked_sqlite_memory() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int. Called before SQLite is initialised
+        // it applies; afterwards SQLite refuses it (SQLITE_MISUSE) and nothing changes.
+        let rc = unsafe {
+            libsqlite3_sys::sqlite3_config(
+                libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::ffi::c_int,
+            )
+        };
+        if rc != libsqlite3_sys::SQLITE_OK {
+            tracing::debug!(code = rc, "SQLite memory statistics stay on");
+        }
+    });
+}
+
+/// Turns on SQLite's query planner stability guarantee for a connection.
+///
+/// Without it, SQLite marks a cached statement as expired whenever a value bound to a
+/// `LIMIT ?` (or a `LIKE ?`) is bound again, and re-parses and re-plans the statement on
+/// every execution; Sea-ORM binds every `LIMIT`, so each `.one()` paid a full re-prepare.
+/// With it, a statement is planned once and reused as it is.
+fn stable_query_plans(db: std::ptr::NonNull<libsqlite3_sys::sqlite3>) {
+    // SAFETY: `db` is the open handle of a connection whose lock the caller holds, and
+    // SQLITE_DBCONFIG_ENABLE_QPSG takes an int and an optional int pointer (null here).
+    let rc = unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            db.as_ptr(),
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as std::ffi::c_int,
+            std::ptr::null_mut::<std::ffi::c_int>(),
+        )
+    };
+    if rc != libsqlite3_sys::SQLITE_OK {
+        tracing::warn!(code = rc, "SQLite refused the query planner stability setting");
+    }
 }
 
 /// Creates the database directory with mode 0700 and the file with mode 0600, so the file

@@ -25,6 +25,8 @@
 #   BENCH_DURATION      seconds of each HTTP load (default 10)
 #   BENCH_THREADS       wrk threads (default 2)
 #   BENCH_LOG           the server's METADECK_LOG during the run (default warn: no per-request lines)
+#   BENCH_ONLY          run only these measurements (space-separated function names, e.g.
+#                       "measure_registry_get measure_registry_list"); for profiling one row
 #
 # Adding a row:
 #   1. write a function `measure_<name>` below. It may use $BASE_URL, $SERVER_PID (the running
@@ -507,6 +509,12 @@ log "dataset: $DATASET in ${DATASET_SECONDS}s"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 PORT=${BENCH_PORT:-$(free_port)}
 BASE_URL="http://127.0.0.1:$PORT"
+
+if [[ -n ${BENCH_ONLY:-} ]]; then
+    selected() { [[ " $BENCH_ONLY " == *" $1 "* ]]; }
+    keep=(); for m in "${STANDALONE[@]}"; do selected "$m" && keep+=("$m"); done; STANDALONE=("${keep[@]}")
+    keep=(); for m in "${MEASUREMENTS[@]}"; do selected "$m" && keep+=("$m"); done; MEASUREMENTS=("${keep[@]}")
+fi
 
 for m in "${STANDALONE[@]}"; do
     log "measuring: $m"

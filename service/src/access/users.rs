@@ -61,16 +61,18 @@ pub struct Identity {
 
 /// The identity of an active user; `None` for unknown or inactive users.
 pub async fn identity(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<Identity>> {
-    let Some(user) = local_users::Entity::find_by_id(user_id).one(db).await? else {
+    // One query: the user joined with its roles (every authenticated request runs this).
+    let Some((user, roles)) = local_users::Entity::find_by_id(user_id)
+        .find_with_related(entity::rbac_roles::Entity)
+        .all(db)
+        .await?
+        .pop()
+    else {
         return Ok(None);
     };
     if !user.is_active {
         return Ok(None);
     }
-    let roles = user
-        .find_related(entity::rbac_roles::Entity)
-        .all(db)
-        .await?;
     let permissions = roles.iter().fold(PermissionSet::EMPTY, |acc, r| {
         acc.union(role_permissions(&r.permissions))
     });

@@ -102,11 +102,25 @@ async fn list(
     let ids: Vec<String> = found.items.iter().map(|d| d.device_id.clone()).collect();
     let counts = entities::counts_by_device(&state.db, &ids).await?;
     let count_of = |id: &str| counts.iter().find(|(d, _)| d == id).map_or(0, |(_, n)| *n);
-    let matching = devices::count_capped(&state.db, &filter, COUNT_CAP).await?;
-    let note = match matching {
-        n if n > COUNT_CAP => format!("{}+ devices match.", thousands(COUNT_CAP)),
-        1 => "1 device matches.".to_string(),
-        n => format!("{} devices match.", thousands(n)),
+    // A text search cannot use an index, so counting its matches would read the whole table
+    // on every view; the page then says only whether more pages follow.
+    let searching = filter.q.as_deref().is_some_and(|q| !q.trim().is_empty());
+    let note = if searching && found.next_cursor.is_some() {
+        format!(
+            "The first {} matching devices are shown; the next page has more.",
+            found.items.len()
+        )
+    } else {
+        let matching = if searching {
+            found.items.len() as u64
+        } else {
+            devices::count_capped(&state.db, &filter, COUNT_CAP).await?
+        };
+        match matching {
+            n if n > COUNT_CAP => format!("{}+ devices match.", thousands(COUNT_CAP)),
+            1 => "1 device matches.".to_string(),
+            n => format!("{} devices match.", thousands(n)),
+        }
     };
     let table = Table {
         columns: vec![
