@@ -233,8 +233,14 @@ impl Settings {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
+        // On SQLite every query runs on its connection's own thread, which needs CPU too: half
+        // the cores for HTTP measured best. PostgreSQL does its query work in its own processes.
+        let default_workers = match backend {
+            Backend::Sqlite => (cores / 2).max(1),
+            Backend::Postgres => cores,
+        };
         let workers = parse_num(var("METADECK_WORKERS"), "METADECK_WORKERS", 1, 512)?
-            .unwrap_or(cores as u64) as usize;
+            .unwrap_or(default_workers as u64) as usize;
 
         let trusted_proxies = match var("METADECK_TRUSTED_PROXIES") {
             None => Vec::new(),
