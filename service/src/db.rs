@@ -158,7 +158,10 @@ fn stable_query_plans(db: std::ptr::NonNull<libsqlite3_sys::sqlite3>) {
         )
     };
     if rc != libsqlite3_sys::SQLITE_OK {
-        tracing::warn!(code = rc, "SQLite refused the query planner stability setting");
+        tracing::warn!(
+            code = rc,
+            "SQLite refused the query planner stability setting"
+        );
     }
 }
 

@@ -91,6 +91,31 @@ pub async fn record(db: &impl ConnectionTrait, entry: AuditEntry) -> Result<i64>
         db.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
             .await?;
     }
+    let timestamp = Utc::now().trunc_subsecs(6);
+    let actor = entry.actor.as_string();
+    let hash_onto = |prev: &str| {
+        chain::row_hash(
+            prev,
+            entry.action,
+            &actor,
+            entry.target_id.as_deref(),
+            entry.details.as_ref(),
+            entry.ip_address.as_deref(),
+            &timestamp,
+        )
+    };
+    // Most appends follow this process's previous one: chain onto it in the INSERT itself,
+    // which checks that it still is the newest row (one statement instead of a read and a
+    // write inside the write lock). Another writer got in between, or a rolled-back
+    // transaction left a head that never was: read the real head and append normally.
+    let hinted = chain_head_hint();
+    if let Some(prev) = hinted {
+        let row_hash = hash_onto(&prev);
+        if let Some(id) = append_onto(db, &entry, &actor, &timestamp, &prev, &row_hash).await? {
+            set_chain_head_hint(row_hash);
+            return Ok(id);
+        }
+    }
     let prev_hash = match entity::audit::Entity::find()
         .select_only()
         .column(entity::audit::Column::RowHash)
@@ -103,17 +128,7 @@ pub async fn record(db: &impl ConnectionTrait, entry: AuditEntry) -> Result<i64>
         Some(hash) => hash,
         None => chain::anchor_hash(db).await?,
     };
-    let timestamp = Utc::now().trunc_subsecs(6);
-    let actor = entry.actor.as_string();
-    let row_hash = chain::row_hash(
-        &prev_hash,
-        entry.action,
-        &actor,
-        entry.target_id.as_deref(),
-        entry.details.as_ref(),
-        entry.ip_address.as_deref(),
-        &timestamp,
-    );
+    let row_hash = hash_onto(&prev_hash);
     let row = entity::audit::ActiveModel {
         action: Set(entry.action.to_string()),
         actor: Set(actor),
@@ -122,12 +137,83 @@ pub async fn record(db: &impl ConnectionTrait, entry: AuditEntry) -> Result<i64>
         ip_address: Set(entry.ip_address),
         timestamp: Set(timestamp.fixed_offset()),
         prev_hash: Set(prev_hash),
-        row_hash: Set(row_hash),
+        row_hash: Set(row_hash.clone()),
         ..Default::default()
     }
     .insert(db)
     .await?;
+    set_chain_head_hint(row_hash);
     Ok(row.id)
+}
+
+/// The `row_hash` this process appended last: a guess at the chain's head, checked by
+/// [`append_onto`] (another process, or a rolled-back transaction, makes it wrong).
+static CHAIN_HEAD: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+fn chain_head_hint() -> Option<String> {
+    CHAIN_HEAD.lock().ok().and_then(|head| head.clone())
+}
+
+fn set_chain_head_hint(row_hash: String) {
+    if let Ok(mut head) = CHAIN_HEAD.lock() {
+        *head = Some(row_hash);
+    }
+}
+
+/// `INSERT … SELECT … WHERE <newest row_hash> = prev RETURNING id`: the row's id, or `None`
+/// (nothing written) when `prev` is not the chain's head.
+async fn append_onto(
+    db: &impl ConnectionTrait,
+    entry: &AuditEntry,
+    actor: &str,
+    timestamp: &DateTime<Utc>,
+    prev: &str,
+    row_hash: &str,
+) -> Result<Option<i64>> {
+    use entity::audit::{Column, Entity};
+    use sea_orm::sea_query::{Expr, ExprTrait, Query, SubQueryStatement};
+    let newest = Query::select()
+        .column(Column::RowHash)
+        .from(Entity)
+        .order_by(Column::Id, sea_orm::Order::Desc)
+        .limit(1)
+        .to_owned();
+    let values = Query::select()
+        .exprs([
+            Expr::val(entry.action),
+            Expr::val(actor),
+            Expr::val(entry.target_id.clone()),
+            Expr::val(entry.details.clone()),
+            Expr::val(entry.ip_address.clone()),
+            Expr::val(timestamp.fixed_offset()),
+            Expr::val(prev),
+            Expr::val(row_hash),
+        ])
+        .and_where(
+            Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(newest))).eq(prev),
+        )
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(Entity)
+        .columns([
+            Column::Action,
+            Column::Actor,
+            Column::TargetId,
+            Column::Details,
+            Column::IpAddress,
+            Column::Timestamp,
+            Column::PrevHash,
+            Column::RowHash,
+        ])
+        .select_from(values)
+        .map_err(crate::Error::internal)?
+        .returning_col(Column::Id)
+        .to_owned();
+    let row = db.query_one(&insert).await?;
+    match row {
+        Some(row) => Ok(Some(row.try_get_by_index::<i64>(0)?)),
+        None => Ok(None),
+    }
 }
 
 /// The canonical text form of a stored timestamp.

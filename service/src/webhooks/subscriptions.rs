@@ -99,16 +99,11 @@ pub async fn create(
     let stored = config.cipher.encrypt(id.as_str(), &secret)?;
     let at = now().fixed_offset();
     let txn = begin_write(db).await?;
-    if webhooks::Entity::find_by_id(id.as_str())
-        .one(&txn)
-        .await?
-        .is_some()
-    {
-        return Err(Error::Conflict {
-            message: format!("a webhook with the id {} exists", id.as_str()),
-            details: vec![FieldError::new("webhook_id", "is taken")],
-        });
-    }
+    // The primary key refuses a taken id: no read before the write.
+    let taken = || Error::Conflict {
+        message: format!("a webhook with the id {} exists", id.as_str()),
+        details: vec![FieldError::new("webhook_id", "is taken")],
+    };
     let row = webhooks::ActiveModel {
         webhook_id: Set(id.as_str().to_string()),
         url: Set(input.url.as_str().to_string()),
@@ -127,7 +122,11 @@ pub async fn create(
         failing_since: Set(None),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|err| match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => taken(),
+        _ => Error::from(err),
+    })?;
     audit::record(
         &txn,
         AuditEntry::new("webhook.created", actor)
