@@ -243,6 +243,11 @@ pub async fn update(
     change: SyncUpdate,
 ) -> Result<SyncRecord> {
     change.validate()?;
+    if !change.status.is_some_and(SyncStatus::is_terminal)
+        && let Some(record) = report_on_running(db, id, &change).await?
+    {
+        return Ok(record);
+    }
     let txn = begin_write(db).await?;
     let current = locked(&txn, id).await?;
     if SyncStatus::parse(&current.status) != Some(SyncStatus::Running) {
@@ -301,6 +306,52 @@ pub async fn update(
     }
     txn.commit().await?;
     Ok(record)
+}
+
+/// The common progress report (no status change, nothing to announce) as one conditional
+/// `UPDATE … RETURNING`: it applies only if the sync is running, its progress does not go
+/// down, graphdb fields go to a graphdb sync and the clock has moved past `updated_at`.
+/// `None` when any of that does not hold; [`update`] then takes the full path, which says why
+/// (or, for the clock, moves `updated_at` by a microsecond).
+async fn report_on_running(
+    db: &DatabaseConnection,
+    id: i64,
+    change: &SyncUpdate,
+) -> Result<Option<SyncRecord>> {
+    use sea_orm::sea_query::Expr;
+    let at = now().fixed_offset();
+    let mut update = sync_history::Entity::update_many()
+        .col_expr(Column::UpdatedAt, Expr::value(at))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq(SyncStatus::Running.as_str()))
+        .filter(Column::UpdatedAt.lt(at));
+    for (column, value) in [
+        (Column::ProgressPercentage, change.progress_percentage),
+        (Column::UsersCount, change.users_count),
+        (Column::GroupsCount, change.groups_count),
+        (Column::AppsCount, change.apps_count),
+        (Column::PoliciesCount, change.policies_count),
+        (Column::DevicesCount, change.devices_count),
+        (Column::GraphdbVersion, change.graphdb_version),
+    ] {
+        if let Some(v) = value {
+            update = update.col_expr(column, Expr::value(v));
+        }
+    }
+    if let Some(p) = change.progress_percentage {
+        update = update.filter(Column::ProgressPercentage.lte(p));
+    }
+    if let Some(promoted) = change.graphdb_promoted {
+        update = update.col_expr(Column::GraphdbPromoted, Expr::value(promoted));
+    }
+    if change.graphdb_version.is_some() || change.graphdb_promoted.is_some() {
+        update = update.filter(Column::SyncType.eq(SyncType::Graphdb.as_str()));
+    }
+    if let Some(e) = &change.error_details {
+        update = update.col_expr(Column::ErrorDetails, Expr::value(e.clone()));
+    }
+    let rows = update.exec_with_returning(db).await?;
+    Ok(rows.into_iter().next().map(SyncRecord::from))
 }
 
 /// Cancels a running sync.
