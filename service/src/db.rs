@@ -82,12 +82,13 @@ pub async fn connect(options: &DbOptions) -> Result<DatabaseConnection, DbErr> {
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
-    if Backend::of_url(&options.url) == Some(Backend::Postgres) {
+    let backend = Backend::of_url(&options.url);
+    if backend == Some(Backend::Postgres) {
         // A server connection can be dropped by the server or a proxy while idle; a busy one
         // is known to be alive, so only connections idle for a while are checked.
         opt.test_before_acquire_if_idle_for(Duration::from_secs(30));
     }
-    if Backend::of_url(&options.url) == Some(Backend::Sqlite) {
+    if backend == Some(Backend::Sqlite) {
         untracked_sqlite_memory();
         if let Some(path) = sqlite_path(&options.url) {
             prepare_sqlite_file(&path)
