@@ -429,6 +429,10 @@ measure_webhook_delivery() {
         sleep 0.1
     done
     t1=$(date +%s.%N)
+    # The receiver's webhook subscribes to device.created: left in place, every later device
+    # write (P3) would also queue a delivery to a receiver that is gone.
+    curl -sf -o /dev/null -X DELETE -b "$OUT/admin-cookies.txt" -H "X-CSRF-Token: $ADMIN_CSRF" \
+        "$BASE_URL/api/webhooks/wh_bench_receiver" || die "deleting the receiver's webhook failed"
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
     kill "$receiver_pid" 2>/dev/null || true

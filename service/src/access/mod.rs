@@ -1,5 +1,6 @@
 //! Admin access: users, roles and permissions, passwords, sessions, login throttling (spec 02).
 
+mod caller_read;
 mod guard;
 pub mod login;
 pub mod password;
@@ -11,4 +12,4 @@ pub mod users;
 pub use login::{LoginAttempt, login};
 pub use password::Password;
 pub use permissions::{BuiltinRole, Permission, PermissionSet};
-pub use users::{Identity, Username, identity};
+pub use users::{Identity, Username, current_identity, identity};

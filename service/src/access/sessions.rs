@@ -13,8 +13,9 @@ use sea_orm::{
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::caller_read::SessionRow;
 use crate::audit::{self, Actor, AuditEntry};
-use crate::db::begin_write;
+use crate::db::{begin_write, point_reads, writer_turn};
 use crate::{Error, Result};
 
 use entity::sessions::{self, Column};
@@ -45,13 +46,14 @@ pub struct NewSession {
 
 /// Stores a new session under the hash of `key`.
 pub async fn create(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     key: &str,
     new: NewSession,
     limits: SessionLimits,
 ) -> Result<()> {
     let now = Utc::now();
     let absolute = chrono::Duration::from_std(limits.absolute).map_err(Error::internal)?;
+    let _turn = writer_turn(db).await?;
     sessions::ActiveModel {
         session_id: Set(key_hash(key)),
         user_id: Set(new.user_id),
@@ -75,17 +77,19 @@ pub async fn load(
     limits: SessionLimits,
 ) -> Result<Option<String>> {
     let id = key_hash(key);
-    let Some(row) = sessions::Entity::find_by_id(id.clone()).one(db).await? else {
+    let Some(row) = session_row(db, &id).await? else {
         return Ok(None);
     };
     let now = Utc::now();
     let idle = chrono::Duration::from_std(limits.idle).map_err(Error::internal)?;
-    if now >= row.expires_at.to_utc() || now >= row.last_seen_at.to_utc() + idle {
+    if now >= row.expires_at || now >= row.last_seen_at + idle {
+        let _turn = writer_turn(db).await?;
         sessions::Entity::delete_by_id(id).exec(db).await?;
         return Ok(None);
     }
     let touch = chrono::Duration::from_std(TOUCH_EVERY).map_err(Error::internal)?;
-    if now - row.last_seen_at.to_utc() >= touch {
+    if now - row.last_seen_at >= touch {
+        let _turn = writer_turn(db).await?;
         sessions::Entity::update_many()
             .col_expr(
                 Column::LastSeenAt,
@@ -98,9 +102,25 @@ pub async fn load(
     Ok(Some(row.data))
 }
 
+/// The session row stored under `id`; on SQLite read on the calling thread when it can be
+/// ([`super::caller_read`]).
+async fn session_row(db: &DatabaseConnection, id: &str) -> Result<Option<SessionRow>> {
+    if let Some(row) = point_reads::read(db, |c| super::caller_read::session(c, id)) {
+        return Ok(row);
+    }
+    Ok(sessions::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|row| SessionRow {
+            data: row.data,
+            expires_at: row.expires_at.to_utc(),
+            last_seen_at: row.last_seen_at.to_utc(),
+        }))
+}
+
 /// Replaces a session's data (and, when known, its address and user agent); false when it no longer exists.
 pub async fn update_data(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     key: &str,
     data: String,
     ip: Option<String>,
@@ -118,11 +138,13 @@ pub async fn update_data(
             sea_orm::sea_query::Expr::value(user_agent),
         );
     }
+    let _turn = writer_turn(db).await?;
     Ok(update.exec(db).await?.rows_affected > 0)
 }
 
 /// Deletes the session of `key` (logout).
-pub async fn delete(db: &impl ConnectionTrait, key: &str) -> Result<()> {
+pub async fn delete(db: &DatabaseConnection, key: &str) -> Result<()> {
+    let _turn = writer_turn(db).await?;
     sessions::Entity::delete_by_id(key_hash(key))
         .exec(db)
         .await?;

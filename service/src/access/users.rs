@@ -13,7 +13,7 @@ use serde_json::json;
 use super::guard::{ensure_a_user_admin_remains, role_permissions};
 use super::{BuiltinRole, Password, PermissionSet, password, sessions};
 use crate::audit::{self, Actor, AuditEntry};
-use crate::db::begin_write;
+use crate::db::{begin_write, point_reads};
 use crate::pagination::{Page, PageRequest};
 use crate::{Error, FieldError, Result};
 
@@ -50,7 +50,7 @@ impl Username {
 }
 
 /// Who a signed-in user is and what they may do.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Identity {
     pub user_id: i64,
     pub username: String,
@@ -59,10 +59,19 @@ pub struct Identity {
     pub permissions: PermissionSet,
 }
 
-/// The identity of an active user; `None` for unknown or inactive users.
+/// The identity of the user a request acts for; `None` for unknown or inactive users. On
+/// SQLite read on the calling thread when it can be ([`super::caller_read`]).
+pub async fn current_identity(db: &DatabaseConnection, user_id: i64) -> Result<Option<Identity>> {
+    match point_reads::read(db, |c| super::caller_read::identity(c, user_id)) {
+        Some(identity) => Ok(identity),
+        None => identity(db, user_id).await,
+    }
+}
+
+/// The identity of an active user (roles by name); `None` for unknown or inactive users.
 pub async fn identity(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<Identity>> {
     // One query: the user joined with its roles (every authenticated request runs this).
-    let Some((user, roles)) = local_users::Entity::find_by_id(user_id)
+    let Some((user, mut roles)) = local_users::Entity::find_by_id(user_id)
         .find_with_related(entity::rbac_roles::Entity)
         .all(db)
         .await?
@@ -73,6 +82,7 @@ pub async fn identity(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<
     if !user.is_active {
         return Ok(None);
     }
+    roles.sort_by(|a, b| a.name.cmp(&b.name));
     let permissions = roles.iter().fold(PermissionSet::EMPTY, |acc, r| {
         acc.union(role_permissions(&r.permissions))
     });

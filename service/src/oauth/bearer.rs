@@ -1,7 +1,7 @@
 //! Bearer tokens at work: authenticating API calls, introspection (RFC 7662) and
 //! revocation (RFC 7009).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::{
     oauth_access_tokens as access, oauth_clients as clients, oauth_refresh_tokens as refresh,
     oauth_users as users,
@@ -19,8 +19,8 @@ use super::clients::Client;
 use super::tokens::{self, REFRESH_PREFIX};
 use super::{Scope, secrets, subjects};
 use crate::Result;
-use crate::access::{Identity, identity};
-use crate::db::begin_write;
+use crate::access::{Identity, current_identity, identity};
+use crate::db::{begin_write, point_reads};
 
 /// What a valid access token grants.
 #[derive(Debug, Clone)]
@@ -36,22 +36,75 @@ pub struct BearerGrant {
     pub expires_at: i64,
 }
 
-type TokenRow = (
-    Uuid,
-    String,
-    chrono::DateTime<chrono::FixedOffset>,
-    chrono::DateTime<chrono::FixedOffset>,
-    Option<chrono::DateTime<chrono::FixedOffset>>,
-    String,
-    bool,
-    Option<String>,
-);
+/// What authenticating needs of an access token's row, its client and its user.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct TokenRow {
+    pub id: Uuid,
+    pub scope: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked: bool,
+    /// The client's public identifier.
+    pub client_id: String,
+    pub client_enabled: bool,
+    /// The user's external id, for a delegated token.
+    pub external_user: Option<String>,
+}
 
 /// The grant of a currently valid access token: one indexed query on the token's hash (plus
-/// the user's identity for delegated tokens). Unknown, expired, revoked tokens, tokens of a
-/// disabled client and tokens of an inactive user are `None`.
-pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> Result<Option<BearerGrant>> {
-    let row: Option<TokenRow> = access::Entity::find()
+/// the user's identity for delegated tokens), on SQLite read on the calling thread when it
+/// can be ([`super::token_read`]). Unknown, expired, revoked tokens, tokens of a disabled
+/// client and tokens of an inactive user are `None`.
+pub async fn authenticate(db: &DatabaseConnection, token: &str) -> Result<Option<BearerGrant>> {
+    let hash = secrets::hash(token);
+    let row = match point_reads::read(db, |c| super::token_read::token(c, &hash)) {
+        Some(row) => row,
+        None => token_row(db, &hash).await?,
+    };
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    if row.revoked || !row.client_enabled || row.expires_at <= Utc::now() {
+        return Ok(None);
+    }
+    let mut scope = Scope::from_stored(&row.scope);
+    let user = match row.external_user {
+        None => None,
+        Some(external) => {
+            let user = match subjects::local_user_id(&external) {
+                Some(uid) => current_identity(db, uid).await?,
+                None => None,
+            };
+            let Some(user) = user else {
+                return Ok(None);
+            };
+            scope = scope.intersect(Scope(user.permissions));
+            Some(user)
+        }
+    };
+    Ok(Some(BearerGrant {
+        token_id: row.id,
+        client_id: row.client_id,
+        user,
+        scope,
+        issued_at: row.created_at.timestamp(),
+        expires_at: row.expires_at.timestamp(),
+    }))
+}
+
+/// The row of the access token with this hash, through the pool.
+pub(super) async fn token_row(db: &impl ConnectionTrait, hash: &str) -> Result<Option<TokenRow>> {
+    type Columns = (
+        Uuid,
+        String,
+        chrono::DateTime<chrono::FixedOffset>,
+        chrono::DateTime<chrono::FixedOffset>,
+        Option<chrono::DateTime<chrono::FixedOffset>>,
+        String,
+        bool,
+        Option<String>,
+    );
+    let row: Option<Columns> = access::Entity::find()
         .select_only()
         .column(access::Column::Id)
         .column(access::Column::Scope)
@@ -63,39 +116,22 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> Result<Opti
         .column(users::Column::ExternalId)
         .join(JoinType::InnerJoin, access::Relation::OauthClients.def())
         .join(JoinType::LeftJoin, access::Relation::OauthUsers.def())
-        .filter(access::Column::Token.eq(secrets::hash(token)))
+        .filter(access::Column::Token.eq(hash))
         .into_tuple()
         .one(db)
         .await?;
-    let Some((id, scope, created, expires, revoked, client_id, enabled, external)) = row else {
-        return Ok(None);
-    };
-    if revoked.is_some() || !enabled || expires <= Utc::now().fixed_offset() {
-        return Ok(None);
-    }
-    let mut scope = Scope::from_stored(&scope);
-    let user = match external {
-        None => None,
-        Some(external) => {
-            let user = match subjects::local_user_id(&external) {
-                Some(uid) => identity(db, uid).await?,
-                None => None,
-            };
-            let Some(user) = user else {
-                return Ok(None);
-            };
-            scope = scope.intersect(Scope(user.permissions));
-            Some(user)
-        }
-    };
-    Ok(Some(BearerGrant {
-        token_id: id,
-        client_id,
-        user,
-        scope,
-        issued_at: created.timestamp(),
-        expires_at: expires.timestamp(),
-    }))
+    Ok(row.map(
+        |(id, scope, created, expires, revoked, client_id, enabled, external)| TokenRow {
+            id,
+            scope,
+            created_at: created.to_utc(),
+            expires_at: expires.to_utc(),
+            revoked: revoked.is_some(),
+            client_id,
+            client_enabled: enabled,
+            external_user: external,
+        },
+    ))
 }
 
 /// An introspection answer (RFC 7662 §2.2).
@@ -119,7 +155,7 @@ pub struct Introspection {
 }
 
 /// Describes any token: `{"active": false}` for anything not currently valid.
-pub async fn introspect(db: &impl ConnectionTrait, token: &str) -> Result<Introspection> {
+pub async fn introspect(db: &DatabaseConnection, token: &str) -> Result<Introspection> {
     if !token.starts_with(REFRESH_PREFIX) {
         if let Some(grant) = authenticate(db, token).await? {
             let sub = match &grant.user {

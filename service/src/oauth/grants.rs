@@ -5,7 +5,7 @@ use entity::{
     oauth_authorization_codes as codes, oauth_device_codes as devices,
     oauth_refresh_tokens as refresh,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::Serialize;
 use serde_json::json;
 
@@ -126,7 +126,7 @@ pub async fn client_credentials(
             asked
         }
     };
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let answer = tokens::issue(
         &txn,
         Grant {
@@ -251,7 +251,7 @@ struct Replay {
 }
 
 impl Replay {
-    async fn revoke(self, txn: sea_orm::DatabaseTransaction, client: &Client) -> Error {
+    async fn revoke(self, txn: crate::db::WriteTxn, client: &Client) -> Error {
         let done = async {
             let revoked = tokens::revoke_grant(&txn, self.grant_id).await?;
             audit_log::log(

@@ -16,6 +16,7 @@ pub mod redirect;
 pub mod scope;
 pub mod secrets;
 pub mod subjects;
+mod token_read;
 mod tokens;
 
 pub use error::{OAuthError, OAuthErrorCode};

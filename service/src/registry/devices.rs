@@ -14,7 +14,7 @@ use super::DeviceInput;
 use super::entities::EntityView;
 use super::events;
 use crate::audit::{self, Actor, AuditEntry};
-use crate::db::begin_write;
+use crate::db::{begin_write, point_reads};
 use crate::pagination::{Page, PageRequest};
 use crate::webhooks::EventType;
 use crate::{Error, Result};
@@ -50,7 +50,7 @@ impl From<devices::Model> for DeviceView {
 }
 
 /// A device with its entities (`GET /api/devices/{id}`, the device page).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DeviceDetail {
     #[serde(flatten)]
     pub device: DeviceView,
@@ -277,22 +277,37 @@ pub async fn find(db: &impl ConnectionTrait, device_id: &str) -> Result<DeviceVi
         .ok_or_else(|| Error::NotFound(format!("device {device_id}")))
 }
 
-/// One device with its entities, in one query (a `LEFT JOIN` on the entities' device index).
-pub async fn get(db: &impl ConnectionTrait, device_id: &str) -> Result<DeviceDetail> {
+/// One device with its entities; on SQLite read on the calling thread when it can be
+/// ([`super::device_read`]), otherwise in one query through the pool.
+pub async fn get(db: &DatabaseConnection, device_id: &str) -> Result<DeviceDetail> {
     // An id that breaks the rules names no device (and never reaches the database).
     super::input::DeviceId::parse(device_id)
         .map_err(|_| Error::NotFound(format!("device {device_id}")))?;
-    let (device, mut related) = devices::Entity::find_by_id(device_id)
+    let found = match point_reads::read(db, |c| super::device_read::device_detail(c, device_id)) {
+        Some(found) => found,
+        None => get_through(db, device_id).await?,
+    };
+    found.ok_or_else(|| Error::NotFound(format!("device {device_id}")))
+}
+
+/// One device with its entities in one query (a `LEFT JOIN` on the entities' device index).
+pub(super) async fn get_through(
+    db: &impl ConnectionTrait,
+    device_id: &str,
+) -> Result<Option<DeviceDetail>> {
+    let Some((device, mut related)) = devices::Entity::find_by_id(device_id)
         .find_with_related(entity::entities::Entity)
         .all(db)
         .await?
         .pop()
-        .ok_or_else(|| Error::NotFound(format!("device {device_id}")))?;
+    else {
+        return Ok(None);
+    };
     related.sort_by(|a, b| a.entity_id.cmp(&b.entity_id));
-    Ok(DeviceDetail {
+    Ok(Some(DeviceDetail {
         device: device.into(),
         entities: related.into_iter().map(EntityView::from).collect(),
-    })
+    }))
 }
 
 /// Creates or replaces a device; `true` when it was created.

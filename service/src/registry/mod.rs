@@ -2,6 +2,7 @@
 //! preferences (spec 04, seed 002).
 
 pub mod bulk;
+mod device_read;
 pub mod devices;
 pub mod entities;
 mod events;

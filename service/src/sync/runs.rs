@@ -17,7 +17,7 @@ use super::model::{
     ERROR_DETAILS_MAX, PROCESS_ID_MAX, SyncRecord, SyncStatus, SyncType, TenantId, now,
 };
 use crate::audit::{self, Actor, AuditEntry};
-use crate::db::begin_write;
+use crate::db::{begin_write, writer_turn};
 use crate::webhooks::{Event, EventType, emit};
 use crate::{Error, FieldError, Result};
 
@@ -350,6 +350,7 @@ async fn report_on_running(
     if let Some(e) = &change.error_details {
         update = update.col_expr(Column::ErrorDetails, Expr::value(e.clone()));
     }
+    let _turn = writer_turn(db).await?;
     let rows = update.exec_with_returning(db).await?;
     Ok(rows.into_iter().next().map(SyncRecord::from))
 }

@@ -1,17 +1,21 @@
-//! The connection pool and the write-transaction rule shared by every area.
+//! The connection pool and the rules every area shares for using it.
 //!
-//! SQLite gets seed 002's pragmas on every pooled connection, a file created with mode
-//! 0600 in a directory with mode 0700, and write transactions that begin `IMMEDIATE` so a
-//! read lock is never upgraded under load (the cause of `database is locked`).
+//! SQLite gets seed 002's pragmas on every pooled connection and a file created with mode
+//! 0600 in a directory with mode 0700. Writes go through [`writer`]: one writer turn per
+//! process on SQLite, and transactions that begin `IMMEDIATE` so a read lock is never upgraded
+//! under load (the cause of `database is locked`). The hottest lookups may be answered on the
+//! calling thread ([`point_reads`]).
+
+pub mod point_reads;
+mod writer;
+
+pub use writer::{WriteTxn, WriterTurn, begin_write, writer_turn};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
 /// Which database a `DATABASE_URL` points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,17 +204,6 @@ fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
     Ok(())
-}
-
-/// Begins a transaction that will write. On SQLite it takes the write lock at once
-/// (`BEGIN IMMEDIATE`), which `busy_timeout` can then wait for, instead of failing with
-/// `SQLITE_BUSY` when a read lock cannot be upgraded.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
-    .await
 }
 
 #[cfg(test)]

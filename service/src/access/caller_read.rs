@@ -1,0 +1,199 @@
+//! What authenticating a signed-in request reads, answered on the calling thread
+//! ([`crate::db::point_reads`]): the session row by its key's hash and the user's identity.
+//! Each answers exactly what its pool query in [`super::sessions`] / [`super::users`] does.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use entity::{local_users, rbac_roles, sessions, user_roles};
+use rusqlite::{Connection, OptionalExtension};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SqliteQueryBuilder};
+
+use super::guard::role_permissions;
+use super::permissions::PermissionSet;
+use super::users::Identity;
+use crate::db::point_reads::timestamp;
+
+/// What a request needs of its session row.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct SessionRow {
+    pub data: String,
+    pub expires_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+static SESSION_SQL: LazyLock<String> = LazyLock::new(|| {
+    Query::select()
+        .columns([
+            sessions::Column::Data,
+            sessions::Column::ExpiresAt,
+            sessions::Column::LastSeenAt,
+        ])
+        .from(sessions::Entity)
+        .and_where(Expr::col(sessions::Column::SessionId).eq(""))
+        .build(SqliteQueryBuilder)
+        .0
+});
+
+/// The session stored under `session_id` (the key's hash).
+pub(super) fn session(
+    connection: &Connection,
+    session_id: &str,
+) -> rusqlite::Result<Option<SessionRow>> {
+    connection
+        .prepare_cached(&SESSION_SQL)?
+        .query_row([session_id], |row| {
+            Ok(SessionRow {
+                data: row.get(0)?,
+                expires_at: timestamp(row, 1)?,
+                last_seen_at: timestamp(row, 2)?,
+            })
+        })
+        .optional()
+}
+
+/// The user with each of its roles (one row with empty role columns for a user without any),
+/// roles by name.
+static IDENTITY_SQL: LazyLock<String> = LazyLock::new(|| {
+    let user = |c: local_users::Column| (local_users::Entity, c);
+    Query::select()
+        .columns([
+            user(local_users::Column::Id),
+            user(local_users::Column::Username),
+            user(local_users::Column::Email),
+            user(local_users::Column::IsActive),
+        ])
+        .columns([
+            (rbac_roles::Entity, rbac_roles::Column::Name),
+            (rbac_roles::Entity, rbac_roles::Column::Permissions),
+        ])
+        .from(local_users::Entity)
+        .left_join(
+            user_roles::Entity,
+            Expr::col((user_roles::Entity, user_roles::Column::UserId))
+                .equals(user(local_users::Column::Id)),
+        )
+        .left_join(
+            rbac_roles::Entity,
+            Expr::col((rbac_roles::Entity, rbac_roles::Column::Id))
+                .equals((user_roles::Entity, user_roles::Column::RoleId)),
+        )
+        .and_where(Expr::col(user(local_users::Column::Id)).eq(0))
+        .order_by((rbac_roles::Entity, rbac_roles::Column::Name), Order::Asc)
+        .build(SqliteQueryBuilder)
+        .0
+});
+
+/// The identity of an active user; `None` for unknown or inactive users.
+pub(super) fn identity(
+    connection: &Connection,
+    user_id: i64,
+) -> rusqlite::Result<Option<Identity>> {
+    let mut statement = connection.prepare_cached(&IDENTITY_SQL)?;
+    let mut rows = statement.query([user_id])?;
+    let mut identity: Option<Identity> = None;
+    while let Some(row) = rows.next()? {
+        if !row.get::<_, bool>(3)? {
+            return Ok(None);
+        }
+        let found = match &mut identity {
+            Some(found) => found,
+            None => identity.insert(Identity {
+                user_id: row.get(0)?,
+                username: row.get(1)?,
+                email: row.get(2)?,
+                roles: Vec::new(),
+                permissions: PermissionSet::EMPTY,
+            }),
+        };
+        if let Some(role) = row.get::<_, Option<String>>(4)? {
+            let permissions: String = row.get(5)?;
+            let permissions = serde_json::from_str(&permissions).map_err(|err| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    5,
+                    rusqlite::types::Type::Text,
+                    Box::new(err),
+                )
+            })?;
+            found.permissions = found.permissions.union(role_permissions(&permissions));
+            found.roles.push(role);
+        }
+    }
+    Ok(identity)
+}
+
+#[cfg(test)]
+mod tests {
+    use migration::MigratorTrait;
+
+    use super::*;
+    use crate::access::sessions::{self, NewSession, SessionLimits};
+    use crate::access::users::{self, NewUser, Username};
+    use crate::audit::Actor;
+    use crate::db::{DbOptions, connect, point_reads};
+
+    #[tokio::test]
+    async fn reads_here_answer_what_the_pool_queries_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metadeck.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let db = connect(&DbOptions {
+            url,
+            max_connections: 2,
+        })
+        .await
+        .unwrap();
+        migration::Migrator::up(&db, None).await.unwrap();
+        crate::access::roles::ensure_builtin(&db).await.unwrap();
+        let mut ids = Vec::new();
+        for (name, roles) in [("ops", vec!["viewer", "operator"]), ("nobody", vec![])] {
+            let (user, _) = users::create(
+                &db,
+                &Actor::System,
+                None,
+                NewUser {
+                    username: Username::parse(name).unwrap(),
+                    email: Some(format!("{name}@example.com")),
+                    password: None,
+                    roles: roles.into_iter().map(String::from).collect(),
+                },
+            )
+            .await
+            .unwrap();
+            ids.push(user.id);
+        }
+        let limits = SessionLimits {
+            idle: std::time::Duration::from_secs(600),
+            absolute: std::time::Duration::from_secs(3600),
+        };
+        let new = NewSession {
+            user_id: ids[0],
+            data: r#"{"user_id":"1"}"#.into(),
+            ip: None,
+            user_agent: None,
+        };
+        sessions::create(&db, "the-key", new, limits).await.unwrap();
+
+        let connection = Connection::open(&path).unwrap();
+        for id in [ids[0], ids[1], 999] {
+            let here = identity(&connection, id).unwrap();
+            assert_eq!(here, users::identity(&db, id).await.unwrap(), "user {id}");
+        }
+        let ops = identity(&connection, ids[0]).unwrap().unwrap();
+        assert_eq!(ops.roles, ["operator", "viewer"]);
+        assert_ne!(ops.permissions, PermissionSet::EMPTY);
+
+        let here = session(&connection, &sessions::key_hash("the-key")).unwrap();
+        assert_eq!(here.map(|s| s.data), Some(r#"{"user_id":"1"}"#.to_string()));
+        assert_eq!(
+            session(&connection, &sessions::key_hash("other")).unwrap(),
+            None
+        );
+        let loaded = sessions::load(&db, "the-key", limits).await.unwrap();
+        assert_eq!(loaded.as_deref(), Some(r#"{"user_id":"1"}"#));
+
+        // The pool of a file database answers through this thread's connection.
+        let read = point_reads::read(&db, |c| identity(c, ids[0])).unwrap();
+        assert_eq!(read.unwrap().username, "ops");
+    }
+}

@@ -1,0 +1,133 @@
+//! An access token's row read on the calling thread ([`crate::db::point_reads`]): the lookup
+//! behind every bearer request on SQLite, answering exactly what [`super::bearer::token_row`]
+//! answers through the pool.
+
+use std::sync::LazyLock;
+
+use entity::{oauth_access_tokens as access, oauth_clients as clients, oauth_users as users};
+use rusqlite::types::{Type, ValueRef};
+use rusqlite::{Connection, OptionalExtension, Row};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SqliteQueryBuilder};
+use uuid::Uuid;
+
+use super::bearer::TokenRow;
+use crate::db::point_reads::timestamp;
+
+/// The token joined with its client and (for a delegated token) its user; the token's hash
+/// is the one parameter.
+static SQL: LazyLock<String> = LazyLock::new(|| {
+    let token = |c: access::Column| (access::Entity, c);
+    Query::select()
+        .columns([
+            token(access::Column::Id),
+            token(access::Column::Scope),
+            token(access::Column::CreatedAt),
+            token(access::Column::ExpiresAt),
+            token(access::Column::RevokedAt),
+        ])
+        .columns([
+            (clients::Entity, clients::Column::ClientIdentifier),
+            (clients::Entity, clients::Column::IsEnabled),
+        ])
+        .column((users::Entity, users::Column::ExternalId))
+        .from(access::Entity)
+        .inner_join(
+            clients::Entity,
+            Expr::col((clients::Entity, clients::Column::Id))
+                .equals(token(access::Column::ClientId)),
+        )
+        .left_join(
+            users::Entity,
+            Expr::col((users::Entity, users::Column::Id)).equals(token(access::Column::UserId)),
+        )
+        .and_where(Expr::col(token(access::Column::Token)).eq(""))
+        .build(SqliteQueryBuilder)
+        .0
+});
+
+/// The access token whose hash is `hash`.
+pub(super) fn token(connection: &Connection, hash: &str) -> rusqlite::Result<Option<TokenRow>> {
+    connection
+        .prepare_cached(&SQL)?
+        .query_row([hash], |row| {
+            Ok(TokenRow {
+                id: uuid(row, 0)?,
+                scope: row.get(1)?,
+                created_at: timestamp(row, 2)?,
+                expires_at: timestamp(row, 3)?,
+                revoked: !matches!(row.get_ref(4)?, ValueRef::Null),
+                client_id: row.get(5)?,
+                client_enabled: row.get(6)?,
+                external_user: row.get(7)?,
+            })
+        })
+        .optional()
+}
+
+/// A UUID as sqlx stores it on SQLite: 16 bytes.
+fn uuid(row: &Row<'_>, index: usize) -> rusqlite::Result<Uuid> {
+    let value = row.get_ref(index)?;
+    let ValueRef::Blob(bytes) = value else {
+        return Err(rusqlite::Error::InvalidColumnType(
+            index,
+            "uuid".into(),
+            value.data_type(),
+        ));
+    };
+    Uuid::from_slice(bytes)
+        .map_err(|err| rusqlite::Error::FromSqlConversionFailure(index, Type::Blob, Box::new(err)))
+}
+
+#[cfg(test)]
+mod tests {
+    use migration::MigratorTrait;
+
+    use super::*;
+    use crate::audit::Actor;
+    use crate::db::{DbOptions, connect};
+    use crate::oauth::bearer::{authenticate, token_row};
+    use crate::oauth::clients::{self, ClientInput, ClientSpec};
+    use crate::oauth::{grants, secrets};
+
+    #[tokio::test]
+    async fn a_read_here_answers_what_the_pool_query_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metadeck.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let db = connect(&DbOptions {
+            url,
+            max_connections: 2,
+        })
+        .await
+        .unwrap();
+        migration::Migrator::up(&db, None).await.unwrap();
+        let spec = ClientSpec::new_from(ClientInput {
+            name: Some("reader".into()),
+            grant_types: Some(vec!["client_credentials".into()]),
+            allowed_scopes: Some(vec!["registry:read".into()]),
+            ..Default::default()
+        })
+        .unwrap();
+        let created = clients::create(&db, &Actor::System, None, spec)
+            .await
+            .unwrap();
+        let client = clients::get(&db, &created.client.client_id).await.unwrap();
+        let issued = grants::client_credentials(&db, &client, None)
+            .await
+            .unwrap();
+        let hash = secrets::hash(&issued.access_token);
+
+        let connection = Connection::open(&path).unwrap();
+        let here = token(&connection, &hash).unwrap();
+        assert!(here.is_some());
+        assert_eq!(here, token_row(&db, &hash).await.unwrap());
+        assert_eq!(token(&connection, &secrets::hash("unknown")).unwrap(), None);
+
+        let grant = authenticate(&db, &issued.access_token)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(grant.client_id, created.client.client_id);
+        assert!(authenticate(&db, "unknown").await.unwrap().is_none());
+    }
+}

@@ -1,0 +1,176 @@
+//! A device with its entities read on the calling thread ([`crate::db::point_reads`]): the
+//! lookup behind `GET /api/devices/{id}` on SQLite, answering exactly what the pool query in
+//! [`super::devices::get`] answers.
+
+use std::sync::LazyLock;
+
+use entity::{devices, entities};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, Row};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SqliteQueryBuilder};
+
+use super::devices::{DeviceDetail, DeviceView};
+use super::entities::EntityView;
+use crate::db::point_reads::timestamp;
+
+/// The device's columns, in the order [`device`] reads them.
+const DEVICE: [devices::Column; 9] = [
+    devices::Column::DeviceId,
+    devices::Column::Name,
+    devices::Column::Manufacturer,
+    devices::Column::Model,
+    devices::Column::AreaId,
+    devices::Column::Integration,
+    devices::Column::LastSeen,
+    devices::Column::CreatedAt,
+    devices::Column::UpdatedAt,
+];
+
+/// The entity's columns, after the device's, in the order [`entity`] reads them.
+const ENTITY: [entities::Column; 6] = [
+    entities::Column::EntityId,
+    entities::Column::Domain,
+    entities::Column::Platform,
+    entities::Column::Disabled,
+    entities::Column::CreatedAt,
+    entities::Column::UpdatedAt,
+];
+
+/// One row per entity (one row with empty entity columns for a device without any), built
+/// once from the entity definitions; the device id is its one parameter.
+static SQL: LazyLock<String> = LazyLock::new(|| {
+    Query::select()
+        .columns(DEVICE.map(|c| (devices::Entity, c)))
+        .columns(ENTITY.map(|c| (entities::Entity, c)))
+        .from(devices::Entity)
+        .left_join(
+            entities::Entity,
+            Expr::col((entities::Entity, entities::Column::DeviceId))
+                .equals((devices::Entity, devices::Column::DeviceId)),
+        )
+        .and_where(Expr::col((devices::Entity, devices::Column::DeviceId)).eq(""))
+        .order_by((entities::Entity, entities::Column::EntityId), Order::Asc)
+        .build(SqliteQueryBuilder)
+        .0
+});
+
+/// The device `device_id` with its entities in id order; `None` when there is no such device.
+pub(super) fn device_detail(
+    connection: &Connection,
+    device_id: &str,
+) -> rusqlite::Result<Option<DeviceDetail>> {
+    let mut statement = connection.prepare_cached(&SQL)?;
+    let mut rows = statement.query([device_id])?;
+    let mut detail: Option<DeviceDetail> = None;
+    while let Some(row) = rows.next()? {
+        let found = match &mut detail {
+            Some(found) => found,
+            None => detail.insert(DeviceDetail {
+                device: device(row)?,
+                entities: Vec::new(),
+            }),
+        };
+        if let Some(entity) = entity(row, &found.device.device_id)? {
+            found.entities.push(entity);
+        }
+    }
+    Ok(detail)
+}
+
+fn device(row: &Row<'_>) -> rusqlite::Result<DeviceView> {
+    Ok(DeviceView {
+        device_id: row.get(0)?,
+        name: row.get(1)?,
+        manufacturer: row.get(2)?,
+        model: row.get(3)?,
+        area_id: row.get(4)?,
+        integration: row.get(5)?,
+        last_seen: match row.get_ref(6)? {
+            ValueRef::Null => None,
+            _ => Some(timestamp(row, 6)?),
+        },
+        created_at: timestamp(row, 7)?,
+        updated_at: timestamp(row, 8)?,
+    })
+}
+
+/// The entity of a row, `None` on the row of a device without entities.
+fn entity(row: &Row<'_>, device_id: &str) -> rusqlite::Result<Option<EntityView>> {
+    let at = DEVICE.len();
+    let Some(entity_id) = row.get::<_, Option<String>>(at)? else {
+        return Ok(None);
+    };
+    Ok(Some(EntityView {
+        entity_id,
+        device_id: Some(device_id.to_owned()),
+        domain: row.get(at + 1)?,
+        platform: row.get(at + 2)?,
+        disabled: row.get(at + 3)?,
+        created_at: timestamp(row, at + 4)?,
+        updated_at: timestamp(row, at + 5)?,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use migration::MigratorTrait;
+
+    use super::*;
+    use crate::audit::Actor;
+    use crate::db::{DbOptions, connect, point_reads};
+    use crate::registry::bulk;
+    use crate::registry::devices::get_through;
+    use crate::registry::input::{RawDevice, RawEntity};
+
+    #[tokio::test]
+    async fn a_read_here_answers_what_the_pool_query_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metadeck.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let db = connect(&DbOptions {
+            url,
+            max_connections: 2,
+        })
+        .await
+        .unwrap();
+        migration::Migrator::up(&db, None).await.unwrap();
+        let device = |id: &str, seen: Option<&str>| RawDevice {
+            device_id: Some(id.into()),
+            name: Some(format!("<b>{id}</b> ' OR 1=1")),
+            manufacturer: Some("Acme".into()),
+            last_seen: seen.map(Into::into),
+            ..Default::default()
+        };
+        let devices = vec![
+            device("with-two", Some("2026-01-02T03:04:05.123456Z")),
+            device("without", None),
+        ];
+        bulk::upsert_devices(&db, &Actor::System, None, devices)
+            .await
+            .unwrap();
+        let entity = |id: &str| RawEntity {
+            entity_id: Some(id.into()),
+            device_id: Some("with-two".into()),
+            domain: Some("sensor".into()),
+            ..Default::default()
+        };
+        let entities = vec![entity("sensor.b"), entity("sensor.a")];
+        bulk::upsert_entities(&db, &Actor::System, None, entities)
+            .await
+            .unwrap();
+
+        let connection = Connection::open(&path).unwrap();
+        for id in ["with-two", "without", "missing"] {
+            let here = device_detail(&connection, id).unwrap();
+            assert_eq!(here, get_through(&db, id).await.unwrap(), "{id}");
+        }
+        let two = device_detail(&connection, "with-two").unwrap().unwrap();
+        let ids: Vec<&str> = two.entities.iter().map(|e| e.entity_id.as_str()).collect();
+        assert_eq!(ids, ["sensor.a", "sensor.b"]);
+        assert!(two.device.last_seen.is_some());
+
+        // The pool's own connection answers through this thread's read-only connection.
+        let read = point_reads::read(&db, |c| device_detail(c, "without")).unwrap();
+        assert_eq!(read.unwrap().device.device_id, "without");
+    }
+}
