@@ -13,27 +13,32 @@ use actix_web::middleware::Next;
 /// The response header carrying the request id.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Logs the request when its response is ready.
+/// Logs the request when its response is ready. The request id is always answered; the rest
+/// of the line is only put together when request lines are logged at all.
 pub async fn log_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let method = req.method().to_string();
+    let request_id = uuid::Uuid::new_v4();
+    let method = req.method().clone();
     let result = next.call(req).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let mut id_text = uuid::Uuid::encode_buffer();
+    let request_id = &*request_id.hyphenated().encode_lower(&mut id_text);
     match result {
         Ok(mut res) => {
-            let route = res
-                .request()
-                .match_pattern()
-                .unwrap_or_else(|| "(unmatched)".into());
-            let status = res.status().as_u16();
-            if let Ok(value) = HeaderValue::from_str(&request_id) {
+            if let Ok(value) = HeaderValue::from_str(request_id) {
                 res.headers_mut().insert(REQUEST_ID, value);
             }
-            tracing::info!(target: "metadeck::http", %method, %route, status, latency_ms, %request_id, "request");
+            if tracing::enabled!(target: "metadeck::http", tracing::Level::INFO) {
+                let route = res
+                    .request()
+                    .match_pattern()
+                    .unwrap_or_else(|| "(unmatched)".into());
+                let status = res.status().as_u16();
+                tracing::info!(target: "metadeck::http", %method, %route, status, latency_ms, %request_id, "request");
+            }
             Ok(res)
         }
         Err(err) => {

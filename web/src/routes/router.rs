@@ -117,24 +117,81 @@ impl Router {
         self.entries.iter().map(|(spec, _)| spec.clone()).collect()
     }
 
-    /// Registers every route, one resource per path (so a wrong method is a `405`).
+    /// Registers every route, one resource per path (so a wrong method is a `405`), in
+    /// scopes by leading path segments (see [`install_level`]).
     pub fn install(self, cfg: &mut web::ServiceConfig) {
-        let mut paths: Vec<&'static str> = Vec::new();
-        for (spec, _) in &self.entries {
-            if !paths.contains(&spec.path) {
-                paths.push(spec.path);
+        let mut resources: Vec<Resource> = Vec::new();
+        for (spec, route) in self.entries {
+            match resources.iter_mut().find(|(path, _)| *path == spec.path) {
+                Some((_, routes)) => routes.push(route),
+                None => resources.push((spec.path, vec![route])),
             }
         }
-        let mut entries: Vec<Option<(RouteSpec, Route)>> =
-            self.entries.into_iter().map(Some).collect();
-        for path in paths {
-            let mut resource = web::resource(path);
-            for slot in entries.iter_mut() {
-                if let Some((_, route)) = slot.take_if(|(spec, _)| spec.path == path) {
-                    resource = resource.route(route);
-                }
-            }
-            cfg.service(resource);
+        install_level(cfg, resources);
+    }
+}
+
+/// A path below the current scope and the routes declared for it.
+type Resource = (&'static str, Vec<Route>);
+
+/// Registers `resources` at one level.
+///
+/// actix-web tries a level's resources one after another, running a regular expression for
+/// each path with a parameter, so one flat list of every route made each request pay for most
+/// of them. Routes that share a leading segment go into a scope of it instead (a scope's
+/// prefix is a plain comparison), level by level. Grouping stops at a level where some route's
+/// next segment is a parameter: that route could also match a scope's paths, and a scope,
+/// once entered, answers `404` rather than trying the routes registered after it.
+fn install_level(cfg: &mut web::ServiceConfig, resources: Vec<Resource>) {
+    let groupable = resources.len() > 1
+        && resources
+            .iter()
+            .all(|(path, _)| first_segment(path).is_none_or(|s| !s.contains('{')));
+    if !groupable {
+        for (path, routes) in resources {
+            register(cfg, path, routes);
+        }
+        return;
+    }
+    let mut groups: Vec<(Option<&'static str>, Vec<Resource>)> = Vec::new();
+    for (path, routes) in resources {
+        let key = first_segment(path);
+        match groups.iter_mut().find(|(k, _)| key.is_some() && *k == key) {
+            Some((_, members)) => members.push((path, routes)),
+            None => groups.push((key, vec![(path, routes)])),
         }
     }
+    for (key, members) in groups {
+        match key {
+            Some(segment) if members.len() > 1 => {
+                let prefix = &members[0].0[..1 + segment.len()];
+                let inner: Vec<Resource> = members
+                    .into_iter()
+                    .map(|(path, routes)| (&path[prefix.len()..], routes))
+                    .collect();
+                cfg.service(web::scope(prefix).configure(|scope| install_level(scope, inner)));
+            }
+            _ => {
+                for (path, routes) in members {
+                    register(cfg, path, routes);
+                }
+            }
+        }
+    }
+}
+
+/// The first segment of `path` (`"api"` of `"/api/devices"`); `None` for `""` and `"/"`.
+fn first_segment(path: &'static str) -> Option<&'static str> {
+    path.strip_prefix('/')?
+        .split('/')
+        .next()
+        .filter(|s| !s.is_empty())
+}
+
+/// One resource for a path and all its routes.
+fn register(cfg: &mut web::ServiceConfig, path: &'static str, routes: Vec<Route>) {
+    let resource = routes
+        .into_iter()
+        .fold(web::resource(path), |resource, route| resource.route(route));
+    cfg.service(resource);
 }
