@@ -124,26 +124,16 @@ pub(super) fn identity(
 
 #[cfg(test)]
 mod tests {
-    use migration::MigratorTrait;
-
     use super::*;
     use crate::access::sessions::{self, NewSession, SessionLimits};
     use crate::access::users::{self, NewUser, Username};
     use crate::audit::Actor;
-    use crate::db::{DbOptions, connect, point_reads};
+    use crate::db::migrated_file_database;
+    use crate::db::point_reads;
 
     #[tokio::test]
     async fn reads_here_answer_what_the_pool_queries_answer() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("metadeck.db");
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        let db = connect(&DbOptions {
-            url,
-            max_connections: 2,
-        })
-        .await
-        .unwrap();
-        migration::Migrator::up(&db, None).await.unwrap();
+        let (_dir, path, db) = migrated_file_database().await;
         crate::access::roles::ensure_builtin(&db).await.unwrap();
         let mut ids = Vec::new();
         for (name, roles) in [("ops", vec!["viewer", "operator"]), ("nobody", vec![])] {

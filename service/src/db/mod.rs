@@ -206,6 +206,25 @@ fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A migrated SQLite database in a new file, for tests of code that reads the file itself:
+/// the directory (deleted when dropped), the file and a pool on it.
+#[cfg(test)]
+pub(crate) async fn migrated_file_database() -> (tempfile::TempDir, PathBuf, DatabaseConnection) {
+    use migration::MigratorTrait;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("metadeck.db");
+    let db = connect(&DbOptions {
+        url: format!("sqlite://{}?mode=rwc", path.display()),
+        max_connections: 2,
+    })
+    .await
+    .expect("the database opens");
+    migration::Migrator::up(&db, None)
+        .await
+        .expect("the migrations apply");
+    (dir, path, db)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,6 +86,20 @@ pub fn timestamp(row: &Row<'_>, index: usize) -> rusqlite::Result<DateTime<Utc>>
         .map_err(|err| failed(Box::new(err)))
 }
 
+/// The UUID in column `index`, as sqlx stores it on SQLite: 16 bytes.
+pub fn uuid(row: &Row<'_>, index: usize) -> rusqlite::Result<uuid::Uuid> {
+    let value = row.get_ref(index)?;
+    let ValueRef::Blob(bytes) = value else {
+        return Err(rusqlite::Error::InvalidColumnType(
+            index,
+            "uuid".into(),
+            value.data_type(),
+        ));
+    };
+    uuid::Uuid::from_slice(bytes)
+        .map_err(|err| rusqlite::Error::FromSqlConversionFailure(index, Type::Blob, Box::new(err)))
+}
+
 /// Opens a query-only connection that never waits for a lock; `None` for anything that is not
 /// an existing database file (in-memory databases).
 fn open(path: &Path) -> Option<Connection> {

@@ -5,13 +5,12 @@
 use std::sync::LazyLock;
 
 use entity::{oauth_access_tokens as access, oauth_clients as clients, oauth_users as users};
-use rusqlite::types::{Type, ValueRef};
-use rusqlite::{Connection, OptionalExtension, Row};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OptionalExtension};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SqliteQueryBuilder};
-use uuid::Uuid;
 
 use super::bearer::TokenRow;
-use crate::db::point_reads::timestamp;
+use crate::db::point_reads::{timestamp, uuid};
 
 /// The token joined with its client and (for a delegated token) its user; the token's hash
 /// is the one parameter.
@@ -64,43 +63,18 @@ pub(super) fn token(connection: &Connection, hash: &str) -> rusqlite::Result<Opt
         .optional()
 }
 
-/// A UUID as sqlx stores it on SQLite: 16 bytes.
-fn uuid(row: &Row<'_>, index: usize) -> rusqlite::Result<Uuid> {
-    let value = row.get_ref(index)?;
-    let ValueRef::Blob(bytes) = value else {
-        return Err(rusqlite::Error::InvalidColumnType(
-            index,
-            "uuid".into(),
-            value.data_type(),
-        ));
-    };
-    Uuid::from_slice(bytes)
-        .map_err(|err| rusqlite::Error::FromSqlConversionFailure(index, Type::Blob, Box::new(err)))
-}
-
 #[cfg(test)]
 mod tests {
-    use migration::MigratorTrait;
-
     use super::*;
     use crate::audit::Actor;
-    use crate::db::{DbOptions, connect};
+    use crate::db::migrated_file_database;
     use crate::oauth::bearer::{authenticate, token_row};
     use crate::oauth::clients::{self, ClientInput, ClientSpec};
     use crate::oauth::{grants, secrets};
 
     #[tokio::test]
     async fn a_read_here_answers_what_the_pool_query_answers() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("metadeck.db");
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        let db = connect(&DbOptions {
-            url,
-            max_connections: 2,
-        })
-        .await
-        .unwrap();
-        migration::Migrator::up(&db, None).await.unwrap();
+        let (_dir, path, db) = migrated_file_database().await;
         let spec = ClientSpec::new_from(ClientInput {
             name: Some("reader".into()),
             grant_types: Some(vec!["client_credentials".into()]),

@@ -113,27 +113,17 @@ fn entity(row: &Row<'_>, device_id: &str) -> rusqlite::Result<Option<EntityView>
 
 #[cfg(test)]
 mod tests {
-    use migration::MigratorTrait;
-
     use super::*;
     use crate::audit::Actor;
-    use crate::db::{DbOptions, connect, point_reads};
+    use crate::db::migrated_file_database;
+    use crate::db::point_reads;
     use crate::registry::bulk;
     use crate::registry::devices::get_through;
     use crate::registry::input::{RawDevice, RawEntity};
 
     #[tokio::test]
     async fn a_read_here_answers_what_the_pool_query_answers() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("metadeck.db");
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        let db = connect(&DbOptions {
-            url,
-            max_connections: 2,
-        })
-        .await
-        .unwrap();
-        migration::Migrator::up(&db, None).await.unwrap();
+        let (_dir, path, db) = migrated_file_database().await;
         let device = |id: &str, seen: Option<&str>| RawDevice {
             device_id: Some(id.into()),
             name: Some(format!("<b>{id}</b> ' OR 1=1")),
