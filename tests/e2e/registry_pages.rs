@@ -87,6 +87,15 @@ async fn the_device_list_searches_filters_sorts_and_pages() {
     );
     assert!(by_name_desc.contains("Lamp 9<"));
     assert_eq!((bad_sort, bad_cursor), (400, 400));
+    // Column headers sort: the current one says which way and links to the other way, the
+    // links keep the filters and start from the first page.
+    assert!(
+        by_name.contains(r#"<th scope="col" aria-sort="ascending"><a class="sort" href="/registry/devices?limit=3&#38;sort=-name">Name</a></th>"#),
+        "{by_name}"
+    );
+    assert!(by_name.contains(r#"<th scope="col" aria-sort="none"><a class="sort" href="/registry/devices?limit=3&#38;sort=device_id">Device id</a></th>"#));
+    assert!(by_name_desc.contains(r#"aria-sort="descending"><a class="sort" href="/registry/devices?limit=3&#38;sort=name">Name</a>"#));
+    assert!(kitchen.contains(r#"href="/registry/devices?q=lamp&#38;area_id=kitchen&#38;sort=-device_id">Device id</a>"#), "{kitchen}");
     let next = by_name
         .split("href=\"")
         .find(|s| s.contains("cursor="))

@@ -62,7 +62,8 @@ pub struct FilterField {
     pub options: Vec<Choice>,
 }
 
-/// The one list-page component: columns, rows, filters, keyset pagination, empty state.
+/// The one list-page component: columns, rows, filters, sortable headers, keyset pagination,
+/// empty state.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
     pub columns: Vec<&'static str>,
@@ -72,7 +73,21 @@ pub struct Table {
     pub action: String,
     /// Link to the next page, built from the current filters and the next cursor.
     pub next_url: Option<String>,
+    /// Headers that sort the list (see [`Table::sortable`]).
+    pub sort_links: Vec<SortLink>,
     pub empty: &'static str,
+}
+
+/// A column header that sorts the list.
+#[derive(Debug, Clone)]
+pub struct SortLink {
+    /// The column's position in [`Table::columns`].
+    pub column: usize,
+    /// The list sorted by this column: ascending, or descending when it is sorted ascending
+    /// by it now; the filters kept, from the first page.
+    pub href: String,
+    /// `ascending`, `descending` or `none`, for `aria-sort`.
+    pub state: &'static str,
 }
 
 impl Table {
@@ -83,19 +98,59 @@ impl Table {
         params: &[(&str, Option<String>)],
         next_cursor: Option<String>,
     ) -> Self {
-        self.next_url = next_cursor.map(|cursor| {
-            let mut pairs: Vec<(&str, String)> = params
-                .iter()
-                .filter_map(|(k, v)| v.clone().filter(|v| !v.is_empty()).map(|v| (*k, v)))
-                .collect();
-            pairs.push(("cursor", cursor));
-            format!(
-                "{base}?{}",
-                serde_urlencoded::to_string(pairs).unwrap_or_default()
-            )
-        });
+        self.next_url = next_cursor.map(|cursor| list_url(base, params, &[("cursor", cursor)]));
         self
     }
+
+    /// Makes the headers of `sorts` (a column's position and its ascending sort value; the
+    /// descending one is the same with a leading `-`) links that sort the list, given the sort
+    /// in use (`current`) and the filters in `params` (without the sort).
+    pub fn sortable(
+        mut self,
+        base: &str,
+        params: &[(&str, Option<String>)],
+        sorts: &[(usize, &str)],
+        current: &str,
+    ) -> Self {
+        self.sort_links = sorts
+            .iter()
+            .map(|&(column, ascending)| {
+                let descending = format!("-{ascending}");
+                let (state, next) = if current == ascending {
+                    ("ascending", descending)
+                } else if current == descending {
+                    ("descending", ascending.to_string())
+                } else {
+                    ("none", ascending.to_string())
+                };
+                SortLink {
+                    column,
+                    href: list_url(base, params, &[("sort", next)]),
+                    state,
+                }
+            })
+            .collect();
+        self
+    }
+
+    /// The sort link of the column at `column`, if it sorts (by reference, as templates pass
+    /// their arguments).
+    pub fn sort_link(&self, column: &usize) -> Option<&SortLink> {
+        self.sort_links.iter().find(|l| l.column == *column)
+    }
+}
+
+/// `base` with the non-empty `params` and then `extra` as its query string.
+fn list_url(base: &str, params: &[(&str, Option<String>)], extra: &[(&str, String)]) -> String {
+    let pairs: Vec<(&str, String)> = params
+        .iter()
+        .filter_map(|(k, v)| v.clone().filter(|v| !v.is_empty()).map(|v| (*k, v)))
+        .chain(extra.iter().map(|(k, v)| (*k, v.clone())))
+        .collect();
+    format!(
+        "{base}?{}",
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    )
 }
 
 /// An option of a select or a checkbox of a group.

@@ -36,6 +36,7 @@ async fn list(ctx: PageContext, state: web::Data<AppState>) -> Result<HttpRespon
         columns: vec!["Name", "Description", "Permissions", "Kind"],
         rows: roles::list(&state.db).await?.iter().map(row).collect(),
         action: "/admin/roles".into(),
+        sort_links: Vec::new(),
         empty: "There are no roles.",
         ..Table::default()
     };

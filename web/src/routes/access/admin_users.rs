@@ -115,6 +115,7 @@ async fn list(
         ],
         action: "/admin/users".into(),
         next_url: None,
+        sort_links: Vec::new(),
         empty: "No users match these filters.",
     }
     .paginate(

@@ -182,6 +182,7 @@ async fn list_page(
         ],
         action: "/audit".into(),
         next_url: None,
+        sort_links: Vec::new(),
         empty: "No audit rows match these filters.",
     }
     .paginate(

@@ -79,6 +79,7 @@ async fn list(
         filters: vec![],
         action: "/oauth/clients".into(),
         next_url: None,
+        sort_links: Vec::new(),
         empty: "No OAuth client is registered yet.",
     }
     .paginate("/oauth/clients", &[], found.next_cursor);
@@ -700,6 +701,7 @@ async fn device_codes(
         filters: vec![],
         action: "/oauth/device-codes".into(),
         next_url: None,
+        sort_links: Vec::new(),
         empty: "No device has asked for access yet.",
     };
     ctx.render(&ListPage {
@@ -829,6 +831,7 @@ async fn audit(
         ],
         action: "/oauth/audit".into(),
         next_url: None,
+        sort_links: Vec::new(),
         empty: "No OAuth event matches these filters.",
     }
     .paginate(

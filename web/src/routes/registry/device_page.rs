@@ -113,6 +113,7 @@ fn render(
                 filters: vec![],
                 action: String::new(),
                 next_url: None,
+                sort_links: Vec::new(),
                 empty: "This device has no entities.",
             },
             edit: write.then_some(edit),

@@ -122,6 +122,16 @@ async fn list(
             n => format!("{} devices match.", thousands(n)),
         }
     };
+    // What the header and next-page links keep of this view.
+    let kept = [
+        ("q", query.q.clone()),
+        ("area_id", query.area_id.clone()),
+        ("manufacturer", query.manufacturer.clone()),
+        ("integration", query.integration.clone()),
+        ("limit", query.limit.map(|l| l.to_string())),
+    ];
+    let mut paged = kept.to_vec();
+    paged.push(("sort", query.sort.clone()));
     let table = Table {
         columns: vec![
             "Device id",
@@ -159,20 +169,16 @@ async fn list(
         ],
         action: "/registry/devices".into(),
         next_url: None,
+        sort_links: Vec::new(),
         empty: "No devices match these filters.",
     }
-    .paginate(
+    .sortable(
         "/registry/devices",
-        &[
-            ("q", query.q.clone()),
-            ("area_id", query.area_id.clone()),
-            ("manufacturer", query.manufacturer.clone()),
-            ("integration", query.integration.clone()),
-            ("sort", query.sort.clone()),
-            ("limit", query.limit.map(|l| l.to_string())),
-        ],
-        found.next_cursor,
-    );
+        &kept,
+        &[(0, "device_id"), (1, "name")],
+        sort.as_str(),
+    )
+    .paginate("/registry/devices", &paged, found.next_cursor);
     let mut actions = Vec::new();
     if ctx.may(Permission::RegistryWrite) {
         actions.push(("New device", "/registry/devices/new".to_string()));

@@ -138,6 +138,7 @@ async fn list(
         ],
         action: LIST.into(),
         next_url: None,
+        sort_links: Vec::new(),
         empty: "No entities match these filters.",
     }
     .paginate(

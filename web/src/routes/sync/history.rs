@@ -126,6 +126,7 @@ async fn history(
         ],
         action: "/sync/history".into(),
         next_url: None,
+        sort_links: Vec::new(),
         empty: "No sync matches these filters.",
     }
     .paginate("/sync/history", &query.pairs(), found.next_cursor);

@@ -201,6 +201,7 @@ async fn list(
         ],
         action: "/webhooks".into(),
         next_url: None,
+        sort_links: Vec::new(),
         empty: "No webhooks match these filters.",
     }
     .paginate(
