@@ -15,7 +15,8 @@
 //!   worker is cheaper than handing it off.
 //! - Each statement reads one consistent snapshot (WAL), as a read through the pool does.
 //! - It is query-only: every write goes through the pool and the writer turn.
-//! - Memory: one connection per thread and database file, each with a small page cache.
+//! - Memory: one connection per thread and database file, each with its own page cache
+//!   ([`PAGE_CACHE_KIB`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
