@@ -12,7 +12,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SqliteQueryBuilder};
 use super::guard::role_permissions;
 use super::permissions::PermissionSet;
 use super::users::Identity;
-use crate::db::point_reads::timestamp;
+use crate::db::point_reads::Timestamp;
 
 /// What a request needs of its session row.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,8 +45,8 @@ pub(super) fn session(
         .query_row([session_id], |row| {
             Ok(SessionRow {
                 data: row.get(0)?,
-                expires_at: timestamp(row, 1)?,
-                last_seen_at: timestamp(row, 2)?,
+                expires_at: row.get::<_, Timestamp>(1)?.0,
+                last_seen_at: row.get::<_, Timestamp>(2)?.0,
             })
         })
         .optional()

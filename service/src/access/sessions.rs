@@ -105,17 +105,17 @@ pub async fn load(
 /// The session row stored under `id`; on SQLite read on the calling thread when it can be
 /// ([`super::caller_read`]).
 async fn session_row(db: &DatabaseConnection, id: &str) -> Result<Option<SessionRow>> {
-    if let Some(row) = point_reads::read(db, |c| super::caller_read::session(c, id)) {
-        return Ok(row);
-    }
-    Ok(sessions::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .map(|row| SessionRow {
-            data: row.data,
-            expires_at: row.expires_at.to_utc(),
-            last_seen_at: row.last_seen_at.to_utc(),
-        }))
+    let through_pool = || async {
+        Ok(sessions::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|row| SessionRow {
+                data: row.data,
+                expires_at: row.expires_at.to_utc(),
+                last_seen_at: row.last_seen_at.to_utc(),
+            }))
+    };
+    point_reads::read_or_pool(db, |c| super::caller_read::session(c, id), through_pool).await
 }
 
 /// Replaces a session's data (and, when known, its address and user agent); false when it no longer exists.

@@ -62,10 +62,12 @@ pub struct Identity {
 /// The identity of the user a request acts for; `None` for unknown or inactive users. On
 /// SQLite read on the calling thread when it can be ([`super::caller_read`]).
 pub async fn current_identity(db: &DatabaseConnection, user_id: i64) -> Result<Option<Identity>> {
-    match point_reads::read(db, |c| super::caller_read::identity(c, user_id)) {
-        Some(identity) => Ok(identity),
-        None => identity(db, user_id).await,
-    }
+    point_reads::read_or_pool(
+        db,
+        |c| super::caller_read::identity(c, user_id),
+        || identity(db, user_id),
+    )
+    .await
 }
 
 /// The identity of an active user (roles by name); `None` for unknown or inactive users.

@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::types::{Type, ValueRef};
-use rusqlite::{Connection, OpenFlags, Row};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
+use rusqlite::{Connection, OpenFlags};
 use sea_orm::{DatabaseConnection, DbBackend};
 
 /// Page cache of each thread's connection (there is one per HTTP worker): the inner B-tree
@@ -67,38 +67,34 @@ pub fn read<T>(
     })
 }
 
-/// The timestamp in column `index` (RFC 3339 text, as sqlx writes it); anything else is an
-/// error, which leaves the read to the pool.
-pub fn timestamp(row: &Row<'_>, index: usize) -> rusqlite::Result<DateTime<Utc>> {
-    let value = row.get_ref(index)?;
-    let ValueRef::Text(bytes) = value else {
-        return Err(rusqlite::Error::InvalidColumnType(
-            index,
-            "timestamp".into(),
-            value.data_type(),
-        ));
-    };
-    let failed = |err: Box<dyn std::error::Error + Send + Sync>| {
-        rusqlite::Error::FromSqlConversionFailure(index, Type::Text, err)
-    };
-    let text = std::str::from_utf8(bytes).map_err(|err| failed(Box::new(err)))?;
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.to_utc())
-        .map_err(|err| failed(Box::new(err)))
+/// The answer of `read` on this thread's connection when it can give one ([`read`]),
+/// otherwise that of `through_pool`: how every point read is used.
+pub async fn read_or_pool<T, F>(
+    db: &DatabaseConnection,
+    read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    through_pool: impl FnOnce() -> F,
+) -> crate::Result<T>
+where
+    F: Future<Output = crate::Result<T>>,
+{
+    match self::read(db, read) {
+        Some(answer) => Ok(answer),
+        None => through_pool().await,
+    }
 }
 
-/// The UUID in column `index`, as sqlx stores it on SQLite: 16 bytes.
-pub fn uuid(row: &Row<'_>, index: usize) -> rusqlite::Result<uuid::Uuid> {
-    let value = row.get_ref(index)?;
-    let ValueRef::Blob(bytes) = value else {
-        return Err(rusqlite::Error::InvalidColumnType(
-            index,
-            "uuid".into(),
-            value.data_type(),
-        ));
-    };
-    uuid::Uuid::from_slice(bytes)
-        .map_err(|err| rusqlite::Error::FromSqlConversionFailure(index, Type::Blob, Box::new(err)))
+/// A timestamp as sqlx stores it on SQLite (RFC 3339 text), read with `row.get`; anything
+/// else is an error, which leaves the read to the pool. (UUIDs, 16-byte blobs, decode with
+/// rusqlite's own `uuid` support.)
+#[derive(Debug, Clone, Copy)]
+pub struct Timestamp(pub DateTime<Utc>);
+
+impl FromSql for Timestamp {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        DateTime::parse_from_rfc3339(value.as_str()?)
+            .map(|t| Self(t.to_utc()))
+            .map_err(|err| FromSqlError::Other(Box::new(err)))
+    }
 }
 
 /// Opens a query-only connection that never waits for a lock; `None` for anything that is not

@@ -57,10 +57,12 @@ pub(super) struct TokenRow {
 /// client and tokens of an inactive user are `None`.
 pub async fn authenticate(db: &DatabaseConnection, token: &str) -> Result<Option<BearerGrant>> {
     let hash = secrets::hash(token);
-    let row = match point_reads::read(db, |c| super::token_read::token(c, &hash)) {
-        Some(row) => row,
-        None => token_row(db, &hash).await?,
-    };
+    let row = point_reads::read_or_pool(
+        db,
+        |c| super::token_read::token(c, &hash),
+        || token_row(db, &hash),
+    )
+    .await?;
     let Some(row) = row else {
         return Ok(None);
     };

@@ -5,12 +5,11 @@
 use std::sync::LazyLock;
 
 use entity::{oauth_access_tokens as access, oauth_clients as clients, oauth_users as users};
-use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SqliteQueryBuilder};
 
 use super::bearer::TokenRow;
-use crate::db::point_reads::{timestamp, uuid};
+use crate::db::point_reads::Timestamp;
 
 /// The token joined with its client and (for a delegated token) its user; the token's hash
 /// is the one parameter.
@@ -50,11 +49,11 @@ pub(super) fn token(connection: &Connection, hash: &str) -> rusqlite::Result<Opt
         .prepare_cached(&SQL)?
         .query_row([hash], |row| {
             Ok(TokenRow {
-                id: uuid(row, 0)?,
+                id: row.get(0)?,
                 scope: row.get(1)?,
-                created_at: timestamp(row, 2)?,
-                expires_at: timestamp(row, 3)?,
-                revoked: !matches!(row.get_ref(4)?, ValueRef::Null),
+                created_at: row.get::<_, Timestamp>(2)?.0,
+                expires_at: row.get::<_, Timestamp>(3)?.0,
+                revoked: row.get::<_, Option<Timestamp>>(4)?.is_some(),
                 client_id: row.get(5)?,
                 client_enabled: row.get(6)?,
                 external_user: row.get(7)?,

@@ -5,13 +5,12 @@
 use std::sync::LazyLock;
 
 use entity::{devices, entities};
-use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row};
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SqliteQueryBuilder};
 
 use super::devices::{DeviceDetail, DeviceView};
 use super::entities::EntityView;
-use crate::db::point_reads::timestamp;
+use crate::db::point_reads::Timestamp;
 
 /// The device's columns, in the order [`device`] reads them.
 const DEVICE: [devices::Column; 9] = [
@@ -85,12 +84,9 @@ fn device(row: &Row<'_>) -> rusqlite::Result<DeviceView> {
         model: row.get(3)?,
         area_id: row.get(4)?,
         integration: row.get(5)?,
-        last_seen: match row.get_ref(6)? {
-            ValueRef::Null => None,
-            _ => Some(timestamp(row, 6)?),
-        },
-        created_at: timestamp(row, 7)?,
-        updated_at: timestamp(row, 8)?,
+        last_seen: row.get::<_, Option<Timestamp>>(6)?.map(|t| t.0),
+        created_at: row.get::<_, Timestamp>(7)?.0,
+        updated_at: row.get::<_, Timestamp>(8)?.0,
     })
 }
 
@@ -106,8 +102,8 @@ fn entity(row: &Row<'_>, device_id: &str) -> rusqlite::Result<Option<EntityView>
         domain: row.get(at + 1)?,
         platform: row.get(at + 2)?,
         disabled: row.get(at + 3)?,
-        created_at: timestamp(row, at + 4)?,
-        updated_at: timestamp(row, at + 5)?,
+        created_at: row.get::<_, Timestamp>(at + 4)?.0,
+        updated_at: row.get::<_, Timestamp>(at + 5)?.0,
     }))
 }
 

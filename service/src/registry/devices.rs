@@ -283,11 +283,13 @@ pub async fn get(db: &DatabaseConnection, device_id: &str) -> Result<DeviceDetai
     // An id that breaks the rules names no device (and never reaches the database).
     super::input::DeviceId::parse(device_id)
         .map_err(|_| Error::NotFound(format!("device {device_id}")))?;
-    let found = match point_reads::read(db, |c| super::device_read::device_detail(c, device_id)) {
-        Some(found) => found,
-        None => get_through(db, device_id).await?,
-    };
-    found.ok_or_else(|| Error::NotFound(format!("device {device_id}")))
+    point_reads::read_or_pool(
+        db,
+        |c| super::device_read::device_detail(c, device_id),
+        || get_through(db, device_id),
+    )
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("device {device_id}")))
 }
 
 /// One device with its entities in one query (a `LEFT JOIN` on the entities' device index).
