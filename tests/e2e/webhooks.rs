@@ -712,6 +712,67 @@ async fn an_endpoint_failing_every_attempt_for_five_days_is_disabled() {
     assert!(page.contains("5 days"), "the list shows why");
 }
 
+/// Whether the webhook's failing streak is running (its `failing_since` is set).
+async fn failing(app: &TestApp, webhook_id: &str) -> bool {
+    let sql = match app.backend() {
+        DbBackend::Postgres => {
+            "SELECT failing_since IS NOT NULL AS f FROM webhooks WHERE webhook_id = $1"
+        }
+        _ => "SELECT failing_since IS NOT NULL AS f FROM webhooks WHERE webhook_id = ?",
+    };
+    let row = app
+        .db
+        .query_one_raw(Statement::from_sql_and_values(
+            app.backend(),
+            sql,
+            [webhook_id.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<bool>("", "f").unwrap()
+}
+
+#[tokio::test]
+async fn a_failure_starts_an_endpoints_failing_streak_and_a_success_ends_it() {
+    let app = delivering_app().await;
+    let receiver = Receiver::start(503).await;
+    let created = create(&app, json!({"url": receiver.url(), "events": ["*"]})).await;
+    let id = created["webhook_id"].as_str().unwrap();
+    assert!(!failing(&app, id).await);
+
+    emit(&app, EventType::SyncCanceled, json!({})).await;
+    receiver.wait_for(1, Duration::from_secs(10)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !failing(&app, id).await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no streak after a 503"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The retry (1 s later) succeeds.
+    receiver.answer(200);
+    receiver.wait_for(2, Duration::from_secs(10)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while failing(&app, id).await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the streak outlived a success"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, webhook) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/webhooks/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(webhook["is_enabled"], true, "{webhook}");
+}
+
 #[tokio::test]
 async fn several_dispatchers_on_one_database_send_each_message_once() {
     use service::webhooks::dispatcher::{self, DispatcherOptions};

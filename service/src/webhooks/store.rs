@@ -187,30 +187,43 @@ pub async fn endpoint(
     }))
 }
 
-/// Records a batch of attempts in one write transaction (all or none: a failed batch is sent
-/// again after its leases run out, with the same message ids).
+/// Records a batch of attempts in one write transaction: each delivery's outcome, then what
+/// they mean for their endpoints (`410` and five days of failure disable one, with an audit
+/// row; a success ends its failing streak). The endpoints are read once per batch, not once
+/// per attempt.
 pub async fn record_attempts(
     db: &DatabaseConnection,
     schedule: &[Duration],
     batch: &[(Claimed, Attempt)],
 ) -> Result<()> {
+    let now = now();
     let txn = begin_write(db).await?;
+    let mut recorded = Vec::with_capacity(batch.len());
     for (row, attempt) in batch {
-        record_attempt(&txn, schedule, row, attempt).await?;
+        if record_outcome(&txn, schedule, row, attempt, now).await? {
+            recorded.push((row, attempt));
+        }
+    }
+    let mut endpoints = endpoint_states(&txn, recorded.iter().map(|(row, _)| row)).await?;
+    for (row, attempt) in recorded {
+        if let Some(state) = endpoints.get_mut(row.webhook_id.as_str()) {
+            follow_endpoint(&txn, state, row, attempt, now).await?;
+        }
     }
     txn.commit().await?;
     Ok(())
 }
 
-/// Records one attempt: success, retry on the schedule, or dead; `410` and five days of
-/// failure disable the endpoint (with an audit row).
-async fn record_attempt(
+/// Stores one attempt's outcome on its delivery: success, retry on the schedule, or dead.
+/// `false` when this instance no longer holds the attempt (a lease that ran out and was taken
+/// by another instance loses the race quietly).
+async fn record_outcome(
     txn: &impl sea_orm::ConnectionTrait,
     schedule: &[Duration],
     row: &Claimed,
     attempt: &Attempt,
-) -> Result<()> {
-    let now = now();
+    now: DateTime<Utc>,
+) -> Result<bool> {
     let attempts = row.attempts + 1;
     let (status, next) = if attempt.succeeded() {
         (DeliveryStatus::Succeeded, None)
@@ -224,8 +237,6 @@ async fn record_attempt(
         let wait = chrono::Duration::from_std(wait).map_err(Error::internal)?;
         (DeliveryStatus::Failed, Some(now + wait))
     };
-    // Only the holder of the attempt count it claimed records it (a lease that ran out and
-    // was taken by another instance loses the race quietly).
     let updated = webhook_deliveries::Entity::update_many()
         .set(webhook_deliveries::ActiveModel {
             status: Set(status.as_str().into()),
@@ -242,32 +253,83 @@ async fn record_attempt(
         .filter(Column::Attempts.eq(row.attempts))
         .exec(txn)
         .await?;
-    if updated.rows_affected == 0 {
-        return Ok(());
+    Ok(updated.rows_affected > 0)
+}
+
+/// What the recorder needs to know of an endpoint, kept current as the batch changes it.
+struct EndpointState {
+    is_enabled: bool,
+    failing_since: Option<DateTime<Utc>>,
+}
+
+/// The state of every endpoint `rows` were sent to, in one query.
+async fn endpoint_states<'a>(
+    txn: &impl sea_orm::ConnectionTrait,
+    rows: impl Iterator<Item = &'a &'a Claimed>,
+) -> Result<HashMap<String, EndpointState>> {
+    let mut ids: Vec<&str> = rows.map(|row| row.webhook_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
     }
-    let Some(webhook) = webhooks::Entity::find_by_id(row.webhook_id.as_str())
-        .one(txn)
-        .await?
-    else {
-        return Ok(());
-    };
+    use webhooks::Column as W;
+    let found: Vec<(String, bool, Option<chrono::DateTime<chrono::FixedOffset>>)> =
+        webhooks::Entity::find()
+            .select_only()
+            .columns([W::WebhookId, W::IsEnabled, W::FailingSince])
+            .filter(W::WebhookId.is_in(ids))
+            .into_tuple()
+            .all(txn)
+            .await?;
+    Ok(found
+        .into_iter()
+        .map(|(id, is_enabled, failing_since)| {
+            let failing_since = failing_since.map(|t| t.to_utc());
+            (
+                id,
+                EndpointState {
+                    is_enabled,
+                    failing_since,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Applies one recorded attempt to its endpoint: a success ends a failing streak, `410`
+/// disables it, a failure starts a streak or, five days into one, disables it.
+async fn follow_endpoint(
+    txn: &impl sea_orm::ConnectionTrait,
+    state: &mut EndpointState,
+    row: &Claimed,
+    attempt: &Attempt,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let webhook_id = row.webhook_id.as_str();
     if attempt.succeeded() {
-        if webhook.failing_since.is_some() {
-            set_webhook(txn, &webhook.webhook_id, None, None, now).await?;
+        if state.failing_since.is_some() {
+            set_webhook(txn, webhook_id, None, None, now).await?;
+            state.failing_since = None;
         }
     } else if attempt.gone() {
-        if webhook.is_enabled {
-            disable(txn, &webhook.webhook_id, "gone (410)", row, now).await?;
+        if state.is_enabled {
+            disable(txn, webhook_id, "gone (410)", row, now).await?;
+            (state.is_enabled, state.failing_since) = (false, None);
         }
     } else {
-        match webhook.failing_since.map(|t| t.to_utc()) {
-            None => set_webhook(txn, &webhook.webhook_id, Some(now), None, now).await?,
-            Some(since) if webhook.is_enabled && now - since >= FAILING_LIMIT => {
+        match state.failing_since {
+            None => {
+                set_webhook(txn, webhook_id, Some(now), None, now).await?;
+                state.failing_since = Some(now);
+            }
+            Some(since) if state.is_enabled && now - since >= FAILING_LIMIT => {
                 let reason = format!(
                     "failing: every attempt since {} failed (5 days)",
                     since.format("%Y-%m-%d %H:%M UTC")
                 );
-                disable(txn, &webhook.webhook_id, &reason, row, now).await?;
+                disable(txn, webhook_id, &reason, row, now).await?;
+                (state.is_enabled, state.failing_since) = (false, None);
             }
             Some(_) => {}
         }
