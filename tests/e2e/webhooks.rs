@@ -393,13 +393,7 @@ async fn failures_retry_on_the_schedule_with_the_same_message_id_then_die() {
     assert_eq!(dead["attempts"], 3);
     assert_eq!(dead["last_status_code"], 500);
     assert_eq!(dead["last_response_snippet"], "received");
-    let (_, webhook) = call(
-        &app,
-        reqwest::Method::GET,
-        &format!("/api/webhooks/{id}"),
-        None,
-    )
-    .await;
+    let webhook = fetch_webhook(&app, id).await;
     assert_eq!(
         webhook["is_enabled"], true,
         "failures alone disable only after 5 days"
@@ -430,13 +424,7 @@ async fn a_410_kills_the_delivery_and_disables_the_endpoint_until_re_enabled() {
 
     let dead = wait_for_status(&app, id, "dead", Duration::from_secs(10)).await;
     assert_eq!(dead["attempts"], 1);
-    let (_, webhook) = call(
-        &app,
-        reqwest::Method::GET,
-        &format!("/api/webhooks/{id}"),
-        None,
-    )
-    .await;
+    let webhook = fetch_webhook(&app, id).await;
     assert_eq!(webhook["is_enabled"], false);
     assert_eq!(webhook["disabled_reason"], "gone (410)");
     let audit = app
@@ -685,13 +673,7 @@ async fn an_endpoint_failing_every_attempt_for_five_days_is_disabled() {
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let (_, webhook) = call(
-            &app,
-            reqwest::Method::GET,
-            &format!("/api/webhooks/{id}"),
-            None,
-        )
-        .await;
+        let webhook = fetch_webhook(&app, id).await;
         if webhook["is_enabled"] == false {
             assert!(
                 webhook["disabled_reason"]
@@ -710,6 +692,19 @@ async fn an_endpoint_failing_every_attempt_for_five_days_is_disabled() {
     }
     let page = app.get("/webhooks").await.text().await.unwrap();
     assert!(page.contains("5 days"), "the list shows why");
+}
+
+/// `GET /api/webhooks/{id}` as the admin.
+async fn fetch_webhook(app: &TestApp, id: &str) -> Value {
+    let (status, body) = call(
+        app,
+        reqwest::Method::GET,
+        &format!("/api/webhooks/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
 }
 
 /// Whether the webhook's failing streak is running (its `failing_since` is set).
@@ -763,13 +758,7 @@ async fn a_failure_starts_an_endpoints_failing_streak_and_a_success_ends_it() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let (_, webhook) = call(
-        &app,
-        reqwest::Method::GET,
-        &format!("/api/webhooks/{id}"),
-        None,
-    )
-    .await;
+    let webhook = fetch_webhook(&app, id).await;
     assert_eq!(webhook["is_enabled"], true, "{webhook}");
 }
 
