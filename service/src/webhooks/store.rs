@@ -205,6 +205,9 @@ pub async fn record_attempts(
         }
     }
     let mut endpoints = endpoint_states(&txn, recorded.iter().map(|(row, _)| row)).await?;
+    // Endpoint rows are changed in id order (each endpoint's attempts keep theirs), so two
+    // instances recording at once lock them in the same order and never deadlock (PostgreSQL).
+    recorded.sort_by(|(a, _), (b, _)| a.webhook_id.cmp(&b.webhook_id));
     for (row, attempt) in recorded {
         if let Some(state) = endpoints.get_mut(row.webhook_id.as_str()) {
             follow_endpoint(&txn, state, row, attempt, now).await?;
