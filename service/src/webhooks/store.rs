@@ -190,7 +190,8 @@ pub async fn endpoint(
 /// Records a batch of attempts in one write transaction: each delivery's outcome, then what
 /// they mean for their endpoints (`410` and five days of failure disable one, with an audit
 /// row; a success ends its failing streak). The endpoints are read once per batch, not once
-/// per attempt.
+/// per attempt. All or none: a failed batch is sent again after its leases run out, with the
+/// same message ids.
 pub async fn record_attempts(
     db: &DatabaseConnection,
     schedule: &[Duration],
