@@ -201,10 +201,20 @@ impl Application {
                 None
             }
         };
+        // SQLite's WAL is copied into the database file on a thread of its own, not inside
+        // commits (`service::db::checkpoints`).
+        let checkpoints = service::db::checkpoints::start(
+            &self.state.db,
+            service::db::checkpoints::CHECKPOINT_EVERY,
+        );
         let result = self.server.await;
         self.shutdown.send_replace(true);
         if let Some(dispatcher) = dispatcher {
             dispatcher.stop().await;
+        }
+        if let Some(checkpoints) = checkpoints {
+            // Joining waits for at most one checkpoint in progress; not on a runtime worker.
+            let _ = tokio::task::spawn_blocking(move || checkpoints.stop()).await;
         }
         if let Err(err) = self.state.db.close().await {
             tracing::warn!(error = %err, "closing the database pool failed");
