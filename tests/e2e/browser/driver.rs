@@ -95,9 +95,38 @@ pub(super) struct Driver {
     output: Arc<Mutex<Vec<String>>>,
 }
 
+/// How often chromedriver is started before giving up, when it exits at start.
+const START_ATTEMPTS: u32 = 3;
+
+/// Why one start of chromedriver failed.
+enum Start {
+    /// It exited before listening (its port was taken meanwhile): worth another try.
+    ExitedEarly(String),
+    /// Anything else.
+    Failed(String),
+}
+
 impl Driver {
     /// Starts `chromedriver --port=0` and waits until it says which port it listens on.
+    ///
+    /// chromedriver picks its port, then binds it for IPv4 and IPv6 one after the other, and
+    /// exits when another process took the port in between ("IPv4 port not available"); such
+    /// an early exit is tried again, a few times.
     pub fn start(chromedriver: &Path) -> Result<Self, String> {
+        let mut attempts = 1;
+        loop {
+            match Self::start_once(chromedriver) {
+                Err(Start::ExitedEarly(error)) if attempts < START_ATTEMPTS => {
+                    eprintln!("chromedriver exited at start, trying again: {error}");
+                    attempts += 1;
+                }
+                Err(Start::ExitedEarly(error) | Start::Failed(error)) => return Err(error),
+                Ok(driver) => return Ok(driver),
+            }
+        }
+    }
+
+    fn start_once(chromedriver: &Path) -> Result<Self, Start> {
         let mut cmd = Command::new(chromedriver);
         cmd.arg("--port=0")
             .stdin(Stdio::null())
@@ -110,7 +139,7 @@ impl Driver {
         }
         let mut child = cmd
             .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", chromedriver.display()))?;
+            .map_err(|e| Start::Failed(format!("cannot start {}: {e}", chromedriver.display())))?;
 
         let output = Arc::new(Mutex::new(Vec::new()));
         let (port_tx, port_rx) = mpsc::channel();
@@ -130,19 +159,19 @@ impl Driver {
                 driver.port = port;
                 Ok(driver)
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => Err(format!(
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(Start::Failed(format!(
                 "chromedriver did not report a port within {START_TIMEOUT:?}; it printed:\n{}",
                 driver.output()
-            )),
+            ))),
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let status = driver.child.wait().map(|s| s.to_string());
                 driver.reaped = true;
-                Err(format!(
+                Err(Start::ExitedEarly(format!(
                     "{} stopped ({}) before listening; it printed:\n{}",
                     chromedriver.display(),
                     status.unwrap_or_else(|e| e.to_string()),
                     driver.output()
-                ))
+                )))
             }
         }
     }
