@@ -2,7 +2,7 @@
 # Metadeck's benchmark (spec 10): one command, one table.
 #
 #   tests/bench/run.sh                                   # SQLite: a fresh tests/bench/out/bench.db
-#   tests/bench/run.sh --postgres postgres://postgres@127.0.0.1:5432/metadeck_bench
+#   tests/bench/run.sh --postgres 'postgres://postgres@%2Fvar%2Frun%2Fpostgresql/metadeck_bench'   # socket
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/metadeck_bench tests/bench/run.sh
 #
 # It builds the release binary (`cargo build --release`), creates a fresh database (a PostgreSQL

@@ -1,9 +1,10 @@
 //! Bulk upserts: all-or-nothing batches written as multi-row `INSERT … ON CONFLICT DO UPDATE`
 //! statements in one write transaction, with coalesced events and one audit row per batch.
 //!
-//! Chunks stay under SQLite's 32,766 bound parameters (and PostgreSQL's 65,535): 3,000
-//! devices × 9 columns and 4,000 entities × 7 columns. One `SELECT` of the chunk's existing
-//! ids tells created from updated, for the counts and for the events.
+//! Devices go 10,000 to a statement as one JSON parameter ([`super::device_upsert`]);
+//! entities as bound values, under SQLite's 32,766 bound parameters (and PostgreSQL's
+//! 65,535): 4,000 entities × 7 columns. One `SELECT` of the chunk's existing ids tells
+//! created from updated, for the counts and for the events.
 
 use std::collections::{HashMap, HashSet};
 
@@ -17,13 +18,13 @@ use sea_orm::{
 use serde::Serialize;
 use serde_json::json;
 
-use super::events;
 use super::input::{DeviceId, DeviceInput, EntityInput, RawDevice, RawEntity};
+use super::{device_upsert, events};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::begin_write;
 use crate::{Error, FieldError, Result};
 
-const DEVICE_CHUNK: usize = 3_000;
+const DEVICE_CHUNK: usize = 10_000;
 const ENTITY_CHUNK: usize = 4_000;
 /// Ids per `IN (…)` lookup.
 const LOOKUP_CHUNK: usize = 10_000;
@@ -136,24 +137,12 @@ async fn write_devices_flagged(
     items: &[DeviceInput],
     keep_last_seen: bool,
 ) -> Result<(UpsertCounts, Vec<bool>)> {
-    use devices::Column as C;
     let now = Utc::now().trunc_subsecs(6).fixed_offset();
     let mut counts = UpsertCounts::default();
     let mut created = Vec::with_capacity(items.len());
-    let mut update = vec![
-        C::Name,
-        C::Manufacturer,
-        C::Model,
-        C::AreaId,
-        C::Integration,
-        C::UpdatedAt,
-    ];
-    if !keep_last_seen {
-        update.push(C::LastSeen);
-    }
     for chunk in items.chunks(DEVICE_CHUNK) {
         let ids: Vec<&str> = chunk.iter().map(|d| d.device_id.as_str()).collect();
-        let found = existing::<devices::Entity>(txn, C::DeviceId, &ids).await?;
+        let found = existing::<devices::Entity>(txn, devices::Column::DeviceId, &ids).await?;
         for id in &ids {
             let is_new = !found.contains(*id);
             created.push(is_new);
@@ -163,25 +152,7 @@ async fn write_devices_flagged(
                 counts.updated += 1;
             }
         }
-        let rows = chunk.iter().map(|d| devices::ActiveModel {
-            device_id: Set(d.device_id.as_str().to_owned()),
-            name: Set(d.name.clone()),
-            manufacturer: Set(d.manufacturer.clone()),
-            model: Set(d.model.clone()),
-            area_id: Set(d.area_id.clone()),
-            integration: Set(d.integration.clone()),
-            last_seen: Set(d.last_seen.map(|t| t.fixed_offset())),
-            created_at: Set(now),
-            updated_at: Set(now),
-        });
-        devices::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::column(C::DeviceId)
-                    .update_columns(update.clone())
-                    .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await?;
+        device_upsert::upsert(txn, chunk, now, keep_last_seen).await?;
     }
     Ok((counts, created))
 }

@@ -3,6 +3,7 @@
 
 pub mod bulk;
 mod device_read;
+mod device_upsert;
 pub mod devices;
 pub mod entities;
 mod events;
