@@ -110,15 +110,10 @@ static PG_KEEP_LAST_SEEN: LazyLock<String> = LazyLock::new(|| postgres(true));
 /// `?1` is the JSON array, `?2` the time. (`WHERE true` lets SQLite's parser tell the
 /// upsert's `ON CONFLICT` from a join's `ON`.)
 fn sqlite(keep_last_seen: bool) -> String {
-    let picked: Vec<String> = COLUMNS[..FROM_JSON]
-        .iter()
-        .map(|c| format!("value ->> '{c}'"))
-        .chain(["?2".into(), "?2".into()])
-        .collect();
     format!(
         "INSERT INTO \"devices\" ({}) SELECT {} FROM json_each(?1) WHERE true {}",
         column_list(),
-        picked.join(", "),
+        select_list(|c| format!("value ->> '{c}'"), "?2"),
         on_conflict(keep_last_seen)
     )
 }
@@ -136,18 +131,21 @@ fn postgres(keep_last_seen: bool) -> String {
             format!("\"{c}\" {ty}")
         })
         .collect();
-    let picked: Vec<String> = COLUMNS[..FROM_JSON]
-        .iter()
-        .map(|c| format!("r.\"{c}\""))
-        .chain(["$2::timestamptz".into(), "$2::timestamptz".into()])
-        .collect();
     format!(
         "INSERT INTO \"devices\" ({}) SELECT {} FROM json_to_recordset($1::json) AS r({}) {}",
         column_list(),
-        picked.join(", "),
+        select_list(|c| format!("r.\"{c}\""), "$2::timestamptz"),
         record.join(", "),
         on_conflict(keep_last_seen)
     )
+}
+
+/// The `SELECT` list: each JSON column as `from_json` reads it, then `time` for `created_at`
+/// and `updated_at`.
+fn select_list(from_json: impl Fn(&str) -> String, time: &str) -> String {
+    let mut picked: Vec<String> = COLUMNS[..FROM_JSON].iter().map(|c| from_json(c)).collect();
+    picked.extend([time.to_owned(), time.to_owned()]);
+    picked.join(", ")
 }
 
 fn column_list() -> String {
