@@ -9,8 +9,9 @@ use entity::webhook_deliveries::{self, Column};
 use entity::webhooks;
 use sea_orm::sea_query::{LockBehavior, LockType, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    prelude::DateTimeWithTimeZone,
 };
 use serde_json::{Value, json};
 
@@ -57,6 +58,79 @@ impl Room {
     }
 }
 
+/// The statuses of a delivery still to send, each a run of its own in
+/// `idx_webhook_deliveries_due (status, next_attempt_at)`.
+const TO_SEND: [DeliveryStatus; 2] = [DeliveryStatus::Pending, DeliveryStatus::Failed];
+
+/// A due delivery as the claim sees it: id, webhook, when it became due.
+type Due = (i64, String, DateTimeWithTimeZone);
+
+/// The `limit` earliest due, unleased deliveries in `status`, of webhooks neither disabled nor
+/// in `exclude`, in send order.
+///
+/// One status per query is what keeps a claim cheap under a backlog: with equality on the
+/// index's first column and a range on its second, both databases read the index in
+/// `next_attempt_at` order (on SQLite its entries end with the rowid, `id`, so ties come in
+/// `id` order too) and stop after `limit` matching rows. A single query over both statuses
+/// cannot be read in order and sorted every due row instead (112 ms a claim with 37,000 due on
+/// PostgreSQL). "Not of a disabled webhook" rather than "of an enabled one" selects the same
+/// rows but gives the planner no list of webhooks to drive the lookup from instead.
+fn due_in(
+    status: DeliveryStatus,
+    now: DateTime<Utc>,
+    limit: u64,
+    exclude: &[String],
+) -> Select<webhook_deliveries::Entity> {
+    let disabled = webhooks::Entity::find()
+        .select_only()
+        .column(webhooks::Column::WebhookId)
+        .filter(webhooks::Column::IsEnabled.eq(false))
+        .into_query();
+    let mut due = webhook_deliveries::Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .column(Column::WebhookId)
+        .column(Column::NextAttemptAt)
+        .filter(Column::Status.eq(status.as_str()))
+        .filter(Column::NextAttemptAt.lte(now.fixed_offset()))
+        .filter(
+            Condition::any()
+                .add(Column::ClaimedUntil.is_null())
+                .add(Column::ClaimedUntil.lt(now.fixed_offset())),
+        )
+        .filter(Column::WebhookId.not_in_subquery(disabled))
+        .order_by_asc(Column::NextAttemptAt)
+        .order_by_asc(Column::Id)
+        .limit(limit);
+    if !exclude.is_empty() {
+        due = due.filter(Column::WebhookId.is_not_in(exclude.iter().cloned()));
+    }
+    due
+}
+
+/// The `limit` earliest due deliveries of every status still to send ([`due_in`]), merged in
+/// send order. With `lock` (PostgreSQL, inside the claiming transaction) rows another instance
+/// is claiming right now are skipped, not waited for.
+async fn earliest_due<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    limit: u64,
+    exclude: &[String],
+    lock: bool,
+) -> Result<Vec<Due>> {
+    let mut due = Vec::new();
+    for status in TO_SEND {
+        let mut query = due_in(status, now, limit, exclude);
+        if lock {
+            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        due.extend(query.into_tuple::<Due>().all(conn).await?);
+    }
+    due.sort_by_key(|(id, _, due_at)| (*due_at, *id));
+    due.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(due)
+}
+
 /// Leases up to `limit` due rows of enabled webhooks, at most what `room` leaves for each
 /// endpoint (endpoints without room are skipped in the query, so they never starve others).
 pub async fn claim(
@@ -72,46 +146,16 @@ pub async fn claim(
         .cloned()
         .collect();
     let now = now();
-    let enabled = webhooks::Entity::find()
-        .select_only()
-        .column(webhooks::Column::WebhookId)
-        .filter(webhooks::Column::IsEnabled.eq(true))
-        .into_query();
-    let mut due = webhook_deliveries::Entity::find()
-        .select_only()
-        .column(Column::Id)
-        .column(Column::WebhookId)
-        .filter(Column::Status.is_in([
-            DeliveryStatus::Pending.as_str(),
-            DeliveryStatus::Failed.as_str(),
-        ]))
-        .filter(Column::NextAttemptAt.lte(now.fixed_offset()))
-        .filter(
-            Condition::any()
-                .add(Column::ClaimedUntil.is_null())
-                .add(Column::ClaimedUntil.lt(now.fixed_offset())),
-        )
-        .filter(Column::WebhookId.in_subquery(enabled))
-        .order_by_asc(Column::NextAttemptAt)
-        .order_by_asc(Column::Id)
-        .limit(limit);
-    if !exclude.is_empty() {
-        due = due.filter(Column::WebhookId.is_not_in(exclude.iter().cloned()));
-    }
     // A plain read first: an idle dispatcher never takes SQLite's write lock.
-    let any_due: Vec<(i64, String)> = due.clone().limit(1).into_tuple().all(db).await?;
-    if any_due.is_empty() {
+    if earliest_due(db, now, 1, &exclude, false).await?.is_empty() {
         return Ok(Vec::new());
     }
     let txn = begin_write(db).await?;
-    if db.get_database_backend() == DbBackend::Postgres {
-        // Rows another instance is claiming right now are skipped, not waited for.
-        due = due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-    }
-    let candidates: Vec<(i64, String)> = due.into_tuple().all(&txn).await?;
+    let lock = db.get_database_backend() == DbBackend::Postgres;
+    let candidates = earliest_due(&txn, now, limit, &exclude, lock).await?;
     // Rows beyond an endpoint's room are left unleased for the next round (or instance).
     let mut ids = Vec::new();
-    for (id, webhook_id) in candidates {
+    for (id, webhook_id, _) in candidates {
         if room.left(&webhook_id) > 0 {
             *room.in_flight.entry(webhook_id).or_default() += 1;
             ids.push(id);
@@ -430,5 +474,40 @@ pub async fn record_worker(db: &DatabaseConnection, result: &str, details: Optio
     };
     if let Err(err) = outcome {
         tracing::debug!(error = %err, "recording the dispatcher's state failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::ConnectionTrait;
+
+    use super::*;
+    use crate::db::migrated_file_database;
+
+    /// Each status's query walks the due index in send order and stops at its limit: no sort
+    /// of the backlog, whatever webhooks are excluded.
+    #[tokio::test]
+    async fn a_claim_reads_the_due_index_in_send_order() {
+        let (_dir, _path, db) = migrated_file_database().await;
+        for exclude in [vec![], vec!["wh_full".to_string()]] {
+            for status in TO_SEND {
+                let mut statement =
+                    due_in(status, Utc::now(), 50, &exclude).build(DbBackend::Sqlite);
+                statement.sql = format!("EXPLAIN QUERY PLAN {}", statement.sql);
+                let plan = db.query_all_raw(statement).await.unwrap();
+                let plan: Vec<String> = plan
+                    .iter()
+                    .map(|row| row.try_get::<String>("", "detail").unwrap())
+                    .collect();
+                let plan = plan.join("\n");
+                assert!(
+                    plan.contains(
+                        "SEARCH webhook_deliveries USING INDEX idx_webhook_deliveries_due (status=? AND next_attempt_at<?)"
+                    ),
+                    "{plan}"
+                );
+                assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+            }
+        }
     }
 }
