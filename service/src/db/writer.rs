@@ -1,5 +1,6 @@
 //! Writes: this process's writer turn on SQLite, and write transactions that hold it.
 
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use sea_orm::{
@@ -51,20 +52,44 @@ pub async fn writer_turn(db: &impl ConnectionTrait) -> Result<WriterTurn, DbErr>
 #[derive(Debug)]
 pub struct WriteTxn {
     txn: DatabaseTransaction,
+    /// Run once the transaction has committed ([`WriteTxn::after_commit`]).
+    after_commit: Mutex<Vec<fn()>>,
     // Declared after `txn`: the turn passes on only once the transaction has ended.
     _turn: WriterTurn,
 }
 
 impl WriteTxn {
-    /// Commits the transaction, then ends the turn.
+    /// Runs `hook` once this transaction has committed, never if it rolls back: how an
+    /// in-process cache of committed rows learns that they changed, at the moment every new
+    /// read sees the change (forgetting earlier would let a read of the old rows refill it).
+    pub fn after_commit(&self, hook: fn()) {
+        self.after_commit
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(hook);
+    }
+
+    /// Commits the transaction, runs the [`after_commit`](Self::after_commit) hooks, then
+    /// ends the turn.
     pub async fn commit(self) -> Result<(), DbErr> {
-        let Self { txn, _turn } = self;
-        txn.commit().await
+        let Self {
+            txn,
+            after_commit,
+            _turn,
+        } = self;
+        txn.commit().await?;
+        for hook in after_commit
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+        {
+            hook();
+        }
+        Ok(())
     }
 
     /// Rolls the transaction back, then ends the turn.
     pub async fn rollback(self) -> Result<(), DbErr> {
-        let Self { txn, _turn } = self;
+        let Self { txn, _turn, .. } = self;
         txn.rollback().await
     }
 }
@@ -103,5 +128,9 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
             ..Default::default()
         })
         .await?;
-    Ok(WriteTxn { txn, _turn: turn })
+    Ok(WriteTxn {
+        txn,
+        after_commit: Mutex::default(),
+        _turn: turn,
+    })
 }

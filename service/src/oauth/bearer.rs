@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::audit_log::{self, OAuthEvent};
 use super::clients::Client;
 use super::tokens::{self, REFRESH_PREFIX};
-use super::{Scope, secrets, subjects};
+use super::{Scope, secrets, subjects, token_cache};
 use crate::Result;
 use crate::access::{Identity, current_identity, identity};
 use crate::db::{begin_write, point_reads};
@@ -51,22 +51,38 @@ pub(super) struct TokenRow {
     pub external_user: Option<String>,
 }
 
+impl TokenRow {
+    /// Neither revoked nor of a disabled client (expiry is checked at each use).
+    fn is_usable(&self) -> bool {
+        !self.revoked && self.client_enabled
+    }
+}
+
 /// The grant of a currently valid access token: one indexed query on the token's hash (plus
 /// the user's identity for delegated tokens), on SQLite read on the calling thread when it
-/// can be ([`super::token_read`]). Unknown, expired, revoked tokens, tokens of a disabled
+/// can be ([`super::token_read`]), and not repeated for a token found valid within the last
+/// second ([`super::token_cache`]). Unknown, expired, revoked tokens, tokens of a disabled
 /// client and tokens of an inactive user are `None`.
 pub async fn authenticate(db: &DatabaseConnection, token: &str) -> Result<Option<BearerGrant>> {
     let hash = secrets::hash(token);
-    let row = point_reads::read_or_pool(
-        db,
-        |c| super::token_read::token(c, &hash),
-        || token_row(db, &hash),
-    )
-    .await?;
-    let Some(row) = row else {
-        return Ok(None);
+    let row = match token_cache::get(&hash) {
+        Some(row) => row,
+        None => {
+            let epoch = token_cache::epoch();
+            let row = point_reads::read_or_pool(
+                db,
+                |c| super::token_read::token(c, &hash),
+                || token_row(db, &hash),
+            )
+            .await?;
+            let Some(row) = row.filter(TokenRow::is_usable) else {
+                return Ok(None);
+            };
+            token_cache::keep(&hash, row.clone(), epoch);
+            row
+        }
     };
-    if row.revoked || !row.client_enabled || row.expires_at <= Utc::now() {
+    if row.expires_at <= Utc::now() {
         return Ok(None);
     }
     let mut scope = Scope::from_stored(&row.scope);

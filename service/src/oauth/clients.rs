@@ -563,6 +563,8 @@ pub async fn update(
     input: ClientInput,
 ) -> Result<ClientView> {
     let txn = begin_write(db).await?;
+    // The client's tokens may stop being valid: none is accepted from memory after this commits.
+    txn.after_commit(super::token_cache::forget_all);
     let before = get(&txn, client_id).await?;
     let spec = before.spec.clone().with(input)?;
     let by = actor.as_string();
@@ -666,6 +668,8 @@ pub async fn delete(
     client_id: &str,
 ) -> Result<()> {
     let txn = begin_write(db).await?;
+    // The client's tokens may stop being valid: none is accepted from memory after this commits.
+    txn.after_commit(super::token_cache::forget_all);
     let client = get(&txn, client_id).await?;
     let data = client.event_data();
     clients::Entity::delete_by_id(client.row.id)
@@ -808,6 +812,8 @@ pub async fn revoke_all(
     client_id: &str,
 ) -> Result<u64> {
     let txn = begin_write(db).await?;
+    // The client's tokens may stop being valid: none is accepted from memory after this commits.
+    txn.after_commit(super::token_cache::forget_all);
     let client = get(&txn, client_id).await?;
     let now = Utc::now().fixed_offset();
     let a = access::Entity::update_many()

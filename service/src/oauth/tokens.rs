@@ -11,8 +11,9 @@ use uuid::Uuid;
 
 use super::audit_log::{self, OAuthEvent};
 use super::clients::Client;
-use super::{Scope, TokenResponse, secrets};
+use super::{Scope, TokenResponse, secrets, token_cache};
 use crate::Result;
+use crate::db::WriteTxn;
 
 /// Prefix of access tokens.
 pub const ACCESS_PREFIX: &str = "mda_";
@@ -108,7 +109,8 @@ pub(super) async fn issue(db: &impl ConnectionTrait, grant: Grant<'_>) -> Result
 }
 
 /// Revokes access tokens by id.
-pub(super) async fn revoke_access(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<u64> {
+pub(super) async fn revoke_access(db: &WriteTxn, ids: &[Uuid]) -> Result<u64> {
+    db.after_commit(token_cache::forget_all);
     let now = Utc::now().fixed_offset();
     Ok(access::Entity::update_many()
         .col_expr(access::Column::RevokedAt, Some(now).into())
@@ -121,7 +123,8 @@ pub(super) async fn revoke_access(db: &impl ConnectionTrait, ids: &[Uuid]) -> Re
 }
 
 /// Revokes a refresh token and the access tokens issued with it.
-pub(super) async fn revoke_refresh(db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
+pub(super) async fn revoke_refresh(db: &WriteTxn, id: Uuid) -> Result<()> {
+    db.after_commit(token_cache::forget_all);
     let now = Utc::now().fixed_offset();
     refresh::Entity::update_many()
         .col_expr(refresh::Column::RevokedAt, Some(now).into())
@@ -141,7 +144,8 @@ pub(super) async fn revoke_refresh(db: &impl ConnectionTrait, id: Uuid) -> Resul
 }
 
 /// Revokes every access and refresh token descending from `grant_id`.
-pub(super) async fn revoke_grant(db: &impl ConnectionTrait, grant_id: Uuid) -> Result<u64> {
+pub(super) async fn revoke_grant(db: &WriteTxn, grant_id: Uuid) -> Result<u64> {
+    db.after_commit(token_cache::forget_all);
     let now = Utc::now().fixed_offset();
     let a = access::Entity::update_many()
         .col_expr(access::Column::RevokedAt, Some(now).into())

@@ -455,3 +455,44 @@ async fn the_cli_creates_a_client_whose_secret_gets_a_token() {
         .unwrap();
     assert_eq!(log["items"][0]["created_by"], "cli");
 }
+
+/// A token just used (and so remembered as valid for a moment) stops at once when the
+/// console revokes every token of its client, and when the client is deleted.
+#[tokio::test]
+async fn revoking_all_tokens_or_deleting_the_client_stops_a_token_in_use_at_once() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let client = service_client(&app, &["users:read"]).await;
+    let csrf = app.csrf_token(&app.client).await;
+    let post = |path: String, confirm: bool| {
+        let mut form = vec![("csrf_token", csrf.clone())];
+        if confirm {
+            form.push(("confirm", "yes".to_owned()));
+        }
+        app.client.post(app.url(&path)).form(&form).send()
+    };
+
+    let token = token_for(&app, &client, None).await;
+    assert_eq!(bearer_get(&app, "/api/users", &token).await.status(), 200);
+    let res = post(format!("/oauth/clients/{}/tokens/revoke", client.id), false)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        bearer_get(&app, "/api/users", &token).await.status(),
+        401,
+        "revoked with all of its client's tokens"
+    );
+
+    let token = token_for(&app, &client, None).await;
+    assert_eq!(bearer_get(&app, "/api/users", &token).await.status(), 200);
+    let res = post(format!("/oauth/clients/{}/delete", client.id), true)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        bearer_get(&app, "/api/users", &token).await.status(),
+        401,
+        "gone with its client"
+    );
+}
