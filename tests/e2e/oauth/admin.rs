@@ -464,35 +464,31 @@ async fn revoking_all_tokens_or_deleting_the_client_stops_a_token_in_use_at_once
     app.login_as_admin().await;
     let client = service_client(&app, &["users:read"]).await;
     let csrf = app.csrf_token(&app.client).await;
-    let post = |path: String, confirm: bool| {
-        let mut form = vec![("csrf_token", csrf.clone())];
-        if confirm {
-            form.push(("confirm", "yes".to_owned()));
-        }
-        app.client.post(app.url(&path)).form(&form).send()
-    };
-
-    let token = token_for(&app, &client, None).await;
-    assert_eq!(bearer_get(&app, "/api/users", &token).await.status(), 200);
-    let res = post(format!("/oauth/clients/{}/tokens/revoke", client.id), false)
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    assert_eq!(
-        bearer_get(&app, "/api/users", &token).await.status(),
-        401,
-        "revoked with all of its client's tokens"
-    );
-
-    let token = token_for(&app, &client, None).await;
-    assert_eq!(bearer_get(&app, "/api/users", &token).await.status(), 200);
-    let res = post(format!("/oauth/clients/{}/delete", client.id), true)
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    assert_eq!(
-        bearer_get(&app, "/api/users", &token).await.status(),
-        401,
-        "gone with its client"
-    );
+    let actions = [
+        (
+            "tokens/revoke",
+            None,
+            "revoked with all of its client's tokens",
+        ),
+        ("delete", Some(("confirm", "yes")), "gone with its client"),
+    ];
+    for (action, confirm, why) in actions {
+        let token = token_for(&app, &client, None).await;
+        assert_eq!(bearer_get(&app, "/api/users", &token).await.status(), 200);
+        let mut form = vec![("csrf_token", csrf.as_str())];
+        form.extend(confirm);
+        let res = app
+            .client
+            .post(app.url(&format!("/oauth/clients/{}/{action}", client.id)))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{action}");
+        assert_eq!(
+            bearer_get(&app, "/api/users", &token).await.status(),
+            401,
+            "{why}"
+        );
+    }
 }
