@@ -1,10 +1,13 @@
 //! Bulk upserts: all-or-nothing batches written as multi-row `INSERT … ON CONFLICT DO UPDATE`
 //! statements in one write transaction, with coalesced events and one audit row per batch.
 //!
-//! Devices go 10,000 to a statement as one JSON parameter ([`super::device_upsert`]);
+//! Devices are written by [`super::device_upsert`] (the form each database takes fastest);
 //! entities as bound values, under SQLite's 32,766 bound parameters (and PostgreSQL's
 //! 65,535): 4,000 entities × 7 columns. One `SELECT` of the chunk's existing ids tells
-//! created from updated, for the counts and for the events.
+//! created from updated, for the counts and for the events; on SQLite a device write that
+//! emits no events counts what it created from the table's row ids instead
+//! ([`created_by_rowid`]): two steps down the table's B-tree per chunk instead of one
+//! primary-key lookup per device.
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,8 +15,8 @@ use chrono::{SubsecRound, Utc};
 use entity::{devices, entities};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QuerySelect, Statement,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -21,7 +24,7 @@ use serde_json::json;
 use super::input::{DeviceId, DeviceInput, EntityInput, RawDevice, RawEntity};
 use super::{device_upsert, events};
 use crate::audit::{self, Actor, AuditEntry};
-use crate::db::begin_write;
+use crate::db::{Backend, begin_write};
 use crate::{Error, FieldError, Result};
 
 const DEVICE_CHUNK: usize = 10_000;
@@ -120,18 +123,23 @@ async fn existing<E: EntityTrait>(
     Ok(found)
 }
 
-/// Upserts devices (ids distinct) inside `txn`; returns the counts and, per device, whether
-/// it was created. With `keep_last_seen`, an existing device keeps its `last_seen`.
+/// Upserts devices (ids distinct) inside `txn`; returns the counts. With `keep_last_seen`,
+/// an existing device keeps its `last_seen`.
 pub async fn write_devices(
     txn: &impl ConnectionTrait,
     items: &[DeviceInput],
     keep_last_seen: bool,
 ) -> Result<UpsertCounts> {
+    if let Some(counts) = created_by_rowid(txn, items, keep_last_seen).await? {
+        return Ok(counts);
+    }
     write_devices_flagged(txn, items, keep_last_seen)
         .await
         .map(|(counts, _)| counts)
 }
 
+/// Upserts devices and tells, per device, whether it was created: the chunk's existing ids
+/// are read before each write.
 async fn write_devices_flagged(
     txn: &impl ConnectionTrait,
     items: &[DeviceInput],
@@ -155,6 +163,46 @@ async fn write_devices_flagged(
         device_upsert::upsert(txn, chunk, now, keep_last_seen).await?;
     }
     Ok((counts, created))
+}
+
+/// SQLite only: upserts devices and counts those created from the table's row ids. SQLite
+/// gives a new row the id one past the highest in the table, so a write that created `n`
+/// devices raised the highest id by exactly `n`, and updates leave ids alone. `None`, with
+/// nothing written, on PostgreSQL, for a single device (reading its id first is one query
+/// where the row ids take two), or should the ids near the top of their range (where SQLite
+/// would pick free ids at random).
+async fn created_by_rowid(
+    txn: &impl ConnectionTrait,
+    items: &[DeviceInput],
+    keep_last_seen: bool,
+) -> Result<Option<UpsertCounts>> {
+    if Backend::of(txn) != Backend::Sqlite || items.len() < 2 {
+        return Ok(None);
+    }
+    let before = highest_device_rowid(txn).await?;
+    let total = items.len() as u64;
+    if before.checked_add(total as i64).is_none() {
+        return Ok(None);
+    }
+    let now = Utc::now().trunc_subsecs(6).fixed_offset();
+    device_upsert::upsert(txn, items, now, keep_last_seen).await?;
+    let created = highest_device_rowid(txn).await?.abs_diff(before);
+    Ok(Some(UpsertCounts {
+        created,
+        updated: total.saturating_sub(created),
+    }))
+}
+
+/// The highest row id of `devices` (0 when empty): one step down the table's B-tree.
+async fn highest_device_rowid(txn: &impl ConnectionTrait) -> Result<i64> {
+    let row = txn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT coalesce(max(rowid), 0) AS highest FROM devices",
+        ))
+        .await?
+        .ok_or_else(|| Error::internal("max(rowid) answered no row"))?;
+    Ok(row.try_get("", "highest")?)
 }
 
 /// Refuses entities whose device does not exist (`index` tags batch items).
@@ -241,12 +289,16 @@ async fn write_entities_tagged(
     Ok(counts)
 }
 
-/// Devices of a batch inside `txn`, with their coalesced events (one per device).
+/// Devices of a batch inside `txn`, with their coalesced events (one per device) when a
+/// webhook subscribes to them.
 pub async fn upsert_devices_in(
     txn: &impl ConnectionTrait,
     items: &[DeviceInput],
     keep_last_seen: bool,
 ) -> Result<UpsertCounts> {
+    if items.is_empty() || !events::device_events_wanted(txn).await? {
+        return write_devices(txn, items, keep_last_seen).await;
+    }
     let (counts, created) = write_devices_flagged(txn, items, keep_last_seen).await?;
     events::devices_upserted(txn, items, &created, Utc::now()).await?;
     Ok(counts)
@@ -342,5 +394,39 @@ mod tests {
         };
         assert!(errors.iter().all(|e| e.index == Some(1)));
         assert_eq!(errors.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn counts_tell_created_from_updated_with_and_without_flags() {
+        let (_dir, _path, db) = crate::db::migrated_file_database().await;
+        let devices = |ids: &[&str]| -> Vec<DeviceInput> {
+            let raw = ids
+                .iter()
+                .map(|id| RawDevice {
+                    device_id: Some((*id).into()),
+                    name: Some(format!("device {id}")),
+                    ..Default::default()
+                })
+                .collect();
+            check_devices(raw).unwrap()
+        };
+        let write = |items: Vec<DeviceInput>, flagged: bool| {
+            let db = db.clone();
+            async move {
+                let txn = begin_write(&db).await.unwrap();
+                let counts = if flagged {
+                    write_devices_flagged(&txn, &items, false).await.unwrap().0
+                } else {
+                    write_devices(&txn, &items, false).await.unwrap()
+                };
+                txn.commit().await.unwrap();
+                (counts.created, counts.updated)
+            }
+        };
+        assert_eq!(write(devices(&["a", "b", "c"]), false).await, (3, 0));
+        assert_eq!(write(devices(&["b", "c", "d", "e"]), false).await, (2, 2));
+        assert_eq!(write(devices(&["e", "f"]), true).await, (1, 1));
+        assert_eq!(write(devices(&["a", "g"]), false).await, (1, 1));
+        assert_eq!(write(devices(&["a"]), false).await, (0, 1));
     }
 }

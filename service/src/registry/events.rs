@@ -33,18 +33,24 @@ pub async fn emit_one(txn: &impl ConnectionTrait, kind: EventType, data: Value) 
         .map(|_| ())
 }
 
-/// One event per device of a batch (`created[i]` tells which kind). The events are only
-/// built when a webhook subscribes, so a batch nobody listens to pays one query.
+/// The kinds a device write emits.
+const DEVICE_UPSERTED: [EventType; 2] = [EventType::DeviceCreated, EventType::DeviceUpdated];
+
+/// Whether an enabled webhook subscribes to `device.created` or `device.updated`: a batch
+/// nobody listens to pays this one query and builds no events.
+pub async fn device_events_wanted(txn: &impl ConnectionTrait) -> Result<bool> {
+    has_subscribers(txn, &DEVICE_UPSERTED).await
+}
+
+/// One event per device of a batch (`created[i]` tells which kind); the caller has checked
+/// [`device_events_wanted`].
 pub async fn devices_upserted(
     txn: &impl ConnectionTrait,
     items: &[DeviceInput],
     created: &[bool],
     at: DateTime<Utc>,
 ) -> Result<()> {
-    let kinds = [EventType::DeviceCreated, EventType::DeviceUpdated];
-    if items.is_empty() || !has_subscribers(txn, &kinds).await? {
-        return Ok(());
-    }
+    let kinds = DEVICE_UPSERTED;
     let at = at.trunc_subsecs(6);
     let events: Vec<Event> = items
         .iter()
