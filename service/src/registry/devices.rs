@@ -142,9 +142,11 @@ pub(crate) fn contains_pattern(q: &str) -> String {
 
 /// `column` contains `q`, without regard to case (ASCII on SQLite, Unicode on PostgreSQL).
 ///
-/// SQLite gets `instr(lower(col), ?)` rather than `LIKE ?`: with a bound `LIKE` pattern its
-/// planner may pick the LIKE range optimisation and sort every match, instead of walking the
-/// primary key in order and stopping at the page's end.
+/// SQLite gets `+col LIKE ?`: its `LIKE` ignores ASCII case as it compares, where
+/// `instr(lower(col), ?)` built a lowered copy of every value it looked at (three times the
+/// time of a search's scan). The unary `+` keeps the term off every index, so the planner
+/// walks the primary key in order and stops at the page's end instead of trying a `LIKE`
+/// range and sorting every match.
 fn contains(backend: DbBackend, column: Column, q: &str) -> sea_orm::sea_query::SimpleExpr {
     match backend {
         DbBackend::Postgres => Expr::expr(Func::lower(Expr::col(column)))
@@ -155,8 +157,8 @@ fn contains(backend: DbBackend, column: Column, q: &str) -> sea_orm::sea_query::
                 _ => "name",
             };
             Expr::cust_with_values(
-                format!("instr(lower(\"devices\".\"{name}\"), ?) > 0"),
-                [q.to_lowercase()],
+                format!("+\"devices\".\"{name}\" LIKE ? ESCAPE '\\'"),
+                [contains_pattern(q)],
             )
         }
     }
