@@ -35,6 +35,20 @@ pub struct DeviceQuery {
     pub cursor: Option<String>,
 }
 
+/// The `{device_id}` of a device's route. The document states the id's rule, so that clients
+/// and API fuzzers generate ids the server can take; the service checks it again on writes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DevicePath {
+    /// The device id.
+    #[param(
+        pattern = "^[A-Za-z0-9._:@-]{1,255}$",
+        min_length = 1,
+        max_length = 255
+    )]
+    pub device_id: String,
+}
+
 /// A device as sent to `PUT /api/devices/{device_id}` and to the bulk upsert. Omitted
 /// optional fields become null (PUT replaces).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -105,7 +119,7 @@ pub async fn list(
 
 /// One device with its entities.
 #[utoipa::path(get, path = "/api/devices/{device_id}", tag = "registry",
-    params(("device_id" = String, Path, description = "The device id")),
+    params(DevicePath),
     responses(
         (status = 200, description = "The device and its entities", body = service::registry::DeviceDetail),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -114,15 +128,15 @@ pub async fn list(
     ))]
 pub async fn get(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<DevicePath>,
 ) -> Result<HttpResponse, ApiError> {
-    let detail = devices::get(&state.db, &path).await?;
+    let detail = devices::get(&state.db, &path.device_id).await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
 /// Creates or replaces one device.
 #[utoipa::path(put, path = "/api/devices/{device_id}", tag = "registry",
-    params(("device_id" = String, Path, description = "The device id")),
+    params(DevicePath),
     request_body = DeviceBody,
     responses(
         (status = 200, description = "Replaced", body = DeviceView),
@@ -138,18 +152,19 @@ pub async fn put(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<DevicePath>,
     body: Json<DeviceBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let path = path.into_inner().device_id;
     let mut raw = RawDevice::from(body.0);
     match raw.device_id.as_deref() {
-        Some(id) if id != path.as_str() => {
+        Some(id) if id != path => {
             return Err(ApiError::invalid_field(
                 "device_id",
                 "must equal the device id of the path",
             ));
         }
-        _ => raw.device_id = Some(path.into_inner()),
+        _ => raw.device_id = Some(path),
     }
     let input = raw.parse()?;
     let (view, created) =
@@ -163,7 +178,7 @@ pub async fn put(
 
 /// Deletes a device and its entities.
 #[utoipa::path(delete, path = "/api/devices/{device_id}", tag = "registry",
-    params(("device_id" = String, Path, description = "The device id")),
+    params(DevicePath),
     responses(
         (status = 204, description = "Deleted, with its entities"),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -174,9 +189,10 @@ pub async fn delete(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<DevicePath>,
 ) -> Result<HttpResponse, ApiError> {
-    devices::delete(&state.db, &caller.actor(), audit_ip(&req, &state), &path).await?;
+    let id = &path.device_id;
+    devices::delete(&state.db, &caller.actor(), audit_ip(&req, &state), id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
