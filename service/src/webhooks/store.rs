@@ -7,11 +7,10 @@ use std::time::Duration;
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::webhook_deliveries::{self, Column};
 use entity::webhooks;
-use sea_orm::sea_query::{LockBehavior, LockType, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
-    prelude::DateTimeWithTimeZone,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, prelude::DateTimeWithTimeZone,
 };
 use serde_json::{Value, json};
 
@@ -74,18 +73,24 @@ type Due = (i64, String, DateTimeWithTimeZone);
 /// `id` order too) and stop after `limit` matching rows. A single query over both statuses
 /// cannot be read in order and sorted every due row instead (112 ms a claim with 37,000 due on
 /// PostgreSQL). "Not of a disabled webhook" rather than "of an enabled one" selects the same
-/// rows but gives the planner no list of webhooks to drive the lookup from instead.
+/// rows but gives the planner no list of webhooks to drive the lookup from instead; and it is
+/// asked per candidate row (`NOT EXISTS`, one primary-key lookup), not as `NOT IN` the list of
+/// disabled webhooks, which SQLite built afresh on every poll by reading every webhook.
 fn due_in(
     status: DeliveryStatus,
     now: DateTime<Utc>,
     limit: u64,
     exclude: &[String],
 ) -> Select<webhook_deliveries::Entity> {
-    let disabled = webhooks::Entity::find()
-        .select_only()
-        .column(webhooks::Column::WebhookId)
-        .filter(webhooks::Column::IsEnabled.eq(false))
-        .into_query();
+    let disabled = Query::select()
+        .expr(Expr::val(1))
+        .from(webhooks::Entity)
+        .and_where(
+            Expr::col((webhooks::Entity, webhooks::Column::WebhookId))
+                .equals((webhook_deliveries::Entity, Column::WebhookId)),
+        )
+        .and_where(Expr::col((webhooks::Entity, webhooks::Column::IsEnabled)).eq(false))
+        .to_owned();
     let mut due = webhook_deliveries::Entity::find()
         .select_only()
         .column(Column::Id)
@@ -98,7 +103,7 @@ fn due_in(
                 .add(Column::ClaimedUntil.is_null())
                 .add(Column::ClaimedUntil.lt(now.fixed_offset())),
         )
-        .filter(Column::WebhookId.not_in_subquery(disabled))
+        .filter(Expr::exists(disabled).not())
         .order_by_asc(Column::NextAttemptAt)
         .order_by_asc(Column::Id)
         .limit(limit);
@@ -479,7 +484,7 @@ pub async fn record_worker(db: &DatabaseConnection, result: &str, details: Optio
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::ConnectionTrait;
+    use sea_orm::{ActiveModelTrait, ConnectionTrait, QueryTrait};
 
     use super::*;
     use crate::db::migrated_file_database;
@@ -507,7 +512,59 @@ mod tests {
                     "{plan}"
                 );
                 assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+                // A candidate's webhook is looked up by its key, never read in full.
+                assert!(
+                    plan.contains(
+                        "SEARCH webhooks USING INDEX sqlite_autoindex_webhooks_1 (webhook_id=?)"
+                    ),
+                    "{plan}"
+                );
+                assert!(!plan.contains("SCAN webhooks"), "{plan}");
             }
         }
+    }
+
+    /// Due deliveries of a disabled webhook wait; those of enabled webhooks are leased.
+    #[tokio::test]
+    async fn a_claim_skips_the_deliveries_of_disabled_webhooks() {
+        let (_dir, _path, db) = migrated_file_database().await;
+        let at = (Utc::now() - chrono::Duration::seconds(5)).fixed_offset();
+        for (webhook_id, is_enabled) in [("wh_on", true), ("wh_off", false)] {
+            webhooks::ActiveModel {
+                webhook_id: Set(webhook_id.into()),
+                url: Set("https://192.0.2.1/hook".into()),
+                events: Set(json!(["*"])),
+                secret: Set("sealed".into()),
+                created_at: Set(at),
+                updated_at: Set(at),
+                is_enabled: Set(is_enabled),
+                ..Default::default()
+            }
+            .insert(&db)
+            .await
+            .unwrap();
+            for (n, status) in TO_SEND.iter().enumerate() {
+                webhook_deliveries::ActiveModel {
+                    webhook_id: Set(webhook_id.into()),
+                    message_id: Set(format!("msg_{webhook_id}_{n}")),
+                    event_type: Set("sync.started".into()),
+                    status: Set(status.as_str().into()),
+                    next_attempt_at: Set(Some(at)),
+                    created_at: Set(at),
+                    ..Default::default()
+                }
+                .insert(&db)
+                .await
+                .unwrap();
+            }
+        }
+        let room = Room {
+            in_flight: HashMap::new(),
+            per_endpoint: 10,
+        };
+        let claimed = claim(&db, 10, room, Duration::from_secs(60)).await.unwrap();
+        let mut leased: Vec<&str> = claimed.iter().map(|c| c.webhook_id.as_str()).collect();
+        leased.sort_unstable();
+        assert_eq!(leased, ["wh_on", "wh_on"]);
     }
 }
