@@ -53,7 +53,7 @@ pub async fn create(
 ) -> Result<()> {
     let now = Utc::now();
     let absolute = chrono::Duration::from_std(limits.absolute).map_err(Error::internal)?;
-    let _turn = writer_turn(db).await?;
+    let turn = writer_turn(db).await?;
     sessions::ActiveModel {
         session_id: Set(key_hash(key)),
         user_id: Set(new.user_id),
@@ -64,7 +64,7 @@ pub async fn create(
         ip: Set(new.ip),
         user_agent: Set(new.user_agent),
     }
-    .insert(db)
+    .insert(&turn)
     .await?;
     Ok(())
 }
@@ -83,20 +83,20 @@ pub async fn load(
     let now = Utc::now();
     let idle = chrono::Duration::from_std(limits.idle).map_err(Error::internal)?;
     if now >= row.expires_at || now >= row.last_seen_at + idle {
-        let _turn = writer_turn(db).await?;
-        sessions::Entity::delete_by_id(id).exec(db).await?;
+        let turn = writer_turn(db).await?;
+        sessions::Entity::delete_by_id(id).exec(&turn).await?;
         return Ok(None);
     }
     let touch = chrono::Duration::from_std(TOUCH_EVERY).map_err(Error::internal)?;
     if now - row.last_seen_at >= touch {
-        let _turn = writer_turn(db).await?;
+        let turn = writer_turn(db).await?;
         sessions::Entity::update_many()
             .col_expr(
                 Column::LastSeenAt,
                 sea_orm::sea_query::Expr::value(now.fixed_offset()),
             )
             .filter(Column::SessionId.eq(id))
-            .exec(db)
+            .exec(&turn)
             .await?;
     }
     Ok(Some(row.data))
@@ -138,15 +138,15 @@ pub async fn update_data(
             sea_orm::sea_query::Expr::value(user_agent),
         );
     }
-    let _turn = writer_turn(db).await?;
-    Ok(update.exec(db).await?.rows_affected > 0)
+    let turn = writer_turn(db).await?;
+    Ok(update.exec(&turn).await?.rows_affected > 0)
 }
 
 /// Deletes the session of `key` (logout).
 pub async fn delete(db: &DatabaseConnection, key: &str) -> Result<()> {
-    let _turn = writer_turn(db).await?;
+    let turn = writer_turn(db).await?;
     sessions::Entity::delete_by_id(key_hash(key))
-        .exec(db)
+        .exec(&turn)
         .await?;
     Ok(())
 }

@@ -10,7 +10,7 @@ pub mod checkpoints;
 pub mod point_reads;
 mod writer;
 
-pub use writer::{WriteTxn, WriterTurn, begin_write, writer_turn};
+pub use writer::{WriteTxn, WriterTurn, begin_write, close_writer, writer_turn};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -350,8 +350,8 @@ async fn report_on_running(
     if let Some(e) = &change.error_details {
         update = update.col_expr(Column::ErrorDetails, Expr::value(e.clone()));
     }
-    let _turn = writer_turn(db).await?;
-    let rows = update.exec_with_returning(db).await?;
+    let turn = writer_turn(db).await?;
+    let rows = update.exec_with_returning(&turn).await?;
     Ok(rows.into_iter().next().map(SyncRecord::from))
 }
 
