@@ -74,6 +74,10 @@ pub struct WriterTurn {
     db: DatabaseConnection,
     /// The queue's guard (SQLite), behind a lock because statements borrow the turn shared.
     held: Option<tokio::sync::Mutex<OwnedMutexGuard<Option<SqliteConnection>>>>,
+    /// Whether statements go through the pool (PostgreSQL, in-memory SQLite) rather than the
+    /// writer connection; fixed when the turn is taken, so that a turn whose connection
+    /// failed never carries on outside its transaction.
+    through_pool: bool,
 }
 
 impl std::fmt::Debug for WriterTurn {
@@ -92,6 +96,7 @@ pub async fn writer_turn(db: &DatabaseConnection) -> Result<WriterTurn, DbErr> {
         return Ok(WriterTurn {
             db: db.clone(),
             held: None,
+            through_pool: true,
         });
     }
     let queue = queue_of(db);
@@ -108,6 +113,7 @@ pub async fn writer_turn(db: &DatabaseConnection) -> Result<WriterTurn, DbErr> {
     }
     Ok(WriterTurn {
         db: db.clone(),
+        through_pool: guard.is_none(),
         held: Some(tokio::sync::Mutex::new(guard)),
     })
 }
@@ -137,17 +143,21 @@ fn is_file(db: &DatabaseConnection) -> bool {
     options.get_filename().is_file()
 }
 
-/// Runs `op` on the turn's writer connection, or `None` when the turn has none (statements
-/// then go through the pool). A connection that failed as a connection (not a statement that
-/// failed) is given up, and the next turn takes a fresh one from the pool.
+/// Runs `op` on the turn's writer connection, or `None` when the turn writes through the pool.
+/// A connection that failed as a connection (not a statement that failed) is given up: the
+/// rest of the turn fails, and the next turn takes a fresh one from the pool.
 async fn on_writer<T>(
     turn: &WriterTurn,
     op: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, sqlx::Error>,
     wrap: fn(RuntimeErr) -> DbErr,
 ) -> Option<Result<T, DbErr>> {
-    let held = turn.held.as_ref()?;
-    let mut guard = held.lock().await;
-    let connection = guard.as_mut()?;
+    if turn.through_pool {
+        return None;
+    }
+    let mut guard = turn.held.as_ref()?.lock().await;
+    let Some(connection) = guard.as_mut() else {
+        return Some(Err(DbErr::Custom("the writer connection was lost".into())));
+    };
     let result = op(connection).await;
     Some(result.map_err(|err| {
         if is_connection_failure(&err) {
@@ -172,6 +182,17 @@ fn sqlx_query(stmt: &Statement) -> sqlx::query::Query<'_, sqlx::Sqlite, SqlxValu
     sqlx::query_with(AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
 }
 
+/// A statement on the turn's writer connection (`$op` with the connection as `$c`, its result
+/// converted by `$convert`), or the same statement through the pool when the turn has none.
+macro_rules! on_turn {
+    ($turn:expr, |$c:ident| $op:expr, $wrap:expr, $convert:expr, $pool:ident($arg:expr)) => {
+        match on_writer($turn, async |$c| $op, $wrap).await {
+            Some(done) => done.map($convert),
+            None => $turn.db.$pool($arg).await,
+        }
+    };
+}
+
 #[async_trait::async_trait]
 impl ConnectionTrait for WriterTurn {
     fn get_database_backend(&self) -> DbBackend {
@@ -179,51 +200,43 @@ impl ConnectionTrait for WriterTurn {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        let on = on_writer(
+        on_turn!(
             self,
-            async |c| sqlx_query(&stmt).execute(c).await,
+            |c| sqlx_query(&stmt).execute(c).await,
             DbErr::Exec,
-        );
-        match on.await {
-            Some(done) => done.map(ExecResult::from),
-            None => self.db.execute_raw(stmt).await,
-        }
+            ExecResult::from,
+            execute_raw(stmt)
+        )
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        let on = on_writer(
+        on_turn!(
             self,
-            async |c| sqlx::raw_sql(AssertSqlSafe(sql)).execute(c).await,
+            |c| sqlx::raw_sql(AssertSqlSafe(sql)).execute(c).await,
             DbErr::Exec,
-        );
-        match on.await {
-            Some(done) => done.map(ExecResult::from),
-            None => self.db.execute_unprepared(sql).await,
-        }
+            ExecResult::from,
+            execute_unprepared(sql)
+        )
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        let on = on_writer(
+        on_turn!(
             self,
-            async |c| sqlx_query(&stmt).fetch_optional(c).await,
+            |c| sqlx_query(&stmt).fetch_optional(c).await,
             DbErr::Query,
-        );
-        match on.await {
-            Some(done) => done.map(|row| row.map(QueryResult::from)),
-            None => self.db.query_one_raw(stmt).await,
-        }
+            |row| row.map(QueryResult::from),
+            query_one_raw(stmt)
+        )
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let on = on_writer(
+        on_turn!(
             self,
-            async |c| sqlx_query(&stmt).fetch_all(c).await,
+            |c| sqlx_query(&stmt).fetch_all(c).await,
             DbErr::Query,
-        );
-        match on.await {
-            Some(done) => done.map(|rows| rows.into_iter().map(QueryResult::from).collect()),
-            None => self.db.query_all_raw(stmt).await,
-        }
+            |rows| rows.into_iter().map(QueryResult::from).collect(),
+            query_all_raw(stmt)
+        )
     }
 }
 
@@ -316,7 +329,7 @@ impl WriteTxn {
                     DbErr::Query,
                 )
                 .await
-                .unwrap_or_else(|| Err(DbErr::Custom("the writer connection was lost".into())));
+                .unwrap_or_else(|| Err(DbErr::Custom("the turn has no writer connection".into())));
                 if ended.is_err() {
                     self.inner = Some(Inner::OnTurn(turn));
                 }
