@@ -293,8 +293,8 @@ impl WriteTxn {
             .push(hook);
     }
 
-    /// Commits the transaction, runs the [`after_commit`](Self::after_commit) hooks, then
-    /// ends the turn.
+    /// Commits the transaction, ends the turn (the next writer may start), then runs the
+    /// [`after_commit`](Self::after_commit) hooks.
     pub async fn commit(mut self) -> Result<(), DbErr> {
         self.end(End::Commit).await?;
         let hooks = std::mem::take(
