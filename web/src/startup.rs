@@ -216,8 +216,7 @@ impl Application {
             // Joining waits for at most one checkpoint in progress; not on a runtime worker.
             let _ = tokio::task::spawn_blocking(move || checkpoints.stop()).await;
         }
-        service::db::close_writer(&self.state.db).await;
-        if let Err(err) = self.state.db.close().await {
+        if let Err(err) = service::db::close(&self.state.db).await {
             tracing::warn!(error = %err, "closing the database pool failed");
         }
         tracing::info!("stopped");

@@ -10,7 +10,7 @@ pub mod checkpoints;
 pub mod point_reads;
 mod writer;
 
-pub use writer::{WriteTxn, WriterTurn, begin_write, close_writer, writer_turn};
+pub use writer::{WriteTxn, WriterTurn, begin_write, writer_turn};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -129,6 +129,13 @@ pub async fn connect(options: &DbOptions) -> Result<DatabaseConnection, DbErr> {
         });
     }
     Database::connect(opt).await
+}
+
+/// Closes `db` for good: on SQLite the writer connection first ([`writer::close_writer`]), so
+/// that the pool's last connection to close leaves the file tidy, then the pool.
+pub async fn close(db: &DatabaseConnection) -> Result<(), DbErr> {
+    writer::close_writer(db).await;
+    db.close_by_ref().await
 }
 
 /// Turns off SQLite's memory statistics for the process, once, before its first connection.

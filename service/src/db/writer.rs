@@ -121,7 +121,7 @@ pub async fn writer_turn(db: &DatabaseConnection) -> Result<WriterTurn, DbErr> {
 /// Closes `db`'s writer connection, if it has one: at shutdown, before the pool, so that the
 /// last connection to close leaves the database file tidy (SQLite checkpoints and removes the
 /// WAL then). A writer still at work is waited for as any other would be.
-pub async fn close_writer(db: &DatabaseConnection) {
+pub(super) async fn close_writer(db: &DatabaseConnection) {
     if Backend::of(db) == Backend::Postgres {
         return;
     }

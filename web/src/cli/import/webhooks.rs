@@ -64,8 +64,7 @@ pub(super) async fn run(settings: Settings, file: &Path, json: bool) -> Outcome 
             Ok(c) => c,
             Err(e) => return Outcome::Failure(format!("nothing was imported: {e}")),
         };
-    service::db::close_writer(&db).await;
-    let _ = db.close().await;
+    let _ = service::db::close(&db).await;
     // 4. The file is renamed only once its content is safely in the database.
     let migrated = legacy_import::migrated_path(file, started);
     if let Err(e) = std::fs::rename(file, &migrated) {
