@@ -244,6 +244,78 @@ async fn get_shows_a_device_with_its_entities_and_delete_cascades() {
     assert_eq!(get(&app, "/api/entities/nope.x").await.0, 404);
 }
 
+/// Lookups made at the same time (on PostgreSQL they go out together in one query) each
+/// answer their own device, with its own entities, or 404; a change is seen by the next one.
+#[tokio::test]
+async fn concurrent_lookups_each_answer_their_own_device() {
+    let (app, token) = admin().await;
+    let devices: Vec<Value> = (0..40)
+        .map(|n| device(&format!("dev-{n:02}"), &format!("Device {n}")))
+        .collect();
+    let entities: Vec<Value> = (0..40)
+        .flat_map(|n| {
+            (0..n % 3).map(move |e| json!({"entity_id": format!("sensor.d{n}_{e}"), "device_id": format!("dev-{n:02}")}))
+        })
+        .collect();
+    assert_eq!(
+        post(
+            &app,
+            &token,
+            "/internal/devices/bulk_upsert",
+            json!(devices)
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        post(
+            &app,
+            &token,
+            "/internal/entities/bulk_upsert",
+            json!(entities)
+        )
+        .await
+        .0,
+        200
+    );
+
+    // Every device three times over, and ids of no device, all in flight at once.
+    let ids: Vec<String> = (0..120)
+        .map(|i| format!("dev-{:02}", i % 40))
+        .chain((0..20).map(|i| format!("missing-{i}")))
+        .collect();
+    let paths: Vec<String> = ids.iter().map(|id| format!("/api/devices/{id}")).collect();
+    let answers = futures_util::future::join_all(paths.iter().map(|path| get(&app, path))).await;
+
+    for (id, (status, body)) in ids.iter().zip(answers) {
+        if let Some(n) = id.strip_prefix("dev-") {
+            let n: usize = n.parse().unwrap();
+            assert_eq!(status, 200, "{id}");
+            assert_eq!(body["device_id"], *id);
+            assert_eq!(body["name"], format!("Device {n}"));
+            let entities: Vec<&str> = body["entities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["entity_id"].as_str().unwrap())
+                .collect();
+            let expected: Vec<String> = (0..n % 3).map(|e| format!("sensor.d{n}_{e}")).collect();
+            assert_eq!(entities, expected, "{id}");
+        } else {
+            assert_eq!(status, 404, "{id}: {body}");
+        }
+    }
+    put(
+        &app,
+        &token,
+        "/api/devices/dev-07",
+        json!({"name": "Renamed"}),
+    )
+    .await;
+    assert_eq!(get(&app, "/api/devices/dev-07").await.1["name"], "Renamed");
+}
+
 #[tokio::test]
 async fn device_filters_and_case_insensitive_search() {
     let (app, token) = admin().await;

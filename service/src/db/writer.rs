@@ -17,10 +17,10 @@
 //! is a database of its own, write through the pool; PostgreSQL writers lock rows, not the
 //! database, and neither queue nor share a connection.
 
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sea_orm::sqlx::sqlite::SqliteConnection;
 use sea_orm::sqlx::{self, AssertSqlSafe, SqlSafeStr};
 use sea_orm::{
     ConnAcquireErr, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
@@ -32,6 +32,7 @@ use sqlx_core::transaction::TransactionManager;
 use tokio::sync::OwnedMutexGuard;
 
 use super::Backend;
+use super::per_pool::PerPool;
 
 /// sqlx's transaction bookkeeping for SQLite connections: begin, commit, rollback, and the
 /// rollback queued by a transaction dropped while open.
@@ -45,25 +46,12 @@ const WRITER_WAIT: Duration = Duration::from_secs(10);
 /// first write on a database file (and always on an in-memory database).
 type Queue = Arc<tokio::sync::Mutex<Option<SqliteConnection>>>;
 
-/// The writer queue of every SQLite pool of the process, by the pool's connect options: the
-/// pool owns them, so an entry whose options are gone belongs to a closed pool and is swept
-/// (with its connection) the next time a pool is added.
-static QUEUES: Mutex<Vec<(Weak<SqliteConnectOptions>, Queue)>> = Mutex::new(Vec::new());
+/// The writer queue of every SQLite pool of the process.
+static QUEUES: PerPool<tokio::sync::Mutex<Option<SqliteConnection>>> = PerPool::new();
 
 /// The writer queue of `db`'s SQLite pool.
 fn queue_of(db: &DatabaseConnection) -> Queue {
-    let options = db.get_sqlite_connection_pool().connect_options();
-    let mut queues = QUEUES.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((_, queue)) = queues
-        .iter()
-        .find(|(known, _)| known.strong_count() > 0 && std::ptr::eq(known.as_ptr(), &*options))
-    {
-        return Arc::clone(queue);
-    }
-    queues.retain(|(known, _)| known.strong_count() > 0);
-    let queue = Queue::default();
-    queues.push((Arc::downgrade(&options), Arc::clone(&queue)));
-    queue
+    QUEUES.of(db, Default::default)
 }
 
 /// A writer's turn at the database: held while a write runs, released when dropped. On a

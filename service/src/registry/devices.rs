@@ -57,6 +57,17 @@ pub struct DeviceDetail {
     pub entities: Vec<EntityView>,
 }
 
+impl DeviceDetail {
+    /// A stored device and its entities, shown in entity id order.
+    pub(super) fn of(device: devices::Model, mut related: Vec<entity::entities::Model>) -> Self {
+        related.sort_by(|a, b| a.entity_id.cmp(&b.entity_id));
+        Self {
+            device: device.into(),
+            entities: related.into_iter().map(EntityView::from).collect(),
+        }
+    }
+}
+
 /// Filters of the device list; empty strings mean "no filter".
 #[derive(Debug, Clone, Default)]
 pub struct DeviceFilter {
@@ -288,7 +299,7 @@ pub async fn get(db: &DatabaseConnection, device_id: &str) -> Result<DeviceDetai
     point_reads::read_or_pool(
         db,
         |c| super::device_read::device_detail(c, device_id),
-        || get_through(db, device_id),
+        || super::device_lookups::device_detail(db, device_id),
     )
     .await?
     .ok_or_else(|| Error::NotFound(format!("device {device_id}")))
@@ -299,19 +310,12 @@ pub(super) async fn get_through(
     db: &impl ConnectionTrait,
     device_id: &str,
 ) -> Result<Option<DeviceDetail>> {
-    let Some((device, mut related)) = devices::Entity::find_by_id(device_id)
+    Ok(devices::Entity::find_by_id(device_id)
         .find_with_related(entity::entities::Entity)
         .all(db)
         .await?
         .pop()
-    else {
-        return Ok(None);
-    };
-    related.sort_by(|a, b| a.entity_id.cmp(&b.entity_id));
-    Ok(Some(DeviceDetail {
-        device: device.into(),
-        entities: related.into_iter().map(EntityView::from).collect(),
-    }))
+        .map(|(device, related)| DeviceDetail::of(device, related)))
 }
 
 /// Creates or replaces a device; `true` when it was created.
