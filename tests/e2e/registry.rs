@@ -609,6 +609,31 @@ async fn a_large_batch_is_written_in_chunks_with_one_audit_row() {
         2,
         "one audit row per batch"
     );
+    let details = bulk_audit_details(&app).await;
+    let counts: Vec<(&Value, &Value)> = details
+        .iter()
+        .map(|d| (&d["created"], &d["updated"]))
+        .collect();
+    assert_eq!(
+        counts,
+        [(&json!(10_000), &json!(0)), (&json!(0), &json!(10_000))],
+        "the first batch created every device, the second replaced them"
+    );
+}
+
+/// The `details` of the bulk device upserts' audit rows, oldest first.
+async fn bulk_audit_details(app: &TestApp) -> Vec<Value> {
+    use sea_orm::{ConnectionTrait, Statement};
+    app.db
+        .query_all_raw(Statement::from_string(
+            app.backend(),
+            "SELECT details FROM audit WHERE action = 'device.bulk_upserted' ORDER BY id",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get::<Value>("", "details").unwrap())
+        .collect()
 }
 
 #[tokio::test]

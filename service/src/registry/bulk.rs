@@ -4,10 +4,10 @@
 //! Devices are written by [`super::device_upsert`] (the form each database takes fastest);
 //! entities as bound values, under SQLite's 32,766 bound parameters (and PostgreSQL's
 //! 65,535): 4,000 entities × 7 columns. One `SELECT` of the chunk's existing ids tells
-//! created from updated, for the counts and for the events; on SQLite a device write that
-//! emits no events counts what it created from the table's row ids instead
-//! ([`created_by_rowid`]): two steps down the table's B-tree per chunk instead of one
-//! primary-key lookup per device.
+//! created from updated, for the counts and for the events, except for devices: PostgreSQL's
+//! device upsert answers the ids it created itself, and on SQLite a device write that emits
+//! no events counts what it created from the table's row ids ([`created_by_rowid`]): two
+//! steps down the table's B-tree per chunk instead of one primary-key lookup per device.
 
 use std::collections::{HashMap, HashSet};
 
@@ -138,8 +138,8 @@ pub async fn write_devices(
         .map(|(counts, _)| counts)
 }
 
-/// Upserts devices and tells, per device, whether it was created: the chunk's existing ids
-/// are read before each write.
+/// Upserts devices and tells, per device, whether it was created: PostgreSQL's upsert
+/// answers the ids it created; on SQLite the chunk's existing ids are read before each write.
 async fn write_devices_flagged(
     txn: &impl ConnectionTrait,
     items: &[DeviceInput],
@@ -150,9 +150,20 @@ async fn write_devices_flagged(
     let mut created = Vec::with_capacity(items.len());
     for chunk in items.chunks(DEVICE_CHUNK) {
         let ids: Vec<&str> = chunk.iter().map(|d| d.device_id.as_str()).collect();
-        let found = existing::<devices::Entity>(txn, devices::Column::DeviceId, &ids).await?;
-        for id in &ids {
-            let is_new = !found.contains(*id);
+        let new: HashSet<String> = if Backend::of(txn) == Backend::Postgres {
+            device_upsert::upsert(txn, chunk, now, keep_last_seen)
+                .await?
+                .unwrap_or_default()
+        } else {
+            let found = existing::<devices::Entity>(txn, devices::Column::DeviceId, &ids).await?;
+            device_upsert::upsert(txn, chunk, now, keep_last_seen).await?;
+            ids.iter()
+                .filter(|id| !found.contains(**id))
+                .map(|id| (*id).to_owned())
+                .collect()
+        };
+        for id in ids {
+            let is_new = new.contains(id);
             created.push(is_new);
             if is_new {
                 counts.created += 1;
@@ -160,7 +171,6 @@ async fn write_devices_flagged(
                 counts.updated += 1;
             }
         }
-        device_upsert::upsert(txn, chunk, now, keep_last_seen).await?;
     }
     Ok((counts, created))
 }

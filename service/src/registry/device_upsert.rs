@@ -16,6 +16,7 @@
 //! PostgreSQL a timestamp is RFC 3339 text that it parses into `timestamptz`.
 //! `tests::rows_store_what_an_insert_stores` holds SQLite to it.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat};
@@ -66,26 +67,30 @@ struct Row<'a> {
 }
 
 /// Upserts `chunk` (ids distinct) with `now` as `created_at` / `updated_at`. With
-/// `keep_last_seen`, an existing device keeps its `last_seen`.
+/// `keep_last_seen`, an existing device keeps its `last_seen`. On PostgreSQL the answer is
+/// the ids the statement created (the same statement tells, [`postgres`]); SQLite's upsert
+/// cannot tell, and the answer is `None`.
 pub(super) async fn upsert(
     txn: &impl ConnectionTrait,
     chunk: &[DeviceInput],
     now: DateTime<FixedOffset>,
     keep_last_seen: bool,
-) -> Result<()> {
+) -> Result<Option<HashSet<String>>> {
     match txn.get_database_backend() {
-        DbBackend::Postgres => upsert_json(txn, chunk, now, keep_last_seen).await,
-        _ => upsert_bound(txn, chunk, now, keep_last_seen).await,
+        DbBackend::Postgres => upsert_json(txn, chunk, now, keep_last_seen).await.map(Some),
+        _ => upsert_bound(txn, chunk, now, keep_last_seen)
+            .await
+            .map(|()| None),
     }
 }
 
-/// PostgreSQL: the chunk as one JSON parameter.
+/// PostgreSQL: the chunk as one JSON parameter; answers the ids it created.
 async fn upsert_json(
     txn: &impl ConnectionTrait,
     chunk: &[DeviceInput],
     now: DateTime<FixedOffset>,
     keep_last_seen: bool,
-) -> Result<()> {
+) -> Result<HashSet<String>> {
     let rows: Vec<Row<'_>> = chunk
         .iter()
         .map(|d| Row {
@@ -108,13 +113,17 @@ async fn upsert_json(
         &*PG
     };
     let values: Vec<Value> = vec![json.into(), now.into()];
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql.as_str(),
-        values,
-    ))
-    .await?;
-    Ok(())
+    let created = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql.as_str(),
+            values,
+        ))
+        .await?;
+    created
+        .iter()
+        .map(|row| Ok(row.try_get_by_index::<String>(0)?))
+        .collect()
 }
 
 /// SQLite: statements of [`SQLITE_ROWS`] rows of bound values (the last one shorter).
@@ -181,7 +190,10 @@ fn sqlite(rows: usize, keep_last_seen: bool) -> String {
     )
 }
 
-/// `$1` is the JSON array, `$2` the time.
+/// `$1` is the JSON array, `$2` the time. The statement answers the ids it inserted: a row
+/// version written by an `INSERT` has no `xmax`, while the version an `ON CONFLICT DO
+/// UPDATE` writes carries the lock it took on the row it replaced (PostgreSQL's documented
+/// use of `xmax`, and the usual way to tell the two apart in one statement).
 fn postgres(keep_last_seen: bool) -> String {
     let record: Vec<String> = COLUMNS[..PER_DEVICE]
         .iter()
@@ -195,7 +207,9 @@ fn postgres(keep_last_seen: bool) -> String {
         })
         .collect();
     format!(
-        "INSERT INTO \"devices\" ({}) SELECT {} FROM json_to_recordset($1::json) AS r({}) {}",
+        "WITH \"written\" AS (INSERT INTO \"devices\" ({}) SELECT {} FROM json_to_recordset($1::json) AS r({}) {} \
+         RETURNING \"device_id\", xmax = 0 AS \"created\") \
+         SELECT \"device_id\" FROM \"written\" WHERE \"created\"",
         column_list(),
         select_list(|c| format!("r.\"{c}\""), "$2::timestamptz"),
         record.join(", "),
