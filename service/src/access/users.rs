@@ -1,7 +1,9 @@
 //! Admin users: create, list, change, delete, passwords, and the first admin.
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, Func};
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, Func, extension::postgres::PgFunc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -13,6 +15,8 @@ use serde_json::json;
 use super::guard::{ensure_a_user_admin_remains, role_permissions};
 use super::{BuiltinRole, Password, PermissionSet, password, sessions};
 use crate::audit::{self, Actor, AuditEntry};
+use crate::db::coalesced::{self, Coalesced};
+use crate::db::per_pool::PerPool;
 use crate::db::{begin_write, point_reads};
 use crate::pagination::{Page, PageRequest};
 use crate::{Error, FieldError, Result};
@@ -65,36 +69,62 @@ pub async fn current_identity(db: &DatabaseConnection, user_id: i64) -> Result<O
     point_reads::read_or_pool(
         db,
         |c| super::caller_read::identity(c, user_id),
-        || identity(db, user_id),
+        || {
+            coalesced::lookup(&IDENTITIES, db, user_id, identities, || {
+                identity(db, user_id)
+            })
+        },
     )
     .await
+}
+
+/// The identities read together on each PostgreSQL pool ([`coalesced`]): each answer is read
+/// after its request arrived, so a deactivated user or a removed role counts on the very
+/// next request.
+static IDENTITIES: PerPool<Coalesced<i64, Identity>> = PerPool::new();
+
+/// The identities of those of `user_ids` that are active users, in one query.
+async fn identities(db: DatabaseConnection, user_ids: Vec<i64>) -> Result<HashMap<i64, Identity>> {
+    Ok(local_users::Entity::find()
+        .filter(Expr::col(Column::Id).eq(PgFunc::any(user_ids)))
+        .find_with_related(entity::rbac_roles::Entity)
+        .all(&db)
+        .await?
+        .into_iter()
+        .filter_map(|(user, roles)| Some((user.id, identity_of(user, roles)?)))
+        .collect())
 }
 
 /// The identity of an active user (roles by name); `None` for unknown or inactive users.
 pub async fn identity(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<Identity>> {
     // One query: the user joined with its roles (every authenticated request runs this).
-    let Some((user, mut roles)) = local_users::Entity::find_by_id(user_id)
+    Ok(local_users::Entity::find_by_id(user_id)
         .find_with_related(entity::rbac_roles::Entity)
         .all(db)
         .await?
         .pop()
-    else {
-        return Ok(None);
-    };
+        .and_then(|(user, roles)| identity_of(user, roles)))
+}
+
+/// The identity of `user` with its `roles`; `None` for an inactive user.
+fn identity_of(
+    user: local_users::Model,
+    mut roles: Vec<entity::rbac_roles::Model>,
+) -> Option<Identity> {
     if !user.is_active {
-        return Ok(None);
+        return None;
     }
     roles.sort_by(|a, b| a.name.cmp(&b.name));
     let permissions = roles.iter().fold(PermissionSet::EMPTY, |acc, r| {
         acc.union(role_permissions(&r.permissions))
     });
-    Ok(Some(Identity {
+    Some(Identity {
         user_id: user.id,
         username: user.username,
         email: user.email,
         roles: roles.into_iter().map(|r| r.name).collect(),
         permissions,
-    }))
+    })
 }
 
 /// A user as lists and detail pages show it.

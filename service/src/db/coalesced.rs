@@ -19,9 +19,44 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use sea_orm::DatabaseConnection;
 use tokio::sync::oneshot;
+
+use super::Backend;
+use super::per_pool::PerPool;
+
+/// The value stored under `key` (`None`: nothing is): on PostgreSQL looked up together with
+/// the keys asked for at the same time, by `batch` (the values of a set of keys, in one
+/// query, through the pool it is given); otherwise, or when the batch fails, by `alone`.
+/// `lookups` keeps the batches of each pool, for this one kind of lookup.
+pub(crate) async fn lookup<K, T, B, BFut, A, AFut>(
+    lookups: &PerPool<Coalesced<K, T>>,
+    db: &DatabaseConnection,
+    key: K,
+    batch: B,
+    alone: A,
+) -> crate::Result<Option<T>>
+where
+    K: Clone + Eq + Hash + Send + 'static,
+    T: Clone + Send + 'static,
+    B: Fn(DatabaseConnection, Vec<K>) -> BFut + Send + 'static,
+    BFut: Future<Output = crate::Result<HashMap<K, T>>> + Send + 'static,
+    A: FnOnce() -> AFut,
+    AFut: Future<Output = crate::Result<Option<T>>>,
+{
+    if Backend::of(db) != Backend::Postgres {
+        return alone().await;
+    }
+    let pool = db.clone();
+    let query = move |keys| batch(pool.clone(), keys);
+    match lookups.of(db, Coalesced::default).get(key, query).await {
+        Ok(found) => Ok(found),
+        Err(BatchFailed) => alone().await,
+    }
+}
 
 /// The most keys one query asks for.
 pub const MAX_BATCH: usize = 64;
@@ -35,18 +70,18 @@ type Answer<T> = Result<Option<T>, BatchFailed>;
 
 /// The lookups of one kind on one pool (keep one per pool, e.g. in a
 /// [`PerPool`](super::per_pool::PerPool)).
-pub struct Coalesced<T> {
-    pending: Mutex<Pending<T>>,
+pub struct Coalesced<K, T> {
+    pending: Mutex<Pending<K, T>>,
 }
 
-struct Pending<T> {
+struct Pending<K, T> {
     /// Whether the task that sends the queries is running; it takes `waiting` when its query
     /// is answered, and stops when none is left.
     running: bool,
-    waiting: Vec<(String, oneshot::Sender<Answer<T>>)>,
+    waiting: Vec<(K, oneshot::Sender<Answer<T>>)>,
 }
 
-impl<T> Default for Coalesced<T> {
+impl<K, T> Default for Coalesced<K, T> {
     fn default() -> Self {
         Self {
             pending: Mutex::new(Pending {
@@ -57,15 +92,19 @@ impl<T> Default for Coalesced<T> {
     }
 }
 
-impl<T: Clone + Send + 'static> Coalesced<T> {
+impl<K, T> Coalesced<K, T>
+where
+    K: Clone + Eq + Hash + Send + 'static,
+    T: Clone + Send + 'static,
+{
     /// The value stored under `key`, looked up together with the keys asked for at the same
     /// time. `fetch` answers a batch of keys (a key it leaves out has no value); the first
     /// caller's `fetch` is the one used while the batches go on, so every caller of one
     /// `Coalesced` must pass the same query.
-    pub async fn get<F, Fut, E>(self: &Arc<Self>, key: String, fetch: F) -> Answer<T>
+    pub async fn get<F, Fut, E>(self: &Arc<Self>, key: K, fetch: F) -> Answer<T>
     where
-        F: Fn(Vec<String>) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<HashMap<String, T>, E>> + Send + 'static,
+        F: Fn(Vec<K>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<HashMap<K, T>, E>> + Send + 'static,
         E: std::fmt::Display + 'static,
     {
         let (answer, answered) = oneshot::channel();
@@ -83,8 +122,8 @@ impl<T: Clone + Send + 'static> Coalesced<T> {
     /// Sends the waiting keys, one query at a time, until none is left.
     async fn send_batches<F, Fut, E>(self: Arc<Self>, fetch: F)
     where
-        F: Fn(Vec<String>) -> Fut,
-        Fut: Future<Output = Result<HashMap<String, T>, E>>,
+        F: Fn(Vec<K>) -> Fut,
+        Fut: Future<Output = Result<HashMap<K, T>, E>>,
         E: std::fmt::Display,
     {
         let _unwinding = StopOnPanic(&self);
@@ -116,16 +155,16 @@ impl<T: Clone + Send + 'static> Coalesced<T> {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Pending<T>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending<K, T>> {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 /// Lets the next caller start a new task when this one panics: the callers waiting then are
 /// dropped, so they look their keys up alone.
-struct StopOnPanic<'a, T>(&'a Coalesced<T>);
+struct StopOnPanic<'a, K, T>(&'a Coalesced<K, T>);
 
-impl<T> Drop for StopOnPanic<'_, T> {
+impl<K, T> Drop for StopOnPanic<'_, K, T> {
     fn drop(&mut self) {
         if std::thread::panicking() {
             let mut pending = self
@@ -180,7 +219,7 @@ mod tests {
 
     #[tokio::test]
     async fn keys_asked_while_a_query_is_out_go_out_together_in_the_next() {
-        let lookups = Arc::new(Coalesced::<usize>::default());
+        let lookups = Arc::new(Coalesced::<String, usize>::default());
         let recorder = Recorder::default();
         let first = tokio::spawn({
             let (lookups, fetch) = (Arc::clone(&lookups), recorder.fetch(true));
@@ -224,7 +263,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_batch_never_exceeds_its_bound() {
-        let lookups = Arc::new(Coalesced::<usize>::default());
+        let lookups = Arc::new(Coalesced::<String, usize>::default());
         let recorder = Recorder::default();
         let calls: Vec<_> = (0..MAX_BATCH * 2 + 1)
             .map(|n| {
@@ -245,7 +284,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_or_panicking_query_tells_its_callers_to_look_alone() {
-        let lookups = Arc::new(Coalesced::<usize>::default());
+        let lookups = Arc::new(Coalesced::<String, usize>::default());
         let failing = |_: Vec<String>| async { Err::<HashMap<String, usize>, _>("gone") };
         assert_eq!(lookups.get("a".into(), failing).await, Err(BatchFailed));
 

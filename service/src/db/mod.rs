@@ -7,7 +7,7 @@
 //! calling thread ([`point_reads`]).
 
 pub mod checkpoints;
-pub mod coalesced;
+pub(crate) mod coalesced;
 pub(crate) mod per_pool;
 pub mod point_reads;
 mod writer;

@@ -10,46 +10,33 @@ use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::devices::{DeviceDetail, get_through};
 use crate::Result;
-use crate::db::Backend;
-use crate::db::coalesced::{BatchFailed, Coalesced};
+use crate::db::coalesced::{self, Coalesced};
 use crate::db::per_pool::PerPool;
 
 /// The batched lookups of each PostgreSQL pool.
-static LOOKUPS: PerPool<Coalesced<DeviceDetail>> = PerPool::new();
+static LOOKUPS: PerPool<Coalesced<String, DeviceDetail>> = PerPool::new();
 
 /// The device `device_id` with its entities in id order, `None` when there is no such device.
 pub(super) async fn device_detail(
     db: &DatabaseConnection,
     device_id: &str,
 ) -> Result<Option<DeviceDetail>> {
-    if Backend::of(db) != Backend::Postgres {
-        return get_through(db, device_id).await;
-    }
-    let pool = db.clone();
-    let query = move |ids: Vec<String>| {
-        let pool = pool.clone();
-        async move { details(&pool, ids).await }
-    };
-    match LOOKUPS
-        .of(db, Coalesced::default)
-        .get(device_id.to_owned(), query)
-        .await
-    {
-        Ok(found) => Ok(found),
-        Err(BatchFailed) => get_through(db, device_id).await,
-    }
+    coalesced::lookup(&LOOKUPS, db, device_id.to_owned(), details, || {
+        get_through(db, device_id)
+    })
+    .await
 }
 
 /// The devices of `ids` that exist, each with its entities, in one query (the `LEFT JOIN` of
 /// [`get_through`], for a set of keys).
 async fn details(
-    db: &DatabaseConnection,
+    db: DatabaseConnection,
     ids: Vec<String>,
 ) -> Result<HashMap<String, DeviceDetail>> {
     let found = devices::Entity::find()
         .filter(Expr::col((devices::Entity, devices::Column::DeviceId)).eq(PgFunc::any(ids)))
         .find_with_related(entities::Entity)
-        .all(db)
+        .all(&db)
         .await?;
     Ok(found
         .into_iter()
