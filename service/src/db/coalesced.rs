@@ -12,8 +12,9 @@
 //! - A query carries at most [`MAX_BATCH`] keys; more waiting go out in the queries after.
 //! - The queries run in a task of their own, so a caller that goes away (a request whose
 //!   client hung up) never strands the callers batched with it.
-//! - A query that fails, or panics, answers [`BatchFailed`] to each of its callers, which
-//!   then look their key up alone: that answer, or the real error, is theirs.
+//! - A query that fails, panics or is cancelled (its runtime shutting down) answers
+//!   [`BatchFailed`] to each of its callers, which then look their key up alone: that
+//!   answer, or the real error, is theirs.
 //! - Each answer is read by the query that follows the caller's arrival, so it is as fresh as
 //!   a lookup of its own would be.
 
@@ -126,12 +127,13 @@ where
         Fut: Future<Output = Result<HashMap<K, T>, E>>,
         E: std::fmt::Display,
     {
-        let _unwinding = StopOnPanic(&self);
+        let mut unfinished = Unfinished(Some(&self));
         loop {
             let batch: Vec<_> = {
                 let mut pending = self.lock();
                 if pending.waiting.is_empty() {
                     pending.running = false;
+                    unfinished.0 = None;
                     return;
                 }
                 let n = pending.waiting.len().min(MAX_BATCH);
@@ -160,15 +162,15 @@ where
     }
 }
 
-/// Lets the next caller start a new task when this one panics: the callers waiting then are
-/// dropped, so they look their keys up alone.
-struct StopOnPanic<'a, K, T>(&'a Coalesced<K, T>);
+/// Lets the next caller start a new task when this one ends before its work is done (a
+/// panic, or its runtime shutting down): the callers waiting then are dropped, so they look
+/// their keys up alone.
+struct Unfinished<'a, K, T>(Option<&'a Coalesced<K, T>>);
 
-impl<K, T> Drop for StopOnPanic<'_, K, T> {
+impl<K, T> Drop for Unfinished<'_, K, T> {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            let mut pending = self
-                .0
+        if let Some(lookups) = self.0 {
+            let mut pending = lookups
                 .pending
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
@@ -302,5 +304,28 @@ mod tests {
             lookups.get("abc".into(), recorder.fetch(false)).await,
             Ok(Some(3))
         );
+    }
+
+    #[test]
+    fn a_query_cancelled_with_its_runtime_leaves_the_next_lookup_free_to_start() {
+        let lookups = Arc::new(Coalesced::<String, usize>::default());
+        let recorder = Recorder::default();
+        let first = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        first.block_on(async {
+            let (lookups, fetch) = (Arc::clone(&lookups), recorder.fetch(true));
+            tokio::spawn(async move { lookups.get("never".into(), fetch).await });
+            while recorder.batches.lock().unwrap().is_empty() {
+                tokio::task::yield_now().await;
+            }
+        });
+        drop(first); // its query never answered; the task is dropped with the runtime
+
+        let second = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let answer = second.block_on(lookups.get("abc".into(), recorder.fetch(false)));
+        assert_eq!(answer, Ok(Some(3)));
     }
 }
