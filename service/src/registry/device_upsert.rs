@@ -20,6 +20,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat};
+use futures_util::future::join;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use serde::Serialize;
 
@@ -126,46 +127,55 @@ async fn upsert_json(
         .collect()
 }
 
-/// SQLite: statements of [`SQLITE_ROWS`] rows of bound values (the last one shorter).
+/// SQLite: statements of [`SQLITE_ROWS`] rows of bound values (the last one shorter), each
+/// built while SQLite runs the one before: SQLite's worker thread then goes from one
+/// statement straight to the next instead of waiting for this thread to bind it.
 async fn upsert_bound(
     txn: &impl ConnectionTrait,
     chunk: &[DeviceInput],
     now: DateTime<FixedOffset>,
     keep_last_seen: bool,
 ) -> Result<()> {
-    let full = if keep_last_seen {
-        &*SQLITE_KEEP_LAST_SEEN
-    } else {
-        &*SQLITE
-    };
-    for rows in chunk.chunks(SQLITE_ROWS) {
-        let sql = if rows.len() == SQLITE_ROWS {
-            full.clone()
-        } else {
-            sqlite(rows.len(), keep_last_seen)
-        };
-        let mut values: Vec<Value> = Vec::with_capacity(rows.len() * COLUMNS.len());
-        for d in rows {
-            values.extend([
-                d.device_id.as_str().into(),
-                d.name.as_str().into(),
-                d.manufacturer.clone().into(),
-                d.model.clone().into(),
-                d.area_id.clone().into(),
-                d.integration.clone().into(),
-                d.last_seen.map(|t| t.fixed_offset()).into(),
-                now.into(),
-                now.into(),
-            ]);
-        }
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            sql,
-            values,
-        ))
-        .await?;
+    let mut statements = chunk
+        .chunks(SQLITE_ROWS)
+        .map(|rows| sqlite_statement(rows, now, keep_last_seen));
+    let mut current = statements.next();
+    while let Some(statement) = current {
+        // `join` polls the statement first, which hands it to the worker, then builds the
+        // next one on this thread while the worker runs it.
+        let (done, next) = join(txn.execute_raw(statement), async { statements.next() }).await;
+        done?;
+        current = next;
     }
     Ok(())
+}
+
+/// One SQLite statement upserting `rows`.
+fn sqlite_statement(
+    rows: &[DeviceInput],
+    now: DateTime<FixedOffset>,
+    keep_last_seen: bool,
+) -> Statement {
+    let sql = match (rows.len() == SQLITE_ROWS, keep_last_seen) {
+        (true, false) => SQLITE.clone(),
+        (true, true) => SQLITE_KEEP_LAST_SEEN.clone(),
+        (false, _) => sqlite(rows.len(), keep_last_seen),
+    };
+    let mut values: Vec<Value> = Vec::with_capacity(rows.len() * COLUMNS.len());
+    for d in rows {
+        values.extend([
+            d.device_id.as_str().into(),
+            d.name.as_str().into(),
+            d.manufacturer.clone().into(),
+            d.model.clone().into(),
+            d.area_id.clone().into(),
+            d.integration.clone().into(),
+            d.last_seen.map(|t| t.fixed_offset()).into(),
+            now.into(),
+            now.into(),
+        ]);
+    }
+    Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
 }
 
 /// Devices per SQLite statement: 100 × 9 bound values, well under SQLite's 32,766.
