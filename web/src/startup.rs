@@ -119,6 +119,7 @@ impl Application {
             health: Arc::default(),
             sync_live,
             webhooks,
+            runtime: tokio::runtime::Handle::current(),
         };
 
         let app_state = state.clone();

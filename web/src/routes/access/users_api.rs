@@ -145,7 +145,10 @@ pub async fn create(
         password,
         roles: body.roles,
     };
-    let (user, generated) = users::create(&state.db, &caller.actor(), ip, input).await?;
+    let actor = caller.actor();
+    let (user, generated) = state
+        .write(move |db| async move { users::create(&db, &actor, ip, input).await })
+        .await?;
     Ok(HttpResponse::Created().json(CreatedUser {
         user: user.into(),
         password: generated.map(|p| p.expose().to_string()),

@@ -195,7 +195,10 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let spec = ClientSpec::new_from(body.0.into())?;
     let ip = audit_ip(&req, &state);
-    let created = clients::create(&state.db, &caller.actor(), ip, spec).await?;
+    let actor = caller.actor();
+    let created = state
+        .write(move |db| async move { clients::create(&db, &actor, ip, spec).await })
+        .await?;
     Ok(HttpResponse::Created().json(CreatedClient {
         client: created.client,
         client_secret: created.secret,
@@ -240,7 +243,10 @@ pub async fn update(
     body: Json<UpdateClient>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = audit_ip(&req, &state);
-    let view = clients::update(&state.db, &caller.actor(), ip, &client_id, body.0.into()).await?;
+    let (actor, client_id, change) = (caller.actor(), client_id.into_inner(), body.0.into());
+    let view = state
+        .write(move |db| async move { clients::update(&db, &actor, ip, &client_id, change).await })
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -260,7 +266,10 @@ pub async fn delete(
     client_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = audit_ip(&req, &state);
-    clients::delete(&state.db, &caller.actor(), ip, &client_id).await?;
+    let (actor, client_id) = (caller.actor(), client_id.into_inner());
+    state
+        .write(move |db| async move { clients::delete(&db, &actor, ip, &client_id).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -281,7 +290,10 @@ pub async fn rotate_secret(
     client_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = audit_ip(&req, &state);
-    let secret = clients::rotate_secret(&state.db, &caller.actor(), ip, &client_id).await?;
+    let (actor, id) = (caller.actor(), client_id.clone());
+    let secret = state
+        .write(move |db| async move { clients::rotate_secret(&db, &actor, ip, &id).await })
+        .await?;
     Ok(HttpResponse::Ok().json(RotatedSecret {
         client_id: client_id.into_inner(),
         client_secret: secret,
@@ -325,7 +337,10 @@ pub async fn revoke_token(
         .parse()
         .map_err(|_| ApiError::from(service::Error::NotFound(format!("token {id}"))))?;
     let ip = audit_ip(&req, &state);
-    clients::revoke_token(&state.db, &caller.actor(), ip, id).await?;
+    let actor = caller.actor();
+    state
+        .write(move |db| async move { clients::revoke_token(&db, &actor, ip, id).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -8,6 +8,7 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use serde_json::json;
 use service::access::Permission;
@@ -174,11 +175,14 @@ async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -
         Err(e) => return refusal(&e, false),
     };
     let basic = auth.used_basic();
-    answer(grant(&state, &auth, &params).await, basic)
+    let outcome = state
+        .write(move |db| async move { grant(&db, &auth, &params).await })
+        .await;
+    answer(outcome, basic)
 }
 
 async fn grant(
-    state: &AppState,
+    db: &DatabaseConnection,
     auth: &ClientAuth,
     params: &Params,
 ) -> Result<oauth::TokenResponse, service::Error> {
@@ -190,8 +194,7 @@ async fn grant(
         )
         .into());
     };
-    let client = grants::authenticate(&state.db, auth).await?;
-    let db = &state.db;
+    let client = grants::authenticate(db, auth).await?;
     match grant {
         grant_type::CLIENT_CREDENTIALS => {
             grants::client_credentials(db, &client, params.get("scope")).await
@@ -228,9 +231,14 @@ async fn device_authorization(
     let outcome = async {
         let params = Params::parse(&req, &body)?;
         let auth = client_auth(&req, &params)?;
-        let client = grants::authenticate(&state.db, &auth).await?;
+        let scope = params.get("scope").map(str::to_owned);
         let uri = format!("{}/device", state.public_url);
-        device::start(&state.db, &client, params.get("scope"), &uri).await
+        state
+            .write(move |db| async move {
+                let client = grants::authenticate(&db, &auth).await?;
+                device::start(&db, &client, scope.as_deref(), &uri).await
+            })
+            .await
     };
     answer(
         outcome.await,
@@ -243,9 +251,13 @@ async fn revoke(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) 
     let outcome = async {
         let params = Params::parse(&req, &body)?;
         let auth = client_auth(&req, &params)?;
-        let client = grants::authenticate(&state.db, &auth).await?;
-        let token = params.require("token")?;
-        bearer::revoke(&state.db, &client, token).await?;
+        let token = params.require("token")?.to_owned();
+        state
+            .write(move |db| async move {
+                let client = grants::authenticate(&db, &auth).await?;
+                bearer::revoke(&db, &client, &token).await
+            })
+            .await?;
         Ok(json!({}))
     };
     answer(

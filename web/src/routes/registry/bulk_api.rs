@@ -56,8 +56,10 @@ pub async fn devices(
 ) -> Result<HttpResponse, ApiError> {
     within_limit(&state, body.0.len())?;
     let raw = body.0.into_iter().map(Into::into).collect();
-    let counts =
-        bulk::upsert_devices(&state.db, &caller.actor(), audit_ip(&req, &state), raw).await?;
+    let (actor, ip) = (caller.actor(), audit_ip(&req, &state));
+    let counts = state
+        .write(move |db| async move { bulk::upsert_devices(&db, &actor, ip, raw).await })
+        .await?;
     Ok(HttpResponse::Ok().json(Upserted {
         upserted: counts.upserted(),
     }))
@@ -83,8 +85,10 @@ pub async fn entities(
 ) -> Result<HttpResponse, ApiError> {
     within_limit(&state, body.0.len())?;
     let raw = body.0.into_iter().map(Into::into).collect();
-    let counts =
-        bulk::upsert_entities(&state.db, &caller.actor(), audit_ip(&req, &state), raw).await?;
+    let (actor, ip) = (caller.actor(), audit_ip(&req, &state));
+    let counts = state
+        .write(move |db| async move { bulk::upsert_entities(&db, &actor, ip, raw).await })
+        .await?;
     Ok(HttpResponse::Ok().json(Upserted {
         upserted: counts.upserted(),
     }))

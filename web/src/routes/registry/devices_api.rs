@@ -167,8 +167,10 @@ pub async fn put(
         _ => raw.device_id = Some(path),
     }
     let input = raw.parse()?;
-    let (view, created) =
-        devices::put(&state.db, &caller.actor(), audit_ip(&req, &state), input).await?;
+    let (actor, ip) = (caller.actor(), audit_ip(&req, &state));
+    let (view, created) = state
+        .write(move |db| async move { devices::put(&db, &actor, ip, input).await })
+        .await?;
     Ok(if created {
         HttpResponse::Created().json(view)
     } else {
@@ -192,7 +194,10 @@ pub async fn delete(
     path: web::Path<DevicePath>,
 ) -> Result<HttpResponse, ApiError> {
     let id = &path.device_id;
-    devices::delete(&state.db, &caller.actor(), audit_ip(&req, &state), id).await?;
+    let (actor, ip, id) = (caller.actor(), audit_ip(&req, &state), id.clone());
+    state
+        .write(move |db| async move { devices::delete(&db, &actor, ip, &id).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

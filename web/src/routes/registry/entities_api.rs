@@ -140,8 +140,10 @@ pub async fn put(
         _ => raw.entity_id = Some(path.into_inner()),
     }
     let input = raw.parse()?;
-    let (view, created) =
-        entities::put(&state.db, &caller.actor(), audit_ip(&req, &state), input).await?;
+    let (actor, ip) = (caller.actor(), audit_ip(&req, &state));
+    let (view, created) = state
+        .write(move |db| async move { entities::put(&db, &actor, ip, input).await })
+        .await?;
     Ok(if created {
         HttpResponse::Created().json(view)
     } else {
@@ -164,7 +166,10 @@ pub async fn delete(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    entities::delete(&state.db, &caller.actor(), audit_ip(&req, &state), &path).await?;
+    let (actor, ip, id) = (caller.actor(), audit_ip(&req, &state), path.into_inner());
+    state
+        .write(move |db| async move { entities::delete(&db, &actor, ip, &id).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -90,7 +90,10 @@ pub async fn put(
     body: Json<PreferencesBody>,
 ) -> Result<HttpResponse, ApiError> {
     let user = user_of(&caller)?;
-    let saved = preferences::put(&state.db, user, body.0.into()).await?;
+    let change = body.0.into();
+    let saved = state
+        .write(move |db| async move { preferences::put(&db, user, change).await })
+        .await?;
     Ok(HttpResponse::Ok().json(saved))
 }
 

@@ -111,7 +111,10 @@ pub async fn start(
         body.process_id,
     )?;
     let ip = audit_ip(&req, &state);
-    let record = runs::start(&state.db, &caller.actor(), ip, input, stale_after(&state)).await?;
+    let (actor, stale) = (caller.actor(), stale_after(&state));
+    let record = state
+        .write(move |db| async move { runs::start(&db, &actor, ip, input, stale).await })
+        .await?;
     state.sync_live.poke();
     Ok(HttpResponse::Created()
         .insert_header((
@@ -144,7 +147,10 @@ pub async fn report(
 ) -> Result<HttpResponse, ApiError> {
     let id = sync_id(&id)?;
     let ip = audit_ip(&req, &state);
-    let record = runs::update(&state.db, &caller.actor(), ip, id, body.0.into()).await?;
+    let (actor, change) = (caller.actor(), body.0.into());
+    let record = state
+        .write(move |db| async move { runs::update(&db, &actor, ip, id, change).await })
+        .await?;
     state.sync_live.poke();
     Ok(HttpResponse::Ok().json(record))
 }
@@ -167,7 +173,10 @@ pub async fn cancel(
 ) -> Result<HttpResponse, ApiError> {
     let id = sync_id(&id)?;
     let ip = audit_ip(&req, &state);
-    let record = runs::cancel(&state.db, &caller.actor(), ip, id).await?;
+    let actor = caller.actor();
+    let record = state
+        .write(move |db| async move { runs::cancel(&db, &actor, ip, id).await })
+        .await?;
     state.sync_live.poke();
     Ok(HttpResponse::Ok().json(record))
 }

@@ -118,16 +118,12 @@ pub async fn create(
         }
     };
     let ip = audit_ip(&req, &state);
-    let (webhook, secret) = subscriptions::create(
-        &state.db,
-        &state.webhooks,
-        &caller.actor(),
-        ip,
-        id,
-        input,
-        secret,
-    )
-    .await?;
+    let (config, actor) = (state.webhooks.clone(), caller.actor());
+    let (webhook, secret) = state
+        .write(move |db| async move {
+            subscriptions::create(&db, &config, &actor, ip, id, input, secret).await
+        })
+        .await?;
     Ok(HttpResponse::Created().json(WebhookWithSecret::new(webhook, &secret)))
 }
 
@@ -177,15 +173,13 @@ pub async fn replace(
         body.is_enabled,
     )?;
     let ip = audit_ip(&req, &state);
-    let webhook = subscriptions::update(
-        &state.db,
-        &state.webhooks,
-        &caller.actor(),
-        ip,
-        &id,
-        WebhookPatch::from(input),
-    )
-    .await?;
+    let (config, actor, id) = (state.webhooks.clone(), caller.actor(), id.into_inner());
+    let patch = WebhookPatch::from(input);
+    let webhook = state
+        .write(move |db| async move {
+            subscriptions::update(&db, &config, &actor, ip, &id, patch).await
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(WebhookJson::from(webhook)))
 }
 
@@ -243,8 +237,12 @@ pub async fn patch(
         }
     };
     let ip = audit_ip(&req, &state);
-    let webhook =
-        subscriptions::update(&state.db, &state.webhooks, &caller.actor(), ip, &id, patch).await?;
+    let (config, actor, id) = (state.webhooks.clone(), caller.actor(), id.into_inner());
+    let webhook = state
+        .write(move |db| async move {
+            subscriptions::update(&db, &config, &actor, ip, &id, patch).await
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(WebhookJson::from(webhook)))
 }
 
@@ -264,7 +262,10 @@ pub async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = audit_ip(&req, &state);
-    subscriptions::delete(&state.db, &caller.actor(), ip, &id).await?;
+    let (actor, id) = (caller.actor(), id.into_inner());
+    state
+        .write(move |db| async move { subscriptions::delete(&db, &actor, ip, &id).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -284,8 +285,12 @@ pub async fn rotate(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = audit_ip(&req, &state);
-    let (webhook, secret) =
-        subscriptions::rotate_secret(&state.db, &state.webhooks, &caller.actor(), ip, &id).await?;
+    let (config, actor, id) = (state.webhooks.clone(), caller.actor(), id.into_inner());
+    let (webhook, secret) = state
+        .write(move |db| async move {
+            subscriptions::rotate_secret(&db, &config, &actor, ip, &id).await
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(WebhookWithSecret::new(webhook, &secret)))
 }
 
@@ -306,7 +311,10 @@ pub async fn test(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = audit_ip(&req, &state);
-    let message_id = subscriptions::send_test(&state.db, &caller.actor(), ip, &id).await?;
+    let (actor, id) = (caller.actor(), id.into_inner());
+    let message_id = state
+        .write(move |db| async move { subscriptions::send_test(&db, &actor, ip, &id).await })
+        .await?;
     Ok(HttpResponse::Accepted().json(TestQueued { message_id }))
 }
 

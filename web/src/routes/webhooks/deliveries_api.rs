@@ -126,7 +126,10 @@ pub async fn redeliver(
         .parse()
         .map_err(|_| service::Error::NotFound(format!("delivery {id}")))?;
     let ip = audit_ip(&req, &state);
-    let delivery = deliveries::redeliver(&state.db, &caller.actor(), ip, id).await?;
+    let actor = caller.actor();
+    let delivery = state
+        .write(move |db| async move { deliveries::redeliver(&db, &actor, ip, id).await })
+        .await?;
     Ok(HttpResponse::Accepted().json(DeliveryJson::from(delivery)))
 }
 
