@@ -193,8 +193,11 @@ pub async fn delete(
     req: HttpRequest,
     path: web::Path<DevicePath>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = &path.device_id;
-    let (actor, ip, id) = (caller.actor(), audit_ip(&req, &state), id.clone());
+    let (actor, ip, id) = (
+        caller.actor(),
+        audit_ip(&req, &state),
+        path.into_inner().device_id,
+    );
     state
         .write(move |db| async move { devices::delete(&db, &actor, ip, &id).await })
         .await?;
