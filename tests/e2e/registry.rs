@@ -42,6 +42,12 @@ async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Valu
     send(app, token, reqwest::Method::POST, path, Some(body)).await
 }
 
+/// Posts a bulk upsert that must be accepted whole.
+async fn upsert_all(app: &TestApp, token: &str, path: &str, items: Value) {
+    let (status, body) = post(app, token, path, items).await;
+    assert_eq!(status, 200, "{path}: {body}");
+}
+
 async fn get(app: &TestApp, path: &str) -> (u16, Value) {
     let res = app.get(path).await;
     let status = res.status().as_u16();
@@ -257,28 +263,20 @@ async fn concurrent_lookups_each_answer_their_own_device() {
             (0..n % 3).map(move |e| json!({"entity_id": format!("sensor.d{n}_{e}"), "device_id": format!("dev-{n:02}")}))
         })
         .collect();
-    assert_eq!(
-        post(
-            &app,
-            &token,
-            "/internal/devices/bulk_upsert",
-            json!(devices)
-        )
-        .await
-        .0,
-        200
-    );
-    assert_eq!(
-        post(
-            &app,
-            &token,
-            "/internal/entities/bulk_upsert",
-            json!(entities)
-        )
-        .await
-        .0,
-        200
-    );
+    upsert_all(
+        &app,
+        &token,
+        "/internal/devices/bulk_upsert",
+        json!(devices),
+    )
+    .await;
+    upsert_all(
+        &app,
+        &token,
+        "/internal/entities/bulk_upsert",
+        json!(entities),
+    )
+    .await;
 
     // Every device three times over, and ids of no device, all in flight at once.
     let ids: Vec<String> = (0..120)
@@ -325,12 +323,7 @@ async fn device_filters_and_case_insensitive_search() {
         {"device_id": "KITCHEN-plug", "name": "Plug", "area_id": "hall", "manufacturer": "Shelly", "integration": "shelly"},
         {"device_id": "pct", "name": "100%_off", "area_id": "hall"},
     ]);
-    assert_eq!(
-        post(&app, &token, "/internal/devices/bulk_upsert", batch)
-            .await
-            .0,
-        200
-    );
+    upsert_all(&app, &token, "/internal/devices/bulk_upsert", batch).await;
 
     let ids = |v: Value| -> Vec<String> {
         v["items"]
@@ -697,17 +690,13 @@ async fn pagination_over_1000_devices_has_no_gaps_or_repeats_under_every_filter(
             "integration": if i % 5 == 0 { Value::Null } else { json!("zigbee") }})
         })
         .collect();
-    assert_eq!(
-        post(
-            &app,
-            &token,
-            "/internal/devices/bulk_upsert",
-            Value::Array(items.clone())
-        )
-        .await
-        .0,
-        200
-    );
+    upsert_all(
+        &app,
+        &token,
+        "/internal/devices/bulk_upsert",
+        Value::Array(items.clone()),
+    )
+    .await;
 
     let expect = |pred: &dyn Fn(&Value) -> bool| -> Vec<String> {
         let mut ids: Vec<String> = items
@@ -784,17 +773,13 @@ async fn entity_pagination_walks_every_entity_once() {
     let entities: Vec<Value> = (0..300)
         .map(|i| json!({"entity_id": format!("sensor.e_{i:03}"), "disabled": i % 4 == 0}))
         .collect();
-    assert_eq!(
-        post(
-            &app,
-            &token,
-            "/internal/entities/bulk_upsert",
-            Value::Array(entities)
-        )
-        .await
-        .0,
-        200
-    );
+    upsert_all(
+        &app,
+        &token,
+        "/internal/entities/bulk_upsert",
+        Value::Array(entities),
+    )
+    .await;
 
     for (filter, n) in [("", 300), ("disabled=true", 75), ("disabled=false", 225)] {
         let mut seen = HashSet::new();
