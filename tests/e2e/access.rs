@@ -758,3 +758,28 @@ async fn a_password_hashed_with_weaker_parameters_is_upgraded_at_sign_in() {
         "the new hash verifies"
     );
 }
+
+/// On PostgreSQL, identities asked for together are read by one batched query; a broken one
+/// would only show as every request reading its user a second time, alone.
+#[tokio::test]
+async fn the_batched_identity_query_answers_like_the_single_one() {
+    let app = spawn_app().await;
+    if app.backend() != sea_orm::DbBackend::Postgres {
+        return;
+    }
+    let admin_id: i64 =
+        sea_orm::sqlx::query_scalar("SELECT id FROM local_users WHERE username = 'admin'")
+            .fetch_one(app.db.get_postgres_connection_pool())
+            .await
+            .unwrap();
+    let unknown = admin_id + 1000;
+
+    let batch = service::access::users::active_identities(app.db.clone(), vec![admin_id, unknown])
+        .await
+        .expect("the batched query runs");
+
+    let alone = service::access::identity(&app.db, admin_id).await.unwrap();
+    assert_eq!(batch.len(), 1, "only the existing user: {batch:?}");
+    assert_eq!(batch.get(&admin_id), alone.as_ref());
+    assert!(alone.unwrap().roles.contains(&"admin".to_string()));
+}

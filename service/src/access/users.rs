@@ -70,7 +70,7 @@ pub async fn current_identity(db: &DatabaseConnection, user_id: i64) -> Result<O
         db,
         |c| super::caller_read::identity(c, user_id),
         || {
-            coalesced::lookup(&IDENTITIES, db, user_id, identities, || {
+            coalesced::lookup(&IDENTITIES, db, user_id, active_identities, || {
                 identity(db, user_id)
             })
         },
@@ -83,10 +83,16 @@ pub async fn current_identity(db: &DatabaseConnection, user_id: i64) -> Result<O
 /// next request.
 static IDENTITIES: PerPool<Coalesced<i64, Identity>> = PerPool::new();
 
-/// The identities of those of `user_ids` that are active users, in one query.
-async fn identities(db: DatabaseConnection, user_ids: Vec<i64>) -> Result<HashMap<i64, Identity>> {
+/// The identities of those of `user_ids` that are active users, in one query: how
+/// [`current_identity`] reads the users asked for together on PostgreSQL (`= ANY($1)`, one
+/// statement whatever the number of users; PostgreSQL only).
+pub async fn active_identities(
+    db: DatabaseConnection,
+    user_ids: Vec<i64>,
+) -> Result<HashMap<i64, Identity>> {
     Ok(local_users::Entity::find()
-        .filter(Expr::col(Column::Id).eq(PgFunc::any(user_ids)))
+        // Qualified: the roles joined in have an `id` too.
+        .filter(Expr::col((local_users::Entity, Column::Id)).eq(PgFunc::any(user_ids)))
         .find_with_related(entity::rbac_roles::Entity)
         .all(&db)
         .await?

@@ -148,7 +148,9 @@ where
                     }
                 }
                 Err(err) => {
-                    tracing::debug!(error = %err, keys = batch.len(), "a batched lookup failed");
+                    // Each caller still gets its answer (alone), so only this says that the
+                    // batched query itself is broken or the database is in trouble.
+                    tracing::warn!(error = %err, keys = batch.len(), "a batched lookup failed");
                     for (_, answer) in batch {
                         let _ = answer.send(Err(BatchFailed));
                     }
