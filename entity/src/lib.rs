@@ -9,6 +9,7 @@ pub mod prelude;
 pub mod ad_group_mappings;
 pub mod audit;
 pub mod audit_anchors;
+pub mod audit_chain_head;
 pub mod devices;
 pub mod entities;
 pub mod events;

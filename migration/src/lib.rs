@@ -15,6 +15,7 @@ mod m20261122_000006_create_oauth;
 mod m20261122_000007_create_orchestration;
 mod m20261122_000008_create_gateway;
 mod m20261122_000009_create_operations;
+mod m20261124_000001_create_audit_chain_head;
 mod support;
 
 /// The ordered list of every schema migration.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_create_orchestration::Migration),
             Box::new(m20261122_000008_create_gateway::Migration),
             Box::new(m20261122_000009_create_operations::Migration),
+            Box::new(m20261124_000001_create_audit_chain_head::Migration),
         ]
     }
 }

@@ -22,23 +22,44 @@ pub(crate) fn row_hash(
     ip_address: Option<&str>,
     timestamp: &DateTime<Utc>,
 ) -> String {
+    link(
+        prev_hash,
+        &content(action, actor, target_id, details, ip_address, timestamp),
+    )
+}
+
+/// A row's canonical content: the JSON array of its fields, timestamp as text.
+pub(crate) fn content(
+    action: &str,
+    actor: &str,
+    target_id: Option<&str>,
+    details: Option<&Value>,
+    ip_address: Option<&str>,
+    timestamp: &DateTime<Utc>,
+) -> String {
     // serde_json orders object keys, so the same details always serialise the same way.
-    let content = serde_json::json!([
+    serde_json::json!([
         action,
         actor,
         target_id,
         details,
         ip_address,
         canonical_time(timestamp)
-    ]);
+    ])
+    .to_string()
+}
+
+/// SHA-256 (hex) of `prev_hash` followed by `content`, as UTF-8 (PostgreSQL's appends compute
+/// the same with `sha256(convert_to(prev_hash || content, 'UTF8'))`).
+pub(crate) fn link(prev_hash: &str, content: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(prev_hash.as_bytes());
-    hasher.update(content.to_string().as_bytes());
+    hasher.update(content.as_bytes());
     hex::encode(hasher.finalize())
 }
 
 /// Where the chain starts: the hash of the last row the retention purge removed, or genesis.
-pub(crate) async fn anchor_hash(db: &impl ConnectionTrait) -> Result<String> {
+async fn anchor_hash(db: &impl ConnectionTrait) -> Result<String> {
     let anchor = entity::audit_anchors::Entity::find()
         .order_by_desc(entity::audit_anchors::Column::Id)
         .one(db)

@@ -11,9 +11,7 @@ pub use chain::{ChainStatus, GENESIS_HASH, verify_chain};
 pub use query::{AuditFilter, AuditRecord, list};
 
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait};
 use serde_json::Value;
 
 use crate::Result;
@@ -80,74 +78,157 @@ impl AuditEntry {
     }
 }
 
-/// Key of the PostgreSQL advisory lock that orders concurrent appends to the chain.
-const CHAIN_LOCK: i64 = 0x6d65_7461_6465_636b; // "metadeck"
-
 /// Appends `entry` to the trail. Call it with the transaction of the change it records.
+///
+/// The row chains onto the head of the trail (`audit_chain_head`, the newest row's hashes),
+/// which is also what orders concurrent appends: on PostgreSQL the append updates the head
+/// row, and that row's lock makes the next append wait until this transaction ends; on
+/// SQLite the writer already holds the database's write lock (`BEGIN IMMEDIATE`).
 pub async fn record(db: &impl ConnectionTrait, entry: AuditEntry) -> Result<i64> {
-    // SQLite writers already hold the database's write lock (BEGIN IMMEDIATE); PostgreSQL
-    // needs a lock so that two transactions never chain onto the same predecessor.
-    if db.get_database_backend() == DbBackend::Postgres {
-        db.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
-            .await?;
-    }
     let timestamp = Utc::now().trunc_subsecs(6);
     let actor = entry.actor.as_string();
-    let hash_onto = |prev: &str| {
-        chain::row_hash(
-            prev,
-            entry.action,
-            &actor,
-            entry.target_id.as_deref(),
-            entry.details.as_ref(),
-            entry.ip_address.as_deref(),
-            &timestamp,
-        )
+    let content = chain::content(
+        entry.action,
+        &actor,
+        entry.target_id.as_deref(),
+        entry.details.as_ref(),
+        entry.ip_address.as_deref(),
+        &timestamp,
+    );
+    let row = Row {
+        entry: &entry,
+        actor: &actor,
+        timestamp: &timestamp,
+        content: &content,
     };
-    // Most appends follow this process's previous one: chain onto it in the INSERT itself,
-    // which checks that it still is the newest row (one statement instead of a read and a
-    // write inside the write lock). Another writer got in between, or a rolled-back
-    // transaction left a head that never was: read the real head and append normally.
-    let hinted = chain_head_hint();
-    if let Some(prev) = hinted {
-        let row_hash = hash_onto(&prev);
-        if let Some(id) = append_onto(db, &entry, &actor, &timestamp, &prev, &row_hash).await? {
+    if db.get_database_backend() == DbBackend::Postgres {
+        append_at_head(db, &row).await
+    } else {
+        append_holding_the_write_lock(db, &row).await
+    }
+}
+
+/// One row to append, with its canonical content (what its hash covers besides `prev_hash`).
+struct Row<'a> {
+    entry: &'a AuditEntry,
+    actor: &'a str,
+    timestamp: &'a DateTime<Utc>,
+    content: &'a str,
+}
+
+impl Row<'_> {
+    /// The row's columns other than its hashes, as bound values (in [`COLUMNS`] order).
+    fn values(&self) -> [sea_orm::Value; 6] {
+        [
+            self.entry.action.into(),
+            self.actor.into(),
+            self.entry.target_id.clone().into(),
+            self.entry.details.clone().into(),
+            self.entry.ip_address.clone().into(),
+            self.timestamp.fixed_offset().into(),
+        ]
+    }
+}
+
+/// The audit columns [`Row::values`] fills, then the two hashes.
+const COLUMNS: &str = r#""action", "actor", "target_id", "details", "ip_address", "timestamp", "prev_hash", "row_hash""#;
+
+/// PostgreSQL: one statement moves the head on (hashing the content onto it) and inserts the
+/// row with the head's old and new hashes. Under READ COMMITTED an update that waited for the
+/// head's lock re-reads the head as the transaction before it left it, so every append chains
+/// onto the one committed before it, from any number of processes.
+async fn append_at_head(db: &impl ConnectionTrait, row: &Row<'_>) -> Result<i64> {
+    let sql = format!(
+        r#"WITH head AS (
+    UPDATE "audit_chain_head"
+    SET "prev_hash" = "row_hash",
+        "row_hash" = encode(sha256(convert_to("row_hash" || $1, 'UTF8')), 'hex')
+    WHERE "chain" = 'audit'
+    RETURNING "prev_hash", "row_hash"
+)
+INSERT INTO "audit" ({COLUMNS})
+SELECT $2, $3, $4, $5, $6, $7, head."prev_hash", head."row_hash" FROM head
+RETURNING "id", "prev_hash", "row_hash""#
+    );
+    let mut values = vec![sea_orm::Value::from(row.content)];
+    values.extend(row.values());
+    let statement = sea_orm::Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
+    let appended = db
+        .query_one_raw(statement)
+        .await?
+        .ok_or_else(missing_head)?;
+    let (id, prev_hash, row_hash): (i64, String, String) = appended.try_get_many_by_index()?;
+    // The database hashed what this process would have: `verify_chain` recomputes it here.
+    if chain::link(&prev_hash, row.content) != row_hash {
+        return Err(crate::Error::internal(
+            "PostgreSQL hashed an audit row differently (is the database's encoding UTF8?)",
+        ));
+    }
+    Ok(id)
+}
+
+/// SQLite, whose writer holds the database's write lock: chain onto the head this process
+/// appended last, checked in the INSERT itself (one statement); another process got in
+/// between, or a rolled-back transaction left a head that never was: read the real head.
+/// A trigger moves `audit_chain_head` on with every row.
+async fn append_holding_the_write_lock(db: &impl ConnectionTrait, row: &Row<'_>) -> Result<i64> {
+    if let Some(prev) = chain_head_hint() {
+        let row_hash = chain::link(&prev, row.content);
+        if let Some(id) = insert_onto(db, row, &prev, &row_hash, true).await? {
             set_chain_head_hint(row_hash);
             return Ok(id);
         }
     }
-    let prev_hash = match entity::audit::Entity::find()
-        .select_only()
-        .column(entity::audit::Column::RowHash)
-        .order_by_desc(entity::audit::Column::Id)
-        .limit(1)
-        .into_tuple::<String>()
+    let prev = entity::audit_chain_head::Entity::find_by_id("audit")
         .one(db)
         .await?
-    {
-        Some(hash) => hash,
-        None => chain::anchor_hash(db).await?,
-    };
-    let row_hash = hash_onto(&prev_hash);
-    let row = entity::audit::ActiveModel {
-        action: Set(entry.action.to_string()),
-        actor: Set(actor),
-        target_id: Set(entry.target_id),
-        details: Set(entry.details),
-        ip_address: Set(entry.ip_address),
-        timestamp: Set(timestamp.fixed_offset()),
-        prev_hash: Set(prev_hash),
-        row_hash: Set(row_hash.clone()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+        .ok_or_else(missing_head)?
+        .row_hash;
+    let row_hash = chain::link(&prev, row.content);
+    let id = insert_onto(db, row, &prev, &row_hash, false)
+        .await?
+        .ok_or_else(missing_head)?;
     set_chain_head_hint(row_hash);
-    Ok(row.id)
+    Ok(id)
 }
 
-/// The `row_hash` this process appended last: a guess at the chain's head, checked by
-/// [`append_onto`] (another process, or a rolled-back transaction, makes it wrong).
+/// `INSERT … SELECT … FROM audit_chain_head`: the row's id, or `None` (nothing written) when
+/// `checked` and `prev` is not the head's `row_hash`.
+async fn insert_onto(
+    db: &impl ConnectionTrait,
+    row: &Row<'_>,
+    prev: &str,
+    row_hash: &str,
+    checked: bool,
+) -> Result<Option<i64>> {
+    let check = if checked {
+        r#" AND "row_hash" = ?"#
+    } else {
+        ""
+    };
+    let sql = format!(
+        r#"INSERT INTO "audit" ({COLUMNS})
+SELECT ?, ?, ?, ?, ?, ?, ?, ? FROM "audit_chain_head" WHERE "chain" = 'audit'{check}
+RETURNING "id""#
+    );
+    let mut values = row.values().to_vec();
+    values.extend([prev.into(), row_hash.into()]);
+    if checked {
+        values.push(prev.into());
+    }
+    let statement = sea_orm::Statement::from_sql_and_values(db.get_database_backend(), sql, values);
+    match db.query_one_raw(statement).await? {
+        Some(inserted) => Ok(Some(inserted.try_get_by_index::<i64>(0)?)),
+        None => Ok(None),
+    }
+}
+
+fn missing_head() -> crate::Error {
+    crate::Error::internal("the audit chain has no head (audit_chain_head is empty)")
+}
+
+/// The `row_hash` this process appended last on SQLite: a guess at the chain's head, checked
+/// by [`insert_onto`] (another process, or a rolled-back transaction, makes it wrong).
 static CHAIN_HEAD: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
 
 fn chain_head_hint() -> Option<String> {
@@ -157,62 +238,6 @@ fn chain_head_hint() -> Option<String> {
 fn set_chain_head_hint(row_hash: String) {
     if let Ok(mut head) = CHAIN_HEAD.lock() {
         *head = Some(row_hash);
-    }
-}
-
-/// `INSERT … SELECT … WHERE <newest row_hash> = prev RETURNING id`: the row's id, or `None`
-/// (nothing written) when `prev` is not the chain's head.
-async fn append_onto(
-    db: &impl ConnectionTrait,
-    entry: &AuditEntry,
-    actor: &str,
-    timestamp: &DateTime<Utc>,
-    prev: &str,
-    row_hash: &str,
-) -> Result<Option<i64>> {
-    use entity::audit::{Column, Entity};
-    use sea_orm::sea_query::{Expr, ExprTrait, Query, SubQueryStatement};
-    let newest = Query::select()
-        .column(Column::RowHash)
-        .from(Entity)
-        .order_by(Column::Id, sea_orm::Order::Desc)
-        .limit(1)
-        .to_owned();
-    let values = Query::select()
-        .exprs([
-            Expr::val(entry.action),
-            Expr::val(actor),
-            Expr::val(entry.target_id.clone()),
-            Expr::val(entry.details.clone()),
-            Expr::val(entry.ip_address.clone()),
-            Expr::val(timestamp.fixed_offset()),
-            Expr::val(prev),
-            Expr::val(row_hash),
-        ])
-        .and_where(
-            Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(newest))).eq(prev),
-        )
-        .to_owned();
-    let insert = Query::insert()
-        .into_table(Entity)
-        .columns([
-            Column::Action,
-            Column::Actor,
-            Column::TargetId,
-            Column::Details,
-            Column::IpAddress,
-            Column::Timestamp,
-            Column::PrevHash,
-            Column::RowHash,
-        ])
-        .select_from(values)
-        .map_err(crate::Error::internal)?
-        .returning_col(Column::Id)
-        .to_owned();
-    let row = db.query_one(&insert).await?;
-    match row {
-        Some(row) => Ok(Some(row.try_get_by_index::<i64>(0)?)),
-        None => Ok(None),
     }
 }
 
