@@ -126,6 +126,41 @@ async fn a_new_webhook_shows_its_secret_once_and_masks_it_on_every_read() {
     assert!(!list.to_string().contains(secret));
 }
 
+/// A chosen id that is taken answers 409 naming the field, and leaves neither a row nor an
+/// audit entry behind: the trail's chain goes on from the first creation.
+#[tokio::test]
+async fn a_taken_webhook_id_is_refused_and_records_nothing() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let body =
+        json!({"webhook_id": "wh_chosen", "url": "https://hooks.example.test/in", "events": ["*"]});
+    create(&app, body.clone()).await;
+
+    let (status, refused) = call(&app, reqwest::Method::POST, "/api/webhooks", Some(body)).await;
+
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["error"]["details"][0]["field"], "webhook_id");
+    assert_eq!(refused["error"]["details"][0]["message"], "is taken");
+    let (_, audit) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/audit?action=webhook.created",
+        None,
+    )
+    .await;
+    assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
+    create(
+        &app,
+        json!({"url": "https://hooks.example.test/other", "events": ["*"]}),
+    )
+    .await;
+    let page = app.get("/audit").await.text().await.unwrap();
+    assert!(
+        page.contains("Hash chain intact (4 rows checked)."),
+        "{page}"
+    );
+}
+
 #[tokio::test]
 async fn event_names_and_patterns_outside_the_catalog_are_refused() {
     let app = spawn_app().await;

@@ -11,10 +11,14 @@ pub use chain::{ChainStatus, GENESIS_HASH, verify_chain};
 pub use query::{AuditFilter, AuditRecord, list};
 
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait};
+use sea_orm::sea_query::{InsertStatement, PostgresQueryBuilder};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryResult, Statement,
+};
 use serde_json::Value;
 
 use crate::Result;
+use crate::db::{Backend, begin_write};
 
 /// Who did something: `user:<username>`, `client:<client_id>`, `cli` or `system`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,22 +89,7 @@ impl AuditEntry {
 /// row, and that row's lock makes the next append wait until this transaction ends; on
 /// SQLite the writer already holds the database's write lock (`BEGIN IMMEDIATE`).
 pub async fn record(db: &impl ConnectionTrait, entry: AuditEntry) -> Result<i64> {
-    let timestamp = Utc::now().trunc_subsecs(6);
-    let actor = entry.actor.as_string();
-    let content = chain::content(
-        entry.action,
-        &actor,
-        entry.target_id.as_deref(),
-        entry.details.as_ref(),
-        entry.ip_address.as_deref(),
-        &timestamp,
-    );
-    let row = Row {
-        entry: &entry,
-        actor: &actor,
-        timestamp: &timestamp,
-        content: &content,
-    };
+    let row = Row::of(&entry);
     if db.get_database_backend() == DbBackend::Postgres {
         append_at_head(db, &row).await
     } else {
@@ -111,22 +100,49 @@ pub async fn record(db: &impl ConnectionTrait, entry: AuditEntry) -> Result<i64>
 /// One row to append, with its canonical content (what its hash covers besides `prev_hash`).
 struct Row<'a> {
     entry: &'a AuditEntry,
-    actor: &'a str,
-    timestamp: &'a DateTime<Utc>,
-    content: &'a str,
+    actor: String,
+    timestamp: DateTime<Utc>,
+    content: String,
 }
 
-impl Row<'_> {
+impl<'a> Row<'a> {
+    /// The row recording `entry` now.
+    fn of(entry: &'a AuditEntry) -> Self {
+        let timestamp = Utc::now().trunc_subsecs(6);
+        let actor = entry.actor.as_string();
+        let content = chain::content(
+            entry.action,
+            &actor,
+            entry.target_id.as_deref(),
+            entry.details.as_ref(),
+            entry.ip_address.as_deref(),
+            &timestamp,
+        );
+        Self {
+            entry,
+            actor,
+            timestamp,
+            content,
+        }
+    }
+
     /// The row's columns other than its hashes, as bound values (in [`COLUMNS`] order).
     fn values(&self) -> [sea_orm::Value; 6] {
         [
             self.entry.action.into(),
-            self.actor.into(),
+            self.actor.as_str().into(),
             self.entry.target_id.clone().into(),
             self.entry.details.clone().into(),
             self.entry.ip_address.clone().into(),
             self.timestamp.fixed_offset().into(),
         ]
+    }
+
+    /// The parameters of a PostgreSQL append ([`pg_append`]): the content, then the columns.
+    fn pg_values(&self) -> Vec<sea_orm::Value> {
+        let mut values = vec![sea_orm::Value::from(self.content.as_str())];
+        values.extend(self.values());
+        values
     }
 }
 
@@ -139,32 +155,97 @@ const COLUMNS: &str = r#""action", "actor", "target_id", "details", "ip_address"
 /// onto the one committed before it, from any number of processes.
 async fn append_at_head(db: &impl ConnectionTrait, row: &Row<'_>) -> Result<i64> {
     let sql = format!(
-        r#"WITH head AS (
-    UPDATE "audit_chain_head"
-    SET "prev_hash" = "row_hash",
-        "row_hash" = encode(sha256(convert_to("row_hash" || $1, 'UTF8')), 'hex')
-    WHERE "chain" = 'audit'
-    RETURNING "prev_hash", "row_hash"
-)
-INSERT INTO "audit" ({COLUMNS})
-SELECT $2, $3, $4, $5, $6, $7, head."prev_hash", head."row_hash" FROM head
-RETURNING "id", "prev_hash", "row_hash""#
+        r#"WITH {} SELECT "audit_id", "audit_prev_hash", "audit_row_hash" FROM "appended""#,
+        pg_append(1)
     );
-    let mut values = vec![sea_orm::Value::from(row.content)];
-    values.extend(row.values());
-    let statement = sea_orm::Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
+    let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, row.pg_values());
     let appended = db
         .query_one_raw(statement)
         .await?
         .ok_or_else(missing_head)?;
-    let (id, prev_hash, row_hash): (i64, String, String) = appended.try_get_many_by_index()?;
-    // The database hashed what this process would have: `verify_chain` recomputes it here.
-    if chain::link(&prev_hash, row.content) != row_hash {
+    check_pg_hash(&appended, row)
+}
+
+/// The common table expressions `head` (the head moved on) and `appended` (the audit row,
+/// returning `audit_id`, `audit_prev_hash` and `audit_row_hash`) of a PostgreSQL append, with
+/// their parameters (the content, then the [`Row::values`]) numbered from `$first`.
+fn pg_append(first: usize) -> String {
+    let p = |i: usize| format!("${}", first + i);
+    format!(
+        r#""head" AS (
+    UPDATE "audit_chain_head"
+    SET "prev_hash" = "row_hash",
+        "row_hash" = encode(sha256(convert_to("row_hash" || {content}, 'UTF8')), 'hex')
+    WHERE "chain" = 'audit'
+    RETURNING "prev_hash", "row_hash"
+), "appended" AS (
+    INSERT INTO "audit" ({COLUMNS})
+    SELECT {}, {}, {}, {}, {}, {}, "head"."prev_hash", "head"."row_hash" FROM "head"
+    RETURNING "id" AS "audit_id", "prev_hash" AS "audit_prev_hash", "row_hash" AS "audit_row_hash"
+)"#,
+        p(1),
+        p(2),
+        p(3),
+        p(4),
+        p(5),
+        p(6),
+        content = p(0),
+    )
+}
+
+/// The id of the audit row in `appended`, once its hash is known to be the one this process
+/// computes (which `verify_chain` recomputes).
+fn check_pg_hash(appended: &QueryResult, row: &Row<'_>) -> Result<i64> {
+    let id: i64 = appended.try_get("", "audit_id")?;
+    let prev_hash: String = appended.try_get("", "audit_prev_hash")?;
+    let row_hash: String = appended.try_get("", "audit_row_hash")?;
+    if chain::link(&prev_hash, &row.content) != row_hash {
         return Err(crate::Error::internal(
             "PostgreSQL hashed an audit row differently (is the database's encoding UTF8?)",
         ));
     }
     Ok(id)
+}
+
+/// Inserts one row and records `entry` about it, atomically; returns the inserted row (the
+/// statement's `RETURNING *`), for the caller to read its model from.
+///
+/// For a change that is a single INSERT, this is [`record`] without a transaction of its own
+/// on PostgreSQL: the insert, the head's update and the audit row go as one statement (one
+/// trip instead of four, and the head is held only for that statement and its commit). On
+/// SQLite it is a write transaction with [`record`].
+pub async fn insert_recorded(
+    db: &DatabaseConnection,
+    insert: InsertStatement,
+    entry: AuditEntry,
+) -> Result<QueryResult> {
+    let mut insert = insert;
+    insert.returning_all();
+    if Backend::of(db) != Backend::Postgres {
+        let txn = begin_write(db).await?;
+        let inserted = txn
+            .query_one(&insert)
+            .await?
+            .ok_or_else(|| crate::Error::internal("an INSERT returned no row"))?;
+        record(&txn, entry).await?;
+        txn.commit().await?;
+        return Ok(inserted);
+    }
+    let row = Row::of(&entry);
+    let (insert_sql, insert_values) = insert.build(PostgresQueryBuilder);
+    let mut values = insert_values.0;
+    let sql = format!(
+        r#"WITH "inserted" AS ({insert_sql}), {} SELECT * FROM "inserted", "appended""#,
+        pg_append(values.len() + 1)
+    );
+    values.extend(row.pg_values());
+    let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
+    let inserted = db
+        .query_one_raw(statement)
+        .await?
+        .ok_or_else(missing_head)?;
+    check_pg_hash(&inserted, &row)?;
+    Ok(inserted)
 }
 
 /// SQLite, whose writer holds the database's write lock: chain onto the head this process
@@ -173,7 +254,7 @@ RETURNING "id", "prev_hash", "row_hash""#
 /// A trigger moves `audit_chain_head` on with every row.
 async fn append_holding_the_write_lock(db: &impl ConnectionTrait, row: &Row<'_>) -> Result<i64> {
     if let Some(prev) = chain_head_hint() {
-        let row_hash = chain::link(&prev, row.content);
+        let row_hash = chain::link(&prev, &row.content);
         if let Some(id) = insert_onto(db, row, &prev, &row_hash, true).await? {
             set_chain_head_hint(row_hash);
             return Ok(id);
@@ -184,7 +265,7 @@ async fn append_holding_the_write_lock(db: &impl ConnectionTrait, row: &Row<'_>)
         .await?
         .ok_or_else(missing_head)?
         .row_hash;
-    let row_hash = chain::link(&prev, row.content);
+    let row_hash = chain::link(&prev, &row.content);
     let id = insert_onto(db, row, &prev, &row_hash, false)
         .await?
         .ok_or_else(missing_head)?;
@@ -216,7 +297,7 @@ RETURNING "id""#
     if checked {
         values.push(prev.into());
     }
-    let statement = sea_orm::Statement::from_sql_and_values(db.get_database_backend(), sql, values);
+    let statement = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
     match db.query_one_raw(statement).await? {
         Some(inserted) => Ok(Some(inserted.try_get_by_index::<i64>(0)?)),
         None => Ok(None),

@@ -4,8 +4,8 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::webhooks::{self, Column};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -98,7 +98,6 @@ pub async fn create(
     let secret = secret.unwrap_or_else(WebhookSecret::generate);
     let stored = config.cipher.encrypt(id.as_str(), &secret)?;
     let at = now().fixed_offset();
-    let txn = begin_write(db).await?;
     // The primary key refuses a taken id: no read before the write.
     let taken = || Error::Conflict {
         message: format!("a webhook with the id {} exists", id.as_str()),
@@ -120,22 +119,23 @@ pub async fn create(
         previous_secret: Set(None),
         secret_rotated_at: Set(None),
         failing_since: Set(None),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|err| match err.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => taken(),
-        _ => Error::from(err),
-    })?;
-    audit::record(
-        &txn,
-        AuditEntry::new("webhook.created", actor)
-            .target(id.as_str())
-            .ip(ip)
-            .details(json!({"url": row.url, "events": row.events, "team": row.team})),
-    )
-    .await?;
-    txn.commit().await?;
+    };
+    let details = json!({
+        "url": input.url.as_str(),
+        "events": input.events.as_slice(),
+        "team": input.team,
+    });
+    let entry = AuditEntry::new("webhook.created", actor)
+        .target(id.as_str())
+        .ip(ip)
+        .details(details);
+    let inserted = audit::insert_recorded(db, webhooks::Entity::insert(row).into_query(), entry)
+        .await
+        .map_err(|err| match err {
+            Error::Conflict { .. } => taken(),
+            err => err,
+        })?;
+    let row = webhooks::Model::from_query_result(&inserted, "")?;
     Ok((summary(config, row), secret))
 }
 
