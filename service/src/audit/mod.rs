@@ -194,14 +194,16 @@ fn pg_append(first: usize) -> String {
 }
 
 /// The id of the audit row in `appended`, once its hash is known to be the one this process
-/// computes (which `verify_chain` recomputes).
+/// computes (which `verify_chain` recomputes). They agree on the UTF8 database that
+/// [`crate::db::connect`] requires; should they not, [`record`]'s transaction rolls back, and
+/// [`insert_recorded`]'s statement, committed on its own, is reported as the error it is.
 fn check_pg_hash(appended: &QueryResult, row: &Row<'_>) -> Result<i64> {
     let id: i64 = appended.try_get("", "audit_id")?;
     let prev_hash: String = appended.try_get("", "audit_prev_hash")?;
     let row_hash: String = appended.try_get("", "audit_row_hash")?;
     if chain::link(&prev_hash, &row.content) != row_hash {
         return Err(crate::Error::internal(
-            "PostgreSQL hashed an audit row differently (is the database's encoding UTF8?)",
+            "PostgreSQL hashed an audit row differently from Metadeck",
         ));
     }
     Ok(id)

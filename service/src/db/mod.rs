@@ -130,7 +130,33 @@ pub async fn connect(options: &DbOptions) -> Result<DatabaseConnection, DbErr> {
             })
         });
     }
-    Database::connect(opt).await
+    let db = Database::connect(opt).await?;
+    if backend == Some(Backend::Postgres) {
+        require_utf8(&db).await?;
+    }
+    Ok(db)
+}
+
+/// Refuses a PostgreSQL database whose encoding is not UTF8: the audit chain's appends hash
+/// text in the database (`convert_to(…, 'UTF8')`), and only in a UTF8 database is that text
+/// byte for byte what Metadeck hashes when it checks the chain.
+async fn require_utf8(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let encoding: String = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            DbBackend::Postgres,
+            "SHOW server_encoding",
+        ))
+        .await?
+        .map(|row| row.try_get_by_index(0))
+        .transpose()?
+        .unwrap_or_default();
+    if encoding.eq_ignore_ascii_case("UTF8") {
+        return Ok(());
+    }
+    Err(DbErr::Custom(format!(
+        "the PostgreSQL database's encoding is {encoding}; Metadeck needs UTF8 \
+         (CREATE DATABASE … ENCODING 'UTF8')"
+    )))
 }
 
 /// Closes `db` for good: on SQLite the writer connection first ([`writer::close_writer`]), so

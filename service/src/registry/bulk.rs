@@ -5,9 +5,10 @@
 //! entities as bound values, under SQLite's 32,766 bound parameters (and PostgreSQL's
 //! 65,535): 4,000 entities × 7 columns. One `SELECT` of the chunk's existing ids tells
 //! created from updated, for the counts and for the events, except for devices: PostgreSQL's
-//! device upsert answers the ids it created itself, and on SQLite a device write that emits
-//! no events counts what it created from the table's row ids ([`created_by_rowid`]): two
-//! steps down the table's B-tree per chunk instead of one primary-key lookup per device.
+//! device upsert answers the ids it created itself (or only their number, when no event needs
+//! them: [`created_by_count`]), and on SQLite a device write that emits no events counts what
+//! it created from the table's row ids ([`created_by_rowid`]): two steps down the table's
+//! B-tree per chunk instead of one primary-key lookup per device.
 
 use std::collections::{HashMap, HashSet};
 
@@ -133,6 +134,9 @@ pub async fn write_devices(
     if let Some(counts) = created_by_rowid(txn, items, keep_last_seen).await? {
         return Ok(counts);
     }
+    if Backend::of(txn) == Backend::Postgres {
+        return created_by_count(txn, items, keep_last_seen).await;
+    }
     write_devices_flagged(txn, items, keep_last_seen)
         .await
         .map(|(counts, _)| counts)
@@ -201,6 +205,23 @@ async fn created_by_rowid(
         created,
         updated: total.saturating_sub(created),
     }))
+}
+
+/// PostgreSQL only: upserts devices, each chunk's statement answering how many it created.
+async fn created_by_count(
+    txn: &impl ConnectionTrait,
+    items: &[DeviceInput],
+    keep_last_seen: bool,
+) -> Result<UpsertCounts> {
+    let now = Utc::now().trunc_subsecs(6).fixed_offset();
+    let mut created = 0;
+    for chunk in items.chunks(DEVICE_CHUNK) {
+        created += device_upsert::upsert_counting_created(txn, chunk, now, keep_last_seen).await?;
+    }
+    Ok(UpsertCounts {
+        created,
+        updated: (items.len() as u64).saturating_sub(created),
+    })
 }
 
 /// The highest row id of `devices` (0 when empty): one step down the table's B-tree.

@@ -78,20 +78,53 @@ pub(super) async fn upsert(
     keep_last_seen: bool,
 ) -> Result<Option<HashSet<String>>> {
     match txn.get_database_backend() {
-        DbBackend::Postgres => upsert_json(txn, chunk, now, keep_last_seen).await.map(Some),
+        DbBackend::Postgres => {
+            let created = upsert_json(txn, chunk, now, keep_last_seen, Answer::CreatedIds).await?;
+            created
+                .iter()
+                .map(|row| Ok(row.try_get_by_index::<String>(0)?))
+                .collect::<Result<_>>()
+                .map(Some)
+        }
         _ => upsert_bound(txn, chunk, now, keep_last_seen)
             .await
             .map(|()| None),
     }
 }
 
-/// PostgreSQL: the chunk as one JSON parameter; answers the ids it created.
+/// PostgreSQL only: upserts `chunk` like [`upsert`] and answers how many devices it created,
+/// one number instead of a row per created device, for a caller that needs only the count.
+pub(super) async fn upsert_counting_created(
+    txn: &impl ConnectionTrait,
+    chunk: &[DeviceInput],
+    now: DateTime<FixedOffset>,
+    keep_last_seen: bool,
+) -> Result<u64> {
+    let rows = upsert_json(txn, chunk, now, keep_last_seen, Answer::CreatedCount).await?;
+    let created = match rows.first() {
+        Some(row) => row.try_get_by_index::<i64>(0)?,
+        None => 0,
+    };
+    Ok(u64::try_from(created).unwrap_or_default())
+}
+
+/// What a PostgreSQL upsert answers about the devices it created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// Their ids, one row each.
+    CreatedIds,
+    /// Their number, in one row.
+    CreatedCount,
+}
+
+/// PostgreSQL: the chunk as one JSON parameter; answers the rows `answer` asks for.
 async fn upsert_json(
     txn: &impl ConnectionTrait,
     chunk: &[DeviceInput],
     now: DateTime<FixedOffset>,
     keep_last_seen: bool,
-) -> Result<HashSet<String>> {
+    answer: Answer,
+) -> Result<Vec<sea_orm::QueryResult>> {
     let rows: Vec<Row<'_>> = chunk
         .iter()
         .map(|d| Row {
@@ -108,23 +141,16 @@ async fn upsert_json(
         })
         .collect();
     let json = serde_json::to_string(&rows).map_err(crate::Error::internal)?;
-    let sql = if keep_last_seen {
-        &*PG_KEEP_LAST_SEEN
-    } else {
-        &*PG
-    };
+    let sql =
+        &PG_STATEMENTS[usize::from(keep_last_seen)][usize::from(answer == Answer::CreatedCount)];
     let values: Vec<Value> = vec![json.into(), now.into()];
-    let created = txn
+    Ok(txn
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             sql.as_str(),
             values,
         ))
-        .await?;
-    created
-        .iter()
-        .map(|row| Ok(row.try_get_by_index::<String>(0)?))
-        .collect()
+        .await?)
 }
 
 /// SQLite: statements of [`SQLITE_ROWS`] rows of bound values (the last one shorter), each
@@ -183,8 +209,10 @@ const SQLITE_ROWS: usize = 100;
 
 static SQLITE: LazyLock<String> = LazyLock::new(|| sqlite(SQLITE_ROWS, false));
 static SQLITE_KEEP_LAST_SEEN: LazyLock<String> = LazyLock::new(|| sqlite(SQLITE_ROWS, true));
-static PG: LazyLock<String> = LazyLock::new(|| postgres(false));
-static PG_KEEP_LAST_SEEN: LazyLock<String> = LazyLock::new(|| postgres(true));
+/// PostgreSQL's statements, by `keep_last_seen`, then by whether they answer the count.
+static PG_STATEMENTS: LazyLock<[[String; 2]; 2]> = LazyLock::new(|| {
+    [false, true].map(|keep| [Answer::CreatedIds, Answer::CreatedCount].map(|a| postgres(keep, a)))
+});
 
 /// `rows` rows of nine anonymous parameters each: the device's seven columns, then the time
 /// twice. (Numbered parameters would let the time be bound once, but sqlx asks SQLite for
@@ -200,11 +228,11 @@ fn sqlite(rows: usize, keep_last_seen: bool) -> String {
     )
 }
 
-/// `$1` is the JSON array, `$2` the time. The statement answers the ids it inserted: a row
-/// version written by an `INSERT` has no `xmax`, while the version an `ON CONFLICT DO
-/// UPDATE` writes carries the lock it took on the row it replaced (PostgreSQL's documented
-/// use of `xmax`, and the usual way to tell the two apart in one statement).
-fn postgres(keep_last_seen: bool) -> String {
+/// `$1` is the JSON array, `$2` the time. The statement answers the ids it inserted, or their
+/// number: a row version written by an `INSERT` has no `xmax`, while the version an `ON
+/// CONFLICT DO UPDATE` writes carries the lock it took on the row it replaced (PostgreSQL's
+/// documented use of `xmax`, and the usual way to tell the two apart in one statement).
+fn postgres(keep_last_seen: bool, answer: Answer) -> String {
     let record: Vec<String> = COLUMNS[..PER_DEVICE]
         .iter()
         .map(|&c| {
@@ -216,10 +244,13 @@ fn postgres(keep_last_seen: bool) -> String {
             format!("\"{c}\" {ty}")
         })
         .collect();
+    let answered = match answer {
+        Answer::CreatedIds => "SELECT \"device_id\" FROM \"written\" WHERE \"created\"",
+        Answer::CreatedCount => "SELECT count(*) FILTER (WHERE \"created\") FROM \"written\"",
+    };
     format!(
         "WITH \"written\" AS (INSERT INTO \"devices\" ({}) SELECT {} FROM json_to_recordset($1::json) AS r({}) {} \
-         RETURNING \"device_id\", xmax = 0 AS \"created\") \
-         SELECT \"device_id\" FROM \"written\" WHERE \"created\"",
+         RETURNING \"device_id\", xmax = 0 AS \"created\") {answered}",
         column_list(),
         select_list(|c| format!("r.\"{c}\""), "$2::timestamptz"),
         record.join(", "),
