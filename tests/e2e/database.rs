@@ -2,7 +2,7 @@
 
 use sea_orm::{ConnectionTrait, DbBackend};
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{TestDatabase, metadeck_bin, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn every_pooled_sqlite_connection_has_the_pragmas() {
@@ -242,4 +242,30 @@ async fn concurrent_read_modify_write_transactions_never_fail_with_locked() {
         .unwrap();
     let value: String = row.try_get_by_index(0).unwrap();
     assert_eq!(value.trim_matches('"'), "160", "no increment was lost");
+}
+
+/// The audit chain is hashed in the database as UTF-8 text, so a PostgreSQL database in
+/// another encoding is refused before anything is written, saying what to do.
+#[tokio::test]
+async fn a_postgres_database_not_in_utf8_is_refused() {
+    let Some(database) = TestDatabase::postgres_with(
+        "ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0",
+    )
+    .await
+    else {
+        return;
+    };
+
+    let out = metadeck_bin()
+        .env("DATABASE_URL", &database.url)
+        .args(["migrate", "up"])
+        .output()
+        .unwrap();
+
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("encoding is SQL_ASCII; Metadeck needs UTF8"),
+        "{stderr}"
+    );
 }

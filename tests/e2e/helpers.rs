@@ -213,19 +213,24 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// An empty database (no tables).
     pub async fn empty() -> Self {
-        match pg_admin_url() {
-            Some(admin) => {
-                let name = unique_name();
-                pg_exec(&admin, &format!("CREATE DATABASE \"{name}\"")).await;
-                Self {
-                    url: pg_url(&admin, &name),
-                    path: None,
-                    _dir: None,
-                    pg: Some((admin, name)),
-                }
-            }
+        match Self::postgres_with("").await {
+            Some(database) => database,
             None => Self::sqlite(),
         }
+    }
+
+    /// An empty PostgreSQL database created with `options` (e.g. `ENCODING 'SQL_ASCII'`),
+    /// when the PostgreSQL pass is asked for.
+    pub async fn postgres_with(options: &str) -> Option<Self> {
+        let admin = pg_admin_url()?;
+        let name = unique_name();
+        pg_exec(&admin, &format!("CREATE DATABASE \"{name}\" {options}")).await;
+        Some(Self {
+            url: pg_url(&admin, &name),
+            path: None,
+            _dir: None,
+            pg: Some((admin, name)),
+        })
     }
 
     /// A database with every migration applied (cloned from a template on PostgreSQL).
