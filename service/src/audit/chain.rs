@@ -12,23 +12,8 @@ use crate::Result;
 /// The `prev_hash` of the very first row.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// SHA-256 (hex) of the previous hash followed by the row's canonical content.
-pub(crate) fn row_hash(
-    prev_hash: &str,
-    action: &str,
-    actor: &str,
-    target_id: Option<&str>,
-    details: Option<&Value>,
-    ip_address: Option<&str>,
-    timestamp: &DateTime<Utc>,
-) -> String {
-    link(
-        prev_hash,
-        &content(action, actor, target_id, details, ip_address, timestamp),
-    )
-}
-
-/// A row's canonical content: the JSON array of its fields, timestamp as text.
+/// A row's canonical content, which its `row_hash` covers after `prev_hash`: the JSON array
+/// of its fields, timestamp as text.
 pub(crate) fn content(
     action: &str,
     actor: &str,
@@ -99,14 +84,16 @@ pub async fn verify_chain(db: &impl ConnectionTrait) -> Result<ChainStatus> {
         }
         for row in batch {
             rows_checked += 1;
-            let recomputed = row_hash(
+            let recomputed = link(
                 &row.prev_hash,
-                &row.action,
-                &row.actor,
-                row.target_id.as_deref(),
-                row.details.as_ref(),
-                row.ip_address.as_deref(),
-                &row.timestamp.to_utc(),
+                &content(
+                    &row.action,
+                    &row.actor,
+                    row.target_id.as_deref(),
+                    row.details.as_ref(),
+                    row.ip_address.as_deref(),
+                    &row.timestamp.to_utc(),
+                ),
             );
             if row.prev_hash != expected_prev || recomputed != row.row_hash {
                 return Ok(ChainStatus {
