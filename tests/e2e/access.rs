@@ -598,6 +598,56 @@ async fn tampering_outside_the_app_breaks_the_chain_and_check_names_the_row() {
     assert!(page.contains(&format!("Hash chain broken at row {id}")));
 }
 
+/// Removing the newest rows leaves every remaining link intact; the chain's head, which
+/// still names the removed row, is what shows it.
+#[tokio::test]
+async fn removing_the_newest_audit_rows_outside_the_app_is_reported() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    match app.backend() {
+        sea_orm::DbBackend::Postgres => app
+            .exec("ALTER TABLE audit DISABLE TRIGGER audit_append_only")
+            .await
+            .unwrap(),
+        _ => app.exec("DROP TRIGGER audit_no_delete").await.unwrap(),
+    }
+    app.exec("DELETE FROM audit WHERE action = 'login.succeeded'")
+        .await
+        .unwrap();
+    let kept: i64 = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.backend(),
+            "SELECT max(id) FROM audit",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index(0)
+        .unwrap();
+
+    let url = app.database.url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        metadeck_bin()
+            .env("DATABASE_URL", url)
+            .arg("check")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "broken after row {kept}: its newest rows were removed"
+        )),
+        "{stdout}"
+    );
+    let page = app.get("/audit").await.text().await.unwrap();
+    assert!(page.contains(&format!("Hash chain broken after row {kept}")));
+}
+
 #[tokio::test]
 async fn the_first_admin_gets_a_generated_password_printed_once() {
     let database = crate::helpers::TestDatabase::migrated().await;

@@ -61,12 +61,48 @@ pub struct ChainStatus {
     pub rows_checked: u64,
     /// The first row whose hashes do not match its content or its predecessor.
     pub first_broken_id: Option<i64>,
+    /// The chain's head (`audit_chain_head`) names no row of the trail: its newest rows were
+    /// removed. `newest_id` is then the newest row still there (`None`: none is).
+    pub newest_rows_removed: bool,
+    pub newest_id: Option<i64>,
 }
 
-/// Walks the whole trail in id order, in batches, and reports the first broken row.
+impl ChainStatus {
+    /// What is wrong, as a sentence's end ("broken at row 12: …"); `None` when intact.
+    pub fn problem(&self) -> Option<String> {
+        match (
+            self.first_broken_id,
+            self.newest_rows_removed,
+            self.newest_id,
+        ) {
+            (Some(id), _, _) => Some(format!(
+                "broken at row {id}: the trail was altered outside Metadeck"
+            )),
+            (None, true, Some(id)) => Some(format!(
+                "broken after row {id}: its newest rows were removed outside Metadeck"
+            )),
+            (None, true, None) => {
+                Some("broken: its rows were removed outside Metadeck".to_string())
+            }
+            (None, false, _) => None,
+        }
+    }
+}
+
+/// Walks the whole trail in id order, in batches, and reports the first broken row, or that
+/// the rows the chain's head was read naming are gone.
+///
+/// The head is read first: the row it names was committed with it, so a walk that follows
+/// finds it unless it was removed (rows appended meanwhile come after it).
 pub async fn verify_chain(db: &impl ConnectionTrait) -> Result<ChainStatus> {
+    let head = entity::audit_chain_head::Entity::find_by_id("audit")
+        .one(db)
+        .await?
+        .map(|head| head.row_hash);
     let mut expected_prev = anchor_hash(db).await?;
+    let mut head_found = head.as_deref() == Some(expected_prev.as_str());
     let mut after = i64::MIN;
+    let mut newest_id = None;
     let mut rows_checked = 0;
     loop {
         let batch = entity::audit::Entity::find()
@@ -77,9 +113,11 @@ pub async fn verify_chain(db: &impl ConnectionTrait) -> Result<ChainStatus> {
             .await?;
         if batch.is_empty() {
             return Ok(ChainStatus {
-                intact: true,
+                intact: head_found,
                 rows_checked,
                 first_broken_id: None,
+                newest_rows_removed: !head_found,
+                newest_id,
             });
         }
         for row in batch {
@@ -100,10 +138,14 @@ pub async fn verify_chain(db: &impl ConnectionTrait) -> Result<ChainStatus> {
                     intact: false,
                     rows_checked,
                     first_broken_id: Some(row.id),
+                    newest_rows_removed: false,
+                    newest_id: None,
                 });
             }
+            head_found |= head.as_deref() == Some(row.row_hash.as_str());
             expected_prev = row.row_hash;
             after = row.id;
+            newest_id = Some(row.id);
         }
     }
 }

@@ -71,9 +71,9 @@ pub async fn check_database(db: &impl ConnectionTrait) -> Result<CheckReport, Db
     let chain = crate::audit::verify_chain(db)
         .await
         .map_err(|e| DbErr::Custom(e.to_string()))?;
-    if let Some(id) = chain.first_broken_id {
+    if let Some(problem) = chain.problem() {
         problems.push(format!(
-            "audit_chain: the audit trail's hash chain is broken at row {id}"
+            "audit_chain: the audit trail's hash chain is {problem}"
         ));
     }
     Ok(CheckReport {

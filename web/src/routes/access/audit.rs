@@ -196,14 +196,11 @@ async fn list_page(
         ],
         page.next_cursor,
     );
-    let (chain, chain_ok) = match chain.first_broken_id {
+    let (chain, chain_ok) = match chain.problem() {
+        Some(problem) => (format!("Hash chain {problem}."), false),
         None => (
             format!("Hash chain intact ({} rows checked).", chain.rows_checked),
             true,
-        ),
-        Some(id) => (
-            format!("Hash chain broken at row {id}: the trail was altered outside Metadeck."),
-            false,
         ),
     };
     ctx.render(&AuditListPage {
