@@ -10,6 +10,8 @@ mod query;
 pub use chain::{ChainStatus, GENESIS_HASH, verify_chain};
 pub use query::{AuditFilter, AuditRecord, list};
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::{InsertStatement, PostgresQueryBuilder};
 use sea_orm::{
@@ -154,11 +156,14 @@ const COLUMNS: &str = r#""action", "actor", "target_id", "details", "ip_address"
 /// head's lock re-reads the head as the transaction before it left it, so every append chains
 /// onto the one committed before it, from any number of processes.
 async fn append_at_head(db: &impl ConnectionTrait, row: &Row<'_>) -> Result<i64> {
-    let sql = format!(
-        r#"WITH {} SELECT "audit_id", "audit_prev_hash", "audit_row_hash" FROM "appended""#,
-        pg_append(1)
-    );
-    let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, row.pg_values());
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            r#"WITH {} SELECT "audit_id", "audit_prev_hash", "audit_row_hash" FROM "appended""#,
+            pg_append(1)
+        )
+    });
+    let statement =
+        Statement::from_sql_and_values(DbBackend::Postgres, SQL.as_str(), row.pg_values());
     let appended = db
         .query_one_raw(statement)
         .await?
@@ -284,16 +289,16 @@ async fn insert_onto(
     row_hash: &str,
     checked: bool,
 ) -> Result<Option<i64>> {
-    let check = if checked {
-        r#" AND "row_hash" = ?"#
-    } else {
-        ""
-    };
-    let sql = format!(
-        r#"INSERT INTO "audit" ({COLUMNS})
+    static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
+        ["", r#" AND "row_hash" = ?"#].map(|check| {
+            format!(
+                r#"INSERT INTO "audit" ({COLUMNS})
 SELECT ?, ?, ?, ?, ?, ?, ?, ? FROM "audit_chain_head" WHERE "chain" = 'audit'{check}
 RETURNING "id""#
-    );
+            )
+        })
+    });
+    let sql = SQL[usize::from(checked)].as_str();
     let mut values = row.values().to_vec();
     values.extend([prev.into(), row_hash.into()]);
     if checked {
