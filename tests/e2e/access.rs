@@ -536,54 +536,10 @@ async fn every_admin_action_lands_in_the_audit_trail_with_an_intact_chain() {
     assert_eq!(app.get("/api/audit?cursor=garbage").await.status(), 400);
 }
 
-#[tokio::test]
-async fn tampering_outside_the_app_breaks_the_chain_and_check_names_the_row() {
-    let app = spawn_app().await;
-    app.login_as_admin().await;
+/// `metadeck check` on the app's database, as an operator runs it.
+async fn run_check(app: &crate::helpers::TestApp) -> std::process::Output {
     let url = app.database.url.clone();
-    let clean = tokio::task::spawn_blocking({
-        let url = url.clone();
-        move || {
-            metadeck_bin()
-                .env("DATABASE_URL", url)
-                .arg("check")
-                .output()
-                .unwrap()
-        }
-    })
-    .await
-    .unwrap();
-    assert_eq!(
-        clean.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&clean.stderr)
-    );
-
-    // Someone with direct database access lifts the guard and edits a row.
-    match app.backend() {
-        sea_orm::DbBackend::Postgres => app
-            .exec("ALTER TABLE audit DISABLE TRIGGER audit_append_only")
-            .await
-            .unwrap(),
-        _ => app.exec("DROP TRIGGER audit_no_update").await.unwrap(),
-    }
-    app.exec("UPDATE audit SET actor = 'user:mallory' WHERE action = 'login.succeeded'")
-        .await
-        .unwrap();
-    let id: i64 = app
-        .db
-        .query_one_raw(sea_orm::Statement::from_string(
-            app.backend(),
-            "SELECT id FROM audit WHERE actor = 'user:mallory'",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index(0)
-        .unwrap();
-
-    let out = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         metadeck_bin()
             .env("DATABASE_URL", url)
             .arg("check")
@@ -591,7 +547,54 @@ async fn tampering_outside_the_app_breaks_the_chain_and_check_names_the_row() {
             .unwrap()
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// Someone with direct database access lifts the audit trail's guard against `op`
+/// (`update` or `delete`; PostgreSQL's one trigger guards both).
+async fn lift_audit_guard(app: &crate::helpers::TestApp, op: &str) {
+    match app.backend() {
+        sea_orm::DbBackend::Postgres => app
+            .exec("ALTER TABLE audit DISABLE TRIGGER audit_append_only")
+            .await
+            .unwrap(),
+        _ => app
+            .exec(&format!("DROP TRIGGER audit_no_{op}"))
+            .await
+            .unwrap(),
+    }
+}
+
+/// The one integer `sql` answers.
+async fn scalar(app: &crate::helpers::TestApp, sql: &str) -> i64 {
+    app.db
+        .query_one_raw(sea_orm::Statement::from_string(app.backend(), sql))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index(0)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tampering_outside_the_app_breaks_the_chain_and_check_names_the_row() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let clean = run_check(&app).await;
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clean.stderr)
+    );
+
+    lift_audit_guard(&app, "update").await;
+    app.exec("UPDATE audit SET actor = 'user:mallory' WHERE action = 'login.succeeded'")
+        .await
+        .unwrap();
+    let id = scalar(&app, "SELECT id FROM audit WHERE actor = 'user:mallory'").await;
+
+    let out = run_check(&app).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("broken at row {id}")));
     let page = app.get("/audit").await.text().await.unwrap();
@@ -604,38 +607,14 @@ async fn tampering_outside_the_app_breaks_the_chain_and_check_names_the_row() {
 async fn removing_the_newest_audit_rows_outside_the_app_is_reported() {
     let app = spawn_app().await;
     app.login_as_admin().await;
-    match app.backend() {
-        sea_orm::DbBackend::Postgres => app
-            .exec("ALTER TABLE audit DISABLE TRIGGER audit_append_only")
-            .await
-            .unwrap(),
-        _ => app.exec("DROP TRIGGER audit_no_delete").await.unwrap(),
-    }
+    lift_audit_guard(&app, "delete").await;
     app.exec("DELETE FROM audit WHERE action = 'login.succeeded'")
         .await
         .unwrap();
-    let kept: i64 = app
-        .db
-        .query_one_raw(sea_orm::Statement::from_string(
-            app.backend(),
-            "SELECT max(id) FROM audit",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index(0)
-        .unwrap();
+    let kept = scalar(&app, "SELECT max(id) FROM audit").await;
 
-    let url = app.database.url.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        metadeck_bin()
-            .env("DATABASE_URL", url)
-            .arg("check")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = run_check(&app).await;
+
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
