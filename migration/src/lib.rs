@@ -16,6 +16,7 @@ mod m20261122_000007_create_orchestration;
 mod m20261122_000008_create_gateway;
 mod m20261122_000009_create_operations;
 mod m20261124_000001_create_audit_chain_head;
+mod m20261124_000002_registry_text_in_byte_order;
 mod support;
 
 /// The ordered list of every schema migration.
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_create_gateway::Migration),
             Box::new(m20261122_000009_create_operations::Migration),
             Box::new(m20261124_000001_create_audit_chain_head::Migration),
+            Box::new(m20261124_000002_registry_text_in_byte_order::Migration),
         ]
     }
 }

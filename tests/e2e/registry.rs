@@ -322,6 +322,7 @@ async fn device_filters_and_case_insensitive_search() {
         {"device_id": "a2", "name": "Hall Lamp", "area_id": "hall", "manufacturer": "Signify", "integration": "hue"},
         {"device_id": "KITCHEN-plug", "name": "Plug", "area_id": "hall", "manufacturer": "Shelly", "integration": "shelly"},
         {"device_id": "pct", "name": "100%_off", "area_id": "hall"},
+        {"device_id": "b-light", "name": "Éclairage Étage", "area_id": "attic"},
     ]);
     upsert_all(&app, &token, "/internal/devices/bulk_upsert", batch).await;
 
@@ -360,6 +361,20 @@ async fn device_filters_and_case_insensitive_search() {
         ids(get(&app, "/api/devices?q=LAMP&area_id=kitchen").await.1),
         vec!["a1"]
     );
+    assert_eq!(
+        ids(get(&app, "/api/devices?q=%C3%89tage").await.1),
+        vec!["b-light"],
+        "the same case"
+    );
+    if app.backend() == sea_orm::DbBackend::Postgres {
+        // Sorting is by bytes, yet searching folds every letter's case on PostgreSQL.
+        assert_eq!(
+            ids(get(&app, "/api/devices?q=%C3%89CLAIRAGE%20%C3%A9TAGE")
+                .await
+                .1),
+            vec!["b-light"]
+        );
+    }
 }
 
 #[tokio::test]
@@ -831,6 +846,58 @@ async fn html_and_sql_injection_strings_are_stored_verbatim() {
         "the filter is data"
     );
     assert_eq!(count(&app, "devices").await, 1);
+}
+
+/// Bulk upserts carry each column as one array (PostgreSQL's text form), so the characters
+/// that form gives meaning to must come back as sent, and a missing field as null.
+#[tokio::test]
+async fn bulk_upserted_text_comes_back_verbatim_whatever_it_holds() {
+    let (app, token) = admin().await;
+    let awkward = [
+        "NULL",
+        "",
+        " padded ",
+        "{braces},commas",
+        "quote \" and backslash \\ and \\\"",
+        "tab\tnew\nline",
+        "é 東京 🚀",
+    ];
+    let batch: Vec<Value> = awkward
+        .iter()
+        .enumerate()
+        .map(|(n, text)| {
+            json!({"device_id": format!("odd-{n}"), "name": format!("name {text}"),
+                   "manufacturer": text, "model": text, "area_id": text, "integration": text})
+        })
+        .chain([json!({"device_id": "odd-null", "name": "only a name"})])
+        .collect();
+
+    let (status, body) = post(
+        &app,
+        &token,
+        "/internal/devices/bulk_upsert",
+        Value::Array(batch),
+    )
+    .await;
+
+    assert_eq!(status, 200, "{body}");
+    for (n, text) in awkward.iter().enumerate() {
+        let (_, d) = get(&app, &format!("/api/devices/odd-{n}")).await;
+        assert_eq!(d["name"], format!("name {text}"));
+        for field in ["manufacturer", "model", "area_id", "integration"] {
+            assert_eq!(d[field], *text, "{field} of {text:?}");
+        }
+    }
+    let (_, d) = get(&app, "/api/devices/odd-null").await;
+    for field in [
+        "manufacturer",
+        "model",
+        "area_id",
+        "integration",
+        "last_seen",
+    ] {
+        assert_eq!(d[field], Value::Null, "{field}");
+    }
 }
 
 #[tokio::test]

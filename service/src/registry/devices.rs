@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::devices::{self, Column};
-use sea_orm::sea_query::{Expr, Func, LikeExpr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, ExprTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -158,21 +158,27 @@ pub(crate) fn contains_pattern(q: &str) -> String {
 /// time of a search's scan). The unary `+` keeps the term off every index, so the planner
 /// walks the primary key in order and stops at the page's end instead of trying a `LIKE`
 /// range and sorting every match.
+///
+/// PostgreSQL lowers the column under the database's collation: the column's own, `"C"`
+/// (byte order for sorting), would fold ASCII letters only.
 fn contains(backend: DbBackend, column: Column, q: &str) -> sea_orm::sea_query::SimpleExpr {
-    match backend {
-        DbBackend::Postgres => Expr::expr(Func::lower(Expr::col(column)))
-            .like(LikeExpr::new(contains_pattern(&q.to_lowercase())).escape('\\')),
-        _ => {
-            let name = match column {
-                Column::DeviceId => "device_id",
-                _ => "name",
-            };
-            Expr::cust_with_values(
-                format!("+\"devices\".\"{name}\" LIKE ? ESCAPE '\\'"),
-                [contains_pattern(q)],
-            )
-        }
-    }
+    let name = match column {
+        Column::DeviceId => "device_id",
+        _ => "name",
+    };
+    // Each builder has its own placeholder: `$1` for PostgreSQL, `?` for SQLite.
+    let (term, placeholder, q) = match backend {
+        DbBackend::Postgres => (
+            format!("lower(\"devices\".\"{name}\" COLLATE \"default\")"),
+            "$1",
+            q.to_lowercase(),
+        ),
+        _ => (format!("+\"devices\".\"{name}\""), "?", q.to_owned()),
+    };
+    Expr::cust_with_values(
+        format!("{term} LIKE {placeholder} ESCAPE '\\'"),
+        [contains_pattern(&q)],
+    )
 }
 
 fn filter_condition(backend: DbBackend, filter: &DeviceFilter) -> Condition {
