@@ -269,3 +269,44 @@ async fn a_postgres_database_not_in_utf8_is_refused() {
         "{stderr}"
     );
 }
+
+/// PostgreSQL: a bulk write's transaction commits without waiting for the WAL flush and plans
+/// once per connection; the settings end with it, so every other write still waits for the
+/// disk.
+#[tokio::test]
+async fn bulk_write_settings_last_for_their_transaction_only() {
+    let app = spawn_app().await;
+    if app.backend() != sea_orm::DbBackend::Postgres {
+        return;
+    }
+    let settings = async |txn: &service::db::WriteTxn| -> (String, String) {
+        let row = txn
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT current_setting('synchronous_commit'), current_setting('plan_cache_mode')",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        (
+            row.try_get_by_index(0).unwrap(),
+            row.try_get_by_index(1).unwrap(),
+        )
+    };
+
+    let bulk = service::db::begin_bulk_write(&app.db).await.unwrap();
+    let during = settings(&bulk).await;
+    bulk.commit().await.unwrap();
+    let mut after = Vec::new();
+    // Every pooled connection, whichever one the bulk write ran on.
+    for _ in 0..4 {
+        let txn = service::db::begin_write(&app.db).await.unwrap();
+        after.push(settings(&txn).await);
+        txn.commit().await.unwrap();
+    }
+
+    assert_eq!(during, ("off".into(), "force_generic_plan".into()));
+    for setting in after {
+        assert_eq!(setting, ("on".into(), "auto".into()));
+    }
+}

@@ -12,7 +12,7 @@ pub(crate) mod per_pool;
 pub mod point_reads;
 mod writer;
 
-pub use writer::{WriteTxn, WriterTurn, begin_write, writer_turn};
+pub use writer::{WriteTxn, WriterTurn, begin_bulk_write, begin_write, writer_turn};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -25,7 +25,7 @@ use serde_json::json;
 use super::input::{DeviceId, DeviceInput, EntityInput, RawDevice, RawEntity};
 use super::{device_upsert, events};
 use crate::audit::{self, Actor, AuditEntry};
-use crate::db::{Backend, begin_write};
+use crate::db::{Backend, begin_bulk_write};
 use crate::{Error, FieldError, Result};
 
 const DEVICE_CHUNK: usize = 10_000;
@@ -354,7 +354,7 @@ pub async fn upsert_devices(
 ) -> Result<UpsertCounts> {
     let received = raw.len();
     let items = check_devices(raw)?;
-    let txn = begin_write(db).await?;
+    let txn = begin_bulk_write(db).await?;
     let counts = upsert_devices_in(&txn, &items, false).await?;
     record_batch(&txn, "device.bulk_upserted", actor, ip, received, counts).await?;
     txn.commit().await?;
@@ -370,7 +370,7 @@ pub async fn upsert_entities(
 ) -> Result<UpsertCounts> {
     let received = raw.len();
     let items = check_entities(raw)?;
-    let txn = begin_write(db).await?;
+    let txn = begin_bulk_write(db).await?;
     let counts = upsert_entities_in(&txn, &items).await?;
     record_batch(&txn, "entity.bulk_upserted", actor, ip, received, counts).await?;
     txn.commit().await?;
@@ -444,7 +444,7 @@ mod tests {
         let write = |items: Vec<DeviceInput>, flagged: bool| {
             let db = db.clone();
             async move {
-                let txn = begin_write(&db).await.unwrap();
+                let txn = crate::db::begin_write(&db).await.unwrap();
                 let counts = if flagged {
                     write_devices_flagged(&txn, &items, false).await.unwrap().0
                 } else {

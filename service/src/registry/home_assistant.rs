@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::bulk::{self, UpsertCounts};
 use super::input::{RawDevice, RawEntity};
 use crate::audit::{self, Actor, AuditEntry};
-use crate::db::begin_write;
+use crate::db::begin_bulk_write;
 use crate::{Error, FieldError, Result};
 
 /// The file names inside the storage directory.
@@ -173,7 +173,7 @@ pub async fn import(db: &DatabaseConnection, actor: &Actor, dir: &Path) -> Resul
         })
         .collect();
     let entities = bulk::check_entities(raw_entities).map_err(|e| in_file(e, ENTITY_FILE))?;
-    let txn = begin_write(db).await?;
+    let txn = begin_bulk_write(db).await?;
     let device_counts = bulk::upsert_devices_in(&txn, &devices, true).await?;
     let entity_counts = bulk::upsert_entities_in(&txn, &entities)
         .await
