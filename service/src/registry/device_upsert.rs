@@ -247,14 +247,14 @@ fn sqlite(rows: usize, keep_last_seen: bool) -> String {
     let row = format!("({})", vec!["?"; COLUMNS.len()].join(", "));
     format!(
         "INSERT INTO \"devices\" ({}) VALUES {} {}",
-        column_list(),
+        column_list(&COLUMNS),
         vec![row; rows].join(", "),
         on_conflict(keep_last_seen)
     )
 }
 
-/// `$1`–`$7` are the seven columns' arrays, `$8` the time. The statement answers the ids it inserted, or their
-/// number: a row version written by an `INSERT` has no `xmax`, while the version an `ON
+/// `$1`–`$7` are the seven columns' arrays, `$8` the time. The statement answers the ids it
+/// inserted, or their number: a row version written by an `INSERT` has no `xmax`, while the version an `ON
 /// CONFLICT DO UPDATE` writes carries the lock it took on the row it replaced (PostgreSQL's
 /// documented use of `xmax`, and the usual way to tell the two apart in one statement).
 fn postgres(keep_last_seen: bool, answer: Answer) -> String {
@@ -271,9 +271,8 @@ fn postgres(keep_last_seen: bool, answer: Answer) -> String {
             format!("${}::{ty}[]", n + 1)
         })
         .collect();
-    let names: Vec<String> = per_device.iter().map(|c| format!("\"{c}\"")).collect();
     let time = format!("${}::timestamptz", PER_DEVICE + 1);
-    let mut picked: Vec<String> = names.iter().map(|c| format!("r.{c}")).collect();
+    let mut picked: Vec<String> = per_device.iter().map(|c| format!("r.\"{c}\"")).collect();
     picked.extend([time.clone(), time]);
     let answered = match answer {
         Answer::CreatedIds => "SELECT \"device_id\" FROM \"written\" WHERE \"created\"",
@@ -282,16 +281,17 @@ fn postgres(keep_last_seen: bool, answer: Answer) -> String {
     format!(
         "WITH \"written\" AS (INSERT INTO \"devices\" ({}) SELECT {} FROM unnest({}) AS r({}) {} \
          RETURNING \"device_id\", xmax = 0 AS \"created\") {answered}",
-        column_list(),
+        column_list(&COLUMNS),
         picked.join(", "),
         arrays.join(", "),
-        names.join(", "),
+        column_list(per_device),
         on_conflict(keep_last_seen),
     )
 }
 
-fn column_list() -> String {
-    COLUMNS
+/// `columns` quoted and separated by commas.
+fn column_list(columns: &[&str]) -> String {
+    columns
         .iter()
         .map(|c| format!("\"{c}\""))
         .collect::<Vec<_>>()
