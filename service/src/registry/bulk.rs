@@ -10,7 +10,7 @@
 //! it created from the table's row ids ([`created_by_rowid`]): two steps down the table's
 //! B-tree per chunk instead of one primary-key lookup per device.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{SubsecRound, Utc};
 use entity::{devices, entities};
@@ -47,21 +47,24 @@ impl UpsertCounts {
     }
 }
 
-/// Keeps the last item of each id, at the position of its first occurrence, with the
-/// index it had in the request (for error messages).
-fn last_wins<T>(items: Vec<(usize, T)>, id: impl Fn(&T) -> String) -> Vec<(usize, T)> {
-    let mut position: HashMap<String, usize> = HashMap::with_capacity(items.len());
-    let mut out: Vec<(usize, T)> = Vec::with_capacity(items.len());
-    for (index, item) in items {
-        match position.entry(id(&item)) {
-            std::collections::hash_map::Entry::Occupied(slot) => out[*slot.get()] = (index, item),
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(out.len());
-                out.push((index, item));
-            }
+/// Sorts `items` by id and keeps the last item of each id, with the index it had in the
+/// request (for error messages). The sort is stable, so repeats of an id stay in request
+/// order and the last of each run is the one that wins; no id is copied to find them.
+fn last_of_each_id<T, K: Ord + ?Sized>(
+    mut items: Vec<(usize, T)>,
+    id: impl Fn(&T) -> &K,
+) -> Vec<(usize, T)> {
+    items.sort_by(|a, b| id(&a.1).cmp(id(&b.1)));
+    // `dedup_by` hands over the later item first and drops it when told to; swapping first
+    // keeps the later item in the earlier one's place instead.
+    items.dedup_by(|later, kept| {
+        let repeat = id(&later.1) == id(&kept.1);
+        if repeat {
+            std::mem::swap(later, kept);
         }
-    }
-    out
+        repeat
+    });
+    items
 }
 
 /// Checks every item of a device batch; all problems or all devices (last duplicate wins),
@@ -77,14 +80,12 @@ pub fn check_devices(raw: Vec<RawDevice>) -> Result<Vec<DeviceInput>> {
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    let mut items: Vec<DeviceInput> = last_wins(checked, |d| d.device_id.as_str().to_owned())
-        .into_iter()
-        .map(|(_, d)| d)
-        .collect();
     // Every writer takes row locks in id order, so two batches never wait on each other in a
     // cycle (PostgreSQL would abort one as a deadlock).
-    items.sort_unstable_by(|a, b| a.device_id.cmp(&b.device_id));
-    Ok(items)
+    Ok(last_of_each_id(checked, |d| d.device_id.as_str())
+        .into_iter()
+        .map(|(_, d)| d)
+        .collect())
 }
 
 /// Checks every item of an entity batch; all problems or all entities (last duplicate wins),
@@ -99,9 +100,7 @@ pub fn check_entities(raw: Vec<RawEntity>) -> Result<Vec<(usize, EntityInput)>> 
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    let mut items = last_wins(checked, |e| e.entity_id.as_str().to_owned());
-    items.sort_unstable_by(|a, b| a.1.entity_id.cmp(&b.1.entity_id));
-    Ok(items)
+    Ok(last_of_each_id(checked, |e| e.entity_id.as_str()))
 }
 
 /// Which of `ids` exist in `column` of `E`.
@@ -402,10 +401,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_last_duplicate_wins_at_the_first_position() {
-        let items = vec![(0, ("a", 1)), (1, ("b", 1)), (2, ("a", 2))];
-        let out = last_wins(items, |(id, _)| id.to_string());
-        assert_eq!(out, vec![(2, ("a", 2)), (1, ("b", 1))]);
+    fn the_last_duplicate_of_each_id_wins_in_id_order() {
+        let items = vec![
+            (0, ("c", 1)),
+            (1, ("a", 1)),
+            (2, ("b", 1)),
+            (3, ("a", 2)),
+            (4, ("c", 2)),
+            (5, ("a", 3)),
+        ];
+        let out = last_of_each_id(items, |(id, _)| *id);
+        assert_eq!(out, vec![(5, ("a", 3)), (2, ("b", 1)), (4, ("c", 2))]);
     }
 
     #[test]
