@@ -55,6 +55,7 @@ def main():
             sys.exit(1)
         written += json.loads(data)["upserted"]
     elapsed = time.perf_counter() - t0
+    print("batches ms: " + " ".join(f"{x:.0f}" for x in latencies), file=sys.stderr)
     print(json.dumps({"devices": written, "seconds": round(elapsed, 3),
                       "devices_per_s": round(written / elapsed),
                       "batch_ms_max": round(max(latencies), 1),
