@@ -4,6 +4,7 @@
 #
 #   tests/reliability/r1_kill.sh              # builds the release binary, 50 rounds
 #   R1_ROUNDS=5 tests/reliability/r1_kill.sh --no-build
+#   R1_KEEP=/tmp/r1 tests/reliability/r1_kill.sh     # keeps the database and server log there
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -12,4 +13,4 @@ if [[ ${1:-} != --no-build ]]; then
 fi
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/metadeck
 [[ -x $BIN ]] || { echo "missing $BIN (build it first)" >&2; exit 1; }
-exec python3 "$ROOT/tests/reliability/r1_kill.py" --bin "$BIN" --rounds "${R1_ROUNDS:-50}" --batch "${R1_BATCH:-2000}"
+exec python3 "$ROOT/tests/reliability/r1_kill.py" --bin "$BIN" --rounds "${R1_ROUNDS:-50}" --batch "${R1_BATCH:-2000}" ${R1_KEEP:+--keep "$R1_KEEP"}
