@@ -239,6 +239,9 @@ measure_healthz_load() {
 # while those 20 sign-ins are in flight.
 measure_logins() {
     local jar="$OUT/login-cookies.txt" token cookie
+    # P4's syncs end with sync.completed (another 32,000 deliveries, refused and retried):
+    # P7 measures sign-ins, so those deliveries are let run first, as before P4.
+    settle_deliveries
     token=$(curl -sf -c "$jar" "$BASE_URL/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -1)
     cookie=$(awk '$6 == "metadeck_csrf" { print $7 }' "$jar")
     export LOGIN_BODY="csrf_token=$token&username=admin&password=bench-admin-password-2026"
@@ -362,6 +365,7 @@ measure_registry_bulk() {
 # sync.started, which the dataset's 1,000 sync.* webhooks turn into 1,000 deliveries per sync;
 # P4 measures the API's writes, so those deliveries (and their first, 5-second retry: the
 # dataset's endpoints refuse them) are let run before its clock starts (W1 measures delivery).
+# P7 waits the same way for the deliveries of the syncs P4 ends.
 settle_deliveries() {
     local t0=$SECONDS due
     while due=$(deliveries_due_soon) && ((due > 0)); do
