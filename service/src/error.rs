@@ -68,6 +68,13 @@ pub enum Error {
     /// Authenticated, but not allowed to do this.
     #[error("{0}")]
     Forbidden(String),
+    /// Granting, or acting on a user holding, permissions the caller does not hold (spec 02:
+    /// nobody grants what they do not hold).
+    #[error("{action} needs permissions you do not hold: {}", .missing.join(", "))]
+    NotHeld {
+        action: String,
+        missing: Vec<&'static str>,
+    },
     /// Too many attempts; retry after the given number of seconds.
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },

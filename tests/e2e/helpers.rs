@@ -137,9 +137,14 @@ impl TestApp {
             ),
             roles: vec![role.to_string()],
         };
-        service::access::users::create(&self.db, &service::audit::Actor::Cli, None, input)
-            .await
-            .unwrap();
+        service::access::users::create(
+            &self.db,
+            &service::access::Grantor::operator(service::audit::Actor::Cli),
+            None,
+            input,
+        )
+        .await
+        .unwrap();
     }
 
     /// A new client signed in as a new user holding `role`.

@@ -50,7 +50,9 @@ pub fn classify(err: &service::Error) -> (StatusCode, &'static str, String) {
             "unauthorized",
             "invalid credentials".into(),
         ),
-        E::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", err.to_string()),
+        E::Forbidden(_) | E::NotHeld { .. } => {
+            (StatusCode::FORBIDDEN, "forbidden", err.to_string())
+        }
         E::RateLimited { .. } => (
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -168,6 +170,10 @@ impl From<service::Error> for ApiError {
             service::Error::Validation(details) | service::Error::Conflict { details, .. } => {
                 details
             }
+            service::Error::NotHeld { missing, .. } => missing
+                .into_iter()
+                .map(|p| FieldError::new("permissions", format!("you do not hold {p}")))
+                .collect(),
             _ => Vec::new(),
         };
         Self {
@@ -328,11 +334,13 @@ pub fn framework_errors<B: 'static>() -> ErrorHandlers<B> {
     })
 }
 
-fn page_for_status(status: StatusCode) -> HttpResponse<BoxBody> {
+/// The error page for a status the framework (or a middleware) decided, with its message.
+pub fn page_for_status(status: StatusCode) -> HttpResponse<BoxBody> {
     let message = match status.as_u16() {
         404 => "There is no page at this address.",
         405 => "This page cannot be used that way.",
         403 => "You do not have permission to open this page.",
+        413 => "The form is too large to be sent.",
         s if s >= 500 => "Something went wrong on our side. The problem has been logged.",
         _ => "The request could not be served.",
     };

@@ -17,6 +17,7 @@ pub const COOKIE: &str = "metadeck_flash";
 pub struct Flash {
     /// `success` or `error`.
     pub level: String,
+    /// The text shown.
     pub message: String,
 }
 
@@ -38,20 +39,29 @@ impl Flash {
     }
 }
 
-/// The cookie that carries `flash` to the next request.
-pub fn cookie(key: &[u8], flash: &Flash) -> Cookie<'static> {
+/// The cookie that carries `flash` to the next request; `secure` as for the session cookie
+/// (`METADECK_COOKIE_SECURE`), so a message never travels over plain HTTP where the session
+/// does not.
+pub fn cookie(key: &[u8], flash: &Flash, secure: bool) -> Cookie<'static> {
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(flash).unwrap_or_default());
     let signature = sign(key, &payload);
     Cookie::build(COOKIE, format!("{payload}.{signature}"))
         .path("/")
         .http_only(true)
+        .secure(secure)
         .same_site(SameSite::Lax)
         .finish()
 }
 
-/// The cookie that removes the message once shown.
-pub fn removal() -> Cookie<'static> {
-    let mut c = Cookie::build(COOKIE, "").path("/").finish();
+/// The cookie that removes the message once shown, with the attributes of the cookie it
+/// removes (`secure` as given to [`cookie`]).
+pub fn removal(secure: bool) -> Cookie<'static> {
+    let mut c = Cookie::build(COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .finish();
     c.make_removal();
     c
 }

@@ -8,8 +8,10 @@ use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity};
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::error::UrlencodedError;
+use actix_web::http::StatusCode;
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpRequest, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpServer, ResponseError, web};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{DatabaseConnection, DbErr};
 use service::access;
@@ -137,7 +139,7 @@ impl Application {
                 .app_data(
                     web::FormConfig::default()
                         .limit(64 * 1024)
-                        .error_handler(|err, req| bad_input(err.to_string(), req)),
+                        .error_handler(form_error),
                 )
                 .wrap(framework_errors())
                 .wrap(
@@ -231,11 +233,21 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// A form over the size limit is a `413` (shaped like every framework error by
+/// `framework_errors`); any other form that cannot be parsed is a `400`.
+fn form_error(err: UrlencodedError, req: &HttpRequest) -> actix_web::Error {
+    if err.status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+        err.into()
+    } else {
+        bad_input(err.to_string(), req)
+    }
+}
+
 /// A query string, path segment or form that cannot be parsed is a `400`.
 fn bad_input(message: String, req: &HttpRequest) -> actix_web::Error {
     if is_json_path(req.path()) {
         ApiError::bad_request(message).into()
     } else {
-        PageError::new(actix_web::http::StatusCode::BAD_REQUEST, message).into()
+        PageError::new(StatusCode::BAD_REQUEST, message).into()
     }
 }

@@ -139,7 +139,7 @@ mod tests {
         for (name, roles) in [("ops", vec!["viewer", "operator"]), ("nobody", vec![])] {
             let (user, _) = users::create(
                 &db,
-                &Actor::System,
+                &crate::access::Grantor::operator(Actor::System),
                 None,
                 NewUser {
                     username: Username::parse(name).unwrap(),

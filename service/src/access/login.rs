@@ -2,102 +2,59 @@
 //!
 //! 5 failures for one username within 15 minutes lock it for 15 minutes (the 6th attempt is
 //! the first refused); 20 failures from one address within 15 minutes block that address for
-//! 15 minutes. A locked attempt is refused even with the right password. The counters live
-//! in the database so every instance sees the same ones.
+//! 15 minutes. A locked attempt is refused even with the right password. Each attempt is
+//! counted before its password is checked ([`throttle`]), so the limits hold against a
+//! parallel burst, and the counters live in the database so every instance sees the same ones.
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use serde_json::json;
 
 use super::password::{self, Password, Verified};
+use super::throttle::{self, Counter, Limit};
 use super::{Identity, identity, users};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::begin_write;
 use crate::{Error, Result};
 
-const WINDOW_MINUTES: i64 = 15;
-const USER_LIMIT: i64 = 5;
-const IP_LIMIT: i64 = 20;
+/// Failures one username may have within 15 minutes before it is locked for 15 minutes.
+const USER_LIMIT: Limit = Limit::per_quarter_hour(5);
+/// Failures one address may have within 15 minutes before it is blocked for 15 minutes.
+const IP_LIMIT: Limit = Limit::per_quarter_hour(20);
 
 /// A sign-in attempt as it arrived.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LoginAttempt {
     pub username: String,
     pub password: String,
     pub ip: IpAddr,
 }
 
-fn user_key(username: &str) -> String {
-    format!("user:{}", username.trim().to_lowercase())
-}
-
-fn ip_key(ip: IpAddr) -> String {
-    format!("ip:{ip}")
-}
-
-/// Seconds until `key` may try again, if it is locked.
-async fn locked_for(
-    db: &impl ConnectionTrait,
-    key: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<u64>> {
-    let row = entity::login_throttle::Entity::find_by_id(key.to_string())
-        .one(db)
-        .await?;
-    Ok(row
-        .and_then(|r| r.locked_until)
-        .map(|t| t.to_utc())
-        .filter(|until| *until > now)
-        .map(|until| (until - now).num_seconds().max(1) as u64))
-}
-
-/// Counts one failure for `key`, locking it once `limit` failures fall in the window.
-async fn count_failure(
-    db: &impl ConnectionTrait,
-    key: &str,
-    limit: i64,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let window = Duration::minutes(WINDOW_MINUTES);
-    let row = entity::login_throttle::Entity::find_by_id(key.to_string())
-        .one(db)
-        .await?;
-    let (failures, started) = match &row {
-        Some(r) if now - r.window_started_at.to_utc() < window => {
-            (r.failures + 1, r.window_started_at)
-        }
-        _ => (1, now.fixed_offset()),
-    };
-    let locked_until = (failures >= limit).then(|| (now + window).fixed_offset());
-    let model = entity::login_throttle::ActiveModel {
-        key: Set(key.to_string()),
-        failures: Set(failures),
-        window_started_at: Set(started),
-        locked_until: Set(locked_until),
-        updated_at: Set(now.fixed_offset()),
-    };
-    if row.is_some() {
-        model.update(db).await?;
-    } else {
-        model.insert(db).await?;
+impl std::fmt::Debug for LoginAttempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginAttempt")
+            .field("username", &self.username)
+            .field("ip", &self.ip)
+            .finish_non_exhaustive()
     }
-    Ok(())
+}
+
+/// The counters of one sign-in: its username's and its address's.
+fn counters(attempt: &LoginAttempt) -> [Counter; 2] {
+    [
+        Counter::new("user", attempt.username.trim().to_lowercase(), USER_LIMIT),
+        Counter::new("ip", attempt.ip, IP_LIMIT),
+    ]
 }
 
 /// Checks the credentials. Every refusal is the same `InvalidCredentials` (unknown user,
 /// wrong password, inactive user), or `RateLimited` while locked.
 pub async fn login(db: &DatabaseConnection, attempt: LoginAttempt) -> Result<Identity> {
-    let now = Utc::now();
-    let (ukey, ikey) = (user_key(&attempt.username), ip_key(attempt.ip));
-    let user_wait = locked_for(db, &ukey, now).await?;
-    let ip_wait = locked_for(db, &ikey, now).await?;
-    if let Some(wait) = user_wait.into_iter().chain(ip_wait).max() {
-        return Err(Error::RateLimited {
-            retry_after_secs: wait,
-        });
-    }
+    // The attempt counts before the password is checked, so a burst cannot outrun the count.
+    let [user_counter, ip_counter] = counters(&attempt);
+    throttle::take(db, &[user_counter.clone(), ip_counter.clone()]).await?;
 
     let user = users::find_by_username(db, &attempt.username).await?;
     let verified = password::verify(
@@ -110,16 +67,16 @@ pub async fn login(db: &DatabaseConnection, attempt: LoginAttempt) -> Result<Ide
         _ => None,
     };
 
+    let now = Utc::now();
     let txn = begin_write(db).await?;
     let Some(user) = accepted else {
-        count_failure(&txn, &ukey, USER_LIMIT, now).await?;
-        count_failure(&txn, &ikey, IP_LIMIT, now).await?;
+        // The attempt taken above stays counted: it was a failure.
         if let Some(u) = &user {
             let mut row: entity::local_users::ActiveModel = u.clone().into();
             row.failed_login_count = Set(u.failed_login_count + 1);
-            row.locked_until = Set(locked_for(&txn, &ukey, now)
+            row.locked_until = Set(throttle::locked_until(&txn, &user_counter.key)
                 .await?
-                .map(|s| (now + Duration::seconds(s as i64)).fixed_offset()));
+                .map(|t| t.fixed_offset()));
             row.update(&txn).await?;
         }
         let entry = AuditEntry::new("login.failed", &Actor::System)
@@ -130,9 +87,8 @@ pub async fn login(db: &DatabaseConnection, attempt: LoginAttempt) -> Result<Ide
         return Err(Error::InvalidCredentials);
     };
 
-    entity::login_throttle::Entity::delete_by_id(ukey)
-        .exec(&txn)
-        .await?;
+    throttle::clear(&txn, &user_counter.key).await?;
+    throttle::give_back(&txn, &ip_counter.key).await?;
     let mut row: entity::local_users::ActiveModel = user.clone().into();
     row.last_login_at = Set(Some(now.fixed_offset()));
     row.failed_login_count = Set(0);

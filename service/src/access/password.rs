@@ -91,32 +91,55 @@ pub enum Verified {
 pub async fn verify(plain: &str, stored: Option<&str>) -> Result<Verified> {
     let plain = plain.to_string();
     let stored = stored.map(str::to_string);
-    hashing::run(move || {
-        let (phc, real) = match stored.as_deref() {
-            Some(s) => (s, true),
-            None => (dummy_hash(), false),
-        };
-        let Ok(parsed) = PasswordHash::new(phc) else {
-            return Ok(Verified::No);
-        };
-        let argon = match Params::try_from(&parsed) {
-            Ok(params) => Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
-            Err(_) => hasher(),
-        };
-        if !real || argon.verify_password(plain.as_bytes(), &parsed).is_err() {
-            return Ok(Verified::No);
+    hashing::run(move || verify_now(&plain, stored.as_deref())).await
+}
+
+/// [`verify`] on the calling thread.
+fn verify_now(plain: &str, stored: Option<&str>) -> Verified {
+    // A stored hash that does not parse is checked like a missing one: the same work, "no".
+    let real = stored.and_then(|s| PasswordHash::new(s).ok());
+    let dummy;
+    let parsed = match &real {
+        Some(parsed) => parsed,
+        None => {
+            dummy = PasswordHash::new(dummy_hash());
+            match &dummy {
+                Ok(parsed) => parsed,
+                Err(_) => return Verified::No,
+            }
         }
-        let strong = parsed.algorithm.as_str() == "argon2id"
-            && Params::try_from(&parsed)
-                .map(|p| p.m_cost() >= M_COST && p.t_cost() >= T_COST && p.p_cost() >= P_COST)
-                .unwrap_or(false);
-        Ok(if strong {
-            Verified::Yes
-        } else {
-            Verified::YesButRehash
-        })
-    })
-    .await?
+    };
+    let argon = match Params::try_from(parsed) {
+        Ok(params) => Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+        Err(_) => hasher(),
+    };
+    // Always verify, then look at whose hash it was: the dummy costs what a real one does.
+    let matches = argon_verify(&argon, plain, parsed);
+    if real.is_none() || !matches {
+        return Verified::No;
+    }
+    let strong = parsed.algorithm.as_str() == "argon2id"
+        && Params::try_from(parsed)
+            .map(|p| p.m_cost() >= M_COST && p.t_cost() >= T_COST && p.p_cost() >= P_COST)
+            .unwrap_or(false);
+    if strong {
+        Verified::Yes
+    } else {
+        Verified::YesButRehash
+    }
+}
+
+/// One Argon2 verification: the only place a password is compared with a hash.
+fn argon_verify(argon: &Argon2<'_>, plain: &str, parsed: &PasswordHash) -> bool {
+    #[cfg(test)]
+    ARGON_CALLS.with(|calls| calls.set(calls.get() + 1));
+    argon.verify_password(plain.as_bytes(), parsed).is_ok()
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Argon2 verifications run on this thread, so a test can see that one ran.
+    static ARGON_CALLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// A few dedicated threads for Argon2, the only CPU-heavy work on a request path.
@@ -233,6 +256,36 @@ mod tests {
             verify("correct horse battery", Some(&weak)).await.unwrap(),
             Verified::YesButRehash
         );
+    }
+
+    /// Unknown users must cost one Argon2 verification, like known ones: no timing oracle.
+    #[test]
+    fn an_unknown_user_costs_one_argon2_verification_like_a_known_one() {
+        let calls = || ARGON_CALLS.with(|c| c.get());
+        let pw = Password::parse("correct horse battery", "bob", "password").unwrap();
+        let phc = hasher()
+            .hash_password(pw.expose().as_bytes())
+            .unwrap()
+            .to_string();
+
+        let before = calls();
+        assert_eq!(verify_now("wrong guess", Some(&phc)), Verified::No);
+        assert_eq!(calls(), before + 1, "a known user's check runs Argon2 once");
+
+        let before = calls();
+        assert_eq!(verify_now("wrong guess", None), Verified::No);
+        assert_eq!(
+            calls(),
+            before + 1,
+            "an unknown user's check runs Argon2 once"
+        );
+
+        let before = calls();
+        assert_eq!(verify_now("wrong guess", Some("not a hash")), Verified::No);
+        assert_eq!(calls(), before + 1, "an unreadable hash runs Argon2 once");
+
+        // The dummy hash accepts nothing, not even its own plaintext.
+        assert_eq!(verify_now("metadeck-timing-equaliser", None), Verified::No);
     }
 
     #[test]

@@ -106,6 +106,16 @@ impl PermissionSet {
         Self(self.0 & other.0)
     }
 
+    /// What this set grants that `other` does not.
+    pub fn difference(self, other: Self) -> Self {
+        Self(self.0 & !other.0)
+    }
+
+    /// True when nothing is granted.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
     /// The granted permissions in catalog order.
     pub fn iter(self) -> impl Iterator<Item = Permission> {
         Permission::ALL

@@ -9,8 +9,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::guard::{ensure_a_user_admin_remains, role_permissions};
-use super::{BuiltinRole, PermissionSet};
-use crate::audit::{self, Actor, AuditEntry};
+use super::{BuiltinRole, Grantor, PermissionSet};
+use crate::audit::{self, AuditEntry};
 use crate::db::begin_write;
 use crate::{Error, FieldError, Result};
 
@@ -155,13 +155,17 @@ fn refuse_builtin(role: &rbac_roles::Model) -> Result<()> {
     Ok(())
 }
 
-/// Creates a custom role.
+/// Creates a custom role granting nothing beyond what `by` holds.
 pub async fn create(
     db: &DatabaseConnection,
-    actor: &Actor,
+    by: &Grantor,
     ip: Option<String>,
     input: RoleInput,
 ) -> Result<RoleSummary> {
+    by.ensure_holds(
+        input.permissions,
+        format!("creating the role {}", input.name),
+    )?;
     let txn = begin_write(db).await?;
     if rbac_roles::Entity::find()
         .filter(Column::Name.eq(input.name.as_str()))
@@ -188,7 +192,7 @@ pub async fn create(
     .await?;
     audit::record(
         &txn,
-        AuditEntry::new("role.created", actor)
+        AuditEntry::new("role.created", &by.actor)
             .target(role.name.clone())
             .ip(ip)
             .details(json!({"permissions": input.permissions.names()})),
@@ -198,10 +202,12 @@ pub async fn create(
     Ok(summary(role))
 }
 
-/// Changes a custom role's description and permissions.
+/// Changes a custom role's description and permissions. `by` must hold every permission the
+/// role grants before and after: adding one grants it to the role's holders, and taking one
+/// away acts on them.
 pub async fn update(
     db: &DatabaseConnection,
-    actor: &Actor,
+    by: &Grantor,
     ip: Option<String>,
     id: i64,
     input: RoleInput,
@@ -209,7 +215,13 @@ pub async fn update(
     let txn = begin_write(db).await?;
     let role = find(&txn, id).await?;
     refuse_builtin(&role)?;
-    let old = role_permissions(&role.permissions).names();
+    let old_set = role_permissions(&role.permissions);
+    by.ensure_holds(
+        old_set.union(input.permissions),
+        format!("changing the role {}", role.name),
+    )?;
+    txn.after_commit(crate::oauth::token_cache::forget_all);
+    let old = old_set.names();
     let name = role.name.clone();
     let mut row: rbac_roles::ActiveModel = role.into();
     row.description = Set(input.description.clone());
@@ -219,7 +231,7 @@ pub async fn update(
     ensure_a_user_admin_remains(&txn).await?;
     audit::record(
         &txn,
-        AuditEntry::new("role.updated", actor).target(name).ip(ip).details(json!({
+        AuditEntry::new("role.updated", &by.actor).target(name).ip(ip).details(json!({
             "old": {"permissions": old}, "new": {"permissions": input.permissions.names(), "description": input.description},
         })),
     )
@@ -228,22 +240,30 @@ pub async fn update(
     Ok(summary(role))
 }
 
-/// Deletes a custom role (its assignments go with it).
+/// Deletes a custom role (its assignments go with it); `by` must hold every permission it
+/// grants, since deleting it takes them from its holders.
 pub async fn delete(
     db: &DatabaseConnection,
-    actor: &Actor,
+    by: &Grantor,
     ip: Option<String>,
     id: i64,
 ) -> Result<()> {
     let txn = begin_write(db).await?;
     let role = find(&txn, id).await?;
     refuse_builtin(&role)?;
+    by.ensure_holds(
+        role_permissions(&role.permissions),
+        format!("deleting the role {}", role.name),
+    )?;
+    txn.after_commit(crate::oauth::token_cache::forget_all);
     let name = role.name.clone();
     role.delete(&txn).await?;
     ensure_a_user_admin_remains(&txn).await?;
     audit::record(
         &txn,
-        AuditEntry::new("role.deleted", actor).target(name).ip(ip),
+        AuditEntry::new("role.deleted", &by.actor)
+            .target(name)
+            .ip(ip),
     )
     .await?;
     txn.commit().await?;

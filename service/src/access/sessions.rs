@@ -235,9 +235,10 @@ pub async fn list(db: &impl ConnectionTrait, user_id: Option<i64>) -> Result<Vec
 }
 
 /// Revokes one session; `owner` restricts it to that user's sessions (own-session pages).
+/// Revoking another user's session needs everything that user holds.
 pub async fn revoke(
     db: &DatabaseConnection,
-    actor: &Actor,
+    by: &super::Grantor,
     ip: Option<String>,
     session_id: &str,
     owner: Option<i64>,
@@ -251,12 +252,16 @@ pub async fn revoke(
         .one(&txn)
         .await?
         .ok_or_else(|| Error::NotFound("session".into()))?;
+    if owner.is_none() {
+        by.ensure_may_act_on(&txn, row.user_id, "ending a session of")
+            .await?;
+    }
     sessions::Entity::delete_by_id(row.session_id.clone())
         .exec(&txn)
         .await?;
     audit::record(
         &txn,
-        AuditEntry::new("session.revoked", actor)
+        AuditEntry::new("session.revoked", &by.actor)
             .target(format!("user:{}", row.user_id))
             .ip(ip)
             .details(serde_json::json!({"session": &row.session_id[..12]})),

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::guard::{ensure_a_user_admin_remains, role_permissions};
-use super::{BuiltinRole, Password, PermissionSet, password, sessions};
+use super::{BuiltinRole, Grantor, Password, PermissionSet, password, sessions};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::coalesced::{self, Coalesced};
 use crate::db::per_pool::PerPool;
@@ -164,8 +164,14 @@ pub fn parse_email(raw: Option<&str>) -> Result<Option<String>> {
     }
 }
 
-async fn role_ids(db: &impl ConnectionTrait, names: &[String]) -> Result<Vec<i64>> {
+/// The roles named, checked to exist and to grant nothing beyond what `by` holds.
+async fn grantable_roles(
+    db: &impl ConnectionTrait,
+    by: &Grantor,
+    names: &[String],
+) -> Result<Vec<i64>> {
     let mut ids = Vec::new();
+    let mut granted = PermissionSet::EMPTY;
     let mut unknown = Vec::new();
     for name in names {
         match entity::rbac_roles::Entity::find()
@@ -173,18 +179,45 @@ async fn role_ids(db: &impl ConnectionTrait, names: &[String]) -> Result<Vec<i64
             .one(db)
             .await?
         {
-            Some(role) => ids.push(role.id),
+            Some(role) => {
+                ids.push(role.id);
+                granted = granted.union(role_permissions(&role.permissions));
+            }
             None => unknown.push(FieldError::new(
                 "roles",
                 format!("there is no role named {name}"),
             )),
         }
     }
-    if unknown.is_empty() {
-        Ok(ids)
-    } else {
-        Err(Error::Validation(unknown))
+    if !unknown.is_empty() {
+        return Err(Error::Validation(unknown));
     }
+    let what = match names {
+        [one] => format!("assigning the role {one}"),
+        many => format!("assigning the roles {}", many.join(", ")),
+    };
+    by.ensure_holds(granted, what)?;
+    Ok(ids)
+}
+
+/// A user's name and everything their roles grant, whether the user is active or not.
+pub async fn holdings(db: &impl ConnectionTrait, user_id: i64) -> Result<(String, PermissionSet)> {
+    let (user, roles) = local_users::Entity::find_by_id(user_id)
+        .find_with_related(entity::rbac_roles::Entity)
+        .all(db)
+        .await?
+        .pop()
+        .ok_or_else(|| Error::NotFound(format!("user {user_id}")))?;
+    let holds = roles.iter().fold(PermissionSet::EMPTY, |acc, r| {
+        acc.union(role_permissions(&r.permissions))
+    });
+    Ok((user.username, holds))
+}
+
+/// Run after a change to what a user holds commits: client tokens capped by their creator's
+/// permissions are read again rather than taken from the last second's memory.
+fn forget_cached_tokens(txn: &crate::db::WriteTxn) {
+    txn.after_commit(crate::oauth::token_cache::forget_all);
 }
 
 async fn set_roles(db: &impl ConnectionTrait, user_id: i64, role_ids: &[i64]) -> Result<()> {
@@ -206,10 +239,11 @@ async fn set_roles(db: &impl ConnectionTrait, user_id: i64, role_ids: &[i64]) ->
     Ok(())
 }
 
-/// Creates a user; returns it and the generated password, if one was generated.
+/// Creates a user; returns it and the generated password, if one was generated. The roles
+/// must grant nothing beyond what `by` holds.
 pub async fn create(
     db: &DatabaseConnection,
-    actor: &Actor,
+    by: &Grantor,
     ip: Option<String>,
     input: NewUser,
 ) -> Result<(UserSummary, Option<Password>)> {
@@ -232,7 +266,7 @@ pub async fn create(
             details: vec![FieldError::new("username", "is taken")],
         });
     }
-    let ids = role_ids(&txn, &input.roles).await?;
+    let ids = grantable_roles(&txn, by, &input.roles).await?;
     let now = Utc::now().fixed_offset();
     let user = local_users::ActiveModel {
         username: Set(input.username.as_str().to_string()),
@@ -250,7 +284,7 @@ pub async fn create(
     set_roles(&txn, user.id, &ids).await?;
     audit::record(
         &txn,
-        AuditEntry::new("user.created", actor)
+        AuditEntry::new("user.created", &by.actor)
             .target(user.username.clone())
             .details(json!({"email": input.email, "roles": input.roles}))
             .ip(ip),
@@ -370,10 +404,11 @@ pub struct UserUpdate {
 }
 
 /// Changes email, active flag and roles. Nobody deactivates themselves; the last
-/// `users:write` holder keeps it. Deactivating ends the user's sessions.
+/// `users:write` holder keeps it. Deactivating ends the user's sessions. `by` must hold
+/// everything the user holds now and everything the new roles grant.
 pub async fn update(
     db: &DatabaseConnection,
-    actor: &Actor,
+    by: &Grantor,
     acting_user: i64,
     ip: Option<String>,
     id: i64,
@@ -384,7 +419,9 @@ pub async fn update(
     }
     let before = get(db, id).await?;
     let txn = begin_write(db).await?;
-    let ids = role_ids(&txn, &input.roles).await?;
+    by.ensure_may_act_on(&txn, id, "changing").await?;
+    let ids = grantable_roles(&txn, by, &input.roles).await?;
+    forget_cached_tokens(&txn);
     let mut user: local_users::ActiveModel = local_users::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -403,7 +440,7 @@ pub async fn update(
     roles.sort();
     audit::record(
         &txn,
-        AuditEntry::new("user.updated", actor).target(before.username.clone()).ip(ip).details(json!({
+        AuditEntry::new("user.updated", &by.actor).target(before.username.clone()).ip(ip).details(json!({
             "old": {"email": before.email, "is_active": before.is_active, "roles": before.roles},
             "new": {"email": input.email, "is_active": input.is_active, "roles": roles},
         })),
@@ -413,10 +450,11 @@ pub async fn update(
     get(db, id).await
 }
 
-/// Deletes a user (and, by cascade, their sessions and role assignments).
+/// Deletes a user (and, by cascade, their sessions and role assignments); `by` must hold
+/// everything the user holds.
 pub async fn delete(
     db: &DatabaseConnection,
-    actor: &Actor,
+    by: &Grantor,
     acting_user: i64,
     ip: Option<String>,
     id: i64,
@@ -430,11 +468,13 @@ pub async fn delete(
         .await?
         .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
     let username = user.username.clone();
+    by.ensure_may_act_on(&txn, id, "deleting").await?;
+    forget_cached_tokens(&txn);
     user.delete(&txn).await?;
     ensure_a_user_admin_remains(&txn).await?;
     audit::record(
         &txn,
-        AuditEntry::new("user.deleted", actor)
+        AuditEntry::new("user.deleted", &by.actor)
             .target(username)
             .ip(ip),
     )
@@ -444,10 +484,11 @@ pub async fn delete(
 }
 
 /// Sets a new password (generated when `None`, and returned) and ends all the user's sessions
-/// except `keep_session` (the caller's own, when users change their own password).
+/// except `keep_session` (the caller's own, when users change their own password). `by` must
+/// hold everything the user holds.
 pub async fn set_password(
     db: &DatabaseConnection,
-    actor: &Actor,
+    by: &Grantor,
     ip: Option<String>,
     id: i64,
     password: Option<Password>,
@@ -466,6 +507,8 @@ pub async fn set_password(
         .await?
         .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
     let username = user.username.clone();
+    by.ensure_may_act_on(&txn, id, "setting the password of")
+        .await?;
     let mut user: local_users::ActiveModel = user.into();
     let now = Utc::now().fixed_offset();
     user.password_hash = Set(Some(hash));
@@ -475,7 +518,7 @@ pub async fn set_password(
     let ended = sessions::delete_for_user(&txn, id, keep_session).await?;
     audit::record(
         &txn,
-        AuditEntry::new("user.password_reset", actor)
+        AuditEntry::new("user.password_reset", &by.actor)
             .target(username)
             .ip(ip)
             .details(json!({"sessions_ended": ended})),
@@ -527,6 +570,23 @@ pub async fn ensure_first_admin(
         password,
         roles: vec![BuiltinRole::Admin.name().to_string()],
     };
-    let (_, generated) = create(db, &Actor::System, None, input).await?;
+    let (_, generated) = create(db, &Grantor::operator(Actor::System), None, input).await?;
     Ok(generated)
+}
+
+/// The identity of the active user named `username`, in one query on the unique
+/// `local_users.username` index (names are stored lowercase, so the name is lowercased
+/// first); `None` for unknown or inactive users. How a client registered by a user is capped
+/// by what that user holds now ([`crate::oauth::bearer`]).
+pub async fn identity_by_username(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<Identity>> {
+    Ok(local_users::Entity::find()
+        .filter(Column::Username.eq(username.to_lowercase()))
+        .find_with_related(entity::rbac_roles::Entity)
+        .all(db)
+        .await?
+        .pop()
+        .and_then(|(user, roles)| identity_of(user, roles)))
 }

@@ -1,17 +1,22 @@
 //! Bearer tokens at work: authenticating API calls, introspection (RFC 7662) and
 //! revocation (RFC 7009).
+//!
+//! A token is worth at each use what its client is allowed *now* (spec 06): the scope a
+//! request gets is the token's stored scope within its client's [`ceiling`] (the client's
+//! current allowed scopes, capped by whoever created the client) and, for a user's token,
+//! within what that user holds now.
 
 use chrono::{DateTime, Utc};
 use entity::{
-    oauth_access_tokens as access, oauth_clients as clients, oauth_refresh_tokens as refresh,
-    oauth_users as users,
+    oauth_access_tokens as access, oauth_client_configs as configs, oauth_clients as clients,
+    oauth_refresh_tokens as refresh, oauth_users as users,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter,
     QuerySelect, RelationTrait,
 };
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::audit_log::{self, OAuthEvent};
@@ -19,24 +24,29 @@ use super::clients::Client;
 use super::tokens::{self, REFRESH_PREFIX};
 use super::{Scope, secrets, subjects, token_cache};
 use crate::Result;
-use crate::access::{Identity, current_identity, identity};
+use crate::access::{Identity, PermissionSet, current_identity, identity};
 use crate::db::{begin_write, point_reads};
 
 /// What a valid access token grants.
 #[derive(Debug, Clone)]
 pub struct BearerGrant {
+    /// The token's row id.
     pub token_id: Uuid,
     /// The client's public identifier.
     pub client_id: String,
     /// The user a delegated token acts for (still active, with current permissions).
     pub user: Option<Identity>,
-    /// The token's scope; for a user token, also within what the user holds today.
+    /// What the token grants on this request: its scope within its client's current
+    /// [`ceiling`] and, for a user token, within what the user holds today.
     pub scope: Scope,
+    /// When the token was issued (Unix seconds).
     pub issued_at: i64,
+    /// When the token expires (Unix seconds).
     pub expires_at: i64,
 }
 
-/// What authenticating needs of an access token's row, its client and its user.
+/// What authenticating needs of an access token's row, its client and its user: one query
+/// ([`token_row`], or [`super::token_read`] on SQLite).
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct TokenRow {
     pub id: Uuid,
@@ -47,6 +57,11 @@ pub(super) struct TokenRow {
     /// The client's public identifier.
     pub client_id: String,
     pub client_enabled: bool,
+    /// The client's allowed scopes as they are now (`oauth_client_configs`), read with the
+    /// token so that narrowing a client narrows its live tokens without another query.
+    pub client_scopes: Scope,
+    /// Who registered the client (`oauth_clients.created_by`), whose permissions cap it.
+    pub client_created_by: Option<String>,
     /// The user's external id, for a delegated token.
     pub external_user: Option<String>,
 }
@@ -58,16 +73,29 @@ impl TokenRow {
     }
 }
 
-/// The grant of a currently valid access token: one indexed query on the token's hash (plus
-/// the user's identity for delegated tokens), on SQLite read on the calling thread when it
-/// can be ([`super::token_read`]), and not repeated for a token found valid within the last
-/// second ([`super::token_cache`]). Unknown, expired, revoked tokens, tokens of a disabled
-/// client and tokens of an inactive user are `None`.
+/// A usable token as [`token_cache`] keeps it: its row, and the most its client lets it
+/// grant, resolved when the row was read (so a cache hit costs no query at all).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct CheckedToken {
+    pub row: TokenRow,
+    /// The client's [`ceiling`] when the row was read.
+    pub ceiling: Scope,
+}
+
+/// The grant of a currently valid access token: one indexed query on the token's hash (plus,
+/// on a cache miss, the creator's permissions for a client a user registered, and the user's
+/// identity for delegated tokens), on SQLite read on the calling thread when it can be
+/// ([`super::token_read`]), and not repeated for a token found valid within the last second
+/// ([`super::token_cache`]). Unknown, expired, revoked tokens, tokens of a disabled client and
+/// tokens of an inactive user are `None`; a token its client may no longer grant anything is
+/// valid with an empty scope (every route then answers `403 insufficient_scope`).
 pub async fn authenticate(db: &DatabaseConnection, token: &str) -> Result<Option<BearerGrant>> {
     let hash = secrets::hash(token);
-    let row = match token_cache::get(&hash) {
-        Some(row) => row,
+    let checked = match token_cache::get(&hash) {
+        Some(checked) => checked,
         None => {
+            // Taken before anything is read: a change committed while the row and the
+            // creator are read bumps it, and the answer is then used once but not kept.
             let epoch = token_cache::epoch();
             let row = point_reads::read_or_pool(
                 db,
@@ -78,14 +106,17 @@ pub async fn authenticate(db: &DatabaseConnection, token: &str) -> Result<Option
             let Some(row) = row.filter(TokenRow::is_usable) else {
                 return Ok(None);
             };
-            token_cache::keep(&hash, row.clone(), epoch);
-            row
+            let ceiling = ceiling(db, row.client_scopes, row.client_created_by.as_deref()).await?;
+            let checked = CheckedToken { row, ceiling };
+            token_cache::keep(&hash, checked.clone(), epoch);
+            checked
         }
     };
+    let CheckedToken { row, ceiling } = checked;
     if row.expires_at <= Utc::now() {
         return Ok(None);
     }
-    let mut scope = Scope::from_stored(&row.scope);
+    let mut scope = Scope::from_stored(&row.scope).intersect(ceiling);
     let user = match row.external_user {
         None => None,
         Some(external) => {
@@ -110,7 +141,84 @@ pub async fn authenticate(db: &DatabaseConnection, token: &str) -> Result<Option
     }))
 }
 
-/// The row of the access token with this hash, through the pool.
+/// Stored scope text (a JSON array of permission names, as `allowed_scopes` is kept) as a
+/// scope; names the catalog no longer has are ignored.
+pub(super) fn stored_scopes(json: &Value) -> Scope {
+    Scope(PermissionSet::from_names(
+        json.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str),
+    ))
+}
+
+/// How many clients-created-by-clients [`ceiling`] follows before it gives up (and grants
+/// nothing): a chain is only as long as clients were registered by each other's tokens.
+const CREATOR_CHAIN: usize = 8;
+
+/// The most any token of a client may grant now: its current `allowed` scopes, capped by the
+/// current permissions of whoever registered it (`created_by`, as [`crate::audit::Actor`]
+/// spells it), so that nobody hands out through a client more than they hold themselves
+/// (spec 02, "Nobody grants what they do not hold"):
+///
+/// - `user:<name>`: within what that user holds now; a user since deleted or deactivated
+///   leaves the client nothing to grant.
+/// - `client:<id>` (registered with another client's token): within that client's own
+///   ceiling, followed up the chain; a creator client deleted or disabled leaves nothing.
+/// - `cli`, `system`, or no record: the operator's, not capped. A service client meant to
+///   outlive the person who set it up is therefore created with `metadeck client create`.
+/// - Anything else: nothing (an unknown creator is not trusted).
+///
+/// Reads nothing for an operator's client; otherwise one indexed query per link.
+pub(super) async fn ceiling(
+    db: &impl ConnectionTrait,
+    allowed: Scope,
+    created_by: Option<&str>,
+) -> Result<Scope> {
+    let mut ceiling = allowed;
+    let mut creator = created_by.map(str::to_owned);
+    for _ in 0..CREATOR_CHAIN {
+        if ceiling.is_empty() {
+            return Ok(ceiling);
+        }
+        let Some(by) = creator.as_deref() else {
+            return Ok(ceiling);
+        };
+        if by == "cli" || by == "system" {
+            return Ok(ceiling);
+        }
+        if let Some(name) = by.strip_prefix("user:") {
+            let held = crate::access::users::identity_by_username(db, name)
+                .await?
+                .map_or(PermissionSet::EMPTY, |user| user.permissions);
+            return Ok(ceiling.intersect(Scope(held)));
+        }
+        let Some(identifier) = by.strip_prefix("client:") else {
+            return Ok(Scope::default());
+        };
+        match super::clients::find(db, identifier).await? {
+            Some(parent) if parent.spec.is_enabled => {
+                ceiling = ceiling.intersect(parent.spec.allowed_scopes);
+                creator = parent.row.created_by;
+            }
+            _ => return Ok(Scope::default()),
+        }
+    }
+    Ok(Scope::default())
+}
+
+/// The [`ceiling`] of a loaded client.
+pub(super) async fn ceiling_of(db: &impl ConnectionTrait, client: &Client) -> Result<Scope> {
+    ceiling(
+        db,
+        client.spec.allowed_scopes,
+        client.row.created_by.as_deref(),
+    )
+    .await
+}
+
+/// The row of the access token with this hash, through the pool: the token joined with its
+/// client, the client's settings and (for a delegated token) its user, in one query.
 pub(super) async fn token_row(db: &impl ConnectionTrait, hash: &str) -> Result<Option<TokenRow>> {
     type Columns = (
         Uuid,
@@ -120,6 +228,8 @@ pub(super) async fn token_row(db: &impl ConnectionTrait, hash: &str) -> Result<O
         Option<chrono::DateTime<chrono::FixedOffset>>,
         String,
         bool,
+        Value,
+        Option<String>,
         Option<String>,
     );
     let row: Option<Columns> = access::Entity::find()
@@ -131,23 +241,34 @@ pub(super) async fn token_row(db: &impl ConnectionTrait, hash: &str) -> Result<O
         .column(access::Column::RevokedAt)
         .column(clients::Column::ClientIdentifier)
         .column(clients::Column::IsEnabled)
+        .column(configs::Column::AllowedScopes)
+        .column(clients::Column::CreatedBy)
         .column(users::Column::ExternalId)
         .join(JoinType::InnerJoin, access::Relation::OauthClients.def())
+        // Every client has its settings row (written in the transaction that creates it).
+        .join(
+            JoinType::InnerJoin,
+            clients::Relation::OauthClientConfigs.def(),
+        )
         .join(JoinType::LeftJoin, access::Relation::OauthUsers.def())
         .filter(access::Column::Token.eq(hash))
         .into_tuple()
         .one(db)
         .await?;
     Ok(row.map(
-        |(id, scope, created, expires, revoked, client_id, enabled, external)| TokenRow {
-            id,
-            scope,
-            created_at: created.to_utc(),
-            expires_at: expires.to_utc(),
-            revoked: revoked.is_some(),
-            client_id,
-            client_enabled: enabled,
-            external_user: external,
+        |(id, scope, created, expires, revoked, client_id, enabled, allowed, by, external)| {
+            TokenRow {
+                id,
+                scope,
+                created_at: created.to_utc(),
+                expires_at: expires.to_utc(),
+                revoked: revoked.is_some(),
+                client_id,
+                client_enabled: enabled,
+                client_scopes: stored_scopes(&allowed),
+                client_created_by: by,
+                external_user: external,
+            }
         },
     ))
 }
@@ -172,7 +293,9 @@ pub struct Introspection {
     pub iat: Option<i64>,
 }
 
-/// Describes any token: `{"active": false}` for anything not currently valid.
+/// Describes any token: `{"active": false}` for anything not currently valid. The scope is
+/// what the token is worth now: within its client's [`ceiling`] and, for a user's token,
+/// within what the user holds (a refresh token's is what a refresh would issue at most).
 pub async fn introspect(db: &DatabaseConnection, token: &str) -> Result<Introspection> {
     if !token.starts_with(REFRESH_PREFIX) {
         if let Some(grant) = authenticate(db, token).await? {
@@ -209,6 +332,16 @@ pub async fn introspect(db: &DatabaseConnection, token: &str) -> Result<Introspe
     {
         return Ok(Introspection::default());
     }
+    let Some(config) = configs::Entity::find()
+        .filter(configs::Column::ClientId.eq(client.id))
+        .one(db)
+        .await?
+    else {
+        return Ok(Introspection::default());
+    };
+    let allowed = stored_scopes(&config.allowed_scopes);
+    let cap = ceiling(db, allowed, client.created_by.as_deref()).await?;
+    let mut scope = Scope::from_stored(&row.scope).intersect(cap);
     let user = match row.user_id {
         Some(u) => match subjects::external_of(db, u)
             .await?
@@ -223,9 +356,12 @@ pub async fn introspect(db: &DatabaseConnection, token: &str) -> Result<Introspe
         },
         None => None,
     };
+    if let Some(user) = &user {
+        scope = scope.intersect(Scope(user.permissions));
+    }
     Ok(Introspection {
         active: true,
-        scope: Some(row.scope),
+        scope: Some(scope.to_text()),
         sub: Some(match &user {
             Some(u) => subjects::external_id(u.user_id),
             None => client.client_identifier.clone(),
@@ -273,4 +409,83 @@ pub async fn revoke(db: &DatabaseConnection, client: &Client, token: &str) -> Re
     }
     txn.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::users::{self, NewUser};
+    use crate::access::{BuiltinRole, Grantor, Username};
+    use crate::audit::Actor;
+    use crate::db::migrated_file_database;
+    use crate::oauth::clients::{self, ClientInput, ClientSpec};
+
+    fn scope(text: &str) -> Scope {
+        Scope::from_stored(text)
+    }
+
+    /// Registers a client allowed `scopes` as `actor` (holding everything, as a client
+    /// registered before the no-escalation rule could); returns its public identifier.
+    async fn client_by(db: &DatabaseConnection, actor: Actor, scopes: &str) -> String {
+        let spec = ClientSpec::new_from(ClientInput {
+            name: Some("c".into()),
+            allowed_scopes: Some(scopes.split(' ').map(str::to_owned).collect()),
+            ..Default::default()
+        })
+        .unwrap();
+        let grantor = Grantor::new(actor, PermissionSet::all());
+        clients::create(db, &grantor, None, spec)
+            .await
+            .unwrap()
+            .client
+            .client_id
+    }
+
+    #[tokio::test]
+    async fn a_clients_ceiling_is_its_allowed_scopes_within_what_its_creator_holds_now() {
+        let (_dir, _path, db) = migrated_file_database().await;
+        crate::access::roles::ensure_builtin(&db).await.unwrap();
+        let viewer = NewUser {
+            username: Username::parse("vera").unwrap(),
+            email: None,
+            password: None,
+            roles: vec![BuiltinRole::Viewer.name().into()],
+        };
+        users::create(&db, &Grantor::operator(Actor::Cli), None, viewer)
+            .await
+            .unwrap();
+        let wide = scope("registry:read sync:read users:read users:write");
+        let at = |by: &'static str| ceiling(&db, wide, Some(by));
+
+        for operator in ["cli", "system"] {
+            assert_eq!(at(operator).await.unwrap(), wide, "{operator}");
+        }
+        assert_eq!(ceiling(&db, wide, None).await.unwrap(), wide);
+        let viewers = scope("registry:read sync:read");
+        assert_eq!(at("user:vera").await.unwrap(), viewers);
+        assert_eq!(at("user:nobody").await.unwrap(), Scope::default());
+        assert_eq!(at("someone").await.unwrap(), Scope::default());
+
+        // A client registered with the token of a client a user registered: capped by both.
+        let parent = client_by(&db, Actor::User("vera".into()), "registry:read users:read").await;
+        let child = client_by(
+            &db,
+            Actor::Client(parent.clone()),
+            "registry:read sync:read",
+        )
+        .await;
+        let child = clients::get(&db, &child).await.unwrap();
+        assert_eq!(
+            ceiling_of(&db, &child).await.unwrap(),
+            scope("registry:read")
+        );
+        let disable = ClientInput {
+            is_enabled: Some(false),
+            ..Default::default()
+        };
+        clients::update(&db, &Grantor::operator(Actor::Cli), None, &parent, disable)
+            .await
+            .unwrap();
+        assert_eq!(ceiling_of(&db, &child).await.unwrap(), Scope::default());
+    }
 }

@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use super::audit_log::{self, OAuthEvent};
 use super::{Scope, grant_type, redirect, secrets};
-use crate::access::PermissionSet;
+use crate::access::{Grantor, PermissionSet};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::begin_write;
 use crate::pagination::{Page, PageRequest};
@@ -439,6 +439,21 @@ pub async fn list(
     Ok(page.map(|c| c.view(counts.get(&c.row.id).copied().unwrap_or(0))))
 }
 
+/// Changing a client in any way needs every scope it is allowed, and `more` besides: whoever
+/// could rotate its secret, point its redirect URI elsewhere or let it skip consent could
+/// collect tokens worth those scopes.
+fn ensure_may_change(
+    grantor: &Grantor,
+    client: &Client,
+    more: PermissionSet,
+    action: &str,
+) -> Result<()> {
+    grantor.ensure_holds(
+        client.spec.allowed_scopes.0.union(more),
+        format!("{action} the client {}", client.spec.name),
+    )
+}
+
 /// A created client and its secret (shown once; `None` for public clients).
 #[derive(Debug)]
 pub struct Created {
@@ -446,13 +461,18 @@ pub struct Created {
     pub secret: Option<String>,
 }
 
-/// Registers a client.
+/// Registers a client allowed nothing beyond what `grantor` holds.
 pub async fn create(
     db: &DatabaseConnection,
-    actor: &Actor,
+    grantor: &Grantor,
     ip: Option<String>,
     spec: ClientSpec,
 ) -> Result<Created> {
+    grantor.ensure_holds(
+        spec.allowed_scopes.0,
+        format!("allowing the client {} these scopes", spec.name),
+    )?;
+    let actor = &grantor.actor;
     let secret = spec
         .is_confidential
         .then(|| secrets::new_credential("mds_"));
@@ -554,19 +574,22 @@ fn settings_summary(spec: &ClientSpec) -> Value {
 }
 
 /// Changes a client. Turning a confidential client public drops its secret; turning a public
-/// one confidential needs a secret rotation before it can authenticate.
+/// one confidential needs a secret rotation before it can authenticate. Any change (redirect
+/// URIs and `skip_consent` included) needs every scope the client is allowed before and after.
 pub async fn update(
     db: &DatabaseConnection,
-    actor: &Actor,
+    grantor: &Grantor,
     ip: Option<String>,
     client_id: &str,
     input: ClientInput,
 ) -> Result<ClientView> {
+    let actor = &grantor.actor;
     let txn = begin_write(db).await?;
     // The client's tokens may stop being valid: none is accepted from memory after this commits.
     txn.after_commit(super::token_cache::forget_all);
     let before = get(&txn, client_id).await?;
     let spec = before.spec.clone().with(input)?;
+    ensure_may_change(grantor, &before, spec.allowed_scopes.0, "changing")?;
     let by = actor.as_string();
     let now = Utc::now().fixed_offset();
     let mut update = clients::Entity::update_many()
@@ -623,12 +646,19 @@ pub async fn update(
 /// Replaces a confidential client's secret; the old one stops working at once.
 pub async fn rotate_secret(
     db: &DatabaseConnection,
-    actor: &Actor,
+    grantor: &Grantor,
     ip: Option<String>,
     client_id: &str,
 ) -> Result<String> {
     let txn = begin_write(db).await?;
     let client = get(&txn, client_id).await?;
+    ensure_may_change(
+        grantor,
+        &client,
+        PermissionSet::EMPTY,
+        "rotating the secret of",
+    )?;
+    let actor = &grantor.actor;
     if !client.spec.is_confidential {
         return Err(Error::conflict("a public client has no secret to rotate"));
     }
@@ -663,7 +693,7 @@ pub async fn rotate_secret(
 /// Deletes a client; its codes, tokens and device codes go with it (ON DELETE CASCADE).
 pub async fn delete(
     db: &DatabaseConnection,
-    actor: &Actor,
+    grantor: &Grantor,
     ip: Option<String>,
     client_id: &str,
 ) -> Result<()> {
@@ -671,6 +701,8 @@ pub async fn delete(
     // The client's tokens may stop being valid: none is accepted from memory after this commits.
     txn.after_commit(super::token_cache::forget_all);
     let client = get(&txn, client_id).await?;
+    ensure_may_change(grantor, &client, PermissionSet::EMPTY, "deleting")?;
+    let actor = &grantor.actor;
     let data = client.event_data();
     clients::Entity::delete_by_id(client.row.id)
         .exec(&txn)

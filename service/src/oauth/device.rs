@@ -1,6 +1,8 @@
 //! The device authorization grant (RFC 8628): issuing device and user codes, and the user's
 //! decision on the `/device` page.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Duration, Utc};
 use entity::oauth_device_codes as devices;
 use sea_orm::{
@@ -15,6 +17,7 @@ use super::audit_log::{self, OAuthEvent};
 use super::clients::{self, Client};
 use super::{OAuthError, Scope, grant_type, secrets, subjects};
 use crate::access::Identity;
+use crate::access::throttle::{self, Counter, Limit};
 use crate::db::begin_write;
 use crate::{Error, Result};
 
@@ -29,10 +32,22 @@ pub struct DeviceAuthorization {
     pub interval: i64,
 }
 
-/// Starts a device grant for `client`; `verification_uri` is the absolute `/device` URL.
+/// Device authorization requests one client may make in a minute: a device fleet starting
+/// at once fits; a flood filling the table and the append-only OAuth log does not.
+const STARTS_PER_CLIENT: Limit = Limit::per_minute(60);
+/// Device authorization requests one address may make in a minute.
+const STARTS_PER_ADDRESS: Limit = Limit::per_minute(30);
+/// Wrong user codes one user may type in 15 minutes, as for passwords (spec 06).
+const GUESSES_PER_USER: Limit = Limit::per_quarter_hour(5);
+/// Wrong user codes one address may send in 15 minutes.
+const GUESSES_PER_ADDRESS: Limit = Limit::per_quarter_hour(20);
+
+/// Starts a device grant for `client`, asked for from `from`; `verification_uri` is the
+/// absolute `/device` URL. Requests are rate-limited per client and per address.
 pub async fn start(
     db: &DatabaseConnection,
     client: &Client,
+    from: IpAddr,
     scope: Option<&str>,
     verification_uri: &str,
 ) -> Result<DeviceAuthorization> {
@@ -41,6 +56,14 @@ pub async fn start(
             OAuthError::unauthorized_client("the client is not allowed the device grant").into(),
         );
     }
+    throttle::take(
+        db,
+        &[
+            Counter::new("device_start_client", client.row.id, STARTS_PER_CLIENT),
+            Counter::new("device_start_ip", from, STARTS_PER_ADDRESS),
+        ],
+    )
+    .await?;
     let allowed = client.spec.allowed_scopes;
     let scope = match scope.map(str::trim).filter(|s| !s.is_empty()) {
         None => allowed,
@@ -117,9 +140,44 @@ pub struct PendingDevice {
     pub scope: Scope,
 }
 
+/// Who types a user code on `/device`: the signed-in user, from an address. Wrong codes are
+/// limited like passwords, per user and per address.
+#[derive(Debug, Clone)]
+pub struct CodeTyper {
+    pub username: String,
+    pub ip: IpAddr,
+}
+
+impl CodeTyper {
+    fn counters(&self) -> [Counter; 2] {
+        [
+            Counter::new("device_code_user", &self.username, GUESSES_PER_USER),
+            Counter::new("device_code_ip", self.ip, GUESSES_PER_ADDRESS),
+        ]
+    }
+}
+
+/// The pending request behind a code `typer` typed. The guess is counted before the code is
+/// looked up (`RateLimited` once the limits are used up) and given back when it was right.
+pub async fn lookup(
+    db: &DatabaseConnection,
+    typed: &str,
+    typer: &CodeTyper,
+) -> Result<PendingDevice> {
+    let counters = typer.counters();
+    throttle::take(db, &counters).await?;
+    let found = pending(db, typed).await?;
+    let txn = begin_write(db).await?;
+    for counter in &counters {
+        throttle::give_back(&txn, &counter.key).await?;
+    }
+    txn.commit().await?;
+    Ok(found)
+}
+
 /// The pending request behind a typed user code; unknown, used or expired codes are
-/// `NotFound` (the page asks again).
-pub async fn pending(db: &impl ConnectionTrait, typed: &str) -> Result<PendingDevice> {
+/// `NotFound` (the page asks again). Not limited: [`lookup`] is the way in for people.
+async fn pending(db: &impl ConnectionTrait, typed: &str) -> Result<PendingDevice> {
     let not_found = || Error::NotFound("user code".into());
     let code = secrets::normalize_user_code(typed).ok_or_else(not_found)?;
     let row = devices::Entity::find()
@@ -154,14 +212,20 @@ async fn client_by_uuid(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Cl
 }
 
 /// Records the user's answer. On approval the grant's scope becomes what the user holds of
-/// the requested scope; holding none of it is refused.
+/// the requested scope; holding none of it is refused. The code is looked up as by
+/// [`lookup`], limits included.
 pub async fn decide(
     db: &DatabaseConnection,
     typed: &str,
     user: &Identity,
+    ip: IpAddr,
     approve: bool,
 ) -> Result<()> {
-    let request = pending(db, typed).await?;
+    let typer = CodeTyper {
+        username: user.username.clone(),
+        ip,
+    };
+    let request = lookup(db, typed, &typer).await?;
     let scope = request.scope.intersect(Scope(user.permissions));
     if approve && scope.is_empty() {
         return Err(Error::Forbidden(

@@ -10,10 +10,11 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::audit_log::{self, OAuthEvent};
+use super::bearer::ceiling_of;
 use super::clients::{self, Client};
 use super::tokens::{self, Grant};
 use super::{OAuthError, Scope, grant_type, secrets, subjects};
-use crate::access::identity;
+use crate::access::{Identity, identity};
 use crate::db::begin_write;
 use crate::{Error, Result};
 
@@ -99,7 +100,10 @@ fn require_grant(client: &Client, grant: &str) -> Result<()> {
     }
 }
 
-/// `grant_type=client_credentials`.
+/// `grant_type=client_credentials`. The token carries the scope asked for (all the client's
+/// allowed scopes when none is named) within what the client may grant now: a client
+/// registered by a user never hands out more than that user holds ([`ceiling_of`]). A scope
+/// beyond the client's allowed scopes, or nothing left to grant, is `invalid_scope`.
 pub async fn client_credentials(
     db: &DatabaseConnection,
     client: &Client,
@@ -126,6 +130,7 @@ pub async fn client_credentials(
             asked
         }
     };
+    let scope = grantable(ceiling_of(db, client).await?, None, scope)?;
     let txn = begin_write(db).await?;
     let answer = tokens::issue(
         &txn,
@@ -137,6 +142,7 @@ pub async fn client_credentials(
             authorization_code_id: None,
             parent_refresh_id: None,
             with_refresh: false,
+            refresh_expires_at: None,
             event: "token.issued",
         },
     )
@@ -146,7 +152,8 @@ pub async fn client_credentials(
 }
 
 /// `grant_type=authorization_code`. A code works once; a second presentation is
-/// `invalid_grant` and revokes every token issued from it.
+/// `invalid_grant` and revokes every token issued from it. The tokens carry the consented
+/// scope within what the client may grant and the user holds now ([`grantable`]).
 pub async fn authorization_code(
     db: &DatabaseConnection,
     client: &Client,
@@ -155,6 +162,7 @@ pub async fn authorization_code(
     verifier: Option<&str>,
 ) -> Result<TokenResponse> {
     require_grant(client, grant_type::AUTHORIZATION_CODE)?;
+    let cap = ceiling_of(db, client).await?;
     let txn = begin_write(db).await?;
     let Some(row) = codes::Entity::find()
         .filter(codes::Column::Code.eq(secrets::hash(code)))
@@ -210,7 +218,8 @@ pub async fn authorization_code(
     if consumed != 1 {
         return Err(OAuthError::invalid_grant("the code was already used").into());
     }
-    ensure_user_active(&txn, row.user_id).await?;
+    let user = active_user(&txn, row.user_id).await?;
+    let scope = grantable(cap, Some(&user), Scope::from_stored(&row.scope))?;
     audit_log::log(
         &txn,
         OAuthEvent::new(
@@ -227,11 +236,12 @@ pub async fn authorization_code(
         Grant {
             client,
             user_id: Some(row.user_id),
-            scope: Scope::from_stored(&row.scope),
+            scope,
             grant_id: Some(row.id),
             authorization_code_id: Some(row.id),
             parent_refresh_id: None,
             with_refresh: client.spec.allows(grant_type::REFRESH_TOKEN),
+            refresh_expires_at: None,
             event: "token.issued",
         },
     )
@@ -283,26 +293,47 @@ fn valid_verifier(v: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
-/// A user-delegated grant stays usable only while its user is active.
-async fn ensure_user_active(
+/// The user a delegated grant acts for, with what they hold now: the grant stays usable only
+/// while its user is active.
+async fn active_user(
     db: &impl sea_orm::ConnectionTrait,
     oauth_user: uuid::Uuid,
-) -> Result<()> {
-    let active = match subjects::external_of(db, oauth_user).await? {
+) -> Result<Identity> {
+    let user = match subjects::external_of(db, oauth_user).await? {
         Some(external) => match subjects::local_user_id(&external) {
-            Some(id) => identity(db, id).await?.is_some(),
-            None => false,
+            Some(id) => identity(db, id).await?,
+            None => None,
         },
-        None => false,
+        None => None,
     };
-    if active {
-        Ok(())
-    } else {
-        Err(OAuthError::invalid_grant("the user who granted access is no longer active").into())
+    user.ok_or_else(|| {
+        OAuthError::invalid_grant("the user who granted access is no longer active").into()
+    })
+}
+
+/// What a new token may carry: `scope` within `cap` (the client's [`ceiling_of`] now) and,
+/// for a user's token, within what the user holds now, so that neither narrowing a client nor
+/// taking a permission from a user can be undone by asking for a new token. A scope that
+/// loses everything this way is `invalid_scope`; an empty one stays empty (a client allowed
+/// no scope at all still gets its scopeless token).
+fn grantable(cap: Scope, user: Option<&Identity>, scope: Scope) -> Result<Scope> {
+    let mut granted = scope.intersect(cap);
+    if let Some(user) = user {
+        granted = granted.intersect(Scope(user.permissions));
     }
+    if granted.is_empty() && !scope.is_empty() {
+        return Err(OAuthError::invalid_scope(
+            "none of the requested scopes may be granted to this client now",
+        )
+        .into());
+    }
+    Ok(granted)
 }
 
 /// `grant_type=refresh_token`: rotation, and family revocation when an old token comes back.
+/// The new pair carries the old scope (or the narrower one asked for) within what the client
+/// may grant and the user holds now ([`grantable`]), and the new refresh token expires when
+/// the old one would have: rotating never extends a grant beyond its original lifetime.
 pub async fn refresh_token(
     db: &DatabaseConnection,
     client: &Client,
@@ -310,6 +341,7 @@ pub async fn refresh_token(
     scope: Option<&str>,
 ) -> Result<TokenResponse> {
     require_grant(client, grant_type::REFRESH_TOKEN)?;
+    let cap = ceiling_of(db, client).await?;
     let txn = begin_write(db).await?;
     let Some(row) = refresh::Entity::find()
         .filter(refresh::Column::Token.eq(secrets::hash(token)))
@@ -350,9 +382,11 @@ pub async fn refresh_token(
             asked
         }
     };
-    if let Some(user) = row.user_id {
-        ensure_user_active(&txn, user).await?;
-    }
+    let user = match row.user_id {
+        Some(user) => Some(active_user(&txn, user).await?),
+        None => None,
+    };
+    let scope = grantable(cap, user.as_ref(), scope)?;
     let rotated = refresh::Entity::update_many()
         .col_expr(refresh::Column::RotatedAt, Some(now).into())
         .col_expr(refresh::Column::UpdatedAt, now.into())
@@ -375,6 +409,7 @@ pub async fn refresh_token(
             authorization_code_id: None,
             parent_refresh_id: Some(row.id),
             with_refresh: true,
+            refresh_expires_at: Some(row.expires_at),
             event: "token.refreshed",
         },
     )
@@ -452,17 +487,21 @@ pub async fn device_code(
     if set_device_state(&txn, row.id, "consumed", Some("approved")).await? != 1 {
         return Err(OAuthError::invalid_grant("the device code was already used").into());
     }
-    ensure_user_active(&txn, user_id).await?;
+    let user = active_user(&txn, user_id).await?;
+    // Read here rather than before each poll: most polls end in `authorization_pending`.
+    let cap = ceiling_of(&txn, client).await?;
+    let scope = grantable(cap, Some(&user), Scope::from_stored(&row.scope))?;
     let answer = tokens::issue(
         &txn,
         Grant {
             client,
             user_id: Some(user_id),
-            scope: Scope::from_stored(&row.scope),
+            scope,
             grant_id: Some(row.id),
             authorization_code_id: None,
             parent_refresh_id: None,
             with_refresh: client.spec.allows(grant_type::REFRESH_TOKEN),
+            refresh_expires_at: None,
             event: "token.issued",
         },
     )

@@ -16,7 +16,7 @@ pub mod redirect;
 pub mod scope;
 pub mod secrets;
 pub mod subjects;
-mod token_cache;
+pub(crate) mod token_cache;
 mod token_read;
 mod tokens;
 

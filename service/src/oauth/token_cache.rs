@@ -4,10 +4,15 @@
 //!
 //! - An entry is used for at most [`FRESH_FOR`] after its row was read; expiry is still
 //!   checked on every use, from the row.
+//! - Each entry holds the token's row with its client's allowed scopes and creator's
+//!   permissions as they were read ([`CheckedToken`]), so what the token is worth is not read
+//!   again on a hit either.
 //! - A revocation, or a client's change or deletion, committed by this process forgets every
 //!   entry the moment it commits ([`forget_all`], run by `WriteTxn::after_commit`), so this
-//!   process never accepts a token it has revoked. A lookup that was under way when such a
-//!   change committed is not kept (each entry records the [`epoch`] its read began in).
+//!   process never accepts a token it has revoked, nor one worth more than its client is
+//!   allowed now; so do changes to users and roles, which can lower what a client's creator
+//!   holds. A lookup that was under way when such a change committed is not kept (each entry
+//!   records the [`epoch`] its read began in).
 //! - A change committed by another process (a second instance on the same PostgreSQL
 //!   database, the CLI) takes effect here within [`FRESH_FOR`]: the short propagation delay
 //!   RFC 7009 §2.2 allows between servers.
@@ -19,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::bearer::TokenRow;
+use super::bearer::CheckedToken;
 
 /// How long a token found valid is taken as still valid without reading its row again.
 pub const FRESH_FOR: Duration = Duration::from_secs(1);
@@ -37,7 +42,7 @@ static ENTRIES: LazyLock<Mutex<HashMap<String, Entry>>> =
 
 #[derive(Debug)]
 struct Entry {
-    row: TokenRow,
+    token: CheckedToken,
     epoch: u64,
     read_at: Instant,
 }
@@ -53,20 +58,20 @@ pub fn epoch() -> u64 {
     EPOCH.load(Ordering::Acquire)
 }
 
-/// The row of the token with this hash, when it was found valid less than [`FRESH_FOR`] ago
-/// and nothing that could revoke it has committed since.
-pub fn get(hash: &str) -> Option<TokenRow> {
+/// The token with this hash, when it was found valid less than [`FRESH_FOR`] ago and nothing
+/// that could revoke or narrow it has committed since.
+pub(super) fn get(hash: &str) -> Option<CheckedToken> {
     let epoch = epoch();
     let entries = ENTRIES.lock().unwrap_or_else(PoisonError::into_inner);
     entries
         .get(hash)
         .filter(|entry| entry.is_current(epoch, Instant::now()))
-        .map(|entry| entry.row.clone())
+        .map(|entry| entry.token.clone())
 }
 
-/// Keeps a valid token's row, read in `read_epoch`; a row read before the last change that
-/// could revoke tokens is not kept.
-pub fn keep(hash: &str, row: TokenRow, read_epoch: u64) {
+/// Keeps a valid token, read in `read_epoch`; one read before the last change that could
+/// revoke or narrow tokens is not kept.
+pub(super) fn keep(hash: &str, token: CheckedToken, read_epoch: u64) {
     let now = Instant::now();
     let mut entries = ENTRIES.lock().unwrap_or_else(PoisonError::into_inner);
     if epoch() != read_epoch {
@@ -81,14 +86,15 @@ pub fn keep(hash: &str, row: TokenRow, read_epoch: u64) {
     entries.insert(
         hash.to_owned(),
         Entry {
-            row,
+            token,
             epoch: read_epoch,
             read_at: now,
         },
     );
 }
 
-/// Forgets every kept token: run after a commit that revokes tokens or changes a client.
+/// Forgets every kept token: run after a commit that revokes tokens, changes a client, or
+/// changes what a user holds (a client's creator).
 pub fn forget_all() {
     EPOCH.fetch_add(1, Ordering::AcqRel);
 }
@@ -99,9 +105,11 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
+    use crate::oauth::Scope;
+    use crate::oauth::bearer::TokenRow;
 
-    fn row() -> TokenRow {
-        TokenRow {
+    fn row() -> CheckedToken {
+        let row = TokenRow {
             id: Uuid::new_v4(),
             scope: "registry:read".into(),
             created_at: Utc::now(),
@@ -109,7 +117,13 @@ mod tests {
             revoked: false,
             client_id: "c".into(),
             client_enabled: true,
+            client_scopes: Scope::from_stored("registry:read"),
+            client_created_by: Some("cli".into()),
             external_user: None,
+        };
+        CheckedToken {
+            ceiling: row.client_scopes,
+            row,
         }
     }
 

@@ -4,15 +4,18 @@
 
 use std::sync::LazyLock;
 
-use entity::{oauth_access_tokens as access, oauth_clients as clients, oauth_users as users};
+use entity::{
+    oauth_access_tokens as access, oauth_client_configs as configs, oauth_clients as clients,
+    oauth_users as users,
+};
 use rusqlite::{Connection, OptionalExtension};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SqliteQueryBuilder};
 
-use super::bearer::TokenRow;
+use super::bearer::{TokenRow, stored_scopes};
 use crate::db::point_reads::Timestamp;
 
-/// The token joined with its client and (for a delegated token) its user; the token's hash
-/// is the one parameter.
+/// The token joined with its client, the client's settings (its allowed scopes now) and (for
+/// a delegated token) its user; the token's hash is the one parameter.
 static SQL: LazyLock<String> = LazyLock::new(|| {
     let token = |c: access::Column| (access::Entity, c);
     Query::select()
@@ -27,12 +30,19 @@ static SQL: LazyLock<String> = LazyLock::new(|| {
             (clients::Entity, clients::Column::ClientIdentifier),
             (clients::Entity, clients::Column::IsEnabled),
         ])
+        .column((configs::Entity, configs::Column::AllowedScopes))
+        .column((clients::Entity, clients::Column::CreatedBy))
         .column((users::Entity, users::Column::ExternalId))
         .from(access::Entity)
         .inner_join(
             clients::Entity,
             Expr::col((clients::Entity, clients::Column::Id))
                 .equals(token(access::Column::ClientId)),
+        )
+        .inner_join(
+            configs::Entity,
+            Expr::col((configs::Entity, configs::Column::ClientId))
+                .equals((clients::Entity, clients::Column::Id)),
         )
         .left_join(
             users::Entity,
@@ -56,10 +66,21 @@ pub(super) fn token(connection: &Connection, hash: &str) -> rusqlite::Result<Opt
                 revoked: row.get::<_, Option<Timestamp>>(4)?.is_some(),
                 client_id: row.get(5)?,
                 client_enabled: row.get(6)?,
-                external_user: row.get(7)?,
+                client_scopes: stored_scopes(&json_column(row, 7)?),
+                client_created_by: row.get(8)?,
+                external_user: row.get(9)?,
             })
         })
         .optional()
+}
+
+/// A JSON text column (SQLite keeps JSON as text); text that is not JSON is a conversion
+/// error, so the read is left to the pool, which reports it.
+fn json_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<serde_json::Value> {
+    let text: String = row.get(index)?;
+    serde_json::from_str(&text).map_err(|err| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(err))
+    })
 }
 
 #[cfg(test)]
@@ -81,9 +102,14 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        let created = clients::create(&db, &Actor::System, None, spec)
-            .await
-            .unwrap();
+        let created = clients::create(
+            &db,
+            &crate::access::Grantor::operator(Actor::System),
+            None,
+            spec,
+        )
+        .await
+        .unwrap();
         let client = clients::get(&db, &created.client.client_id).await.unwrap();
         let issued = grants::client_credentials(&db, &client, None)
             .await

@@ -1,7 +1,7 @@
 //! Issuing and revoking tokens: the one place that writes `oauth_access_tokens` and
 //! `oauth_refresh_tokens`.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, FixedOffset, Utc};
 use entity::{
     oauth_access_tokens as access, oauth_clients as clients, oauth_refresh_tokens as refresh,
 };
@@ -31,6 +31,10 @@ pub(super) struct Grant<'a> {
     /// The refresh token this pair replaces.
     pub parent_refresh_id: Option<Uuid>,
     pub with_refresh: bool,
+    /// When the refresh token expires: on a rotation, the expiry of the token it replaces, so
+    /// that rotating never lets a grant outlive its original lifetime; `None` for a new grant
+    /// (now + the client's refresh token lifetime).
+    pub refresh_expires_at: Option<DateTime<FixedOffset>>,
     /// The audit event: `token.issued` or `token.refreshed`.
     pub event: &'static str,
 }
@@ -52,7 +56,9 @@ pub(super) async fn issue(db: &impl ConnectionTrait, grant: Grant<'_>) -> Result
             client_id: Set(client.row.id),
             user_id: Set(grant.user_id),
             scope: Set(scope_text.clone()),
-            expires_at: Set(now + Duration::seconds(client.spec.refresh_token_ttl_seconds)),
+            expires_at: Set(grant
+                .refresh_expires_at
+                .unwrap_or_else(|| now + Duration::seconds(client.spec.refresh_token_ttl_seconds))),
             revoked_at: Set(None),
             rotated_at: Set(None),
             parent_id: Set(grant.parent_refresh_id),

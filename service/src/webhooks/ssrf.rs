@@ -3,9 +3,13 @@
 //!
 //! URLs are parsed by the WHATWG rules (the `url` crate), which turn every spelling of an
 //! IPv4 address — `127.1`, `2130706433`, `0177.0.0.1`, `0x7f.1` — into its canonical form
-//! before the range check, so no spelling slips through.
+//! before the range check, so no spelling slips through. The ranges are in `ranges`; the
+//! host's own interface addresses, refused too, in `interfaces`.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+mod interfaces;
+mod ranges;
+
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use url::{Host, Url};
@@ -15,6 +19,8 @@ use crate::{Error, Result};
 /// The setting that lets webhooks reach private destinations.
 pub const ALLOW_SETTING: &str = "METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS";
 
+/// The name of the range of the host's own interface addresses.
+const OWN_INTERFACE: &str = "local interface";
 /// Longest URL accepted.
 const MAX_URL_LEN: usize = 2048;
 /// How long a save waits for a name to resolve before accepting it unresolved.
@@ -66,69 +72,33 @@ impl WebhookUrl {
 }
 
 /// Why a destination address is refused, e.g. `loopback`; `None` when it may be reached.
+///
+/// Refused: IANA's special-purpose blocks that are not globally reachable, the IPv6
+/// embeddings of a refused IPv4 address (and IPv4-translated ones whatever they carry), and
+/// any address of the host's own interfaces.
 pub fn refused_range(ip: IpAddr) -> Option<&'static str> {
-    match ip {
-        IpAddr::V4(v4) => refused_v4(v4),
-        IpAddr::V6(v6) => refused_v6(v6),
-    }
+    let range = match ip {
+        IpAddr::V4(v4) => ranges::refused_v4(v4),
+        IpAddr::V6(v6) => ranges::refused_v6(v6),
+    };
+    range.or_else(|| interfaces::is_own(ip).then_some(OWN_INTERFACE))
 }
 
-fn refused_v4(ip: Ipv4Addr) -> Option<&'static str> {
-    let [a, b, ..] = ip.octets();
-    if a == 127 {
-        Some("loopback")
-    } else if a == 0 {
-        Some("unspecified")
-    } else if a == 10 || (a == 172 && (16..=31).contains(&b)) || (a == 192 && b == 168) {
-        Some("private")
-    } else if a == 169 && b == 254 {
-        Some("link-local")
-    } else if a == 100 && (64..=127).contains(&b) {
-        Some("shared")
-    } else if (224..=239).contains(&a) {
-        Some("multicast")
-    } else if ip.is_broadcast() {
-        Some("broadcast")
-    } else {
-        None
-    }
-}
-
-fn refused_v6(ip: Ipv6Addr) -> Option<&'static str> {
-    if ip.is_loopback() {
-        return Some("loopback");
-    }
-    if ip.is_unspecified() {
-        return Some("unspecified");
-    }
-    // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) addresses reach the IPv4
-    // address inside them; so do 6to4 (2002:AABB:CCDD::) and NAT64 (64:ff9b::a.b.c.d).
-    if let Some(v4) = ip.to_ipv4() {
-        return refused_v4(v4);
-    }
-    let s = ip.segments();
-    if s[0] == 0x2002 {
-        let v4 = Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8);
-        return refused_v4(v4);
-    }
-    if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
-        let v4 = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
-        return refused_v4(v4);
-    }
-    if s[0] & 0xfe00 == 0xfc00 {
-        Some("private")
-    } else if s[0] & 0xffc0 == 0xfe80 {
-        Some("link-local")
-    } else if s[0] & 0xff00 == 0xff00 {
-        Some("multicast")
-    } else {
-        None
-    }
+/// `range` with its indefinite article: `a loopback`, `an IPv4-translated`.
+fn with_article(range: &str) -> String {
+    let vowel = range
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {range}", if vowel { "an" } else { "a" })
 }
 
 /// The message of a refused destination, naming the setting that would allow it.
 pub fn refusal_message(what: &str, range: &str) -> String {
-    format!("{what} is a {range} address, which webhooks may not reach unless {ALLOW_SETTING}=true")
+    format!(
+        "{what} is {} address, which webhooks may not reach unless {ALLOW_SETTING}=true",
+        with_article(range)
+    )
 }
 
 /// True for `localhost` and names under `.localhost` (RFC 6761: always loopback).
@@ -178,8 +148,9 @@ pub async fn check_destination(url: &WebhookUrl, allow_private: bool, field: &st
             return Err(Error::invalid(
                 field,
                 format!(
-                    "{name} resolves to {}, a {range} address, which webhooks may not reach unless {ALLOW_SETTING}=true",
-                    addr.ip()
+                    "{name} resolves to {}, {} address, which webhooks may not reach unless {ALLOW_SETTING}=true",
+                    addr.ip(),
+                    with_article(range)
                 ),
             ));
         }
@@ -202,8 +173,9 @@ pub fn refused_at_delivery(
     addrs.iter().find_map(|a| {
         refused_range(a.ip()).map(|range| {
             format!(
-                "refused: {host} resolves to {}, a {range} address, which webhooks may not reach unless {ALLOW_SETTING}=true (no connection was made)",
-                a.ip()
+                "refused: {host} resolves to {}, {} address, which webhooks may not reach unless {ALLOW_SETTING}=true (no connection was made)",
+                a.ip(),
+                with_article(range)
             )
         })
     })
@@ -266,12 +238,103 @@ mod tests {
     }
 
     #[test]
+    fn every_other_non_global_range_is_refused() {
+        for raw in [
+            "http://192.0.0.1/",
+            "http://192.0.0.170/",
+            "http://192.0.2.1/",
+            "http://198.51.100.7/",
+            "http://203.0.113.9/",
+            "http://198.18.0.1/",
+            "http://198.19.255.255/",
+            "http://240.0.0.1/",
+            "http://255.255.255.254/",
+            "http://255.255.255.255/",
+            "http://[2001:db8::1]/",
+            "http://[3fff::1]/",
+            "http://[fec0::1]/",
+            "http://[feff::1]/",
+            "http://[100::1]/",
+            "http://[2001:2::1]/",
+            "http://[2001:10::1]/",
+            "http://[2001:1::4]/",
+            "http://[5f00::1]/",
+        ] {
+            assert!(refused(raw), "{raw} must be refused");
+        }
+    }
+
+    #[test]
+    fn every_ipv6_embedding_of_a_refused_ipv4_address_is_refused() {
+        for raw in [
+            // IPv4-translated (SIIT): refused whatever it carries.
+            "http://[::ffff:0:127.0.0.1]/",
+            "http://[::ffff:0:7f00:1]/",
+            "http://[::ffff:0:93.184.216.34]/",
+            // IPv4-compatible.
+            "http://[::127.0.0.1]/",
+            "http://[::10.0.0.1]/",
+            "http://[::198.18.0.1]/",
+            // IPv4-mapped, carrying the new ranges.
+            "http://[::ffff:240.0.0.1]/",
+            "http://[::ffff:192.0.2.1]/",
+            // 6to4.
+            "http://[2002:c0a8:1::1]/",
+            "http://[2002:c000:0201::]/",
+            // NAT64, well-known prefix and local use.
+            "http://[64:ff9b::7f00:1]/",
+            "http://[64:ff9b::192.0.2.1]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[64:ff9b:1::1]/",
+            "http://[64:ff9b:1::5db8:d822]/",
+            // Teredo.
+            "http://[2001::1]/",
+            "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+        ] {
+            assert!(refused(raw), "{raw} must be refused");
+        }
+    }
+
+    #[test]
+    fn each_refusal_names_its_range() {
+        for (ip, range) in [
+            ("192.0.0.8", "IETF protocol assignment"),
+            ("192.0.2.1", "documentation"),
+            ("198.18.0.1", "benchmarking"),
+            ("240.0.0.1", "reserved"),
+            ("255.255.255.255", "broadcast"),
+            ("2001:db8::1", "documentation"),
+            ("fec0::1", "site-local"),
+            ("::ffff:0:127.0.0.1", "IPv4-translated"),
+            ("::ffff:0:93.184.216.34", "IPv4-translated"),
+            ("64:ff9b:1::1", "local-use NAT64"),
+            ("2001::1", "Teredo"),
+            ("64:ff9b::7f00:1", "loopback"),
+            ("2002:0a00:0001::", "private"),
+        ] {
+            assert_eq!(refused_range(ip.parse().unwrap()), Some(range), "{ip}");
+        }
+        assert!(
+            refusal_message("::ffff:0:127.0.0.1", "IPv4-translated")
+                .starts_with("::ffff:0:127.0.0.1 is an IPv4-translated address")
+        );
+    }
+
+    #[test]
     fn public_addresses_pass() {
         for raw in [
             "https://93.184.216.34/hook",
             "http://172.32.0.1/",
             "http://100.128.0.1/",
+            "http://192.0.1.1/",
+            "http://198.20.0.1/",
+            "http://203.0.114.1/",
             "https://[2606:4700::1111]/",
+            "https://[2001:4860:4860::8888]/",
+            "https://[2001:20::1]/",
+            "https://[::ffff:93.184.216.34]/",
+            "https://[64:ff9b::93.184.216.34]/",
+            "https://[2002:5db8:d822::1]/",
             "https://hooks.example.com/x",
         ] {
             assert!(!refused(raw), "{raw} must pass");

@@ -3,7 +3,9 @@
 
 mod abuse;
 mod admin;
+mod device_limits;
 mod flows;
+mod narrowing;
 mod services;
 mod storage;
 

@@ -6,12 +6,13 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpResponse, ResponseError, web};
-use service::access::{Identity, Permission, PermissionSet, current_identity, sessions};
+use service::access::{Grantor, Identity, Permission, PermissionSet, current_identity, sessions};
 use service::audit::Actor;
 
 use super::csrf;
 use super::session_store::keys;
-use crate::error::{ApiError, PageError};
+use crate::error::{ApiError, PageError, page_for_status};
+use crate::routes::form_input::urlencoded_is_utf8;
 use crate::state::AppState;
 
 /// What a route requires of its caller.
@@ -76,6 +77,12 @@ impl Caller {
             (None, Some(client)) => Actor::Client(client.clone()),
             (None, None) => Actor::System,
         }
+    }
+
+    /// The caller as a grantor: whatever it grants, or whoever it acts on, must lie within
+    /// the permissions it holds (its effective scope, for a token).
+    pub fn grantor(&self) -> Grantor {
+        Grantor::new(self.actor(), self.permissions)
     }
 
     /// The signed-in user's id.
@@ -269,8 +276,25 @@ fn csrf_refusal(kind: Kind) -> HttpResponse {
     }
 }
 
+/// `400` for a query string or form whose percent-decoded bytes are not UTF-8, in the
+/// route's shape; `what` names the part (`query string`, `form`).
+fn not_utf8(kind: Kind, what: &str) -> HttpResponse {
+    match kind {
+        Kind::Api => {
+            ApiError::bad_request(format!("the {what} is not valid UTF-8")).error_response()
+        }
+        Kind::Page | Kind::Protocol => PageError::new(
+            StatusCode::BAD_REQUEST,
+            format!("The {what} contains text that is not valid UTF-8."),
+        )
+        .error_response(),
+    }
+}
+
 /// Checks the CSRF token of a state-changing request; pages carry it as the form field
 /// `csrf_token`, JSON calls made with the session cookie as the `X-CSRF-Token` header.
+/// A page's form is read here, so it is also where a form too large to read is a `413`
+/// and a form that is not UTF-8 a `400` (every page form passes through here).
 /// Returns the request (with its body restored) or the refusal.
 async fn check_csrf(
     rule: Rule,
@@ -308,8 +332,16 @@ async fn check_csrf(
             let (http, mut payload) = req.into_parts();
             let body = match web::Bytes::from_request(&http, &mut payload).await {
                 Ok(b) => b,
-                Err(_) => {
-                    return Err((ServiceRequest::from_request(http), csrf_refusal(Kind::Page)));
+                Err(err) => {
+                    // Too large to read is about size, not forgery: say so, as every other
+                    // body limit does. Any other failure leaves no token to check.
+                    let refusal =
+                        if err.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                            page_for_status(StatusCode::PAYLOAD_TOO_LARGE)
+                        } else {
+                            csrf_refusal(Kind::Page)
+                        };
+                    return Err((ServiceRequest::from_request(http), refusal));
                 }
             };
             let fields: Vec<(String, String)> =
@@ -321,11 +353,14 @@ async fn check_csrf(
                 .unwrap_or_default();
             let ok =
                 expected.is_some_and(|t| csrf::constant_time_eq(t.as_bytes(), sent.as_bytes()));
+            // Judged after the token, so a forged request is refused without regard to its
+            // content.
+            let utf8 = ok && urlencoded_is_utf8(&body);
             let req = ServiceRequest::from_parts(http, Payload::from(body));
-            if ok {
-                Ok(req)
-            } else {
-                Err((req, csrf_refusal(Kind::Page)))
+            match (ok, utf8) {
+                (true, true) => Ok(req),
+                (true, false) => Err((req, not_utf8(Kind::Page, "form"))),
+                (false, _) => Err((req, csrf_refusal(Kind::Page))),
             }
         }
     }
@@ -355,6 +390,11 @@ pub async fn enforce(
         Ok(req) => req,
         Err((req, refusal)) => return Ok(req.into_response(refusal)),
     };
+    // Every query extractor decodes invalid UTF-8 into U+FFFD, so the raw query string is
+    // judged once here for all of them. (Protocol routes, returned above, read no query.)
+    if !urlencoded_is_utf8(req.query_string().as_bytes()) {
+        return Ok(req.into_response(not_utf8(rule.kind, "query string")));
+    }
     if let Some(caller) = caller {
         req.extensions_mut().insert(caller);
     }

@@ -2,6 +2,7 @@
 //! its first machine token.
 
 use serde::Serialize;
+use service::access::Grantor;
 use service::audit::Actor;
 use service::oauth::clients::{self, ClientInput, ClientSpec};
 
@@ -43,7 +44,7 @@ pub(super) async fn create(settings: Settings, new: NewClient, json: bool) -> Ou
         ..ClientInput::default()
     };
     let created = match ClientSpec::new_from(input) {
-        Ok(spec) => clients::create(&db, &Actor::Cli, None, spec).await,
+        Ok(spec) => clients::create(&db, &Grantor::operator(Actor::Cli), None, spec).await,
         Err(e) => Err(e),
     };
     match created {

@@ -111,7 +111,7 @@ pub(super) async fn create(
         password,
         roles,
     };
-    match access::users::create(&db, &Actor::Cli, None, input).await {
+    match access::users::create(&db, &access::Grantor::operator(Actor::Cli), None, input).await {
         Ok((user, generated)) => {
             report(
                 json,
@@ -147,7 +147,16 @@ pub(super) async fn reset_password(
         Ok(p) => p,
         Err(o) => return o,
     };
-    match access::users::set_password(&db, &Actor::Cli, None, user.id, password, None).await {
+    match access::users::set_password(
+        &db,
+        &access::Grantor::operator(Actor::Cli),
+        None,
+        user.id,
+        password,
+        None,
+    )
+    .await
+    {
         Ok(generated) => report(
             json,
             user.username,

@@ -55,6 +55,8 @@ pub struct PageContext {
     new_csrf_cookie: Option<Cookie<'static>>,
     /// Key that signs flash cookies.
     key: Vec<u8>,
+    /// Whether cookies set by the page carry `Secure` (the session cookie's setting).
+    secure: bool,
     /// The signed-in user's console preferences (theme, page size, default tenant).
     ui: UiPreferences,
 }
@@ -104,6 +106,7 @@ impl PageContext {
             csrf_token,
             new_csrf_cookie,
             key,
+            secure: state.cookie_secure,
             ui: UiPreferences::default(),
         })
     }
@@ -167,7 +170,7 @@ impl PageContext {
         res.content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"));
         if self.flash.is_some() {
-            res.cookie(flash::removal());
+            res.cookie(flash::removal(self.secure));
         }
         if let Some(cookie) = &self.new_csrf_cookie {
             res.cookie(cookie.clone());
@@ -179,7 +182,7 @@ impl PageContext {
     pub fn redirect(&self, location: &str, message: Flash) -> HttpResponse {
         HttpResponse::SeeOther()
             .insert_header((header::LOCATION, location.to_string()))
-            .cookie(flash::cookie(&self.key, &message))
+            .cookie(flash::cookie(&self.key, &message, self.secure))
             .finish()
     }
 }

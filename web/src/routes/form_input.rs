@@ -52,6 +52,37 @@ impl FormInput {
     }
 }
 
+/// True when every name and value of a query string or form body (URL-encoded) decodes to
+/// valid UTF-8.
+///
+/// The decoders behind `web::Query`, `web::Form` and `serde_urlencoded` replace invalid
+/// bytes with U+FFFD without a word, so the stored text would differ from what was sent;
+/// the spec asks for `400` instead. One pass over the whole input suffices: the separators
+/// (`&`, `=`, `+`) are ASCII, which never falls inside a multi-byte character, so the whole
+/// decodes to valid UTF-8 exactly when every name and value does.
+pub fn urlencoded_is_utf8(raw: &[u8]) -> bool {
+    if !raw.contains(&b'%') {
+        return std::str::from_utf8(raw).is_ok();
+    }
+    let hex = |i: usize| raw.get(i).and_then(|b| char::from(*b).to_digit(16));
+    let mut decoded = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while let Some(&b) = raw.get(i) {
+        // A `%` not followed by two hex digits stays a literal `%`, as the decoders keep it.
+        match (b, hex(i + 1), hex(i + 2)) {
+            (b'%', Some(high), Some(low)) => {
+                decoded.extend(u8::try_from(high * 16 + low).ok());
+                i += 3;
+            }
+            _ => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    std::str::from_utf8(&decoded).is_ok()
+}
+
 /// The address an audit row records for this request.
 pub fn audit_ip(req: &HttpRequest, state: &AppState) -> Option<String> {
     Some(client_ip(req, &state.settings.trusted_proxies).to_string())
@@ -92,6 +123,7 @@ pub fn shown_on_form(err: &service::Error) -> bool {
         service::Error::Validation(_)
             | service::Error::Conflict { .. }
             | service::Error::Forbidden(_)
+            | service::Error::NotHeld { .. }
     )
 }
 
@@ -115,4 +147,40 @@ pub fn when(t: DateTime<Utc>) -> String {
 /// An optional time, or `none` when there is none.
 pub fn when_or(t: Option<DateTime<Utc>>, none: &str) -> String {
     t.map(when).unwrap_or_else(|| none.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::urlencoded_is_utf8;
+
+    #[test]
+    fn valid_utf8_in_any_spelling_passes() {
+        for raw in [
+            "",
+            "q=plain&page=2",
+            "name=caf%C3%A9",
+            "name=caf\u{e9}",
+            "a=%E2%82%AC+%F0%9F%98%80",
+            "odd=100%&also=%zz&end=%",
+            "k%3Dv=%26",
+        ] {
+            assert!(urlencoded_is_utf8(raw.as_bytes()), "{raw}");
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_anywhere_is_caught() {
+        for raw in [
+            &b"q=%FF"[..],
+            b"name=%C3%28",
+            b"a=1&name=%C3",
+            b"%C3=1",
+            b"a=%C3&b=%A9",
+            b"a=%ED%A0%80",
+            b"a=%C0%AF",
+            b"raw=\xff",
+        ] {
+            assert!(!urlencoded_is_utf8(raw), "{}", String::from_utf8_lossy(raw));
+        }
+    }
 }

@@ -3,7 +3,7 @@
 
 pub mod access;
 pub mod assets;
-mod form_input;
+pub(crate) mod form_input;
 pub mod health;
 pub mod home;
 pub mod oauth;

@@ -112,7 +112,7 @@ async fn change_password(
         Ok(new) => {
             let ip = audit_ip(&req, &state);
             let keep = caller.session_id();
-            users::set_password(&state.db, &caller.actor(), ip, user_id, Some(new), keep).await
+            users::set_password(&state.db, &caller.grantor(), ip, user_id, Some(new), keep).await
         }
         Err(e) => Err(e),
     };

@@ -117,7 +117,7 @@ async fn update(
     let (id, input) = (path_id(&id, "role")?, FormInput::from(form));
     let role = roles::get(&state.db, id).await?;
     let saved = match parse(&input, &role.name) {
-        Ok(r) => roles::update(&state.db, &caller.actor(), audit_ip(&req, &state), id, r).await,
+        Ok(r) => roles::update(&state.db, &caller.grantor(), audit_ip(&req, &state), id, r).await,
         Err(e) => Err(e),
     };
     match saved {
@@ -144,7 +144,7 @@ async fn delete(
     let (id, input) = (path_id(&id, "role")?, FormInput::from(form));
     let role = roles::get(&state.db, id).await?;
     let outcome = match views::confirmed(&input) {
-        Ok(()) => roles::delete(&state.db, &caller.actor(), audit_ip(&req, &state), id).await,
+        Ok(()) => roles::delete(&state.db, &caller.grantor(), audit_ip(&req, &state), id).await,
         Err(e) => Err(e),
     };
     match outcome {

@@ -114,7 +114,7 @@ async fn create(
 ) -> Result<HttpResponse, PageError> {
     let input = FormInput::from(form);
     let created = match parse(&input, input.text("name")) {
-        Ok(role) => roles::create(&state.db, &caller.actor(), audit_ip(&req, &state), role).await,
+        Ok(role) => roles::create(&state.db, &caller.grantor(), audit_ip(&req, &state), role).await,
         Err(e) => Err(e),
     };
     match created {

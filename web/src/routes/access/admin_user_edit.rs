@@ -152,7 +152,17 @@ async fn update(
     });
     let ip = audit_ip(&req, &state);
     let saved = match change {
-        Ok(c) => users::update(&state.db, &caller.actor(), acting_user(&caller)?, ip, id, c).await,
+        Ok(c) => {
+            users::update(
+                &state.db,
+                &caller.grantor(),
+                acting_user(&caller)?,
+                ip,
+                id,
+                c,
+            )
+            .await
+        }
         Err(e) => Err(e),
     };
     match saved {
@@ -192,7 +202,7 @@ async fn reset_password(
     };
     let ip = audit_ip(&req, &state);
     let outcome = match outcome {
-        Ok(pw) => users::set_password(&state.db, &caller.actor(), ip, id, pw, keep).await,
+        Ok(pw) => users::set_password(&state.db, &caller.grantor(), ip, id, pw, keep).await,
         Err(e) => Err(e),
     };
     match outcome {
@@ -231,7 +241,7 @@ async fn delete(
     let outcome = match views::confirmed(&input) {
         Ok(()) => {
             let ip = audit_ip(&req, &state);
-            users::delete(&state.db, &caller.actor(), acting_user(&caller)?, ip, id).await
+            users::delete(&state.db, &caller.grantor(), acting_user(&caller)?, ip, id).await
         }
         Err(e) => Err(e),
     };

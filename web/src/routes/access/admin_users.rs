@@ -208,7 +208,7 @@ async fn create(
 ) -> Result<HttpResponse, PageError> {
     let input = FormInput::from(form);
     let created = match parse_new(&input) {
-        Ok(new) => users::create(&state.db, &caller.actor(), audit_ip(&req, &state), new).await,
+        Ok(new) => users::create(&state.db, &caller.grantor(), audit_ip(&req, &state), new).await,
         Err(e) => Err(e),
     };
     match created {

@@ -89,7 +89,7 @@ async fn revoke_own(
 ) -> Result<HttpResponse, PageError> {
     let owner = Some(acting_user(&caller)?);
     let ip = audit_ip(&req, &state);
-    sessions::revoke(&state.db, &caller.actor(), ip, &id, owner).await?;
+    sessions::revoke(&state.db, &caller.grantor(), ip, &id, owner).await?;
     Ok(ctx.redirect(
         "/account/sessions",
         Flash::success("The session was signed out."),
@@ -160,7 +160,7 @@ async fn revoke_any(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let ip = audit_ip(&req, &state);
-    sessions::revoke(&state.db, &caller.actor(), ip, &id, None).await?;
+    sessions::revoke(&state.db, &caller.grantor(), ip, &id, None).await?;
     Ok(ctx.redirect(
         "/admin/sessions",
         Flash::success("The session was signed out."),

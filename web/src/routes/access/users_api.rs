@@ -118,7 +118,7 @@ pub async fn list(
         (status = 201, description = "Created", body = CreatedUser),
         (status = 400, description = "Malformed JSON", body = crate::error::ErrorBody),
         (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing users:write or X-CSRF-Token", body = crate::error::ErrorBody),
+        (status = 403, description = "Missing users:write or X-CSRF-Token, or a role grants what the caller does not hold", body = crate::error::ErrorBody),
         (status = 409, description = "The username is taken", body = crate::error::ErrorBody),
         (status = 413, description = "Body too large", body = crate::error::ErrorBody),
         (status = 415, description = "Not JSON", body = crate::error::ErrorBody),
@@ -145,9 +145,9 @@ pub async fn create(
         password,
         roles: body.roles,
     };
-    let actor = caller.actor();
+    let by = caller.grantor();
     let (user, generated) = state
-        .write(move |db| async move { users::create(&db, &actor, ip, input).await })
+        .write(move |db| async move { users::create(&db, &by, ip, input).await })
         .await?;
     Ok(HttpResponse::Created().json(CreatedUser {
         user: user.into(),

@@ -282,7 +282,9 @@ async fn create(
 ) -> Result<HttpResponse, PageError> {
     let input = FormInput::from(form);
     let outcome = match parse_settings(&input, true).and_then(ClientSpec::new_from) {
-        Ok(spec) => clients::create(&state.db, &caller.actor(), audit_ip(&req, &state), spec).await,
+        Ok(spec) => {
+            clients::create(&state.db, &caller.grantor(), audit_ip(&req, &state), spec).await
+        }
         Err(e) => Err(e),
     };
     match outcome {
@@ -468,7 +470,7 @@ async fn update(
         Ok(change) => {
             clients::update(
                 &state.db,
-                &caller.actor(),
+                &caller.grantor(),
                 audit_ip(&req, &state),
                 &client_id,
                 change,
@@ -516,7 +518,7 @@ async fn set_enabled(
     };
     let view = clients::update(
         &state.db,
-        &caller.actor(),
+        &caller.grantor(),
         audit_ip(req, state),
         client_id,
         change,
@@ -561,7 +563,7 @@ async fn rotate(
 ) -> Result<HttpResponse, PageError> {
     let secret = clients::rotate_secret(
         &state.db,
-        &caller.actor(),
+        &caller.grantor(),
         audit_ip(&req, &state),
         &client_id,
     )
@@ -589,7 +591,7 @@ async fn delete(
         Ok(()) => {
             clients::delete(
                 &state.db,
-                &caller.actor(),
+                &caller.grantor(),
                 audit_ip(&req, &state),
                 &client_id,
             )

@@ -182,7 +182,7 @@ pub async fn list(
         (status = 201, description = "Created", body = CreatedClient),
         (status = 400, description = "Malformed JSON", body = crate::error::ErrorBody),
         (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing oauth:write", body = crate::error::ErrorBody),
+        (status = 403, description = "Missing oauth:write, or the client is allowed scopes the caller does not hold", body = crate::error::ErrorBody),
         (status = 413, description = "Body too large", body = crate::error::ErrorBody),
         (status = 415, description = "Not JSON", body = crate::error::ErrorBody),
         (status = 422, description = "Invalid settings", body = crate::error::ErrorBody),
@@ -195,9 +195,9 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let spec = ClientSpec::new_from(body.0.into())?;
     let ip = audit_ip(&req, &state);
-    let actor = caller.actor();
+    let by = caller.grantor();
     let created = state
-        .write(move |db| async move { clients::create(&db, &actor, ip, spec).await })
+        .write(move |db| async move { clients::create(&db, &by, ip, spec).await })
         .await?;
     Ok(HttpResponse::Created().json(CreatedClient {
         client: created.client,
@@ -229,7 +229,7 @@ pub async fn show(
         (status = 200, description = "The changed client", body = ClientView),
         (status = 400, description = "Malformed JSON", body = crate::error::ErrorBody),
         (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing oauth:write", body = crate::error::ErrorBody),
+        (status = 403, description = "Missing oauth:write, or the client is allowed scopes the caller does not hold", body = crate::error::ErrorBody),
         (status = 404, description = "No such client", body = crate::error::ErrorBody),
         (status = 413, description = "Body too large", body = crate::error::ErrorBody),
         (status = 415, description = "Not JSON", body = crate::error::ErrorBody),
@@ -243,9 +243,9 @@ pub async fn update(
     body: Json<UpdateClient>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = audit_ip(&req, &state);
-    let (actor, client_id, change) = (caller.actor(), client_id.into_inner(), body.0.into());
+    let (by, client_id, change) = (caller.grantor(), client_id.into_inner(), body.0.into());
     let view = state
-        .write(move |db| async move { clients::update(&db, &actor, ip, &client_id, change).await })
+        .write(move |db| async move { clients::update(&db, &by, ip, &client_id, change).await })
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -256,7 +256,7 @@ pub async fn update(
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing oauth:write", body = crate::error::ErrorBody),
+        (status = 403, description = "Missing oauth:write, or the client is allowed scopes the caller does not hold", body = crate::error::ErrorBody),
         (status = 404, description = "No such client", body = crate::error::ErrorBody),
     ))]
 pub async fn delete(
@@ -266,9 +266,9 @@ pub async fn delete(
     client_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = audit_ip(&req, &state);
-    let (actor, client_id) = (caller.actor(), client_id.into_inner());
+    let (by, client_id) = (caller.grantor(), client_id.into_inner());
     state
-        .write(move |db| async move { clients::delete(&db, &actor, ip, &client_id).await })
+        .write(move |db| async move { clients::delete(&db, &by, ip, &client_id).await })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -279,7 +279,7 @@ pub async fn delete(
     responses(
         (status = 200, description = "The new secret, shown once", body = RotatedSecret),
         (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing oauth:write", body = crate::error::ErrorBody),
+        (status = 403, description = "Missing oauth:write, or the client is allowed scopes the caller does not hold", body = crate::error::ErrorBody),
         (status = 404, description = "No such client", body = crate::error::ErrorBody),
         (status = 409, description = "A public client has no secret", body = crate::error::ErrorBody),
     ))]
@@ -290,9 +290,9 @@ pub async fn rotate_secret(
     client_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = audit_ip(&req, &state);
-    let (actor, id) = (caller.actor(), client_id.clone());
+    let (by, id) = (caller.grantor(), client_id.clone());
     let secret = state
-        .write(move |db| async move { clients::rotate_secret(&db, &actor, ip, &id).await })
+        .write(move |db| async move { clients::rotate_secret(&db, &by, ip, &id).await })
         .await?;
     Ok(HttpResponse::Ok().json(RotatedSecret {
         client_id: client_id.into_inner(),
@@ -324,7 +324,7 @@ pub async fn tokens(
     responses(
         (status = 204, description = "Revoked"),
         (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing oauth:write", body = crate::error::ErrorBody),
+        (status = 403, description = "Missing oauth:write, or the client is allowed scopes the caller does not hold", body = crate::error::ErrorBody),
         (status = 404, description = "No such token", body = crate::error::ErrorBody),
     ))]
 pub async fn revoke_token(

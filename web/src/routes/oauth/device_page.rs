@@ -1,11 +1,13 @@
 //! `/device`: where a signed-in user enters the code a device shows and allows or denies it.
 
-use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpResponse, web};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use service::oauth::{Scope, device, secrets};
+use service::oauth::device::{self, CodeTyper};
+use service::oauth::{Scope, secrets};
 
 use super::consent::{ConsentPage, described};
+use crate::auth::client_ip;
 use crate::auth::{Access, Caller};
 use crate::error::PageError;
 use crate::flash::Flash;
@@ -53,13 +55,47 @@ fn entry_page(
     )
 }
 
+/// The code's typer: the signed-in user at the request's address.
+fn typer(req: &HttpRequest, state: &AppState, caller: &Caller) -> Result<CodeTyper, PageError> {
+    let user = caller.user.as_ref().ok_or_else(|| {
+        PageError::new(StatusCode::FORBIDDEN, "Only a signed-in user can answer.")
+    })?;
+    Ok(CodeTyper {
+        username: user.username.clone(),
+        ip: client_ip(req, &state.settings.trusted_proxies),
+    })
+}
+
+/// The code form again, `429` with `Retry-After`, once too many wrong codes were typed.
+fn too_many_guesses(
+    ctx: &PageContext,
+    typed: &str,
+    retry_after_secs: u64,
+) -> Result<HttpResponse, PageError> {
+    let minutes = retry_after_secs.div_ceil(60);
+    let mut res = entry_page(
+        ctx,
+        StatusCode::TOO_MANY_REQUESTS,
+        typed,
+        Some(service::Error::invalid(
+            "user_code",
+            format!("too many wrong codes; try again in {minutes} minutes"),
+        )),
+    )?;
+    if let Ok(value) = retry_after_secs.to_string().parse() {
+        res.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    Ok(res)
+}
+
 async fn consent(
     ctx: &PageContext,
     state: &AppState,
     caller: &Caller,
+    typer: &CodeTyper,
     typed: &str,
 ) -> Result<HttpResponse, PageError> {
-    match device::pending(&state.db, typed).await {
+    match device::lookup(&state.db, typed, typer).await {
         Ok(pending) => {
             let held = caller
                 .user
@@ -85,6 +121,9 @@ async fn consent(
                 "no pending request has this code; it may have expired",
             )),
         ),
+        Err(service::Error::RateLimited { retry_after_secs }) => {
+            too_many_guesses(ctx, typed, retry_after_secs)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -92,11 +131,12 @@ async fn consent(
 async fn show(
     ctx: PageContext,
     caller: Caller,
+    req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<DeviceQuery>,
 ) -> Result<HttpResponse, PageError> {
     match query.user_code.as_deref().filter(|c| !c.trim().is_empty()) {
-        Some(code) => consent(&ctx, &state, &caller, code).await,
+        Some(code) => consent(&ctx, &state, &caller, &typer(&req, &state, &caller)?, code).await,
         None => entry_page(&ctx, StatusCode::OK, "", None),
     }
 }
@@ -104,13 +144,15 @@ async fn show(
 async fn submit(
     ctx: PageContext,
     caller: Caller,
+    req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     let input = FormInput::from(form);
     let typed = input.text("user_code");
+    let typer = typer(&req, &state, &caller)?;
     let approve = match input.text("decision") {
-        "" => return consent(&ctx, &state, &caller, typed).await,
+        "" => return consent(&ctx, &state, &caller, &typer, typed).await,
         "approve" => true,
         "deny" => false,
         _ => {
@@ -123,7 +165,7 @@ async fn submit(
     let user = caller.user.clone().ok_or_else(|| {
         PageError::new(StatusCode::FORBIDDEN, "Only a signed-in user can answer.")
     })?;
-    match device::decide(&state.db, typed, &user, approve).await {
+    match device::decide(&state.db, typed, &user, typer.ip, approve).await {
         Ok(()) => Ok(ctx.redirect(
             "/device",
             if approve {
@@ -143,6 +185,9 @@ async fn submit(
         ),
         Err(e @ service::Error::Forbidden(_)) => {
             entry_page(&ctx, StatusCode::FORBIDDEN, typed, Some(e))
+        }
+        Err(service::Error::RateLimited { retry_after_secs }) => {
+            too_many_guesses(&ctx, typed, retry_after_secs)
         }
         Err(e) => Err(e.into()),
     }

@@ -15,6 +15,8 @@ use service::access::Permission;
 use service::oauth::{self, ClientAuth, OAuthError, bearer, device, grant_type, grants};
 
 use crate::auth::bearer_token;
+use crate::auth::client_ip;
+use crate::routes::form_input::urlencoded_is_utf8;
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -51,6 +53,12 @@ fn refusal(err: &service::Error, basic: bool) -> Answer {
             "temporarily_unavailable",
             "the service is unavailable".to_owned(),
         ),
+        // RFC 8628's word for "ask less often"; the wait is in `Retry-After`.
+        service::Error::RateLimited { retry_after_secs } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "slow_down",
+            format!("too many requests; retry in {retry_after_secs} s"),
+        ),
         other => {
             // Logged once by classify; the client sees only the RFC's generic code.
             crate::error::classify(other);
@@ -66,6 +74,9 @@ fn refusal(err: &service::Error, basic: bool) -> Answer {
         .insert_header((header::PRAGMA, "no-cache"));
     if status == StatusCode::UNAUTHORIZED && basic {
         res.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"metadeck\""));
+    }
+    if let service::Error::RateLimited { retry_after_secs } = err {
+        res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
     }
     Answer(res.json(json!({"error": code, "error_description": description})))
 }
@@ -92,6 +103,10 @@ impl Params {
                 "the body must be application/x-www-form-urlencoded",
             )
             .into());
+        }
+        // The decoder below would turn invalid UTF-8 into U+FFFD; the app answers 400.
+        if !urlencoded_is_utf8(body) {
+            return Err(OAuthError::invalid_request("the form body is not valid UTF-8").into());
         }
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
             .map_err(|_| OAuthError::invalid_request("the form body is malformed"))?;
@@ -233,10 +248,11 @@ async fn device_authorization(
         let auth = client_auth(&req, &params)?;
         let scope = params.get("scope").map(str::to_owned);
         let uri = format!("{}/device", state.public_url);
+        let from = client_ip(&req, &state.settings.trusted_proxies);
         state
             .write(move |db| async move {
                 let client = grants::authenticate(&db, &auth).await?;
-                device::start(&db, &client, scope.as_deref(), &uri).await
+                device::start(&db, &client, from, scope.as_deref(), &uri).await
             })
             .await
     };
