@@ -567,13 +567,7 @@ async fn lift_audit_guard(app: &crate::helpers::TestApp, op: &str) {
 
 /// The one integer `sql` answers.
 async fn scalar(app: &crate::helpers::TestApp, sql: &str) -> i64 {
-    app.db
-        .query_one_raw(sea_orm::Statement::from_string(app.backend(), sql))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index(0)
-        .unwrap()
+    app.scalar(sql).await
 }
 
 #[tokio::test]

@@ -2,7 +2,6 @@
 //! another user, through the pages and the JSON API, for a caller who holds what it grants
 //! (allowed) and one who does not (`403` naming what is missing).
 
-use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use service::access::{Grantor, PermissionSet, roles::RoleInput};
 use service::audit::Actor;
@@ -35,16 +34,10 @@ async fn signed_in(app: &TestApp, username: &str, role: &str) -> (reqwest::Clien
 }
 
 async fn user_id(app: &TestApp, username: &str) -> i64 {
-    app.db
-        .query_one_raw(sea_orm::Statement::from_string(
-            app.backend(),
-            format!("SELECT id FROM local_users WHERE username = '{username}'"),
-        ))
-        .await
-        .unwrap()
-        .expect("the user exists")
-        .try_get_by_index(0)
-        .unwrap()
+    app.scalar(&format!(
+        "SELECT id FROM local_users WHERE username = '{username}'"
+    ))
+    .await
 }
 
 /// Posts a page form with the session's CSRF token; returns status and body.
@@ -217,14 +210,7 @@ async fn a_user_manager_cannot_give_themselves_or_anyone_a_role_beyond_their_own
         me,
         "and the manager is still only a manager:"
     );
-    let page = browser
-        .get(app.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.text_of(&browser, &path).await;
     assert!(!page.contains(">admin<"), "{page}");
 }
 
@@ -302,16 +288,8 @@ async fn a_user_manager_cannot_put_a_permission_they_lack_into_a_role() {
 }
 
 async fn role_id(app: &TestApp, name: &str) -> i64 {
-    app.db
-        .query_one_raw(sea_orm::Statement::from_string(
-            app.backend(),
-            format!("SELECT id FROM rbac_roles WHERE name = '{name}'"),
-        ))
+    app.scalar(&format!("SELECT id FROM rbac_roles WHERE name = '{name}'"))
         .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index(0)
-        .unwrap()
 }
 
 /// The stored id of one of `username`'s sessions.
@@ -322,16 +300,10 @@ async fn a_session_of(app: &TestApp, username: &str) -> String {
         303
     );
     let uid = user_id(app, username).await;
-    app.db
-        .query_one_raw(sea_orm::Statement::from_string(
-            app.backend(),
-            format!("SELECT session_id FROM sessions WHERE user_id = {uid}"),
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index(0)
-        .unwrap()
+    app.scalar(&format!(
+        "SELECT session_id FROM sessions WHERE user_id = {uid}"
+    ))
+    .await
 }
 
 #[tokio::test]
@@ -549,14 +521,9 @@ async fn an_oauth_manager_cannot_take_over_a_client_allowed_more_than_they_hold(
     )
     .await;
     assert_eq!(status, 403, "{body}");
-    let html = browser
-        .get(app.url(&format!("/oauth/clients/{}", admins.id)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app
+        .text_of(&browser, &format!("/oauth/clients/{}", admins.id))
+        .await;
     let page_csrf = csrf_in(&html).unwrap();
     let (status, _) = post_page(
         &app,

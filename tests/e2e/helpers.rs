@@ -44,6 +44,29 @@ impl TestApp {
         self.db.execute_unprepared(sql).await.map(|_| ())
     }
 
+    /// The one value `sql` answers (the first column of the first row).
+    pub async fn scalar<T: sea_orm::TryGetable>(&self, sql: &str) -> T {
+        self.db
+            .query_one_raw(Statement::from_string(self.backend(), sql))
+            .await
+            .expect("the query runs")
+            .expect("the query answers a row")
+            .try_get_by_index(0)
+            .expect("the value has the asked-for type")
+    }
+
+    /// The body of `GET path` by `client`, as text.
+    pub async fn text_of(&self, client: &reqwest::Client, path: &str) -> String {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request failed")
+            .text()
+            .await
+            .expect("a text body")
+    }
+
     /// The backend under test.
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()

@@ -2,8 +2,6 @@
 //! password is checked, so no burst gets more checks than the limit allows, on one instance or
 //! on two sharing the database.
 
-use sea_orm::ConnectionTrait;
-
 use crate::helpers::{ADMIN_PASSWORD, TestApp, login_token, new_client, spawn_app, spawn_app_with};
 
 /// A sign-in form ready to post: a client holding its pre-session cookie, and its token.
@@ -50,16 +48,8 @@ fn count(statuses: &[u16], status: u16) -> usize {
 
 /// Password checks that ran: each one that failed wrote exactly one `login.failed` row.
 async fn failed_checks(app: &TestApp) -> i64 {
-    app.db
-        .query_one_raw(sea_orm::Statement::from_string(
-            app.backend(),
-            "SELECT COUNT(*) FROM audit WHERE action = 'login.failed'",
-        ))
+    app.scalar("SELECT COUNT(*) FROM audit WHERE action = 'login.failed'")
         .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index(0)
-        .unwrap()
 }
 
 fn wrong_passwords_for(username: &str, n: usize) -> Vec<(String, String)> {

@@ -1,7 +1,6 @@
 //! The device grant's limits (spec 06): user codes are guessed no faster than passwords, and
 //! device authorization requests are rate-limited per client and per address.
 
-use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
 use super::{Registered, public_app};
@@ -17,14 +16,7 @@ async fn setup() -> (TestApp, Registered) {
 /// A signed-in browser of a new user holding `role`, with its session's CSRF token.
 async fn user_browser(app: &TestApp, role: &str) -> (reqwest::Client, String) {
     let browser = app.client_with_role(role).await;
-    let html = browser
-        .get(app.url("/device"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.text_of(&browser, "/device").await;
     let csrf = csrf_in(&html).expect("the device page has a CSRF token");
     (browser, csrf)
 }
@@ -183,16 +175,6 @@ async fn a_flood_of_device_authorization_requests_is_cut_off_with_429_and_writes
         .unwrap();
     assert_eq!(res.status(), 429);
     assert!(res.headers().contains_key("retry-after"));
-    let rows: i64 = app
-        .db
-        .query_one_raw(sea_orm::Statement::from_string(
-            app.backend(),
-            "SELECT COUNT(*) FROM oauth_device_codes",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index(0)
-        .unwrap();
+    let rows: i64 = app.scalar("SELECT COUNT(*) FROM oauth_device_codes").await;
     assert_eq!(rows, 30, "no device code beyond the limit was stored");
 }
