@@ -26,7 +26,7 @@ pub struct ErrorBody {
 /// What went wrong, for machines (`code`) and people (`message`), field by field.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// One of `bad_request`, `unauthorized`, `invalid_token`, `forbidden`, `insufficient_scope`, `not_found`,
+    /// One of `bad_request`, `unauthorized`, `forbidden`, `insufficient_scope`, `not_found`,
     /// `method_not_allowed`, `conflict`, `payload_too_large`, `unsupported_media_type`,
     /// `validation_failed`, `rate_limited`, `internal`, `unavailable`.
     pub code: &'static str,
@@ -95,6 +95,8 @@ pub struct ApiError {
     pub details: Vec<FieldError>,
     /// `Retry-After` seconds for `429`.
     pub retry_after: Option<u64>,
+    /// The RFC 6750 `error` named in `WWW-Authenticate` for a `401`, such as `invalid_token`.
+    pub bearer_error: Option<&'static str>,
 }
 
 impl ApiError {
@@ -106,6 +108,20 @@ impl ApiError {
             message: message.into(),
             details: Vec::new(),
             retry_after: None,
+            bearer_error: None,
+        }
+    }
+
+    /// `401 unauthorized` for a bearer token that is unknown, expired or revoked, answered
+    /// with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3.1).
+    pub fn invalid_token() -> Self {
+        Self {
+            bearer_error: Some("invalid_token"),
+            ..Self::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "the access token is invalid, expired or revoked",
+            )
         }
     }
 
@@ -182,6 +198,7 @@ impl From<service::Error> for ApiError {
             message,
             details,
             retry_after,
+            bearer_error: None,
         }
     }
 }
@@ -206,12 +223,17 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse<BoxBody> {
         let mut res = HttpResponse::build(self.status);
         match (self.status, self.code) {
-            (StatusCode::UNAUTHORIZED, "invalid_token") => {
-                res.insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""));
-            }
-            (StatusCode::UNAUTHORIZED, _) => {
-                res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
-            }
+            (StatusCode::UNAUTHORIZED, _) => match self.bearer_error {
+                Some(error) => {
+                    res.insert_header((
+                        header::WWW_AUTHENTICATE,
+                        format!("Bearer error=\"{error}\""),
+                    ));
+                }
+                None => {
+                    res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+                }
+            },
             (StatusCode::FORBIDDEN, "insufficient_scope") => {
                 res.insert_header((
                     header::WWW_AUTHENTICATE,

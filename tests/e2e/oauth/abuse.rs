@@ -247,7 +247,14 @@ async fn a_disabled_client_is_invalid_client_and_its_tokens_stop_at_once() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(bearer_get(&app, "/api/users", &token).await.status(), 401);
+    let res = bearer_get(&app, "/api/users", &token).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        res.headers()["www-authenticate"],
+        "Bearer error=\"invalid_token\""
+    );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
 
     let res = reqwest::Client::new()
         .post(app.url("/oauth/token"))

@@ -153,12 +153,12 @@ async fn a_scoped_token_is_held_to_its_scope_and_bad_tokens_are_refused() {
 
     let res = bearer_get(&app, "/api/users", "mda_not-a-real-token").await;
     assert_eq!(res.status(), 401);
-    assert!(
-        res.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .contains("invalid_token")
+    assert_eq!(
+        res.headers()["www-authenticate"],
+        "Bearer error=\"invalid_token\""
     );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
 
     let res = bearer_get(&app, "/api/audit", &token).await;
     assert_eq!(res.status(), 403, "audit:read is not in the token's scope");

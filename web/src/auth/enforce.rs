@@ -174,11 +174,7 @@ async fn from_bearer(token: &str, state: &AppState) -> Result<Caller, ApiError> 
             permissions: grant.scope.0,
             via: Via::Bearer,
         }),
-        None => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            "the access token is invalid, expired or revoked",
-        )),
+        None => Err(ApiError::invalid_token()),
     }
 }
 
