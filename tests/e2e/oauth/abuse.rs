@@ -173,6 +173,51 @@ async fn plain_or_missing_challenges_are_redirected_as_invalid_request() {
 }
 
 #[tokio::test]
+async fn an_anonymous_authorize_checks_the_client_and_redirect_before_the_login_step() {
+    let (app, client) = setup().await;
+    let anonymous = crate::helpers::new_client();
+
+    let evil = anonymous
+        .get(authorize_url(
+            &app,
+            &client,
+            &[("redirect_uri", "https://evil.example/callback")],
+        ))
+        .send()
+        .await
+        .unwrap();
+    let unknown = anonymous
+        .get(authorize_url(
+            &app,
+            &Registered {
+                id: "mdc_unknown".into(),
+                secret: None,
+            },
+            &[],
+        ))
+        .send()
+        .await
+        .unwrap();
+    let good = anonymous
+        .get(authorize_url(&app, &client, &[]))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(evil.status(), 400, "unregistered redirect_uri: error page");
+    assert!(evil.headers().get("location").is_none());
+    assert_eq!(unknown.status(), 400, "unknown client: error page");
+    assert!(unknown.headers().get("location").is_none());
+    assert_eq!(good.status(), 303, "then the login step");
+    assert!(
+        good.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next=%2Foauth%2Fauthorize%3F"),
+    );
+}
+
+#[tokio::test]
 async fn redirect_tampering_is_refused_at_authorize_and_at_token() {
     let (app, client) = setup().await;
     let browser = signed_in(&app).await;

@@ -195,11 +195,15 @@ async fn authorization_code_with_pkce_on_a_loopback_port_then_refresh_rotation()
     // Not signed in: the login page, and back.
     let anonymous = crate::helpers::new_client();
     let res = anonymous.get(url.as_str()).send().await.unwrap();
-    assert_eq!(res.status(), 302);
+    assert_eq!(res.status(), 303, "like every other page");
     let login = super::location(&res);
-    assert!(
-        login.starts_with("/login?next=%2Foauth%2Fauthorize"),
-        "{login}"
+    let authorize = format!("{}?{}", url.path(), url.query().unwrap_or_default());
+    assert_eq!(
+        login,
+        format!(
+            "/login?{}",
+            serde_urlencoded::to_string([("next", authorize.as_str())]).unwrap()
+        )
     );
 
     let browser = admin_browser(&app).await;

@@ -77,7 +77,11 @@ async fn show(
             "/login?{}",
             serde_urlencoded::to_string([("next", next)]).unwrap_or_default()
         );
-        return Ok(found(&login));
+        // Like every other page: `303` to the login page, which comes back here.
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, login))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish());
     };
     if let Err(e) = authorize::effective_scope(&request, &user) {
         return Ok(found(&authorize::error_redirect(&request.target, &e)));
