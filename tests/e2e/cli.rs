@@ -68,6 +68,26 @@ fn a_usage_error_exits_2() {
 }
 
 #[tokio::test]
+async fn client_create_without_scopes_is_a_usage_error_and_creates_nothing() {
+    let app = spawn_app().await;
+
+    let out = run(
+        &app.database.url,
+        &["client", "create", "--name", "no-scopes", "--json"],
+    );
+
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--scopes"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "no client is reported");
+    app.login_as_admin().await;
+    let clients: Value = app.get("/api/oauth/clients").await.json().await.unwrap();
+    assert!(
+        !clients.to_string().contains("no-scopes"),
+        "no client is created: {clients}"
+    );
+}
+
+#[tokio::test]
 async fn migrate_status_and_check_report_as_json() {
     let database = TestDatabase::empty().await;
 

@@ -21,7 +21,8 @@ struct ClientReport {
 /// The options of `client create`.
 pub(super) struct NewClient {
     pub name: String,
-    pub scopes: Option<String>,
+    /// Space-separated permission names; the CLI requires them.
+    pub scopes: String,
     pub public: bool,
     pub redirect_uris: Vec<String>,
     pub grant_types: Vec<String>,
@@ -38,9 +39,7 @@ pub(super) async fn create(settings: Settings, new: NewClient, json: bool) -> Ou
         is_confidential: Some(!new.public),
         redirect_uris: Some(new.redirect_uris),
         grant_types: (!new.grant_types.is_empty()).then_some(new.grant_types),
-        allowed_scopes: new
-            .scopes
-            .map(|s| s.split_whitespace().map(str::to_owned).collect()),
+        allowed_scopes: Some(new.scopes.split_whitespace().map(str::to_owned).collect()),
         ..ClientInput::default()
     };
     let created = match ClientSpec::new_from(input) {

@@ -110,9 +110,9 @@ enum ClientAction {
     Create {
         #[arg(long)]
         name: String,
-        /// Allowed scopes, space-separated permission names, e.g. "sync:read sync:write"
+        /// Allowed scopes, space-separated permission names, e.g. "sync:read sync:write" (required)
         #[arg(long)]
-        scopes: Option<String>,
+        scopes: String,
         /// A public client (no secret; authorization code with PKCE, device grant)
         #[arg(long)]
         public: bool,
