@@ -104,6 +104,65 @@ async fn migrate_status_and_check_report_as_json() {
     assert_eq!(report["problems"].as_array().unwrap().len(), 0);
 }
 
+/// Runs a command with the default `info` log level.
+fn run_at_info(database_url: &str, args: &[&str]) -> Output {
+    metadeck_bin()
+        .env("DATABASE_URL", database_url)
+        .env("METADECK_LOG", "info")
+        .args(args)
+        .output()
+        .expect("metadeck runs")
+}
+
+#[tokio::test]
+async fn commands_on_a_migrated_database_log_nothing_about_migrations() {
+    let database = TestDatabase::empty().await;
+    let first = run_at_info(
+        &database.url,
+        &[
+            "user",
+            "create",
+            "--username",
+            "first",
+            "--role",
+            "admin",
+            "--json",
+        ],
+    );
+
+    let status = run_at_info(&database.url, &["migrate", "status", "--json"]);
+    let up = run_at_info(&database.url, &["migrate", "up"]);
+    let user = run_at_info(
+        &database.url,
+        &[
+            "user",
+            "create",
+            "--username",
+            "second",
+            "--role",
+            "admin",
+            "--json",
+        ],
+    );
+
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("Applying migration"),
+        "a migration that runs is logged: {}",
+        stderr(&first)
+    );
+    for out in [&status, &up, &user] {
+        assert!(out.status.success(), "{}", stderr(out));
+        assert!(
+            !stderr(out).to_lowercase().contains("migration"),
+            "nothing about migrations: {}",
+            stderr(out)
+        );
+    }
+    let printed: Value = serde_json::from_slice(&user.stdout).expect("stdout holds only JSON");
+    assert_eq!(printed["username"], "second");
+}
+
 #[tokio::test]
 async fn check_finds_a_broken_foreign_key_and_exits_1() {
     if pg_admin_url().is_some() {

@@ -12,7 +12,6 @@ use actix_web::error::UrlencodedError;
 use actix_web::http::StatusCode;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpServer, ResponseError, web};
-use migration::{Migrator, MigratorTrait};
 use sea_orm::{DatabaseConnection, DbErr};
 use service::access;
 use service::access::sessions::SessionLimits;
@@ -86,7 +85,7 @@ impl Application {
         install_crypto_provider();
         let db = service::db::connect(&settings.db_options()).await?;
         if settings.auto_migrate {
-            Migrator::up(&db, None).await?;
+            service::operations::apply_pending_migrations(&db, None).await?;
         }
         bootstrap(&db, &settings).await?;
         crate::sync_tasks::sweep_at_startup(&db, &settings).await;

@@ -31,14 +31,31 @@ pub struct MigrationState {
     pub pending: Vec<String>,
 }
 
+/// Applies the pending migrations (at most `limit` of them) and returns how many it applied.
+/// The migrator is called only when one is pending, so a database already up to date logs
+/// nothing: a command's `--json` output and one-time secrets on stderr are not buried.
+pub async fn apply_pending_migrations(
+    db: &DatabaseConnection,
+    limit: Option<u32>,
+) -> Result<usize, DbErr> {
+    // The read-only query never runs `CREATE TABLE IF NOT EXISTS`, whose PostgreSQL notice
+    // ("already exists, skipping") would be logged at info.
+    let pending = Migrator::get_pending_migrations_read_only(db).await?.len();
+    if pending == 0 {
+        return Ok(0);
+    }
+    Migrator::up(db, limit).await?;
+    Ok(limit.map_or(pending, |n| pending.min(n as usize)))
+}
+
 /// Reads which migrations are applied and which are pending.
 pub async fn migration_state(db: &DatabaseConnection) -> Result<MigrationState, DbErr> {
-    let applied = Migrator::get_applied_migrations(db)
+    let applied = Migrator::get_applied_migrations_read_only(db)
         .await?
         .iter()
         .map(|m| m.name().to_string())
         .collect();
-    let pending = Migrator::get_pending_migrations(db)
+    let pending = Migrator::get_pending_migrations_read_only(db)
         .await?
         .iter()
         .map(|m| m.name().to_string())

@@ -8,8 +8,8 @@ mod vacuum;
 pub use backup::{BackupReport, backup_sqlite};
 pub use check::{CheckReport, check_database};
 pub use health::{
-    DatabaseHealth, FileSizes, HealthProbe, MigrationState, WorkerStatus, file_sizes,
-    migration_state, table_names, table_row_counts, worker_statuses,
+    DatabaseHealth, FileSizes, HealthProbe, MigrationState, WorkerStatus, apply_pending_migrations,
+    file_sizes, migration_state, table_names, table_row_counts, worker_statuses,
 };
 pub use vacuum::{VacuumReport, vacuum};
 

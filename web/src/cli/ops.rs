@@ -32,7 +32,9 @@ fn failed(what: &str, err: impl std::fmt::Display) -> Outcome {
 pub(super) async fn migrate(settings: Settings, action: MigrateAction) -> Outcome {
     let db = try_outcome!(open(&settings).await);
     let result = match action {
-        MigrateAction::Up { num } => Migrator::up(&db, num).await,
+        MigrateAction::Up { num } => operations::apply_pending_migrations(&db, num)
+            .await
+            .map(drop),
         MigrateAction::Down { num } => Migrator::down(&db, Some(num)).await,
         MigrateAction::Fresh => Migrator::fresh(&db).await,
         MigrateAction::Status { json } => {

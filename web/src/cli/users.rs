@@ -2,7 +2,6 @@
 
 use std::io::BufRead;
 
-use migration::{Migrator, MigratorTrait};
 use serde::Serialize;
 use service::access::{self, Password, Username};
 use service::audit::Actor;
@@ -71,7 +70,7 @@ pub(super) async fn open(settings: &Settings) -> Result<sea_orm::DatabaseConnect
         .await
         .map_err(|e| Outcome::Failure(format!("cannot open the database: {e}")))?;
     if settings.auto_migrate {
-        Migrator::up(&db, None)
+        service::operations::apply_pending_migrations(&db, None)
             .await
             .map_err(|e| Outcome::Failure(format!("migration failed: {e}")))?;
     }

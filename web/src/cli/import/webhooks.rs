@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use chrono::Utc;
-use migration::{Migrator, MigratorTrait};
 use serde::Serialize;
 use service::webhooks::legacy_import::{self, EntryProblem, ImportCounts};
 
@@ -54,7 +53,7 @@ pub(super) async fn run(settings: Settings, file: &Path, json: bool) -> Outcome 
         Err(e) => return Outcome::Failure(format!("cannot open the database: {e}")),
     };
     if settings.auto_migrate
-        && let Err(e) = Migrator::up(&db, None).await
+        && let Err(e) = service::operations::apply_pending_migrations(&db, None).await
     {
         return Outcome::Failure(format!("migration failed: {e}"));
     }
