@@ -2,12 +2,14 @@
 //! `.storage/core.entity_registry` files, upserted in one transaction.
 //!
 //! Mapping (spec 04): `name_by_user` wins over `name`, a device with neither is named by its
-//! id; `integration` is the first identifier's domain; `disabled` is `disabled_by != null`;
+//! id; `integration` is the domain of the device's primary config entry when
+//! `core.config_entries` names it, else the alphabetically first identifier domain (Home
+//! Assistant rewrites identifiers in another order on restarts); `disabled` is `disabled_by != null`;
 //! `domain` is the entity id's prefix; `deleted_devices` / `deleted_entities` and unknown
 //! fields are ignored; an entity whose device is not in the file keeps no device. Devices
 //! keep the `last_seen` a discovery service reported, since Home Assistant has none.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use sea_orm::DatabaseConnection;
@@ -23,6 +25,8 @@ use crate::{Error, FieldError, Result};
 /// The file names inside the storage directory.
 pub const DEVICE_FILE: &str = "core.device_registry";
 pub const ENTITY_FILE: &str = "core.entity_registry";
+/// The optional file that names each config entry's integration domain.
+pub const CONFIG_ENTRIES_FILE: &str = "core.config_entries";
 
 #[derive(Debug, Deserialize)]
 struct StorageFile<T> {
@@ -43,6 +47,17 @@ struct EntityData {
 }
 
 #[derive(Debug, Deserialize)]
+struct ConfigEntryData {
+    entries: Vec<HaConfigEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct HaConfigEntry {
+    entry_id: String,
+    domain: String,
+}
+
+#[derive(Debug, Deserialize)]
 struct HaDevice {
     id: String,
     #[serde(default)]
@@ -55,9 +70,12 @@ struct HaDevice {
     model: Option<String>,
     #[serde(default)]
     area_id: Option<String>,
-    /// `[[domain, id], …]`.
+    /// `[[domain, id], …]`, a set whose order Home Assistant does not keep.
     #[serde(default)]
     identifiers: Vec<Vec<Value>>,
+    /// The config entry that created the device (Home Assistant 2024.7 and later).
+    #[serde(default)]
+    primary_config_entry: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,18 +120,30 @@ fn read<T: serde::de::DeserializeOwned>(dir: &Path, key: &str) -> Result<T> {
     Ok(file.data)
 }
 
-fn device(d: HaDevice) -> RawDevice {
+/// The device's integration: its primary config entry's domain when `domains` (entry id →
+/// domain) names it, otherwise the alphabetically first identifier domain, so the answer does
+/// not depend on the order Home Assistant last wrote the identifiers in.
+fn integration(d: &HaDevice, domains: &HashMap<String, String>) -> Option<String> {
+    d.primary_config_entry
+        .as_ref()
+        .and_then(|entry| domains.get(entry))
+        .cloned()
+        .or_else(|| {
+            d.identifiers
+                .iter()
+                .filter_map(|pair| pair.first().and_then(Value::as_str))
+                .min()
+                .map(str::to_owned)
+        })
+}
+
+fn device(d: HaDevice, domains: &HashMap<String, String>) -> RawDevice {
+    let integration = integration(&d, domains);
     let name = d
         .name_by_user
         .filter(|n| !n.trim().is_empty())
         .or(d.name.filter(|n| !n.trim().is_empty()))
         .unwrap_or_else(|| d.id.clone());
-    let integration = d
-        .identifiers
-        .first()
-        .and_then(|pair| pair.first())
-        .and_then(Value::as_str)
-        .map(str::to_owned);
     RawDevice {
         device_id: Some(d.id),
         name: Some(name),
@@ -141,12 +171,33 @@ fn in_file(err: Error, file: &str) -> Error {
     }
 }
 
-/// Imports the two registry files of `dir` in one transaction.
+/// Config entry id → integration domain, from `core.config_entries` when the directory has it.
+fn config_entry_domains(dir: &Path) -> Result<HashMap<String, String>> {
+    if !dir.join(CONFIG_ENTRIES_FILE).exists() {
+        return Ok(HashMap::new());
+    }
+    let data: ConfigEntryData = read(dir, CONFIG_ENTRIES_FILE)?;
+    Ok(data
+        .entries
+        .into_iter()
+        .map(|e| (e.entry_id, e.domain))
+        .collect())
+}
+
+/// Imports the two registry files of `dir` (with `core.config_entries` when present, for each
+/// device's integration) in one transaction.
 pub async fn import(db: &DatabaseConnection, actor: &Actor, dir: &Path) -> Result<ImportReport> {
     let device_data: DeviceData = read(dir, DEVICE_FILE)?;
     let entity_data: EntityData = read(dir, ENTITY_FILE)?;
-    let devices = bulk::check_devices(device_data.devices.into_iter().map(device).collect())
-        .map_err(|e| in_file(e, DEVICE_FILE))?;
+    let domains = config_entry_domains(dir)?;
+    let devices = bulk::check_devices(
+        device_data
+            .devices
+            .into_iter()
+            .map(|d| device(d, &domains))
+            .collect(),
+    )
+    .map_err(|e| in_file(e, DEVICE_FILE))?;
     let known: HashSet<&str> = devices.iter().map(|d| d.device_id.as_str()).collect();
     let mut warnings = Vec::new();
     let raw_entities: Vec<RawEntity> = entity_data
