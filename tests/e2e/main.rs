@@ -19,6 +19,7 @@ mod hostile_input;
 mod login_bursts;
 mod migrations;
 mod oauth;
+mod openapi;
 mod registry;
 mod registry_import;
 mod registry_pages;

@@ -2,6 +2,7 @@
 //! in its own `routes(&mut Router)`.
 
 pub mod access;
+pub mod api_errors;
 pub mod assets;
 pub(crate) mod form_input;
 pub mod health;

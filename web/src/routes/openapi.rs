@@ -5,9 +5,11 @@ use std::sync::OnceLock;
 use actix_web::HttpResponse;
 use actix_web::http::Method;
 use utoipa::OpenApi;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::path::{Operation, PathItem};
 
 use super::router::Router;
-use crate::auth::Access;
+use crate::auth::{Access, Kind};
 use crate::error::{ErrorBody, ErrorDetail};
 
 /// The system part of the API description; each area contributes its own `ApiDoc`,
@@ -21,7 +23,8 @@ use crate::error::{ErrorBody, ErrorDetail};
 )]
 pub struct ApiDoc;
 
-/// The whole description: the system part plus every area's.
+/// The whole description: the system part plus every area's, each route's `403` naming
+/// what its route needs.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::access::ApiDoc::openapi());
@@ -29,7 +32,43 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(super::sync::ApiDoc::openapi());
     doc.merge(super::registry::ApiDoc::openapi());
     doc.merge(super::webhooks::ApiDoc::openapi());
+    name_what_routes_need(&mut doc);
     doc
+}
+
+/// Adds to each JSON route's `403` what the router's catalog says the route needs, so that
+/// the shared error sets (see [`super::api_errors`]) need not repeat each route's permission.
+fn name_what_routes_need(doc: &mut utoipa::openapi::OpenApi) {
+    for route in super::catalog() {
+        let needs = match route.rule.access {
+            _ if route.rule.kind != Kind::Api => continue,
+            Access::Public => continue,
+            Access::Signed => "a user: a session, or a token issued on a user's behalf".to_owned(),
+            Access::Permission(permission) => format!("`{permission}`"),
+        };
+        let operation = doc
+            .paths
+            .paths
+            .get_mut(route.path)
+            .and_then(|item| operation_mut(item, &route.method));
+        if let Some(RefOr::T(forbidden)) =
+            operation.and_then(|op| op.responses.responses.get_mut("403"))
+        {
+            forbidden.description = format!("{} (the route needs {needs})", forbidden.description);
+        }
+    }
+}
+
+/// The operation of `item` for `method`.
+fn operation_mut<'a>(item: &'a mut PathItem, method: &Method) -> Option<&'a mut Operation> {
+    match *method {
+        Method::GET => item.get.as_mut(),
+        Method::POST => item.post.as_mut(),
+        Method::PUT => item.put.as_mut(),
+        Method::PATCH => item.patch.as_mut(),
+        Method::DELETE => item.delete.as_mut(),
+        _ => None,
+    }
 }
 
 /// The document, built once.

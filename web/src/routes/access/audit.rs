@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Access;
 use crate::error::{ApiError, PageError};
 use crate::pages::{Cell, FilterField, Layout, PageContext, Table};
+use crate::routes::api_errors::{QueryErrors, ReadErrors};
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -80,9 +81,7 @@ fn filter(q: &AuditQuery) -> Result<AuditFilter, service::Error> {
 #[utoipa::path(get, path = "/api/audit", tag = "audit", params(AuditQuery),
     responses(
         (status = 200, description = "A page of audit rows", body = AuditPage),
-        (status = 400, description = "A bad filter, limit or cursor", body = crate::error::ErrorBody),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing audit:read", body = crate::error::ErrorBody),
+        ReadErrors, QueryErrors,
     ))]
 pub async fn list_api(
     state: web::Data<AppState>,

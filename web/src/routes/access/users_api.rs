@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{Access, Caller, client_ip};
 use crate::error::ApiError;
 use crate::json::Json;
+use crate::routes::api_errors::{BodyErrors, QueryErrors, ReadErrors, WriteErrors};
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -90,9 +91,7 @@ pub struct CreatedUser {
 #[utoipa::path(get, path = "/api/users", tag = "access", params(UserQuery),
     responses(
         (status = 200, description = "A page of users", body = UserPage),
-        (status = 400, description = "A bad limit or cursor", body = crate::error::ErrorBody),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing users:read", body = crate::error::ErrorBody),
+        ReadErrors, QueryErrors,
     ))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -116,13 +115,9 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/users", tag = "access", request_body = CreateUser,
     responses(
         (status = 201, description = "Created", body = CreatedUser),
-        (status = 400, description = "Malformed JSON", body = crate::error::ErrorBody),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing users:write or X-CSRF-Token, or a role grants what the caller does not hold", body = crate::error::ErrorBody),
+        WriteErrors, BodyErrors,
+        (status = 403, description = "The caller lacks the route's permission or one that a given role grants, or a session sent no valid X-CSRF-Token", body = crate::error::ErrorBody),
         (status = 409, description = "The username is taken", body = crate::error::ErrorBody),
-        (status = 413, description = "Body too large", body = crate::error::ErrorBody),
-        (status = 415, description = "Not JSON", body = crate::error::ErrorBody),
-        (status = 422, description = "Invalid fields", body = crate::error::ErrorBody),
     ))]
 pub async fn create(
     state: web::Data<AppState>,

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::auth::{Access, Caller};
 use crate::error::ApiError;
 use crate::json::Json;
+use crate::routes::api_errors::{BodyErrors, NotFound, QueryErrors, ReadErrors, WriteErrors};
 use crate::routes::form_input::audit_ip;
 use crate::routes::router::Router;
 use crate::state::AppState;
@@ -159,9 +160,7 @@ impl From<UpdateClient> for ClientInput {
 #[utoipa::path(get, path = "/api/oauth/clients", tag = "oauth", params(PageQuery),
     responses(
         (status = 200, description = "A page of clients", body = ClientPage),
-        (status = 400, description = "A bad limit or cursor", body = crate::error::ErrorBody),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing oauth:read", body = crate::error::ErrorBody),
+        ReadErrors, QueryErrors,
     ))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -180,11 +179,8 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/oauth/clients", tag = "oauth", request_body = CreateClient,
     responses(
         (status = 201, description = "Created", body = CreatedClient),
-        (status = 400, description = "Malformed JSON", body = crate::error::ErrorBody),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing oauth:write, or the client is allowed scopes the caller does not hold", body = crate::error::ErrorBody),
-        (status = 413, description = "Body too large", body = crate::error::ErrorBody),
-        (status = 415, description = "Not JSON", body = crate::error::ErrorBody),
+        WriteErrors, BodyErrors,
+        (status = 403, description = "The caller lacks the route's permission or a scope the client is allowed, or a session sent no valid X-CSRF-Token", body = crate::error::ErrorBody),
         (status = 422, description = "Invalid settings", body = crate::error::ErrorBody),
     ))]
 pub async fn create(
@@ -210,9 +206,7 @@ pub async fn create(
     params(("client_id" = String, Path, description = "The public identifier")),
     responses(
         (status = 200, description = "The client", body = ClientView),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing oauth:read", body = crate::error::ErrorBody),
-        (status = 404, description = "No such client", body = crate::error::ErrorBody),
+        ReadErrors, NotFound,
     ))]
 pub async fn show(
     state: web::Data<AppState>,
@@ -227,12 +221,8 @@ pub async fn show(
     request_body = UpdateClient,
     responses(
         (status = 200, description = "The changed client", body = ClientView),
-        (status = 400, description = "Malformed JSON", body = crate::error::ErrorBody),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing oauth:write, or the client is allowed scopes the caller does not hold", body = crate::error::ErrorBody),
-        (status = 404, description = "No such client", body = crate::error::ErrorBody),
-        (status = 413, description = "Body too large", body = crate::error::ErrorBody),
-        (status = 415, description = "Not JSON", body = crate::error::ErrorBody),
+        WriteErrors, BodyErrors, NotFound,
+        (status = 403, description = "The caller lacks the route's permission or a scope the client is allowed, or a session sent no valid X-CSRF-Token", body = crate::error::ErrorBody),
         (status = 422, description = "Invalid settings", body = crate::error::ErrorBody),
     ))]
 pub async fn update(
@@ -255,9 +245,8 @@ pub async fn update(
     params(("client_id" = String, Path, description = "The public identifier")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing oauth:write, or the client is allowed scopes the caller does not hold", body = crate::error::ErrorBody),
-        (status = 404, description = "No such client", body = crate::error::ErrorBody),
+        WriteErrors, NotFound,
+        (status = 403, description = "The caller lacks the route's permission or a scope the client is allowed, or a session sent no valid X-CSRF-Token", body = crate::error::ErrorBody),
     ))]
 pub async fn delete(
     caller: Caller,
@@ -278,9 +267,8 @@ pub async fn delete(
     params(("client_id" = String, Path, description = "The public identifier")),
     responses(
         (status = 200, description = "The new secret, shown once", body = RotatedSecret),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing oauth:write, or the client is allowed scopes the caller does not hold", body = crate::error::ErrorBody),
-        (status = 404, description = "No such client", body = crate::error::ErrorBody),
+        WriteErrors, NotFound,
+        (status = 403, description = "The caller lacks the route's permission or a scope the client is allowed, or a session sent no valid X-CSRF-Token", body = crate::error::ErrorBody),
         (status = 409, description = "A public client has no secret", body = crate::error::ErrorBody),
     ))]
 pub async fn rotate_secret(
@@ -305,9 +293,7 @@ pub async fn rotate_secret(
     params(("client_id" = String, Path, description = "The public identifier")),
     responses(
         (status = 200, description = "Live tokens, newest first", body = TokenList),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing oauth:read", body = crate::error::ErrorBody),
-        (status = 404, description = "No such client", body = crate::error::ErrorBody),
+        ReadErrors, NotFound,
     ))]
 pub async fn tokens(
     state: web::Data<AppState>,
@@ -323,9 +309,8 @@ pub async fn tokens(
     params(("id" = String, Path, description = "The token's id (a UUID)")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing oauth:write, or the client is allowed scopes the caller does not hold", body = crate::error::ErrorBody),
-        (status = 404, description = "No such token", body = crate::error::ErrorBody),
+        WriteErrors, NotFound,
+        (status = 403, description = "The caller lacks the route's permission or a scope the client is allowed, or a session sent no valid X-CSRF-Token", body = crate::error::ErrorBody),
     ))]
 pub async fn revoke_token(
     caller: Caller,
@@ -348,9 +333,7 @@ pub async fn revoke_token(
 #[utoipa::path(get, path = "/api/oauth/audit", tag = "oauth", params(AuditQuery),
     responses(
         (status = 200, description = "A page of OAuth events", body = OAuthAuditPage),
-        (status = 400, description = "A bad filter, limit or cursor", body = crate::error::ErrorBody),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing oauth:read", body = crate::error::ErrorBody),
+        ReadErrors, QueryErrors,
     ))]
 pub async fn audit(
     state: web::Data<AppState>,

@@ -13,6 +13,7 @@ use super::entities_api::EntityBody;
 use crate::auth::{Access, Caller};
 use crate::error::{ApiError, ErrorBody};
 use crate::json::BulkJson;
+use crate::routes::api_errors::{BodyErrors, WriteErrors};
 use crate::routes::form_input::audit_ip;
 use crate::routes::router::Router;
 use crate::state::AppState;
@@ -41,11 +42,8 @@ fn within_limit(state: &AppState, items: usize) -> Result<(), ApiError> {
     request_body = Vec<DeviceBody>,
     responses(
         (status = 200, description = "Every device written", body = Upserted),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Missing registry:write or X-CSRF-Token", body = ErrorBody),
+        WriteErrors, BodyErrors,
         (status = 413, description = "Body over 16 MiB or more items than METADECK_BULK_MAX", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Invalid items, each named by index and field; nothing written", body = ErrorBody),
     ))]
 pub async fn devices(
@@ -70,11 +68,8 @@ pub async fn devices(
     request_body = Vec<EntityBody>,
     responses(
         (status = 200, description = "Every entity written", body = Upserted),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Missing registry:write or X-CSRF-Token", body = ErrorBody),
+        WriteErrors, BodyErrors,
         (status = 413, description = "Body over 16 MiB or more items than METADECK_BULK_MAX", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Invalid items (or unknown devices), each named by index and field; nothing written", body = ErrorBody),
     ))]
 pub async fn entities(

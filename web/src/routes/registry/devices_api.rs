@@ -9,8 +9,9 @@ use service::registry::{DeviceFilter, DeviceSort, DeviceView, RawDevice, devices
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Access, Caller};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
 use crate::json::Json;
+use crate::routes::api_errors::{BodyErrors, NotFound, QueryErrors, ReadErrors, WriteErrors};
 use crate::routes::form_input::audit_ip;
 use crate::routes::router::Router;
 use crate::state::AppState;
@@ -91,9 +92,7 @@ impl From<DeviceBody> for RawDevice {
 #[utoipa::path(get, path = "/api/devices", tag = "registry", params(DeviceQuery),
     responses(
         (status = 200, description = "A page of devices", body = DevicePage),
-        (status = 400, description = "A bad limit or cursor", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Missing registry:read", body = ErrorBody),
+        ReadErrors, QueryErrors,
     ))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -122,9 +121,7 @@ pub async fn list(
     params(DevicePath),
     responses(
         (status = 200, description = "The device and its entities", body = service::registry::DeviceDetail),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Missing registry:read", body = ErrorBody),
-        (status = 404, description = "No such device", body = ErrorBody),
+        ReadErrors, NotFound,
     ))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -141,12 +138,7 @@ pub async fn get(
     responses(
         (status = 200, description = "Replaced", body = DeviceView),
         (status = 201, description = "Created", body = DeviceView),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Missing registry:write or X-CSRF-Token", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody),
+        WriteErrors, BodyErrors,
     ))]
 pub async fn put(
     state: web::Data<AppState>,
@@ -183,9 +175,7 @@ pub async fn put(
     params(DevicePath),
     responses(
         (status = 204, description = "Deleted, with its entities"),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Missing registry:write or X-CSRF-Token", body = ErrorBody),
-        (status = 404, description = "No such device", body = ErrorBody),
+        WriteErrors, NotFound,
     ))]
 pub async fn delete(
     state: web::Data<AppState>,

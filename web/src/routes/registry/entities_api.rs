@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{Access, Caller};
 use crate::error::{ApiError, ErrorBody};
 use crate::json::Json;
+use crate::routes::api_errors::{BodyErrors, NotFound, QueryErrors, ReadErrors, WriteErrors};
 use crate::routes::form_input::audit_ip;
 use crate::routes::router::Router;
 use crate::state::AppState;
@@ -68,9 +69,7 @@ impl From<EntityBody> for RawEntity {
 #[utoipa::path(get, path = "/api/entities", tag = "registry", params(EntityQuery),
     responses(
         (status = 200, description = "A page of entities", body = EntityPage),
-        (status = 400, description = "A bad filter, limit or cursor", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Missing registry:read", body = ErrorBody),
+        ReadErrors, QueryErrors,
     ))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -97,9 +96,7 @@ pub async fn list(
     params(("entity_id" = String, Path, description = "The entity id")),
     responses(
         (status = 200, description = "The entity", body = EntityView),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Missing registry:read", body = ErrorBody),
-        (status = 404, description = "No such entity", body = ErrorBody),
+        ReadErrors, NotFound,
     ))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -115,11 +112,7 @@ pub async fn get(
     responses(
         (status = 200, description = "Replaced", body = EntityView),
         (status = 201, description = "Created", body = EntityView),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Missing registry:write or X-CSRF-Token", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
+        WriteErrors, BodyErrors,
         (status = 422, description = "Invalid fields, or no such device", body = ErrorBody),
     ))]
 pub async fn put(
@@ -156,9 +149,7 @@ pub async fn put(
     params(("entity_id" = String, Path, description = "The entity id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Missing registry:write or X-CSRF-Token", body = ErrorBody),
-        (status = 404, description = "No such entity", body = ErrorBody),
+        WriteErrors, NotFound,
     ))]
 pub async fn delete(
     state: web::Data<AppState>,

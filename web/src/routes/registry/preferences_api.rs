@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use crate::auth::{Access, Caller};
 use crate::error::{ApiError, ErrorBody};
 use crate::json::Json;
+use crate::routes::api_errors::{BodyErrors, ReadErrors, WriteErrors};
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -65,7 +66,7 @@ fn user_of(caller: &Caller) -> Result<i64, ApiError> {
 #[utoipa::path(get, path = "/api/me/preferences", tag = "registry",
     responses(
         (status = 200, description = "The preferences", body = Preferences),
-        (status = 401, description = "Not signed in", body = ErrorBody),
+        ReadErrors,
         (status = 403, description = "A client without a user", body = ErrorBody),
     ))]
 pub async fn get(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
@@ -77,12 +78,8 @@ pub async fn get(state: web::Data<AppState>, caller: Caller) -> Result<HttpRespo
 #[utoipa::path(put, path = "/api/me/preferences", tag = "registry", request_body = PreferencesBody,
     responses(
         (status = 200, description = "Saved", body = Preferences),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "A client without a user, or no X-CSRF-Token", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody),
+        WriteErrors, BodyErrors,
+        (status = 403, description = "A client without a user, or a session sent no valid X-CSRF-Token", body = ErrorBody),
     ))]
 pub async fn put(
     state: web::Data<AppState>,

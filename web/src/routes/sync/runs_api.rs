@@ -13,6 +13,7 @@ use super::params::{HistoryQuery, sync_id};
 use crate::auth::{Access, Caller};
 use crate::error::{ApiError, ErrorBody};
 use crate::json::Json;
+use crate::routes::api_errors::{BodyErrors, NotFound, QueryErrors, ReadErrors, WriteErrors};
 use crate::routes::form_input::audit_ip;
 use crate::routes::router::Router;
 use crate::state::AppState;
@@ -90,12 +91,8 @@ fn stale_after(state: &AppState) -> chrono::Duration {
 #[utoipa::path(post, path = "/api/sync/runs", tag = "sync", request_body = StartSync,
     responses(
         (status = 201, description = "Started", body = SyncRecord),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-        (status = 403, description = "Missing sync:write or X-CSRF-Token", body = ErrorBody),
+        WriteErrors, BodyErrors,
         (status = 409, description = "The tenant already has a running sync; `details[0].sync_id` names it", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Invalid or unknown fields", body = ErrorBody),
     ))]
 pub async fn start(
@@ -129,13 +126,8 @@ pub async fn start(
     params(("id" = i64, Path, description = "The sync")),
     responses(
         (status = 200, description = "Updated", body = SyncRecord),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-        (status = 403, description = "Missing sync:write or X-CSRF-Token", body = ErrorBody),
-        (status = 404, description = "No such sync", body = ErrorBody),
+        WriteErrors, BodyErrors, NotFound,
         (status = 409, description = "The sync has finished; the message and `details` name its status", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Invalid fields: out of range, decreasing progress, graphdb fields on a sqlite sync, failed without error_details", body = ErrorBody),
     ))]
 pub async fn report(
@@ -160,9 +152,7 @@ pub async fn report(
     params(("id" = i64, Path, description = "The sync")),
     responses(
         (status = 200, description = "Canceled", body = SyncRecord),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-        (status = 403, description = "Missing sync:write or X-CSRF-Token", body = ErrorBody),
-        (status = 404, description = "No such sync", body = ErrorBody),
+        WriteErrors, NotFound,
         (status = 409, description = "The sync has already finished; the message names its status", body = ErrorBody),
     ))]
 pub async fn cancel(
@@ -186,9 +176,7 @@ pub async fn cancel(
     params(("id" = i64, Path, description = "The sync")),
     responses(
         (status = 200, description = "The sync", body = SyncRecord),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-        (status = 403, description = "Missing sync:read", body = ErrorBody),
-        (status = 404, description = "No such sync", body = ErrorBody),
+        ReadErrors, NotFound,
     ))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -202,9 +190,7 @@ pub async fn get(
 #[utoipa::path(get, path = "/api/sync/runs", tag = "sync", params(HistoryQuery),
     responses(
         (status = 200, description = "A page of syncs", body = SyncPage),
-        (status = 400, description = "A bad filter, limit or cursor", body = ErrorBody),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-        (status = 403, description = "Missing sync:read", body = ErrorBody),
+        ReadErrors, QueryErrors,
     ))]
 pub async fn list(
     state: web::Data<AppState>,

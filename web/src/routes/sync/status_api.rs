@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Access;
 use crate::error::{ApiError, ErrorBody};
+use crate::routes::api_errors::{QueryErrors, ReadErrors};
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -39,9 +40,8 @@ pub struct TenantPage {
 #[utoipa::path(get, path = "/api/sync/status", tag = "sync", params(StatusQuery),
     responses(
         (status = 200, description = "The tenant's status", body = StatusAnswer),
+        ReadErrors, QueryErrors,
         (status = 400, description = "No or an invalid tenant_id", body = ErrorBody),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-        (status = 403, description = "Missing sync:read", body = ErrorBody),
     ))]
 pub async fn status(
     state: web::Data<AppState>,
@@ -59,9 +59,7 @@ pub async fn status(
 #[utoipa::path(get, path = "/api/sync/tenants", tag = "sync", params(TenantQuery),
     responses(
         (status = 200, description = "A page of tenants", body = TenantPage),
-        (status = 400, description = "A bad limit or cursor", body = ErrorBody),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-        (status = 403, description = "Missing sync:read", body = ErrorBody),
+        ReadErrors, QueryErrors,
     ))]
 pub async fn tenants(
     state: web::Data<AppState>,

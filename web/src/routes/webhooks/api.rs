@@ -14,6 +14,7 @@ use service::webhooks::subscriptions::{
 use crate::auth::{Access, Caller};
 use crate::error::ApiError;
 use crate::json::Json;
+use crate::routes::api_errors::{BodyErrors, NotFound, QueryErrors, ReadErrors, WriteErrors};
 use crate::routes::form_input::{audit_ip, merge_errors};
 use crate::routes::router::Router;
 use crate::state::AppState;
@@ -52,9 +53,7 @@ fn parse_input(
 #[utoipa::path(get, path = "/api/webhooks", tag = "webhooks", params(WebhookQuery),
     responses(
         (status = 200, description = "A page of webhooks", body = WebhookPage),
-        (status = 400, description = "A bad limit or cursor", body = crate::error::ErrorBody),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing webhooks:read", body = crate::error::ErrorBody),
+        ReadErrors, QueryErrors,
     ))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -77,12 +76,8 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/webhooks", tag = "webhooks", request_body = CreateWebhook,
     responses(
         (status = 201, description = "Created; the secret is shown only here", body = WebhookWithSecret),
-        (status = 400, description = "Malformed JSON", body = crate::error::ErrorBody),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing webhooks:write or X-CSRF-Token", body = crate::error::ErrorBody),
+        WriteErrors, BodyErrors,
         (status = 409, description = "The webhook_id is taken", body = crate::error::ErrorBody),
-        (status = 413, description = "Body too large", body = crate::error::ErrorBody),
-        (status = 415, description = "Not JSON", body = crate::error::ErrorBody),
         (status = 422, description = "Invalid fields, an event outside the catalog, or a refused destination", body = crate::error::ErrorBody),
     ))]
 pub async fn create(
@@ -132,9 +127,7 @@ pub async fn create(
     params(("webhook_id" = String, Path, description = "The webhook's id")),
     responses(
         (status = 200, description = "The webhook", body = WebhookJson),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing webhooks:read", body = crate::error::ErrorBody),
-        (status = 404, description = "No such webhook", body = crate::error::ErrorBody),
+        ReadErrors, NotFound,
     ))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -149,12 +142,7 @@ pub async fn get(
     params(("webhook_id" = String, Path, description = "The webhook's id")),
     responses(
         (status = 200, description = "The webhook as saved", body = WebhookJson),
-        (status = 400, description = "Malformed JSON", body = crate::error::ErrorBody),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing webhooks:write or X-CSRF-Token", body = crate::error::ErrorBody),
-        (status = 404, description = "No such webhook", body = crate::error::ErrorBody),
-        (status = 413, description = "Body too large", body = crate::error::ErrorBody),
-        (status = 415, description = "Not JSON", body = crate::error::ErrorBody),
+        WriteErrors, BodyErrors, NotFound,
         (status = 422, description = "Invalid fields or a refused destination", body = crate::error::ErrorBody),
     ))]
 pub async fn replace(
@@ -188,12 +176,7 @@ pub async fn replace(
     params(("webhook_id" = String, Path, description = "The webhook's id")),
     responses(
         (status = 200, description = "The webhook as saved", body = WebhookJson),
-        (status = 400, description = "Malformed JSON", body = crate::error::ErrorBody),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing webhooks:write or X-CSRF-Token", body = crate::error::ErrorBody),
-        (status = 404, description = "No such webhook", body = crate::error::ErrorBody),
-        (status = 413, description = "Body too large", body = crate::error::ErrorBody),
-        (status = 415, description = "Not JSON", body = crate::error::ErrorBody),
+        WriteErrors, BodyErrors, NotFound,
         (status = 422, description = "Invalid fields or a refused destination", body = crate::error::ErrorBody),
     ))]
 pub async fn patch(
@@ -251,9 +234,7 @@ pub async fn patch(
     params(("webhook_id" = String, Path, description = "The webhook's id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing webhooks:write or X-CSRF-Token", body = crate::error::ErrorBody),
-        (status = 404, description = "No such webhook", body = crate::error::ErrorBody),
+        WriteErrors, NotFound,
     ))]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -274,9 +255,7 @@ pub async fn delete(
     params(("webhook_id" = String, Path, description = "The webhook's id")),
     responses(
         (status = 200, description = "The webhook with its new secret, shown only here", body = WebhookWithSecret),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing webhooks:write or X-CSRF-Token", body = crate::error::ErrorBody),
-        (status = 404, description = "No such webhook", body = crate::error::ErrorBody),
+        WriteErrors, NotFound,
     ))]
 pub async fn rotate(
     state: web::Data<AppState>,
@@ -299,9 +278,7 @@ pub async fn rotate(
     params(("webhook_id" = String, Path, description = "The webhook's id")),
     responses(
         (status = 202, description = "Queued", body = TestQueued),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing webhooks:write or X-CSRF-Token", body = crate::error::ErrorBody),
-        (status = 404, description = "No such webhook", body = crate::error::ErrorBody),
+        WriteErrors, NotFound,
         (status = 409, description = "The webhook is disabled", body = crate::error::ErrorBody),
     ))]
 pub async fn test(

@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Access, Caller};
 use crate::error::ApiError;
+use crate::routes::api_errors::{NotFound, QueryErrors, ReadErrors, WriteErrors};
 use crate::routes::form_input::audit_ip;
 use crate::routes::router::Router;
 use crate::state::AppState;
@@ -80,10 +81,7 @@ pub struct DeliveryQuery {
     params(("webhook_id" = String, Path, description = "The webhook's id"), DeliveryQuery),
     responses(
         (status = 200, description = "A page of deliveries", body = DeliveryPage),
-        (status = 400, description = "A bad status, limit or cursor", body = crate::error::ErrorBody),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing webhooks:read", body = crate::error::ErrorBody),
-        (status = 404, description = "No such webhook", body = crate::error::ErrorBody),
+        ReadErrors, QueryErrors, NotFound,
     ))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -111,9 +109,7 @@ pub async fn list(
     params(("id" = i64, Path, description = "The delivery's id")),
     responses(
         (status = 202, description = "The new delivery, queued", body = DeliveryJson),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "Missing webhooks:write or X-CSRF-Token", body = crate::error::ErrorBody),
-        (status = 404, description = "No such delivery", body = crate::error::ErrorBody),
+        WriteErrors, NotFound,
         (status = 409, description = "The webhook is disabled", body = crate::error::ErrorBody),
     ))]
 pub async fn redeliver(
