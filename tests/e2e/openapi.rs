@@ -1,5 +1,5 @@
-//! `/api/openapi.json` against the router: each JSON route's description lists the errors its
-//! route's rule can answer, in the one error shape.
+//! `/api/openapi.json` against the router: every JSON route the router declares is described,
+//! nothing else is, and each description lists the errors its route's rule can answer.
 //!
 //! The routes come from the router's own catalog, so a new route is checked automatically.
 
@@ -46,6 +46,43 @@ fn operations(doc: &Value) -> BTreeSet<(String, String)> {
 /// The documented response of `route` for `status`.
 fn response<'a>(doc: &'a Value, route: &RouteSpec, status: &str) -> &'a Value {
     &doc["paths"][route.path][route.method.as_str().to_lowercase()]["responses"][status]
+}
+
+#[tokio::test]
+async fn every_api_route_of_the_router_is_an_operation_of_the_document() {
+    let doc = served_document().await;
+    let documented = operations(&doc);
+    let routes = api_routes();
+    assert!(routes.len() >= 40, "the router declares the JSON routes");
+
+    let missing: Vec<String> = routes
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_string()))
+        .filter(|op| !documented.contains(op))
+        .map(|(method, path)| format!("{method} {path}"))
+        .collect();
+
+    assert!(missing.is_empty(), "undocumented JSON routes: {missing:#?}");
+}
+
+#[tokio::test]
+async fn every_operation_of_the_document_is_an_api_route_of_the_router() {
+    let doc = served_document().await;
+    let routes: BTreeSet<(String, String)> = api_routes()
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_string()))
+        .collect();
+
+    let strays: Vec<String> = operations(&doc)
+        .into_iter()
+        .filter(|op| !routes.contains(op))
+        .map(|(method, path)| format!("{method} {path}"))
+        .collect();
+
+    assert!(
+        strays.is_empty(),
+        "documented operations the router does not declare as JSON routes: {strays:#?}"
+    );
 }
 
 #[tokio::test]
