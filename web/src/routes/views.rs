@@ -2,6 +2,7 @@
 //! once, and the confirmation a delete form asks for.
 
 use askama::Template;
+use serde::Deserialize;
 
 use super::form_input::FormInput;
 use crate::pages::{Choice, Field, FormView, Layout, Table};
@@ -61,5 +62,27 @@ pub fn confirmed(input: &FormInput) -> Result<(), service::Error> {
             "confirm",
             "tick the box to confirm the deletion",
         ))
+    }
+}
+
+/// The body of a delete form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ConfirmForm {
+    /// `yes` when the box is ticked.
+    pub confirm: String,
+}
+
+impl ConfirmForm {
+    /// Passes when the `confirm` box is ticked; refuses the deletion otherwise.
+    pub fn confirmed(&self) -> Result<(), service::Error> {
+        if self.confirm == "yes" {
+            Ok(())
+        } else {
+            Err(service::Error::invalid(
+                "confirm",
+                "tick the box to confirm the deletion",
+            ))
+        }
     }
 }

@@ -1,0 +1,169 @@
+//! Every console form, sent a value of the wrong type or missing a field, comes back with
+//! `422`, the error under that field, and what was typed still in the form.
+
+use crate::helpers::{TestApp, csrf_in, spawn_app};
+
+/// One refused submission and what its page must show.
+struct Case {
+    /// The form's own page, which supplies the CSRF token.
+    page: String,
+    /// Where the form posts.
+    action: String,
+    sent: Vec<(&'static str, String)>,
+    /// The field the error must sit under.
+    field: &'static str,
+    /// Pieces of HTML that show the input kept (values, ticked boxes, selected options).
+    kept: Vec<String>,
+}
+
+fn sent(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    pairs.iter().map(|(k, v)| (*k, (*v).to_string())).collect()
+}
+
+/// The `<div class="field…">` block holding the input named `name`.
+fn field_block<'a>(html: &'a str, name: &str) -> Option<&'a str> {
+    html.split("<div class=\"field")
+        .skip(1)
+        .find(|block| block.contains(&format!("name=\"{name}\"")))
+}
+
+async fn assert_refused_under_field(app: &TestApp, case: &Case) {
+    let page = app.get(&case.page).await.text().await.unwrap();
+    let csrf = csrf_in(&page).expect("the form's page carries a CSRF token");
+    let mut body: Vec<(&str, String)> = vec![("csrf_token", csrf)];
+    body.extend(case.sent.iter().cloned());
+    let res = app
+        .client
+        .post(app.url(&case.action))
+        .form(&body)
+        .send()
+        .await
+        .unwrap();
+    let what = format!("{} ({})", case.action, case.field);
+    assert_eq!(res.status(), 422, "{what}: the form is shown again");
+    let html = res.text().await.unwrap();
+    let block = field_block(&html, case.field)
+        .unwrap_or_else(|| panic!("{what}: the form has the field\n{html}"));
+    assert!(
+        block.contains(&format!("data-field-error=\"{}\"", case.field)),
+        "{what}: the error is under its field\n{block}"
+    );
+    for kept in &case.kept {
+        assert!(html.contains(kept.as_str()), "{what}: keeps {kept}\n{html}");
+    }
+}
+
+/// The id of the newest OAuth client, read from the JSON API.
+async fn newest_client(app: &TestApp) -> String {
+    let list: serde_json::Value = app.get("/api/oauth/clients").await.json().await.unwrap();
+    list["items"][0]["client_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn every_form_shows_a_wrong_or_missing_field_under_it_and_keeps_the_input() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+
+    let registered = Case {
+        page: "/oauth/clients/new".into(),
+        action: "/oauth/clients/new".into(),
+        sent: sent(&[("name", "Kept client"), ("client_type", "confidential")]),
+        field: "name",
+        kept: vec![],
+    };
+    // Registered through its own form, so the later cases have a client to edit.
+    let csrf = csrf_in(&app.get(&registered.page).await.text().await.unwrap()).unwrap();
+    let res = app
+        .client
+        .post(app.url(&registered.action))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "Kept client"),
+            ("client_type", "confidential"),
+            ("allowed_scopes", "users:read"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the client is registered");
+    let client = newest_client(&app).await;
+
+    let cases = vec![
+        // A non-number lifetime: every other typed value stays.
+        Case {
+            page: "/oauth/clients/new".into(),
+            action: "/oauth/clients/new".into(),
+            sent: sent(&[
+                ("name", "Typed client"),
+                ("client_type", "public"),
+                ("redirect_uris", "https://app.example/cb"),
+                ("grant_types", "authorization_code"),
+                ("allowed_scopes", "users:read"),
+                ("allowed_scopes", "audit:read"),
+                ("access_token_ttl_seconds", "soon"),
+                ("refresh_token_ttl_seconds", "7200"),
+            ]),
+            field: "access_token_ttl_seconds",
+            kept: vec![
+                "value=\"Typed client\"".into(),
+                "value=\"soon\"".into(),
+                "value=\"7200\"".into(),
+                "https://app.example/cb</textarea>".into(),
+                "value=\"public\" selected".into(),
+                "value=\"authorization_code\" checked".into(),
+                "value=\"users:read\" checked".into(),
+                "value=\"audit:read\" checked".into(),
+            ],
+        },
+        // No name at all.
+        Case {
+            page: "/oauth/clients/new".into(),
+            action: "/oauth/clients/new".into(),
+            sent: sent(&[
+                ("client_type", "confidential"),
+                ("allowed_scopes", "users:read"),
+                ("device_code_ttl_seconds", "900"),
+            ]),
+            field: "name",
+            kept: vec![
+                "value=\"900\"".into(),
+                "value=\"users:read\" checked".into(),
+            ],
+        },
+        Case {
+            page: format!("/oauth/clients/{client}"),
+            action: format!("/oauth/clients/{client}"),
+            sent: sent(&[
+                ("name", "Renamed client"),
+                ("allowed_scopes", "users:read"),
+                ("access_token_ttl_seconds", "1200"),
+                ("refresh_token_ttl_seconds", "a month"),
+                ("skip_consent", "true"),
+            ]),
+            field: "refresh_token_ttl_seconds",
+            kept: vec![
+                "value=\"Renamed client\"".into(),
+                "value=\"1200\"".into(),
+                "value=\"a month\"".into(),
+                "name=\"skip_consent\" value=\"true\" checked".into(),
+            ],
+        },
+        Case {
+            page: format!("/oauth/clients/{client}"),
+            action: format!("/oauth/clients/{client}/delete"),
+            sent: vec![],
+            field: "confirm",
+            kept: vec![],
+        },
+        Case {
+            page: "/device".into(),
+            action: "/device".into(),
+            sent: sent(&[("user_code", "WXYZ-WXYZ")]),
+            field: "user_code",
+            kept: vec!["value=\"WXYZ-WXYZ\"".into()],
+        },
+    ];
+    for case in &cases {
+        assert_refused_under_field(&app, case).await;
+    }
+}
