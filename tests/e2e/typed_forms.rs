@@ -1,7 +1,7 @@
 //! Every console form, sent a value of the wrong type or missing a field, comes back with
 //! `422`, the error under that field, and what was typed still in the form.
 
-use crate::helpers::{TestApp, csrf_in, spawn_app};
+use crate::helpers::{ADMIN_PASSWORD, TestApp, csrf_in, spawn_app};
 
 /// One refused submission and what its page must show.
 struct Case {
@@ -64,29 +64,41 @@ async fn every_form_shows_a_wrong_or_missing_field_under_it_and_keeps_the_input(
     let app = spawn_app().await;
     app.login_as_admin().await;
 
-    let registered = Case {
-        page: "/oauth/clients/new".into(),
-        action: "/oauth/clients/new".into(),
-        sent: sent(&[("name", "Kept client"), ("client_type", "confidential")]),
-        field: "name",
-        kept: vec![],
-    };
-    // Registered through its own form, so the later cases have a client to edit.
-    let csrf = csrf_in(&app.get(&registered.page).await.text().await.unwrap()).unwrap();
-    let res = app
-        .client
-        .post(app.url(&registered.action))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("name", "Kept client"),
-            ("client_type", "confidential"),
-            ("allowed_scopes", "users:read"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "the client is registered");
+    // Something to edit in each area, made through the console's own forms where it can be.
+    let csrf = app.csrf_token(&app.client).await;
+    for (action, form) in [
+        (
+            "/oauth/clients/new",
+            vec![("name", "Kept client"), ("allowed_scopes", "users:read")],
+        ),
+        (
+            "/admin/roles/new",
+            vec![("name", "auditor"), ("permissions", "audit:read")],
+        ),
+    ] {
+        let mut body = vec![("csrf_token", csrf.as_str())];
+        body.extend(form);
+        let res = app
+            .client
+            .post(app.url(action))
+            .form(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            [200, 303].contains(&res.status().as_u16()),
+            "{action} saves"
+        );
+    }
     let client = newest_client(&app).await;
+    let role: i64 = app
+        .scalar("SELECT id FROM rbac_roles WHERE name = 'auditor'")
+        .await;
+    app.create_user("dora", "viewer", "a-password-for-tests")
+        .await;
+    let user: i64 = app
+        .scalar("SELECT id FROM local_users WHERE username = 'dora'")
+        .await;
 
     let cases = vec![
         // A non-number lifetime: every other typed value stays.
@@ -161,6 +173,86 @@ async fn every_form_shows_a_wrong_or_missing_field_under_it_and_keeps_the_input(
             sent: sent(&[("user_code", "WXYZ-WXYZ")]),
             field: "user_code",
             kept: vec!["value=\"WXYZ-WXYZ\"".into()],
+        },
+        Case {
+            page: "/admin/users/new".into(),
+            action: "/admin/users/new".into(),
+            sent: sent(&[("email", "erin@example.org"), ("roles", "operator")]),
+            field: "username",
+            kept: vec![
+                "value=\"erin@example.org\"".into(),
+                "value=\"operator\" checked".into(),
+            ],
+        },
+        Case {
+            page: format!("/admin/users/{user}"),
+            action: format!("/admin/users/{user}"),
+            sent: sent(&[
+                ("email", "not an address"),
+                ("is_active", "true"),
+                ("roles", "operator"),
+            ]),
+            field: "email",
+            kept: vec![
+                "value=\"not an address\"".into(),
+                "value=\"operator\" checked".into(),
+            ],
+        },
+        Case {
+            page: format!("/admin/users/{user}"),
+            action: format!("/admin/users/{user}/reset-password"),
+            sent: sent(&[("password", "short")]),
+            field: "password",
+            kept: vec![],
+        },
+        Case {
+            page: format!("/admin/users/{user}"),
+            action: format!("/admin/users/{user}/delete"),
+            sent: vec![],
+            field: "confirm",
+            kept: vec![],
+        },
+        Case {
+            page: "/admin/roles/new".into(),
+            action: "/admin/roles/new".into(),
+            sent: sent(&[
+                ("description", "Reads the trail"),
+                ("permissions", "audit:read"),
+            ]),
+            field: "name",
+            kept: vec![
+                "Reads the trail</textarea>".into(),
+                "value=\"audit:read\" checked".into(),
+            ],
+        },
+        Case {
+            page: format!("/admin/roles/{role}"),
+            action: format!("/admin/roles/{role}"),
+            sent: sent(&[
+                ("description", "Still reads the trail"),
+                ("permissions", "audit:read"),
+                ("permissions", "audit:everything"),
+            ]),
+            field: "permissions",
+            kept: vec![
+                "Still reads the trail</textarea>".into(),
+                "value=\"audit:read\" checked".into(),
+            ],
+        },
+        Case {
+            page: format!("/admin/roles/{role}"),
+            action: format!("/admin/roles/{role}/delete"),
+            sent: vec![],
+            field: "confirm",
+            kept: vec![],
+        },
+        // Passwords are never sent back; the error still sits under the missing one.
+        Case {
+            page: "/account".into(),
+            action: "/account/password".into(),
+            sent: sent(&[("current_password", ADMIN_PASSWORD)]),
+            field: "new_password",
+            kept: vec![],
         },
     ];
     for case in &cases {

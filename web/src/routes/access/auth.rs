@@ -12,6 +12,7 @@ use crate::auth::{Access, Caller, client_ip, csrf};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Field, FormView, Layout, PageContext, see_other};
+use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -89,9 +90,8 @@ async fn login(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
-    form: web::Form<LoginForm>,
+    PageForm(form): PageForm<LoginForm>,
 ) -> Result<HttpResponse, PageError> {
-    let form = form.into_inner();
     let ip = client_ip(&req, &state.settings.trusted_proxies);
     let attempt = LoginAttempt {
         username: form.username.clone(),
