@@ -72,6 +72,10 @@ async fn every_form_shows_a_wrong_or_missing_field_under_it_and_keeps_the_input(
             vec![("name", "Kept client"), ("allowed_scopes", "users:read")],
         ),
         (
+            "/registry/devices/new",
+            vec![("device_id", "lamp-1"), ("name", "Lamp")],
+        ),
+        (
             "/admin/roles/new",
             vec![("name", "auditor"), ("permissions", "audit:read")],
         ),
@@ -253,6 +257,53 @@ async fn every_form_shows_a_wrong_or_missing_field_under_it_and_keeps_the_input(
             sent: sent(&[("current_password", ADMIN_PASSWORD)]),
             field: "new_password",
             kept: vec![],
+        },
+        // A time that is not RFC 3339.
+        Case {
+            page: "/registry/devices/new".into(),
+            action: "/registry/devices/new".into(),
+            sent: sent(&[
+                ("device_id", "lamp-2"),
+                ("name", "Desk lamp"),
+                ("manufacturer", "Acme"),
+                ("last_seen", "yesterday"),
+            ]),
+            field: "last_seen",
+            kept: vec![
+                "value=\"lamp-2\"".into(),
+                "value=\"Desk lamp\"".into(),
+                "value=\"Acme\"".into(),
+                "value=\"yesterday\"".into(),
+            ],
+        },
+        Case {
+            page: "/registry/devices/lamp-1".into(),
+            action: "/registry/devices/lamp-1".into(),
+            sent: sent(&[("model", "L2"), ("area_id", "study")]),
+            field: "name",
+            kept: vec!["value=\"L2\"".into(), "value=\"study\"".into()],
+        },
+        Case {
+            page: "/registry/devices/lamp-1".into(),
+            action: "/registry/devices/lamp-1/delete".into(),
+            sent: vec![],
+            field: "confirm",
+            kept: vec![],
+        },
+        Case {
+            page: "/account".into(),
+            action: "/account/preferences".into(),
+            sent: sent(&[
+                ("theme", "dark"),
+                ("page_size", "many"),
+                ("default_tenant", "north"),
+            ]),
+            field: "page_size",
+            kept: vec![
+                "value=\"dark\" selected".into(),
+                "value=\"many\"".into(),
+                "value=\"north\"".into(),
+            ],
         },
     ];
     for case in &cases {
