@@ -4,7 +4,6 @@
 use askama::Template;
 use serde::Deserialize;
 
-use super::form_input::FormInput;
 use crate::pages::{Choice, Field, FormView, Layout, Table};
 
 /// The generic list page.
@@ -51,18 +50,6 @@ pub fn delete_form(action: String, submit: &'static str, what: String) -> FormVi
             }]),
         ],
     )
-}
-
-/// Passes a delete form whose `confirm` box is ticked; refuses it otherwise.
-pub fn confirmed(input: &FormInput) -> Result<(), service::Error> {
-    if input.text("confirm") == "yes" {
-        Ok(())
-    } else {
-        Err(service::Error::invalid(
-            "confirm",
-            "tick the box to confirm the deletion",
-        ))
-    }
 }
 
 /// The body of a delete form.

@@ -2,7 +2,7 @@
 //! (masked), replace, patch, delete, rotate the secret, send a test event.
 
 use actix_web::http::Method;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use service::access::Permission;
 use service::pagination::PageRequest;
 use service::webhooks::WebhookSecret;
@@ -11,10 +11,10 @@ use service::webhooks::subscriptions::{
     self, EventList, WebhookFilter, WebhookId, WebhookInput, WebhookPatch, optional_text,
 };
 
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::ApiError;
 use crate::json::Json;
-use crate::routes::form_input::{audit_ip, merge_errors};
+use crate::routes::form_input::merge_errors;
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -87,8 +87,7 @@ pub async fn list(
     ))]
 pub async fn create(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     body: Json<CreateWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
@@ -117,8 +116,8 @@ pub async fn create(
                 .into());
         }
     };
-    let ip = audit_ip(&req, &state);
-    let (config, actor) = (state.webhooks.clone(), caller.actor());
+    let ip = acting.ip();
+    let (config, actor) = (state.webhooks.clone(), acting.actor());
     let (webhook, secret) = state
         .write(move |db| async move {
             subscriptions::create(&db, &config, &actor, ip, id, input, secret).await
@@ -159,8 +158,7 @@ pub async fn get(
     ))]
 pub async fn replace(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     id: web::Path<String>,
     body: Json<ReplaceWebhook>,
 ) -> Result<HttpResponse, ApiError> {
@@ -172,8 +170,8 @@ pub async fn replace(
         body.description.as_deref(),
         body.is_enabled,
     )?;
-    let ip = audit_ip(&req, &state);
-    let (config, actor, id) = (state.webhooks.clone(), caller.actor(), id.into_inner());
+    let ip = acting.ip();
+    let (config, actor, id) = (state.webhooks.clone(), acting.actor(), id.into_inner());
     let patch = WebhookPatch::from(input);
     let webhook = state
         .write(move |db| async move {
@@ -198,8 +196,7 @@ pub async fn replace(
     ))]
 pub async fn patch(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     id: web::Path<String>,
     body: Json<PatchWebhook>,
 ) -> Result<HttpResponse, ApiError> {
@@ -236,8 +233,8 @@ pub async fn patch(
                 .into());
         }
     };
-    let ip = audit_ip(&req, &state);
-    let (config, actor, id) = (state.webhooks.clone(), caller.actor(), id.into_inner());
+    let ip = acting.ip();
+    let (config, actor, id) = (state.webhooks.clone(), acting.actor(), id.into_inner());
     let webhook = state
         .write(move |db| async move {
             subscriptions::update(&db, &config, &actor, ip, &id, patch).await
@@ -257,12 +254,11 @@ pub async fn patch(
     ))]
 pub async fn delete(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = audit_ip(&req, &state);
-    let (actor, id) = (caller.actor(), id.into_inner());
+    let ip = acting.ip();
+    let (actor, id) = (acting.actor(), id.into_inner());
     state
         .write(move |db| async move { subscriptions::delete(&db, &actor, ip, &id).await })
         .await?;
@@ -280,12 +276,11 @@ pub async fn delete(
     ))]
 pub async fn rotate(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = audit_ip(&req, &state);
-    let (config, actor, id) = (state.webhooks.clone(), caller.actor(), id.into_inner());
+    let ip = acting.ip();
+    let (config, actor, id) = (state.webhooks.clone(), acting.actor(), id.into_inner());
     let (webhook, secret) = state
         .write(move |db| async move {
             subscriptions::rotate_secret(&db, &config, &actor, ip, &id).await
@@ -306,12 +301,11 @@ pub async fn rotate(
     ))]
 pub async fn test(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = audit_ip(&req, &state);
-    let (actor, id) = (caller.actor(), id.into_inner());
+    let ip = acting.ip();
+    let (actor, id) = (acting.actor(), id.into_inner());
     let message_id = state
         .write(move |db| async move { subscriptions::send_test(&db, &actor, ip, &id).await })
         .await?;
