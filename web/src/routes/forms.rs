@@ -157,3 +157,50 @@ impl PageContext {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::{FieldErrors, distinct, ticked};
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    struct Sample {
+        lifetime: String,
+        scopes: Vec<String>,
+    }
+
+    #[test]
+    fn a_checkbox_group_keeps_every_value_and_a_number_field_stays_text() {
+        let form: Sample =
+            serde_html_form::from_str("lifetime=soon&scopes=a&scopes=b&csrf_token=x").unwrap();
+        assert_eq!(form.lifetime, "soon");
+        assert_eq!(form.scopes, ["a", "b"]);
+        let empty: Sample = serde_html_form::from_str("").unwrap();
+        assert!(empty.lifetime.is_empty() && empty.scopes.is_empty());
+    }
+
+    #[test]
+    fn a_non_number_is_an_error_under_its_field_and_empty_is_none() {
+        let mut errors = FieldErrors::new();
+        assert_eq!(errors.whole_number("a", " 42 "), Some(42));
+        assert_eq!(errors.whole_number("b", ""), None);
+        assert_eq!(errors.whole_number("c", "soon"), None);
+        match errors.or_value(()) {
+            Err(service::Error::Validation(details)) => {
+                assert_eq!(details.len(), 1);
+                assert_eq!(details[0].field, "c");
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn checkboxes_read_as_browsers_send_them() {
+        assert!(ticked("true") && ticked("yes") && ticked("on"));
+        assert!(!ticked("") && !ticked("false"));
+        let sent = ["b".to_string(), "a".into(), "b".into()];
+        assert_eq!(distinct(&sent), ["b", "a"]);
+    }
+}
