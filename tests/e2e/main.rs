@@ -25,6 +25,7 @@ mod registry_import;
 mod registry_pages;
 mod static_assets;
 mod sync;
+mod typed_forms;
 mod webhook_receiver;
 mod webhooks;
 mod webhooks_import;

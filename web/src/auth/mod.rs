@@ -3,10 +3,12 @@
 //! Every route declares its [`Access`] once, in its area's router; [`enforce`] applies it
 //! before the handler runs, so no handler can forget a check.
 
+mod acting;
 mod client_ip;
 pub mod csrf;
 mod enforce;
 pub mod session_store;
 
+pub use acting::Acting;
 pub use client_ip::client_ip;
 pub use enforce::{Access, Caller, Kind, Rule, bearer_token, enforce};

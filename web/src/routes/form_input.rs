@@ -1,56 +1,11 @@
-//! What the admin and account pages share: multi-valued form input, the audit address,
-//! the status of a refused form, and how times read on a page.
+//! What the console's pages share besides their forms: the UTF-8 check of URL-encoded input,
+//! the signed-in user, path ids, merged field errors, and how times read on a page.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, web};
 use chrono::{DateTime, Utc};
 
-use crate::auth::{Caller, client_ip};
+use crate::auth::Caller;
 use crate::error::PageError;
-use crate::state::AppState;
-
-/// A submitted form as name/value pairs, so that a checkbox group (`roles`, `permissions`)
-/// keeps every ticked value.
-#[derive(Debug, Default)]
-pub struct FormInput(Vec<(String, String)>);
-
-impl From<web::Form<Vec<(String, String)>>> for FormInput {
-    fn from(form: web::Form<Vec<(String, String)>>) -> Self {
-        Self(form.into_inner())
-    }
-}
-
-impl FormInput {
-    /// Input made of these pairs (a record's current values, shown in its form).
-    pub fn new(pairs: Vec<(String, String)>) -> Self {
-        Self(pairs)
-    }
-
-    /// The first value of `name`, or `""`.
-    pub fn text(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    }
-
-    /// Every value of `name`, in the order sent, without repeats.
-    pub fn all(&self, name: &str) -> Vec<String> {
-        let mut values: Vec<String> = Vec::new();
-        for (_, v) in self.0.iter().filter(|(k, _)| k == name) {
-            if !values.contains(v) {
-                values.push(v.clone());
-            }
-        }
-        values
-    }
-
-    /// True when the checkbox `name` was ticked (it sends `true` or `yes`).
-    pub fn checked(&self, name: &str) -> bool {
-        matches!(self.text(name), "true" | "yes" | "on")
-    }
-}
 
 /// True when every name and value of a query string or form body (URL-encoded) decodes to
 /// valid UTF-8.
@@ -83,11 +38,6 @@ pub fn urlencoded_is_utf8(raw: &[u8]) -> bool {
     std::str::from_utf8(&decoded).is_ok()
 }
 
-/// The address an audit row records for this request.
-pub fn audit_ip(req: &HttpRequest, state: &AppState) -> Option<String> {
-    Some(client_ip(req, &state.settings.trusted_proxies).to_string())
-}
-
 /// The signed-in user acting on a page (pages are only reached with a session).
 pub fn acting_user(caller: &Caller) -> Result<i64, PageError> {
     caller.user_id().ok_or_else(|| {
@@ -102,29 +52,6 @@ pub fn acting_user(caller: &Caller) -> Result<i64, PageError> {
 pub fn path_id(raw: &str, what: &str) -> Result<i64, PageError> {
     raw.parse()
         .map_err(|_| PageError::new(StatusCode::NOT_FOUND, format!("{what} not found")))
-}
-
-/// The status of a form shown again after `err`: `422` for input to correct, the error's
-/// own status (`403`, `409`, …) for a refused action.
-pub fn form_status(err: &service::Error) -> StatusCode {
-    match err {
-        service::Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        service::Error::Conflict { details, .. } if !details.is_empty() => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        other => crate::error::classify(other).0,
-    }
-}
-
-/// True for failures a form shows itself; the rest (not found, internal) become error pages.
-pub fn shown_on_form(err: &service::Error) -> bool {
-    matches!(
-        err,
-        service::Error::Validation(_)
-            | service::Error::Conflict { .. }
-            | service::Error::Forbidden(_)
-            | service::Error::NotHeld { .. }
-    )
 }
 
 /// Merges the field errors of several checks into one validation error.

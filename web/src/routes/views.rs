@@ -2,8 +2,8 @@
 //! once, and the confirmation a delete form asks for.
 
 use askama::Template;
+use serde::Deserialize;
 
-use super::form_input::FormInput;
 use crate::pages::{Choice, Field, FormView, Layout, Table};
 
 /// The generic list page.
@@ -52,14 +52,24 @@ pub fn delete_form(action: String, submit: &'static str, what: String) -> FormVi
     )
 }
 
-/// Passes a delete form whose `confirm` box is ticked; refuses it otherwise.
-pub fn confirmed(input: &FormInput) -> Result<(), service::Error> {
-    if input.text("confirm") == "yes" {
-        Ok(())
-    } else {
-        Err(service::Error::invalid(
-            "confirm",
-            "tick the box to confirm the deletion",
-        ))
+/// The body of a delete form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ConfirmForm {
+    /// `yes` when the box is ticked.
+    pub confirm: String,
+}
+
+impl ConfirmForm {
+    /// Passes when the `confirm` box is ticked; refuses the deletion otherwise.
+    pub fn confirmed(&self) -> Result<(), service::Error> {
+        if self.confirm == "yes" {
+            Ok(())
+        } else {
+            Err(service::Error::invalid(
+                "confirm",
+                "tick the box to confirm the deletion",
+            ))
+        }
     }
 }

@@ -1,17 +1,17 @@
 //! The signed-in user's own account (`/account`): profile, password change, sessions summary.
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
+use serde::Deserialize;
 use service::access::{Password, sessions, users};
 
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting, Caller};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Field, FormView, Layout, PageContext};
-use crate::routes::form_input::{
-    FormInput, acting_user, audit_ip, form_status, merge_errors, shown_on_form,
-};
+use crate::routes::form_input::{acting_user, merge_errors};
+use crate::routes::forms::{PageForm, Refused};
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -73,46 +73,53 @@ async fn show(
     render(&ctx, &state, &caller, StatusCode::OK, password_form()).await
 }
 
-/// Checks the current password and the policy for the new one, each error on its field.
-async fn parse_change(
-    state: &AppState,
-    user_id: i64,
-    username: &str,
-    input: &FormInput,
-) -> Result<Password, service::Error> {
-    let current_ok =
-        users::verify_password(&state.db, user_id, input.text("current_password")).await?;
-    let current = (!current_ok)
-        .then(|| service::Error::invalid("current_password", "is not your current password"));
-    match (
-        current,
-        Password::parse(input.text("new_password"), username, "new_password"),
-    ) {
-        (None, Ok(new)) => Ok(new),
-        (current, new) => Err(merge_errors(vec![current, new.err()])
-            .unwrap_or_else(|| service::Error::internal("no error"))),
+/// The password-change form, as sent.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct PasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+impl PasswordForm {
+    /// Checks the current password and the policy for the new one, each error on its field.
+    async fn parse(
+        &self,
+        state: &AppState,
+        user_id: i64,
+        username: &str,
+    ) -> Result<Password, service::Error> {
+        let current_ok = users::verify_password(&state.db, user_id, &self.current_password).await?;
+        let current = (!current_ok)
+            .then(|| service::Error::invalid("current_password", "is not your current password"));
+        match (
+            current,
+            Password::parse(&self.new_password, username, "new_password"),
+        ) {
+            (None, Ok(new)) => Ok(new),
+            (current, new) => Err(merge_errors(vec![current, new.err()])
+                .unwrap_or_else(|| service::Error::internal("no error"))),
+        }
     }
 }
 
 async fn change_password(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<PasswordForm>,
 ) -> Result<HttpResponse, PageError> {
-    let input = FormInput::from(form);
-    let user_id = acting_user(&caller)?;
-    let username = caller
+    let user_id = acting_user(&acting)?;
+    let username = acting
         .user
         .as_ref()
         .map(|u| u.username.clone())
         .unwrap_or_default();
-    let changed = match parse_change(&state, user_id, &username, &input).await {
+    let changed = match form.parse(&state, user_id, &username).await {
         Ok(new) => {
-            let ip = audit_ip(&req, &state);
-            let keep = caller.session_id();
-            users::set_password(&state.db, &caller.grantor(), ip, user_id, Some(new), keep).await
+            let keep = acting.session_id();
+            let by = acting.grantor();
+            users::set_password(&state.db, &by, acting.ip(), user_id, Some(new), keep).await
         }
         Err(e) => Err(e),
     };
@@ -121,11 +128,12 @@ async fn change_password(
             "/account",
             Flash::success("Your password was changed. Your other sessions were signed out."),
         )),
-        Err(e) if shown_on_form(&e) => {
-            let form = password_form().with_error(&e);
-            render(&ctx, &state, &caller, form_status(&e), form).await
+        Err(e) => {
+            // Passwords are never sent back, so the form is shown empty with its errors.
+            let refused = Refused::sort(e)?;
+            let form = password_form().with_error(&refused.error);
+            render(&ctx, &state, &acting, refused.status, form).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 

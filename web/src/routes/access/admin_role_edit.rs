@@ -1,19 +1,20 @@
 //! One role (`/admin/roles/{id}`): a built-in role to read, a custom one to change or delete.
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use service::access::Permission;
 use service::access::roles::{self, RoleSummary};
 
-use super::admin_roles::{parse, role_form};
-use crate::auth::{Access, Caller};
+use super::admin_roles::RoleForm;
+use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{FormView, Layout, PageContext};
-use crate::routes::form_input::{FormInput, audit_ip, form_status, path_id, shown_on_form};
+use crate::routes::form_input::path_id;
+use crate::routes::forms::{PageForm, Refused};
 use crate::routes::router::Router;
-use crate::routes::views;
+use crate::routes::views::{self, ConfirmForm};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -32,17 +33,12 @@ struct RolePage {
 }
 
 /// The current values of a role as form input.
-fn current(role: &RoleSummary) -> FormInput {
-    let mut pairs = vec![(
-        "description".to_string(),
-        role.description.clone().unwrap_or_default(),
-    )];
-    pairs.extend(
-        role.permissions
-            .iter()
-            .map(|p| ("permissions".to_string(), p.to_string())),
-    );
-    FormInput::new(pairs)
+fn current(role: &RoleSummary) -> RoleForm {
+    RoleForm {
+        name: role.name.clone(),
+        description: role.description.clone().unwrap_or_default(),
+        permissions: role.permissions.iter().map(|p| p.to_string()).collect(),
+    }
 }
 
 fn delete_form(role: &RoleSummary) -> FormView {
@@ -87,13 +83,8 @@ fn render(
     )
 }
 
-fn edit_form(role: &RoleSummary, input: &FormInput) -> FormView {
-    role_form(
-        format!("/admin/roles/{}", role.id),
-        "Save changes",
-        input,
-        false,
-    )
+fn edit_form(role: &RoleSummary, form: &RoleForm) -> FormView {
+    form.view(format!("/admin/roles/{}", role.id), "Save changes", false)
 }
 
 async fn show(
@@ -108,16 +99,15 @@ async fn show(
 
 async fn update(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<RoleForm>,
 ) -> Result<HttpResponse, PageError> {
-    let (id, input) = (path_id(&id, "role")?, FormInput::from(form));
+    let id = path_id(&id, "role")?;
     let role = roles::get(&state.db, id).await?;
-    let saved = match parse(&input, &role.name) {
-        Ok(r) => roles::update(&state.db, &caller.grantor(), audit_ip(&req, &state), id, r).await,
+    let saved = match form.parse(&role.name) {
+        Ok(r) => roles::update(&state.db, &acting.grantor(), acting.ip(), id, r).await,
         Err(e) => Err(e),
     };
     match saved {
@@ -125,26 +115,25 @@ async fn update(
             &format!("/admin/roles/{id}"),
             Flash::success(format!("The role {} was saved.", role.name)),
         )),
-        Err(e) if shown_on_form(&e) => {
-            let edit = edit_form(&role, &input).with_error(&e);
-            render(&ctx, form_status(&e), &role, edit, delete_form(&role))
+        Err(e) => {
+            let refused = Refused::sort(e)?;
+            let edit = edit_form(&role, &form).with_error(&refused.error);
+            render(&ctx, refused.status, &role, edit, delete_form(&role))
         }
-        Err(e) => Err(e.into()),
     }
 }
 
 async fn delete(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
-    let (id, input) = (path_id(&id, "role")?, FormInput::from(form));
+    let id = path_id(&id, "role")?;
     let role = roles::get(&state.db, id).await?;
-    let outcome = match views::confirmed(&input) {
-        Ok(()) => roles::delete(&state.db, &caller.grantor(), audit_ip(&req, &state), id).await,
+    let outcome = match form.confirmed() {
+        Ok(()) => roles::delete(&state.db, &acting.grantor(), acting.ip(), id).await,
         Err(e) => Err(e),
     };
     match outcome {
@@ -152,17 +141,12 @@ async fn delete(
             "/admin/roles",
             Flash::success(format!("The role {} was deleted.", role.name)),
         )),
-        Err(e) if shown_on_form(&e) => {
+        Err(e) => {
+            let refused = Refused::sort(e)?;
             let edit = edit_form(&role, &current(&role));
-            render(
-                &ctx,
-                form_status(&e),
-                &role,
-                edit,
-                delete_form(&role).with_error(&e),
-            )
+            let delete = delete_form(&role).with_error(&refused.error);
+            render(&ctx, refused.status, &role, edit, delete)
         }
-        Err(e) => Err(e.into()),
     }
 }
 

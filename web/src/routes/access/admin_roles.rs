@@ -1,15 +1,16 @@
 //! Roles (`/admin/roles`): the list, and creating a custom role from the permission catalog.
 
 use actix_web::http::Method;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
 use service::access::Permission;
 use service::access::roles::{self, RoleInput, RoleSummary};
 
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Cell, Choice, Field, FormView, PageContext, Table};
-use crate::routes::form_input::{FormInput, audit_ip, form_status, shown_on_form};
+use crate::routes::forms::{PageForm, distinct};
 use crate::routes::router::Router;
 use crate::routes::views::{FormPage, ListPage};
 use crate::state::AppState;
@@ -66,55 +67,56 @@ fn permission_choices(selected: &[String]) -> Vec<Choice> {
         .collect()
 }
 
-/// The role form; `name` only when creating (a role keeps its name).
-pub fn role_form(
-    action: String,
-    submit: &'static str,
-    input: &FormInput,
-    with_name: bool,
-) -> FormView {
-    let mut fields = Vec::new();
-    if with_name {
-        fields.push(Field::new("name", "Name", "text").value(input.text("name")));
+/// The role form, as sent; `name` only when creating (a role keeps its name).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RoleForm {
+    pub name: String,
+    pub description: String,
+    pub permissions: Vec<String>,
+}
+
+impl RoleForm {
+    /// The form with these values.
+    pub fn view(&self, action: String, submit: &'static str, with_name: bool) -> FormView {
+        let mut fields = Vec::new();
+        if with_name {
+            fields.push(Field::new("name", "Name", "text").value(&self.name));
+        }
+        fields.push(Field::new("description", "Description", "textarea").value(&self.description));
+        fields.push(
+            Field::new("permissions", "Permissions", "checkboxes")
+                .choices(permission_choices(&self.permissions)),
+        );
+        FormView::new(action, submit, fields)
     }
-    fields.push(
-        Field::new("description", "Description", "textarea").value(input.text("description")),
-    );
-    fields.push(
-        Field::new("permissions", "Permissions", "checkboxes")
-            .choices(permission_choices(&input.all("permissions"))),
-    );
-    FormView::new(action, submit, fields)
-}
 
-/// The role the form describes; `name` is the one typed or, when editing, the role's own.
-pub fn parse(input: &FormInput, name: &str) -> Result<RoleInput, service::Error> {
-    let description = Some(input.text("description"));
-    RoleInput::parse(name, description, &input.all("permissions"))
-}
+    /// The role the form describes; `name` is the one typed or, when editing, the role's own.
+    pub fn parse(&self, name: &str) -> Result<RoleInput, service::Error> {
+        RoleInput::parse(name, Some(&self.description), &distinct(&self.permissions))
+    }
 
-fn new_form(input: &FormInput) -> FormView {
-    role_form("/admin/roles/new".into(), "Create role", input, true)
+    fn new_form(&self) -> FormView {
+        self.view("/admin/roles/new".into(), "Create role", true)
+    }
 }
 
 async fn new_page(ctx: PageContext) -> Result<HttpResponse, PageError> {
     ctx.render(&FormPage {
         layout: ctx.layout("New role"),
-        form: new_form(&FormInput::default()),
+        form: RoleForm::default().new_form(),
         intro: None,
     })
 }
 
 async fn create(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<RoleForm>,
 ) -> Result<HttpResponse, PageError> {
-    let input = FormInput::from(form);
-    let created = match parse(&input, input.text("name")) {
-        Ok(role) => roles::create(&state.db, &caller.grantor(), audit_ip(&req, &state), role).await,
+    let created = match form.parse(&form.name) {
+        Ok(role) => roles::create(&state.db, &acting.grantor(), acting.ip(), role).await,
         Err(e) => Err(e),
     };
     match created {
@@ -122,15 +124,7 @@ async fn create(
             "/admin/roles",
             Flash::success(format!("The role {} was created.", role.name)),
         )),
-        Err(e) if shown_on_form(&e) => ctx.render_status(
-            form_status(&e),
-            &FormPage {
-                layout: ctx.layout("New role"),
-                form: new_form(&input).with_error(&e),
-                intro: None,
-            },
-        ),
-        Err(e) => Err(e.into()),
+        Err(e) => ctx.form_again(e, "New role", form.new_form()),
     }
 }
 

@@ -2,21 +2,21 @@
 //! password, delete.
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
+use serde::Deserialize;
 use service::access::users::{self, UserSummary, UserUpdate};
 use service::access::{Password, Permission};
 
 use super::admin_users::role_choices;
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Field, FormView, Layout, PageContext};
-use crate::routes::form_input::{
-    FormInput, acting_user, audit_ip, form_status, path_id, shown_on_form, when, when_or,
-};
+use crate::routes::form_input::{acting_user, path_id, when, when_or};
+use crate::routes::forms::{PageForm, Refused, distinct, ticked};
 use crate::routes::router::Router;
-use crate::routes::views::{self, SecretPage};
+use crate::routes::views::{self, ConfirmForm, SecretPage};
 use crate::state::AppState;
 
 /// What the page shows about the user.
@@ -135,33 +135,48 @@ async fn show(
     render(&ctx, StatusCode::OK, &user, forms)
 }
 
+/// The user's settings form, as sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct EditForm {
+    email: String,
+    is_active: String,
+    roles: Vec<String>,
+}
+
+impl TryFrom<&EditForm> for UserUpdate {
+    type Error = service::Error;
+
+    fn try_from(form: &EditForm) -> Result<Self, service::Error> {
+        Ok(UserUpdate {
+            email: users::parse_email(Some(&form.email))?,
+            is_active: ticked(&form.is_active),
+            roles: distinct(&form.roles),
+        })
+    }
+}
+
+/// The password-reset form, as sent.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ResetForm {
+    /// Empty: a password is generated and shown once.
+    password: String,
+}
+
 async fn update(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<EditForm>,
 ) -> Result<HttpResponse, PageError> {
-    let (id, input) = (path_id(&id, "user")?, FormInput::from(form));
+    let id = path_id(&id, "user")?;
     let user = users::get(&state.db, id).await?;
-    let change = users::parse_email(Some(input.text("email"))).map(|email| UserUpdate {
-        email,
-        is_active: input.checked("is_active"),
-        roles: input.all("roles"),
-    });
-    let ip = audit_ip(&req, &state);
-    let saved = match change {
+    let saved = match UserUpdate::try_from(&form) {
         Ok(c) => {
-            users::update(
-                &state.db,
-                &caller.grantor(),
-                acting_user(&caller)?,
-                ip,
-                id,
-                c,
-            )
-            .await
+            let by = acting.grantor();
+            users::update(&state.db, &by, acting_user(&acting)?, acting.ip(), id, c).await
         }
         Err(e) => Err(e),
     };
@@ -170,39 +185,39 @@ async fn update(
             &format!("/admin/users/{id}"),
             Flash::success(format!("The changes to {} were saved.", user.username)),
         )),
-        Err(e) if shown_on_form(&e) => {
+        Err(e) => {
+            let refused = Refused::sort(e)?;
             let mut forms = Forms::new(&state, &user).await?;
-            let (email, active) = (input.text("email"), input.checked("is_active"));
-            forms.edit = edit_form(&state, id, email, active, &input.all("roles"))
+            let active = ticked(&form.is_active);
+            forms.edit = edit_form(&state, id, &form.email, active, &form.roles)
                 .await?
-                .with_error(&e);
-            render(&ctx, form_status(&e), &user, forms)
+                .with_error(&refused.error);
+            render(&ctx, refused.status, &user, forms)
         }
-        Err(e) => Err(e.into()),
     }
 }
 
 async fn reset_password(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<ResetForm>,
 ) -> Result<HttpResponse, PageError> {
-    let (id, input) = (path_id(&id, "user")?, FormInput::from(form));
+    let id = path_id(&id, "user")?;
     let user = users::get(&state.db, id).await?;
     // Resetting one's own password here keeps the session it is done from.
-    let keep = (caller.user_id() == Some(id))
-        .then(|| caller.session_id())
+    let keep = (acting.user_id() == Some(id))
+        .then(|| acting.session_id())
         .flatten();
-    let outcome = match input.text("password") {
+    let outcome = match form.password.as_str() {
         "" => Ok(None),
         p => Password::parse(p, &user.username, "password").map(Some),
     };
-    let ip = audit_ip(&req, &state);
     let outcome = match outcome {
-        Ok(pw) => users::set_password(&state.db, &caller.grantor(), ip, id, pw, keep).await,
+        Ok(pw) => {
+            users::set_password(&state.db, &acting.grantor(), acting.ip(), id, pw, keep).await
+        }
         Err(e) => Err(e),
     };
     match outcome {
@@ -219,29 +234,28 @@ async fn reset_password(
             &format!("/admin/users/{id}"),
             Flash::success(format!("The password of {} was changed.", user.username)),
         )),
-        Err(e) if shown_on_form(&e) => {
+        Err(e) => {
+            let refused = Refused::sort(e)?;
             let mut forms = Forms::new(&state, &user).await?;
-            forms.reset = reset_form(id).with_error(&e);
-            render(&ctx, form_status(&e), &user, forms)
+            forms.reset = reset_form(id).with_error(&refused.error);
+            render(&ctx, refused.status, &user, forms)
         }
-        Err(e) => Err(e.into()),
     }
 }
 
 async fn delete(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
-    let (id, input) = (path_id(&id, "user")?, FormInput::from(form));
+    let id = path_id(&id, "user")?;
     let user = users::get(&state.db, id).await?;
-    let outcome = match views::confirmed(&input) {
+    let outcome = match form.confirmed() {
         Ok(()) => {
-            let ip = audit_ip(&req, &state);
-            users::delete(&state.db, &caller.grantor(), acting_user(&caller)?, ip, id).await
+            let by = acting.grantor();
+            users::delete(&state.db, &by, acting_user(&acting)?, acting.ip(), id).await
         }
         Err(e) => Err(e),
     };
@@ -250,12 +264,12 @@ async fn delete(
             "/admin/users",
             Flash::success(format!("The user {} was deleted.", user.username)),
         )),
-        Err(e) if shown_on_form(&e) => {
+        Err(e) => {
+            let refused = Refused::sort(e)?;
             let mut forms = Forms::new(&state, &user).await?;
-            forms.delete = delete_form(&user).with_error(&e);
-            render(&ctx, form_status(&e), &user, forms)
+            forms.delete = delete_form(&user).with_error(&refused.error);
+            render(&ctx, refused.status, &user, forms)
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -1,19 +1,18 @@
 //! Admin users: the list (`/admin/users`) and creating a user (`/admin/users/new`).
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use service::access::users::{self, NewUser, UserFilter, UserSummary};
 use service::access::{Password, Permission, Username, roles};
 use service::pagination::PageRequest;
 
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Cell, Choice, Field, FilterField, FormView, PageContext, Table};
-use crate::routes::form_input::{
-    FormInput, audit_ip, form_status, merge_errors, shown_on_form, when_or,
-};
+use crate::routes::form_input::{merge_errors, when_or};
+use crate::routes::forms::{PageForm, distinct};
 use crate::routes::router::Router;
 use crate::routes::views::{FormPage, ListPage, SecretPage};
 use crate::state::AppState;
@@ -155,60 +154,76 @@ pub async fn role_choices(state: &AppState, selected: &[String]) -> Result<Vec<C
         .collect())
 }
 
-async fn new_form(state: &AppState, input: &FormInput) -> Result<FormView, PageError> {
-    Ok(FormView::new(
-        "/admin/users/new",
-        "Create user",
-        vec![
-            Field::new("username", "Username", "text").value(input.text("username")),
-            Field::new("email", "Email", "email").value(input.text("email")),
-            Field::new("password", "Password", "password")
-                .autocomplete("new-password")
-                .help("Leave empty to generate one; it is shown once."),
-            Field::new("roles", "Roles", "checkboxes")
-                .choices(role_choices(state, &input.all("roles")).await?),
-        ],
-    ))
+/// The new-user form, as sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct NewUserForm {
+    username: String,
+    email: String,
+    /// Empty: a password is generated and shown once.
+    password: String,
+    roles: Vec<String>,
+}
+
+impl TryFrom<&NewUserForm> for NewUser {
+    type Error = service::Error;
+
+    /// Checks the username, the email and the password policy, each error on its field.
+    fn try_from(form: &NewUserForm) -> Result<Self, service::Error> {
+        let username = Username::parse(&form.username);
+        let email = users::parse_email(Some(&form.email));
+        let password = match form.password.as_str() {
+            "" => Ok(None),
+            p => Password::parse(p, &form.username.trim().to_lowercase(), "password").map(Some),
+        };
+        match (username, email, password) {
+            (Ok(username), Ok(email), Ok(password)) => Ok(NewUser {
+                username,
+                email,
+                password,
+                roles: distinct(&form.roles),
+            }),
+            (u, e, p) => Err(merge_errors(vec![u.err(), e.err(), p.err()])
+                .unwrap_or_else(|| service::Error::internal("no error"))),
+        }
+    }
+}
+
+impl NewUserForm {
+    /// The form with these values; a password is never shown again.
+    async fn view(&self, state: &AppState) -> Result<FormView, PageError> {
+        Ok(FormView::new(
+            "/admin/users/new",
+            "Create user",
+            vec![
+                Field::new("username", "Username", "text").value(&self.username),
+                Field::new("email", "Email", "email").value(&self.email),
+                Field::new("password", "Password", "password")
+                    .autocomplete("new-password")
+                    .help("Leave empty to generate one; it is shown once."),
+                Field::new("roles", "Roles", "checkboxes")
+                    .choices(role_choices(state, &self.roles).await?),
+            ],
+        ))
+    }
 }
 
 async fn new_page(ctx: PageContext, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     ctx.render(&FormPage {
         layout: ctx.layout("New user"),
-        form: new_form(&state, &FormInput::default()).await?,
+        form: NewUserForm::default().view(&state).await?,
         intro: None,
     })
 }
 
-fn parse_new(input: &FormInput) -> Result<NewUser, service::Error> {
-    let raw_name = input.text("username");
-    let username = Username::parse(raw_name);
-    let email = users::parse_email(Some(input.text("email")));
-    let password = match input.text("password") {
-        "" => Ok(None),
-        p => Password::parse(p, &raw_name.trim().to_lowercase(), "password").map(Some),
-    };
-    match (username, email, password) {
-        (Ok(username), Ok(email), Ok(password)) => Ok(NewUser {
-            username,
-            email,
-            password,
-            roles: input.all("roles"),
-        }),
-        (u, e, p) => Err(merge_errors(vec![u.err(), e.err(), p.err()])
-            .unwrap_or_else(|| service::Error::internal("no error"))),
-    }
-}
-
 async fn create(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<NewUserForm>,
 ) -> Result<HttpResponse, PageError> {
-    let input = FormInput::from(form);
-    let created = match parse_new(&input) {
-        Ok(new) => users::create(&state.db, &caller.grantor(), audit_ip(&req, &state), new).await,
+    let created = match NewUser::try_from(&form) {
+        Ok(new) => users::create(&state.db, &acting.grantor(), acting.ip(), new).await,
         Err(e) => Err(e),
     };
     match created {
@@ -225,15 +240,7 @@ async fn create(
             "/admin/users",
             Flash::success(format!("The user {} was created.", user.username)),
         )),
-        Err(e) if shown_on_form(&e) => ctx.render_status(
-            form_status(&e),
-            &FormPage {
-                layout: ctx.layout("New user"),
-                form: new_form(&state, &input).await?.with_error(&e),
-                intro: None,
-            },
-        ),
-        Err(e) => Err(e.into()),
+        Err(e) => ctx.form_again(e, "New user", form.view(&state).await?),
     }
 }
 

@@ -8,10 +8,11 @@ use serde::Deserialize;
 use service::access::{self, LoginAttempt};
 
 use crate::auth::session_store::keys;
-use crate::auth::{Access, Caller, client_ip, csrf};
+use crate::auth::{Access, Acting, client_ip, csrf};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Field, FormView, Layout, PageContext, see_other};
+use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -89,9 +90,8 @@ async fn login(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
-    form: web::Form<LoginForm>,
+    PageForm(form): PageForm<LoginForm>,
 ) -> Result<HttpResponse, PageError> {
-    let form = form.into_inner();
     let ip = client_ip(&req, &state.settings.trusted_proxies);
     let attempt = LoginAttempt {
         username: form.username.clone(),
@@ -154,13 +154,11 @@ async fn login(
 
 async fn logout(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     session: Session,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let ip = client_ip(&req, &state.settings.trusted_proxies).to_string();
-    access::login::record_logout(&state.db, &caller.actor(), Some(ip)).await?;
+    access::login::record_logout(&state.db, &acting.actor(), acting.ip()).await?;
     session.purge();
     Ok(ctx.redirect("/login", Flash::success("You have been signed out.")))
 }

@@ -2,17 +2,17 @@
 //! sign-out buttons. A revoked session's next request is treated as signed out.
 
 use actix_web::http::Method;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use service::access::sessions::{self, SessionSummary};
 use service::access::{Permission, users};
 
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting, Caller};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Layout, PageContext};
-use crate::routes::form_input::{acting_user, audit_ip, when};
+use crate::routes::form_input::{acting_user, when};
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -82,14 +82,13 @@ async fn own(
 
 async fn revoke_own(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let owner = Some(acting_user(&caller)?);
-    let ip = audit_ip(&req, &state);
-    sessions::revoke(&state.db, &caller.grantor(), ip, &id, owner).await?;
+    let owner = Some(acting_user(&acting)?);
+    let ip = acting.ip();
+    sessions::revoke(&state.db, &acting.grantor(), ip, &id, owner).await?;
     Ok(ctx.redirect(
         "/account/sessions",
         Flash::success("The session was signed out."),
@@ -98,14 +97,13 @@ async fn revoke_own(
 
 async fn revoke_others(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let user_id = acting_user(&caller)?;
-    let keep = caller.session_id().unwrap_or_default();
-    let ip = audit_ip(&req, &state);
-    let ended = sessions::revoke_others(&state.db, &caller.actor(), ip, user_id, keep).await?;
+    let user_id = acting_user(&acting)?;
+    let keep = acting.session_id().unwrap_or_default();
+    let ip = acting.ip();
+    let ended = sessions::revoke_others(&state.db, &acting.actor(), ip, user_id, keep).await?;
     let message = match ended {
         1 => "One other session was signed out.".to_string(),
         n => format!("{n} other sessions were signed out."),
@@ -154,13 +152,12 @@ async fn everyone(
 
 async fn revoke_any(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let ip = audit_ip(&req, &state);
-    sessions::revoke(&state.db, &caller.grantor(), ip, &id, None).await?;
+    let ip = acting.ip();
+    sessions::revoke(&state.db, &acting.grantor(), ip, &id, None).await?;
     Ok(ctx.redirect(
         "/admin/sessions",
         Flash::success("The session was signed out."),

@@ -1,7 +1,7 @@
 //! `GET /api/users` and `POST /api/users`: admin users for scripts and services.
 
 use actix_web::http::Method;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use service::access::users::{self, NewUser, UserFilter, UserSummary};
@@ -9,7 +9,7 @@ use service::access::{Password, Permission, Username};
 use service::pagination::PageRequest;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Access, Caller, client_ip};
+use crate::auth::{Access, Acting};
 use crate::error::ApiError;
 use crate::json::Json;
 use crate::routes::api_errors::{BodyErrors, QueryErrors, ReadErrors, WriteErrors};
@@ -121,8 +121,7 @@ pub async fn list(
     ))]
 pub async fn create(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     body: Json<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
@@ -133,14 +132,14 @@ pub async fn create(
         .as_deref()
         .map(|p| Password::parse(p, username.as_str(), "password"))
         .transpose()?;
-    let ip = Some(client_ip(&req, &state.settings.trusted_proxies).to_string());
+    let ip = acting.ip();
     let input = NewUser {
         username,
         email,
         password,
         roles: body.roles,
     };
-    let by = caller.grantor();
+    let by = acting.grantor();
     let (user, generated) = state
         .write(move |db| async move { users::create(&db, &by, ip, input).await })
         .await?;

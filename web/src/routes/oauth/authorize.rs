@@ -3,13 +3,14 @@
 
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
 use service::oauth::authorize::{self, AuthorizeParams, Request};
 
 use super::consent::{ConsentPage, described};
 use crate::auth::{Access, Caller};
 use crate::error::PageError;
 use crate::pages::PageContext;
-use crate::routes::form_input::FormInput;
+use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -117,22 +118,43 @@ async fn show(
     Ok(res)
 }
 
+/// The consent form's answer: the authorization request again, and the decision.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DecideForm {
+    response_type: String,
+    client_id: String,
+    redirect_uri: String,
+    scope: String,
+    state: String,
+    code_challenge: String,
+    code_challenge_method: String,
+    /// `approve` or `deny`.
+    decision: String,
+}
+
+impl DecideForm {
+    /// The request's parameters as the query string would give them (empty is absent).
+    fn params(&self) -> AuthorizeParams {
+        let given = |v: &String| Some(v.clone()).filter(|v| !v.is_empty());
+        AuthorizeParams {
+            response_type: given(&self.response_type),
+            client_id: given(&self.client_id),
+            redirect_uri: given(&self.redirect_uri),
+            scope: given(&self.scope),
+            state: given(&self.state),
+            code_challenge: given(&self.code_challenge),
+            code_challenge_method: given(&self.code_challenge_method),
+        }
+    }
+}
+
 async fn decide(
     caller: Caller,
     state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<DecideForm>,
 ) -> Result<HttpResponse, PageError> {
-    let input = FormInput::from(form);
-    let text = |name: &str| Some(input.text(name).to_owned()).filter(|v| !v.is_empty());
-    let params = AuthorizeParams {
-        response_type: text("response_type"),
-        client_id: text("client_id"),
-        redirect_uri: text("redirect_uri"),
-        scope: text("scope"),
-        state: text("state"),
-        code_challenge: text("code_challenge"),
-        code_challenge_method: text("code_challenge_method"),
-    };
+    let params = form.params();
     let request = match checked(&state, &params).await? {
         Ok(r) => r,
         Err(redirect) => return Ok(redirect),
@@ -140,7 +162,7 @@ async fn decide(
     let user = caller.user.ok_or_else(|| {
         PageError::new(StatusCode::FORBIDDEN, "Only a signed-in user can answer.")
     })?;
-    let location = match input.text("decision") {
+    let location = match form.decision.as_str() {
         "approve" => authorize::approve(&state.db, &request, &user).await?,
         "deny" => authorize::deny(&state.db, &request, &user).await?,
         _ => {

@@ -2,7 +2,7 @@
 //! enable / disable, rotate, delete, live tokens), device codes and the OAuth audit log.
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -13,13 +13,14 @@ use service::pagination::PageRequest;
 use uuid::Uuid;
 
 use super::clients_api::log_filter;
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Cell, Choice, Field, FilterField, FormView, Layout, PageContext, Table};
-use crate::routes::form_input::{FormInput, audit_ip, form_status, shown_on_form, when, when_or};
+use crate::routes::form_input::{when, when_or};
+use crate::routes::forms::{FieldErrors, PageForm, Refused, distinct, ticked};
 use crate::routes::router::Router;
-use crate::routes::views::{self, FormPage, ListPage, SecretPage};
+use crate::routes::views::{self, ConfirmForm, FormPage, ListPage, SecretPage};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -109,164 +110,144 @@ fn checks(values: &[&str], selected: &[String]) -> Vec<Choice> {
         .collect()
 }
 
-/// The settings fields, filled from `values` (a client's settings or the sent input).
-fn settings_fields(values: &FormInput, creating: bool) -> Vec<Field> {
-    let scopes: Vec<Choice> = Permission::ALL
-        .iter()
-        .map(|p| Choice {
-            value: p.as_str().into(),
-            label: format!("{} — {}", p.as_str(), p.meaning()),
-            checked: values.all("allowed_scopes").iter().any(|s| s == p.as_str()),
-        })
-        .collect();
-    let mut fields = vec![Field::new("name", "Name", "text").value(values.text("name"))];
-    if creating {
-        let kind = values.text("client_type");
-        fields.push(Field::new("client_type", "Type", "select").choices(vec![
-            Choice {
-                value: "confidential".into(),
-                label: "Confidential — a service that keeps a secret".into(),
-                checked: kind != "public",
-            },
-            Choice {
-                value: "public".into(),
-                label: "Public — a browser or native app (no secret, PKCE)".into(),
-                checked: kind == "public",
-            },
-        ]));
-    }
-    fields.extend([
-        Field::new("redirect_uris", "Redirect URIs", "textarea")
-            .value(values.text("redirect_uris"))
-            .help("One per line: https, or http on 127.0.0.1 / [::1] / localhost. Needed for the authorization-code grant."),
-        Field::new("grant_types", "Grant types", "checkboxes")
-            .choices(checks(grant_type::ALL, &values.all("grant_types")))
-            .help("None ticked: client_credentials for a confidential client, authorization_code and refresh_token for a public one."),
-        Field::new("allowed_scopes", "Allowed scopes", "checkboxes").choices(scopes),
-        Field::new("access_token_ttl_seconds", "Access token lifetime (seconds)", "number")
-            .value(values.text("access_token_ttl_seconds")),
-        Field::new("refresh_token_ttl_seconds", "Refresh token lifetime (seconds)", "number")
-            .value(values.text("refresh_token_ttl_seconds")),
-        Field::new("device_code_ttl_seconds", "Device code lifetime (seconds)", "number")
-            .value(values.text("device_code_ttl_seconds")),
-        Field::new("device_poll_interval_seconds", "Device poll interval (seconds)", "number")
-            .value(values.text("device_poll_interval_seconds")),
-        Field::new("require_pkce", "Require PKCE (always on for public clients)", "checkbox")
-            .value(if values.checked("require_pkce") { "true" } else { "" }),
-        Field::new("skip_consent", "Skip the consent page (first-party apps only)", "checkbox")
-            .value(if values.checked("skip_consent") { "true" } else { "" }),
-    ]);
-    fields
+/// The settings form of an OAuth client, as sent. On the client's page every field but
+/// `client_type` is present, so every setting is given.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ClientForm {
+    name: String,
+    /// `confidential` or `public`; only on the registration form.
+    client_type: String,
+    /// One redirect URI per line.
+    redirect_uris: String,
+    grant_types: Vec<String>,
+    allowed_scopes: Vec<String>,
+    access_token_ttl_seconds: String,
+    refresh_token_ttl_seconds: String,
+    device_code_ttl_seconds: String,
+    device_poll_interval_seconds: String,
+    require_pkce: String,
+    skip_consent: String,
 }
 
-/// A client's settings as form values.
-fn current_values(c: &ClientView) -> FormInput {
-    let mut pairs = vec![
-        ("name".to_string(), c.name.clone()),
-        ("redirect_uris".to_string(), c.redirect_uris.join("\n")),
-        (
-            "access_token_ttl_seconds".to_string(),
-            c.access_token_ttl_seconds.to_string(),
-        ),
-        (
-            "refresh_token_ttl_seconds".to_string(),
-            c.refresh_token_ttl_seconds.to_string(),
-        ),
-        (
-            "device_code_ttl_seconds".to_string(),
-            c.device_code_ttl_seconds.to_string(),
-        ),
-        (
-            "device_poll_interval_seconds".to_string(),
-            c.device_poll_interval_seconds.to_string(),
-        ),
-        ("require_pkce".to_string(), c.require_pkce.to_string()),
-        ("skip_consent".to_string(), c.skip_consent.to_string()),
-    ];
-    pairs.extend(
-        c.grant_types
+impl ClientForm {
+    /// A client's settings as the form shows them.
+    fn current(c: &ClientView) -> Self {
+        Self {
+            name: c.name.clone(),
+            client_type: String::new(),
+            redirect_uris: c.redirect_uris.join("\n"),
+            grant_types: c.grant_types.clone(),
+            allowed_scopes: c.allowed_scopes.clone(),
+            access_token_ttl_seconds: c.access_token_ttl_seconds.to_string(),
+            refresh_token_ttl_seconds: c.refresh_token_ttl_seconds.to_string(),
+            device_code_ttl_seconds: c.device_code_ttl_seconds.to_string(),
+            device_poll_interval_seconds: c.device_poll_interval_seconds.to_string(),
+            require_pkce: c.require_pkce.to_string(),
+            skip_consent: c.skip_consent.to_string(),
+        }
+    }
+
+    /// What the registration form starts with.
+    fn defaults() -> Self {
+        Self {
+            access_token_ttl_seconds: "3600".into(),
+            refresh_token_ttl_seconds: "2592000".into(),
+            device_code_ttl_seconds: "600".into(),
+            device_poll_interval_seconds: "5".into(),
+            require_pkce: "true".into(),
+            ..Self::default()
+        }
+    }
+
+    /// The settings sent; a lifetime that is not a whole number is an error under its field.
+    fn parse(&self, creating: bool) -> Result<ClientInput, service::Error> {
+        let mut errors = FieldErrors::new();
+        let grants = distinct(&self.grant_types);
+        let parsed = ClientInput {
+            name: Some(self.name.clone()),
+            is_confidential: creating.then(|| self.client_type != "public"),
+            is_enabled: None,
+            redirect_uris: Some(self.redirect_uris.lines().map(str::to_owned).collect()),
+            grant_types: (!grants.is_empty() || !creating).then_some(grants),
+            allowed_scopes: Some(distinct(&self.allowed_scopes)),
+            access_token_ttl_seconds: errors
+                .whole_number("access_token_ttl_seconds", &self.access_token_ttl_seconds),
+            refresh_token_ttl_seconds: errors
+                .whole_number("refresh_token_ttl_seconds", &self.refresh_token_ttl_seconds),
+            device_code_ttl_seconds: errors
+                .whole_number("device_code_ttl_seconds", &self.device_code_ttl_seconds),
+            device_poll_interval_seconds: errors.whole_number(
+                "device_poll_interval_seconds",
+                &self.device_poll_interval_seconds,
+            ),
+            require_pkce: Some(ticked(&self.require_pkce)),
+            skip_consent: Some(ticked(&self.skip_consent)),
+        };
+        errors.or_value(parsed)
+    }
+
+    /// The form's fields, filled from these values.
+    fn fields(&self, creating: bool) -> Vec<Field> {
+        let scopes: Vec<Choice> = Permission::ALL
             .iter()
-            .map(|g| ("grant_types".to_string(), g.clone())),
-    );
-    pairs.extend(
-        c.allowed_scopes
-            .iter()
-            .map(|s| ("allowed_scopes".to_string(), s.clone())),
-    );
-    FormInput::new(pairs)
-}
-
-fn defaults() -> FormInput {
-    FormInput::new(vec![
-        ("access_token_ttl_seconds".into(), "3600".into()),
-        ("refresh_token_ttl_seconds".into(), "2592000".into()),
-        ("device_code_ttl_seconds".into(), "600".into()),
-        ("device_poll_interval_seconds".into(), "5".into()),
-        ("require_pkce".into(), "true".into()),
-    ])
-}
-
-/// Reads a number field; a non-number is a field error.
-fn number(
-    input: &FormInput,
-    name: &'static str,
-    errors: &mut Vec<service::FieldError>,
-) -> Option<i64> {
-    match input.text(name).trim() {
-        "" => None,
-        text => match text.parse() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                errors.push(service::FieldError::new(name, "must be a whole number"));
-                None
-            }
-        },
+            .map(|p| Choice {
+                value: p.as_str().into(),
+                label: format!("{} — {}", p.as_str(), p.meaning()),
+                checked: self.allowed_scopes.iter().any(|s| s == p.as_str()),
+            })
+            .collect();
+        let mut fields = vec![Field::new("name", "Name", "text").value(&self.name)];
+        if creating {
+            let public = self.client_type == "public";
+            fields.push(Field::new("client_type", "Type", "select").choices(vec![
+                Choice {
+                    value: "confidential".into(),
+                    label: "Confidential — a service that keeps a secret".into(),
+                    checked: !public,
+                },
+                Choice {
+                    value: "public".into(),
+                    label: "Public — a browser or native app (no secret, PKCE)".into(),
+                    checked: public,
+                },
+            ]));
+        }
+        let checkbox = |on: &str| if ticked(on) { "true" } else { "" };
+        fields.extend([
+            Field::new("redirect_uris", "Redirect URIs", "textarea")
+                .value(&self.redirect_uris)
+                .help("One per line: https, or http on 127.0.0.1 / [::1] / localhost. Needed for the authorization-code grant."),
+            Field::new("grant_types", "Grant types", "checkboxes")
+                .choices(checks(grant_type::ALL, &self.grant_types))
+                .help("None ticked: client_credentials for a confidential client, authorization_code and refresh_token for a public one."),
+            Field::new("allowed_scopes", "Allowed scopes", "checkboxes").choices(scopes),
+            Field::new("access_token_ttl_seconds", "Access token lifetime (seconds)", "number")
+                .value(&self.access_token_ttl_seconds),
+            Field::new("refresh_token_ttl_seconds", "Refresh token lifetime (seconds)", "number")
+                .value(&self.refresh_token_ttl_seconds),
+            Field::new("device_code_ttl_seconds", "Device code lifetime (seconds)", "number")
+                .value(&self.device_code_ttl_seconds),
+            Field::new("device_poll_interval_seconds", "Device poll interval (seconds)", "number")
+                .value(&self.device_poll_interval_seconds),
+            Field::new("require_pkce", "Require PKCE (always on for public clients)", "checkbox")
+                .value(checkbox(&self.require_pkce)),
+            Field::new("skip_consent", "Skip the consent page (first-party apps only)", "checkbox")
+                .value(checkbox(&self.skip_consent)),
+        ]);
+        fields
     }
-}
 
-/// The settings sent by a form; every field is present, so every setting is given.
-fn parse_settings(input: &FormInput, creating: bool) -> Result<ClientInput, service::Error> {
-    let mut errors = Vec::new();
-    let grants = input.all("grant_types");
-    let parsed = ClientInput {
-        name: Some(input.text("name").to_owned()),
-        is_confidential: creating.then(|| input.text("client_type") != "public"),
-        is_enabled: None,
-        redirect_uris: Some(
-            input
-                .text("redirect_uris")
-                .lines()
-                .map(str::to_owned)
-                .collect(),
-        ),
-        grant_types: (!grants.is_empty() || !creating).then_some(grants),
-        allowed_scopes: Some(input.all("allowed_scopes")),
-        access_token_ttl_seconds: number(input, "access_token_ttl_seconds", &mut errors),
-        refresh_token_ttl_seconds: number(input, "refresh_token_ttl_seconds", &mut errors),
-        device_code_ttl_seconds: number(input, "device_code_ttl_seconds", &mut errors),
-        device_poll_interval_seconds: number(input, "device_poll_interval_seconds", &mut errors),
-        require_pkce: Some(input.checked("require_pkce")),
-        skip_consent: Some(input.checked("skip_consent")),
-    };
-    if errors.is_empty() {
-        Ok(parsed)
-    } else {
-        Err(service::Error::Validation(errors))
+    /// The registration form.
+    fn new_form(&self) -> FormView {
+        FormView::new("/oauth/clients/new", "Register client", self.fields(true))
     }
-}
-
-fn new_form(values: &FormInput) -> FormView {
-    FormView::new(
-        "/oauth/clients/new",
-        "Register client",
-        settings_fields(values, true),
-    )
 }
 
 async fn new_page(ctx: PageContext) -> Result<HttpResponse, PageError> {
     ctx.render(&FormPage {
         layout: ctx.layout("New OAuth client"),
-        form: new_form(&defaults()),
+        form: ClientForm::defaults().new_form(),
         intro: Some(
             "A confidential client's secret is shown once, right after registration.".into(),
         ),
@@ -275,46 +256,32 @@ async fn new_page(ctx: PageContext) -> Result<HttpResponse, PageError> {
 
 async fn create(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<ClientForm>,
 ) -> Result<HttpResponse, PageError> {
-    let input = FormInput::from(form);
-    let outcome = match parse_settings(&input, true).and_then(ClientSpec::new_from) {
-        Ok(spec) => {
-            clients::create(&state.db, &caller.grantor(), audit_ip(&req, &state), spec).await
-        }
+    let outcome = match form.parse(true).and_then(ClientSpec::new_from) {
+        Ok(spec) => clients::create(&state.db, &acting.grantor(), acting.ip(), spec).await,
         Err(e) => Err(e),
     };
-    match outcome {
-        Ok(created) => match created.secret {
-            Some(secret) => ctx.render(&SecretPage {
-                layout: ctx.layout("Client registered"),
-                intro: format!(
-                    "The secret of {} (client id {}). Copy it now: it is never shown again.",
-                    created.client.name, created.client.client_id
-                ),
-                secret,
-                back: format!("/oauth/clients/{}", created.client.client_id),
-            }),
-            None => Ok(ctx.redirect(
-                &format!("/oauth/clients/{}", created.client.client_id),
-                Flash::success(format!(
-                    "The public client {} was registered.",
-                    created.client.name
-                )),
-            )),
-        },
-        Err(e) if shown_on_form(&e) => ctx.render_status(
-            form_status(&e),
-            &FormPage {
-                layout: ctx.layout("New OAuth client"),
-                form: new_form(&input).with_error(&e),
-                intro: None,
-            },
-        ),
-        Err(e) => Err(e.into()),
+    let created = match outcome {
+        Ok(created) => created,
+        Err(e) => return ctx.form_again(e, "New OAuth client", form.new_form()),
+    };
+    let (name, client_id) = (&created.client.name, &created.client.client_id);
+    match created.secret {
+        Some(secret) => ctx.render(&SecretPage {
+            layout: ctx.layout("Client registered"),
+            intro: format!(
+                "The secret of {name} (client id {client_id}). Copy it now: it is never shown again."
+            ),
+            secret,
+            back: format!("/oauth/clients/{client_id}"),
+        }),
+        None => Ok(ctx.redirect(
+            &format!("/oauth/clients/{client_id}"),
+            Flash::success(format!("The public client {name} was registered.")),
+        )),
     }
 }
 
@@ -355,7 +322,7 @@ fn action_forms(
             FormView::new(
                 format!("/oauth/clients/{id}"),
                 "Save changes",
-                settings_fields(&current_values(c), false),
+                ClientForm::current(c).fields(false),
             ),
         ),
         (
@@ -459,19 +426,17 @@ async fn show(
 
 async fn update(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     client_id: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<ClientForm>,
 ) -> Result<HttpResponse, PageError> {
-    let input = FormInput::from(form);
-    let outcome = match parse_settings(&input, false) {
+    let outcome = match form.parse(false) {
         Ok(change) => {
             clients::update(
                 &state.db,
-                &caller.grantor(),
-                audit_ip(&req, &state),
+                &acting.grantor(),
+                acting.ip(),
                 &client_id,
                 change,
             )
@@ -484,30 +449,23 @@ async fn update(
             &format!("/oauth/clients/{client_id}"),
             Flash::success(format!("The settings of {} were saved.", view.name)),
         )),
-        Err(e) if shown_on_form(&e) => {
+        Err(e) => {
+            let refused = Refused::sort(e)?;
             let form = FormView::new(
                 format!("/oauth/clients/{client_id}"),
                 "Save changes",
-                settings_fields(&input, false),
+                form.fields(false),
             )
-            .with_error(&e);
-            render_client(
-                &ctx,
-                &state,
-                form_status(&e),
-                &client_id,
-                Some(("edit-client", form)),
-            )
-            .await
+            .with_error(&refused.error);
+            let failed = Some(("edit-client", form));
+            render_client(&ctx, &state, refused.status, &client_id, failed).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
 async fn set_enabled(
     ctx: &PageContext,
-    caller: &Caller,
-    req: &HttpRequest,
+    acting: &Acting,
     state: &AppState,
     client_id: &str,
     enabled: bool,
@@ -516,14 +474,8 @@ async fn set_enabled(
         is_enabled: Some(enabled),
         ..ClientInput::default()
     };
-    let view = clients::update(
-        &state.db,
-        &caller.grantor(),
-        audit_ip(req, state),
-        client_id,
-        change,
-    )
-    .await?;
+    let view =
+        clients::update(&state.db, &acting.grantor(), acting.ip(), client_id, change).await?;
     Ok(ctx.redirect(
         &format!("/oauth/clients/{client_id}"),
         Flash::success(if enabled {
@@ -536,38 +488,30 @@ async fn set_enabled(
 
 async fn enable(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     client_id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    set_enabled(&ctx, &caller, &req, &state, &client_id, true).await
+    set_enabled(&ctx, &acting, &state, &client_id, true).await
 }
 
 async fn disable(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     client_id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    set_enabled(&ctx, &caller, &req, &state, &client_id, false).await
+    set_enabled(&ctx, &acting, &state, &client_id, false).await
 }
 
 async fn rotate(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     client_id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let secret = clients::rotate_secret(
-        &state.db,
-        &caller.grantor(),
-        audit_ip(&req, &state),
-        &client_id,
-    )
-    .await?;
+    let secret =
+        clients::rotate_secret(&state.db, &acting.grantor(), acting.ip(), &client_id).await?;
     ctx.render(&SecretPage {
         layout: ctx.layout("Secret rotated"),
         intro: format!(
@@ -580,23 +524,13 @@ async fn rotate(
 
 async fn delete(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     client_id: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
-    let input = FormInput::from(form);
-    let outcome = match views::confirmed(&input) {
-        Ok(()) => {
-            clients::delete(
-                &state.db,
-                &caller.grantor(),
-                audit_ip(&req, &state),
-                &client_id,
-            )
-            .await
-        }
+    let outcome = match form.confirmed() {
+        Ok(()) => clients::delete(&state.db, &acting.grantor(), acting.ip(), &client_id).await,
         Err(e) => Err(e),
     };
     match outcome {
@@ -604,31 +538,24 @@ async fn delete(
             "/oauth/clients",
             Flash::success(format!("The client {client_id} was deleted.")),
         )),
-        Err(e) if shown_on_form(&e) => {
+        Err(e) => {
+            let refused = Refused::sort(e)?;
             let client = clients::view(&state.db, &client_id).await?;
             let form = views::delete_form(
                 format!("/oauth/clients/{client_id}/delete"),
                 "Delete client",
                 format!("Yes, delete {} with all its codes and tokens", client.name),
             )
-            .with_error(&e);
-            render_client(
-                &ctx,
-                &state,
-                form_status(&e),
-                &client_id,
-                Some(("delete-client", form)),
-            )
-            .await
+            .with_error(&refused.error);
+            let failed = Some(("delete-client", form));
+            render_client(&ctx, &state, refused.status, &client_id, failed).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
 async fn revoke_one(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
@@ -636,7 +563,7 @@ async fn revoke_one(
     let token: Uuid = token
         .parse()
         .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "token not found"))?;
-    clients::revoke_token(&state.db, &caller.actor(), audit_ip(&req, &state), token).await?;
+    clients::revoke_token(&state.db, &acting.actor(), acting.ip(), token).await?;
     Ok(ctx.redirect(
         &format!("/oauth/clients/{client_id}"),
         Flash::success("The token was revoked."),
@@ -645,18 +572,11 @@ async fn revoke_one(
 
 async fn revoke_all(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     client_id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let n = clients::revoke_all(
-        &state.db,
-        &caller.actor(),
-        audit_ip(&req, &state),
-        &client_id,
-    )
-    .await?;
+    let n = clients::revoke_all(&state.db, &acting.actor(), acting.ip(), &client_id).await?;
     Ok(ctx.redirect(
         &format!("/oauth/clients/{client_id}"),
         Flash::success(format!("{n} tokens were revoked.")),

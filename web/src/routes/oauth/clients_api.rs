@@ -1,7 +1,7 @@
 //! The JSON administration of OAuth clients, tokens and the OAuth audit log (`/api/oauth/…`).
 
 use actix_web::http::Method;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use service::access::Permission;
@@ -11,11 +11,10 @@ use service::pagination::PageRequest;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::ApiError;
 use crate::json::Json;
 use crate::routes::api_errors::{BodyErrors, NotFound, QueryErrors, ReadErrors, WriteErrors};
-use crate::routes::form_input::audit_ip;
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -184,14 +183,13 @@ pub async fn list(
         (status = 422, description = "Invalid settings", body = crate::error::ErrorBody),
     ))]
 pub async fn create(
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     body: Json<CreateClient>,
 ) -> Result<HttpResponse, ApiError> {
     let spec = ClientSpec::new_from(body.0.into())?;
-    let ip = audit_ip(&req, &state);
-    let by = caller.grantor();
+    let ip = acting.ip();
+    let by = acting.grantor();
     let created = state
         .write(move |db| async move { clients::create(&db, &by, ip, spec).await })
         .await?;
@@ -226,14 +224,13 @@ pub async fn show(
         (status = 422, description = "Invalid settings", body = crate::error::ErrorBody),
     ))]
 pub async fn update(
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     client_id: web::Path<String>,
     body: Json<UpdateClient>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = audit_ip(&req, &state);
-    let (by, client_id, change) = (caller.grantor(), client_id.into_inner(), body.0.into());
+    let ip = acting.ip();
+    let (by, client_id, change) = (acting.grantor(), client_id.into_inner(), body.0.into());
     let view = state
         .write(move |db| async move { clients::update(&db, &by, ip, &client_id, change).await })
         .await?;
@@ -249,13 +246,12 @@ pub async fn update(
         (status = 403, description = "The caller lacks the route's permission or a scope the client is allowed, or a session sent no valid X-CSRF-Token", body = crate::error::ErrorBody),
     ))]
 pub async fn delete(
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     client_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = audit_ip(&req, &state);
-    let (by, client_id) = (caller.grantor(), client_id.into_inner());
+    let ip = acting.ip();
+    let (by, client_id) = (acting.grantor(), client_id.into_inner());
     state
         .write(move |db| async move { clients::delete(&db, &by, ip, &client_id).await })
         .await?;
@@ -272,13 +268,12 @@ pub async fn delete(
         (status = 409, description = "A public client has no secret", body = crate::error::ErrorBody),
     ))]
 pub async fn rotate_secret(
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     client_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = audit_ip(&req, &state);
-    let (by, id) = (caller.grantor(), client_id.clone());
+    let ip = acting.ip();
+    let (by, id) = (acting.grantor(), client_id.clone());
     let secret = state
         .write(move |db| async move { clients::rotate_secret(&db, &by, ip, &id).await })
         .await?;
@@ -313,16 +308,15 @@ pub async fn tokens(
         (status = 403, description = "The caller lacks the route's permission or a scope the client is allowed, or a session sent no valid X-CSRF-Token", body = crate::error::ErrorBody),
     ))]
 pub async fn revoke_token(
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: Uuid = id
         .parse()
         .map_err(|_| ApiError::from(service::Error::NotFound(format!("token {id}"))))?;
-    let ip = audit_ip(&req, &state);
-    let actor = caller.actor();
+    let ip = acting.ip();
+    let actor = acting.actor();
     state
         .write(move |db| async move { clients::revoke_token(&db, &actor, ip, id).await })
         .await?;

@@ -1,18 +1,17 @@
 //! `/device`: where a signed-in user enters the code a device shows and allows or denies it.
 
 use actix_web::http::{Method, StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use service::oauth::device::{self, CodeTyper};
 use service::oauth::{Scope, secrets};
 
 use super::consent::{ConsentPage, described};
-use crate::auth::client_ip;
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting, Caller};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Field, FormView, PageContext};
-use crate::routes::form_input::FormInput;
+use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
 use crate::routes::views::FormPage;
 use crate::state::AppState;
@@ -56,14 +55,38 @@ fn entry_page(
 }
 
 /// The code's typer: the signed-in user at the request's address.
-fn typer(req: &HttpRequest, state: &AppState, caller: &Caller) -> Result<CodeTyper, PageError> {
-    let user = caller.user.as_ref().ok_or_else(|| {
+fn typer(acting: &Acting) -> Result<CodeTyper, PageError> {
+    let user = acting.user.as_ref().ok_or_else(|| {
         PageError::new(StatusCode::FORBIDDEN, "Only a signed-in user can answer.")
     })?;
     Ok(CodeTyper {
         username: user.username.clone(),
-        ip: client_ip(req, &state.settings.trusted_proxies),
+        ip: acting.address(),
     })
+}
+
+/// The code form, or the consent form's answer, as sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DeviceForm {
+    user_code: String,
+    /// `approve` or `deny`; empty when only the code was typed.
+    decision: String,
+}
+
+impl DeviceForm {
+    /// The answer: none yet (only the code was typed), allow, or deny.
+    fn decision(&self) -> Result<Option<bool>, PageError> {
+        match self.decision.as_str() {
+            "" => Ok(None),
+            "approve" => Ok(Some(true)),
+            "deny" => Ok(Some(false)),
+            _ => Err(PageError::new(
+                StatusCode::BAD_REQUEST,
+                "The decision is either approve or deny.",
+            )),
+        }
+    }
 }
 
 /// The code form again, `429` with `Retry-After`, once too many wrong codes were typed.
@@ -130,39 +153,28 @@ async fn consent(
 
 async fn show(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     query: web::Query<DeviceQuery>,
 ) -> Result<HttpResponse, PageError> {
     match query.user_code.as_deref().filter(|c| !c.trim().is_empty()) {
-        Some(code) => consent(&ctx, &state, &caller, &typer(&req, &state, &caller)?, code).await,
+        Some(code) => consent(&ctx, &state, &acting, &typer(&acting)?, code).await,
         None => entry_page(&ctx, StatusCode::OK, "", None),
     }
 }
 
 async fn submit(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<DeviceForm>,
 ) -> Result<HttpResponse, PageError> {
-    let input = FormInput::from(form);
-    let typed = input.text("user_code");
-    let typer = typer(&req, &state, &caller)?;
-    let approve = match input.text("decision") {
-        "" => return consent(&ctx, &state, &caller, &typer, typed).await,
-        "approve" => true,
-        "deny" => false,
-        _ => {
-            return Err(PageError::new(
-                StatusCode::BAD_REQUEST,
-                "The decision is either approve or deny.",
-            ));
-        }
+    let typed = form.user_code.as_str();
+    let typer = typer(&acting)?;
+    let Some(approve) = form.decision()? else {
+        return consent(&ctx, &state, &acting, &typer, typed).await;
     };
-    let user = caller.user.clone().ok_or_else(|| {
+    let user = acting.user.clone().ok_or_else(|| {
         PageError::new(StatusCode::FORBIDDEN, "Only a signed-in user can answer.")
     })?;
     match device::decide(&state.db, typed, &user, typer.ip, approve).await {

@@ -2,7 +2,7 @@
 //! discovery service posts to: all or nothing, at most `METADECK_BULK_MAX` items.
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use service::access::Permission;
 use service::registry::bulk;
@@ -10,11 +10,10 @@ use utoipa::ToSchema;
 
 use super::devices_api::DeviceBody;
 use super::entities_api::EntityBody;
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::{ApiError, ErrorBody};
 use crate::json::BulkJson;
 use crate::routes::api_errors::{BodyErrors, WriteErrors};
-use crate::routes::form_input::audit_ip;
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -48,13 +47,12 @@ fn within_limit(state: &AppState, items: usize) -> Result<(), ApiError> {
     ))]
 pub async fn devices(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     body: BulkJson<Vec<DeviceBody>>,
 ) -> Result<HttpResponse, ApiError> {
     within_limit(&state, body.0.len())?;
     let raw = body.0.into_iter().map(Into::into).collect();
-    let (actor, ip) = (caller.actor(), audit_ip(&req, &state));
+    let (actor, ip) = (acting.actor(), acting.ip());
     let counts = state
         .write(move |db| async move { bulk::upsert_devices(&db, &actor, ip, raw).await })
         .await?;
@@ -74,13 +72,12 @@ pub async fn devices(
     ))]
 pub async fn entities(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     body: BulkJson<Vec<EntityBody>>,
 ) -> Result<HttpResponse, ApiError> {
     within_limit(&state, body.0.len())?;
     let raw = body.0.into_iter().map(Into::into).collect();
-    let (actor, ip) = (caller.actor(), audit_ip(&req, &state));
+    let (actor, ip) = (acting.actor(), acting.ip());
     let counts = state
         .write(move |db| async move { bulk::upsert_entities(&db, &actor, ip, raw).await })
         .await?;

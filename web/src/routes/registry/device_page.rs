@@ -1,20 +1,21 @@
 //! One device (`/registry/devices/{device_id}`): its facts and entities, edit, delete.
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use service::access::Permission;
 use service::registry::{DeviceDetail, devices};
 
-use super::devices_pages::{device_fields, raw_device};
+use super::devices_pages::DeviceForm;
 use super::entities_pages::entity_row;
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{FormView, Layout, PageContext, Table};
-use crate::routes::form_input::{FormInput, audit_ip, form_status, shown_on_form, when, when_or};
+use crate::routes::form_input::{when, when_or};
+use crate::routes::forms::{PageForm, Refused};
 use crate::routes::router::Router;
-use crate::routes::views;
+use crate::routes::views::{self, ConfirmForm};
 use crate::state::AppState;
 
 /// What the page shows about the device.
@@ -40,29 +41,28 @@ struct DevicePage {
     delete: Option<FormView>,
 }
 
-fn current_input(d: &DeviceDetail) -> FormInput {
+fn current_input(d: &DeviceDetail) -> DeviceForm {
     let v = &d.device;
     let opt = |s: &Option<String>| s.clone().unwrap_or_default();
-    FormInput::new(vec![
-        ("name".into(), v.name.clone()),
-        ("manufacturer".into(), opt(&v.manufacturer)),
-        ("model".into(), opt(&v.model)),
-        ("area_id".into(), opt(&v.area_id)),
-        ("integration".into(), opt(&v.integration)),
-        (
-            "last_seen".into(),
-            v.last_seen
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                .unwrap_or_default(),
-        ),
-    ])
+    DeviceForm {
+        device_id: v.device_id.clone(),
+        name: v.name.clone(),
+        manufacturer: opt(&v.manufacturer),
+        model: opt(&v.model),
+        area_id: opt(&v.area_id),
+        integration: opt(&v.integration),
+        last_seen: v
+            .last_seen
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default(),
+    }
 }
 
-fn edit_form(id: &str, input: &FormInput) -> FormView {
+fn edit_form(id: &str, form: &DeviceForm) -> FormView {
     FormView::new(
         format!("/registry/devices/{id}"),
         "Save changes",
-        device_fields(input, false),
+        form.fields(false),
     )
 }
 
@@ -135,18 +135,14 @@ async fn show(
 
 async fn update(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<DeviceForm>,
 ) -> Result<HttpResponse, PageError> {
-    let input = FormInput::from(form);
     let d = devices::get(&state.db, &id).await?;
-    let saved = match raw_device(&input, id.to_string()).parse() {
-        Ok(device) => {
-            devices::put(&state.db, &caller.actor(), audit_ip(&req, &state), device).await
-        }
+    let saved = match form.raw(id.to_string()).parse() {
+        Ok(device) => devices::put(&state.db, &acting.actor(), acting.ip(), device).await,
         Err(e) => Err(e),
     };
     match saved {
@@ -154,26 +150,24 @@ async fn update(
             &format!("/registry/devices/{}", device.device_id),
             Flash::success(format!("The changes to {} were saved.", device.name)),
         )),
-        Err(e) if shown_on_form(&e) => {
-            let edit = edit_form(&id, &input).with_error(&e);
-            render(&ctx, form_status(&e), &d, edit, delete_form(&d))
+        Err(e) => {
+            let refused = Refused::sort(e)?;
+            let edit = edit_form(&id, &form).with_error(&refused.error);
+            render(&ctx, refused.status, &d, edit, delete_form(&d))
         }
-        Err(e) => Err(e.into()),
     }
 }
 
 async fn delete(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
-    let input = FormInput::from(form);
     let d = devices::get(&state.db, &id).await?;
-    let outcome = match views::confirmed(&input) {
-        Ok(()) => devices::delete(&state.db, &caller.actor(), audit_ip(&req, &state), &id).await,
+    let outcome = match form.confirmed() {
+        Ok(()) => devices::delete(&state.db, &acting.actor(), acting.ip(), &id).await,
         Err(e) => Err(e),
     };
     match outcome {
@@ -181,12 +175,12 @@ async fn delete(
             "/registry/devices",
             Flash::success(format!("The device {} was deleted.", d.device.name)),
         )),
-        Err(e) if shown_on_form(&e) => {
+        Err(e) => {
+            let refused = Refused::sort(e)?;
             let edit = edit_form(&id, &current_input(&d));
-            let delete = delete_form(&d).with_error(&e);
-            render(&ctx, form_status(&e), &d, edit, delete)
+            let delete = delete_form(&d).with_error(&refused.error);
+            render(&ctx, refused.status, &d, edit, delete)
         }
-        Err(e) => Err(e.into()),
     }
 }
 

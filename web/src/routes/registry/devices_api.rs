@@ -1,18 +1,17 @@
 //! `/api/devices`: the filtered list, one device with its entities, replace, delete.
 
 use actix_web::http::Method;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use service::access::Permission;
 use service::pagination::PageRequest;
 use service::registry::{DeviceFilter, DeviceSort, DeviceView, RawDevice, devices};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::ApiError;
 use crate::json::Json;
 use crate::routes::api_errors::{BodyErrors, NotFound, QueryErrors, ReadErrors, WriteErrors};
-use crate::routes::form_input::audit_ip;
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -142,8 +141,7 @@ pub async fn get(
     ))]
 pub async fn put(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     path: web::Path<DevicePath>,
     body: Json<DeviceBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -159,7 +157,7 @@ pub async fn put(
         _ => raw.device_id = Some(path),
     }
     let input = raw.parse()?;
-    let (actor, ip) = (caller.actor(), audit_ip(&req, &state));
+    let (actor, ip) = (acting.actor(), acting.ip());
     let (view, created) = state
         .write(move |db| async move { devices::put(&db, &actor, ip, input).await })
         .await?;
@@ -179,15 +177,10 @@ pub async fn put(
     ))]
 pub async fn delete(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     path: web::Path<DevicePath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (actor, ip, id) = (
-        caller.actor(),
-        audit_ip(&req, &state),
-        path.into_inner().device_id,
-    );
+    let (actor, ip, id) = (acting.actor(), acting.ip(), path.into_inner().device_id);
     state
         .write(move |db| async move { devices::delete(&db, &actor, ip, &id).await })
         .await?;

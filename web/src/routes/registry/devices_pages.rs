@@ -1,7 +1,7 @@
 //! The device list (`/registry/devices`) and creating a device by hand (`/registry/devices/new`).
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use service::access::Permission;
 use service::pagination::PageRequest;
@@ -9,11 +9,12 @@ use service::registry::{
     DeviceFilter, DeviceKey, DeviceSort, DeviceView, RawDevice, devices, entities,
 };
 
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Cell, Choice, Field, FilterField, FormView, PageContext, Table};
-use crate::routes::form_input::{FormInput, audit_ip, form_status, shown_on_form, when_or};
+use crate::routes::form_input::when_or;
+use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
 use crate::routes::views::{FormPage, ListPage};
 use crate::state::AppState;
@@ -191,76 +192,87 @@ async fn list(
     })
 }
 
-/// The device form's fields, filled with `input`; `with_id` adds the device id field.
-pub fn device_fields(input: &FormInput, with_id: bool) -> Vec<Field> {
-    let mut fields = Vec::new();
-    if with_id {
-        fields.push(
-            Field::new("device_id", "Device id", "text")
-                .value(input.text("device_id"))
-                .help("1 to 255 characters: letters, digits and . _ : @ -"),
-        );
-    }
-    fields.extend([
-        Field::new("name", "Name", "text").value(input.text("name")),
-        Field::new("manufacturer", "Manufacturer", "text").value(input.text("manufacturer")),
-        Field::new("model", "Model", "text").value(input.text("model")),
-        Field::new("area_id", "Area", "text").value(input.text("area_id")),
-        Field::new("integration", "Integration", "text").value(input.text("integration")),
-        Field::new("last_seen", "Last seen", "text")
-            .value(input.text("last_seen"))
-            .help("RFC 3339, e.g. 2026-11-22T19:03:00Z; empty for never."),
-    ]);
-    fields
+/// The device form, as sent; `device_id` only when creating (a device keeps its id).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DeviceForm {
+    pub device_id: String,
+    pub name: String,
+    pub manufacturer: String,
+    pub model: String,
+    pub area_id: String,
+    pub integration: String,
+    /// RFC 3339; empty for never.
+    pub last_seen: String,
 }
 
-/// A device from a form: empty optional fields are null.
-pub fn raw_device(input: &FormInput, device_id: String) -> RawDevice {
-    let opt = |name: &str| Some(input.text(name).to_string()).filter(|v| !v.trim().is_empty());
-    RawDevice {
-        device_id: Some(device_id),
-        name: Some(input.text("name").to_string()),
-        manufacturer: opt("manufacturer"),
-        model: opt("model"),
-        area_id: opt("area_id"),
-        integration: opt("integration"),
-        last_seen: opt("last_seen"),
+impl DeviceForm {
+    /// The form's fields with these values; `with_id` adds the device id field.
+    pub fn fields(&self, with_id: bool) -> Vec<Field> {
+        let mut fields = Vec::new();
+        if with_id {
+            fields.push(
+                Field::new("device_id", "Device id", "text")
+                    .value(&self.device_id)
+                    .help("1 to 255 characters: letters, digits and . _ : @ -"),
+            );
+        }
+        fields.extend([
+            Field::new("name", "Name", "text").value(&self.name),
+            Field::new("manufacturer", "Manufacturer", "text").value(&self.manufacturer),
+            Field::new("model", "Model", "text").value(&self.model),
+            Field::new("area_id", "Area", "text").value(&self.area_id),
+            Field::new("integration", "Integration", "text").value(&self.integration),
+            Field::new("last_seen", "Last seen", "text")
+                .value(&self.last_seen)
+                .help("RFC 3339, e.g. 2026-11-22T19:03:00Z; empty for never."),
+        ]);
+        fields
     }
-}
 
-fn new_form(input: &FormInput) -> FormView {
-    FormView::new(
-        "/registry/devices/new",
-        "Create device",
-        device_fields(input, true),
-    )
+    /// The device the form describes, as `device_id`; empty optional fields are null.
+    /// The registry's own parsing checks it (with errors keyed by these field names).
+    pub fn raw(&self, device_id: String) -> RawDevice {
+        let opt = |v: &String| Some(v.clone()).filter(|v| !v.trim().is_empty());
+        RawDevice {
+            device_id: Some(device_id),
+            name: Some(self.name.clone()),
+            manufacturer: opt(&self.manufacturer),
+            model: opt(&self.model),
+            area_id: opt(&self.area_id),
+            integration: opt(&self.integration),
+            last_seen: opt(&self.last_seen),
+        }
+    }
+
+    fn new_form(&self) -> FormView {
+        FormView::new("/registry/devices/new", "Create device", self.fields(true))
+    }
 }
 
 async fn new_page(ctx: PageContext) -> Result<HttpResponse, PageError> {
     ctx.render(&FormPage {
         layout: ctx.layout("New device"),
-        form: new_form(&FormInput::default()),
+        form: DeviceForm::default().new_form(),
         intro: None,
     })
 }
 
 async fn create(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<DeviceForm>,
 ) -> Result<HttpResponse, PageError> {
-    let input = FormInput::from(form);
-    let id = input.text("device_id").trim().to_string();
-    let created = match raw_device(&input, id.clone()).parse() {
+    let id = form.device_id.trim().to_string();
+    let created = match form.raw(id.clone()).parse() {
         Ok(device) => match devices::find(&state.db, &id).await {
             Ok(_) => Err(service::Error::Conflict {
                 message: format!("the device {id} already exists"),
                 details: vec![service::FieldError::new("device_id", "is taken")],
             }),
             Err(service::Error::NotFound(_)) => {
-                devices::put(&state.db, &caller.actor(), audit_ip(&req, &state), device).await
+                devices::put(&state.db, &acting.actor(), acting.ip(), device).await
             }
             Err(e) => Err(e),
         },
@@ -271,15 +283,7 @@ async fn create(
             &format!("/registry/devices/{}", device.device_id),
             Flash::success(format!("The device {} was created.", device.name)),
         )),
-        Err(e) if shown_on_form(&e) => ctx.render_status(
-            form_status(&e),
-            &FormPage {
-                layout: ctx.layout("New device"),
-                form: new_form(&input).with_error(&e),
-                intro: None,
-            },
-        ),
-        Err(e) => Err(e.into()),
+        Err(e) => ctx.form_again(e, "New device", form.new_form()),
     }
 }
 

@@ -1,18 +1,17 @@
 //! `/api/entities`: the filtered list, one entity, replace, delete.
 
 use actix_web::http::Method;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use service::access::Permission;
 use service::pagination::PageRequest;
 use service::registry::{EntityFilter, EntityView, RawEntity, entities};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::{ApiError, ErrorBody};
 use crate::json::Json;
 use crate::routes::api_errors::{BodyErrors, NotFound, QueryErrors, ReadErrors, WriteErrors};
-use crate::routes::form_input::audit_ip;
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -117,8 +116,7 @@ pub async fn get(
     ))]
 pub async fn put(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     path: web::Path<String>,
     body: Json<EntityBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -133,7 +131,7 @@ pub async fn put(
         _ => raw.entity_id = Some(path.into_inner()),
     }
     let input = raw.parse()?;
-    let (actor, ip) = (caller.actor(), audit_ip(&req, &state));
+    let (actor, ip) = (acting.actor(), acting.ip());
     let (view, created) = state
         .write(move |db| async move { entities::put(&db, &actor, ip, input).await })
         .await?;
@@ -153,11 +151,10 @@ pub async fn put(
     ))]
 pub async fn delete(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (actor, ip, id) = (caller.actor(), audit_ip(&req, &state), path.into_inner());
+    let (actor, ip, id) = (acting.actor(), acting.ip(), path.into_inner());
     state
         .write(move |db| async move { entities::delete(&db, &actor, ip, &id).await })
         .await?;

@@ -7,11 +7,10 @@ use service::access::Permission;
 use service::pagination::PageRequest;
 use service::registry::{EntityFilter, EntityView, entities};
 
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Cell, Choice, FilterField, PageContext, Table};
-use crate::routes::form_input::audit_ip;
 use crate::routes::router::Router;
 use crate::routes::views::ListPage;
 use crate::state::AppState;
@@ -168,8 +167,7 @@ struct ToggleQuery {
 
 async fn toggle(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
     query: web::Query<ToggleQuery>,
@@ -179,14 +177,8 @@ async fn toggle(
         Some("false") => false,
         _ => return Err(bad_request("Say to=true or to=false.")),
     };
-    let entity = entities::set_disabled(
-        &state.db,
-        &caller.actor(),
-        audit_ip(&req, &state),
-        &id,
-        disabled,
-    )
-    .await?;
+    let entity =
+        entities::set_disabled(&state.db, &acting.actor(), acting.ip(), &id, disabled).await?;
     // Only a page of this list is a place to come back to (no open redirect).
     let back = query
         .back

@@ -2,15 +2,16 @@
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
+use serde::Deserialize;
 use service::registry::preferences::{self, Theme, UiPreferences};
 
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Choice, Field, FormView, PageContext};
-use crate::routes::form_input::{FormInput, acting_user, form_status, shown_on_form};
+use crate::routes::form_input::acting_user;
+use crate::routes::forms::{FieldErrors, PageForm};
 use crate::routes::router::Router;
-use crate::routes::views::FormPage;
 use crate::state::AppState;
 
 /// The form, showing `theme`, `page_size` and `default_tenant` as given.
@@ -53,43 +54,45 @@ pub fn form(ui: &UiPreferences) -> FormView {
     )
 }
 
-fn parse(input: &FormInput) -> Result<UiPreferences, service::Error> {
-    let mut errors = Vec::new();
-    let theme = Theme::parse(input.text("theme")).unwrap_or_else(|| {
-        errors.push(service::FieldError::new("theme", "is light, dark or auto"));
-        Theme::Auto
-    });
-    let page_size = input
-        .text("page_size")
-        .trim()
-        .parse::<u64>()
-        .unwrap_or_else(|_| {
-            errors.push(service::FieldError::new(
-                "page_size",
-                "must be a whole number from 1 to 500",
-            ));
+/// The preferences form, as sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PreferencesForm {
+    theme: String,
+    page_size: String,
+    default_tenant: String,
+}
+
+impl TryFrom<&PreferencesForm> for UiPreferences {
+    type Error = service::Error;
+
+    fn try_from(form: &PreferencesForm) -> Result<Self, service::Error> {
+        let mut errors = FieldErrors::new();
+        let theme = Theme::parse(&form.theme).unwrap_or_else(|| {
+            errors.add("theme", "is light, dark or auto");
+            Theme::Auto
+        });
+        let page_size = form.page_size.trim().parse::<u64>().unwrap_or_else(|_| {
+            errors.add("page_size", "must be a whole number from 1 to 500");
             0
         });
-    if !errors.is_empty() {
-        return Err(service::Error::Validation(errors));
+        let tenant = form.default_tenant.trim();
+        errors.or_value(UiPreferences {
+            theme,
+            page_size,
+            default_tenant: (!tenant.is_empty()).then(|| tenant.to_string()),
+        })
     }
-    let tenant = input.text("default_tenant").trim();
-    Ok(UiPreferences {
-        theme,
-        page_size,
-        default_tenant: (!tenant.is_empty()).then(|| tenant.to_string()),
-    })
 }
 
 async fn save(
     ctx: PageContext,
-    caller: Caller,
+    acting: Acting,
     state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<PreferencesForm>,
 ) -> Result<HttpResponse, PageError> {
-    let input = FormInput::from(form);
-    let user = acting_user(&caller)?;
-    let saved = match parse(&input) {
+    let user = acting_user(&acting)?;
+    let saved = match UiPreferences::try_from(&form) {
         Ok(ui) => {
             // The form edits the console settings only; teams and notifications stay.
             match preferences::get(&state.db, user).await {
@@ -104,23 +107,10 @@ async fn save(
     };
     match saved {
         Ok(_) => Ok(ctx.redirect("/account", Flash::success("Your preferences were saved."))),
-        Err(e) if shown_on_form(&e) => {
-            let form = form_with(
-                input.text("theme"),
-                input.text("page_size"),
-                input.text("default_tenant"),
-            )
-            .with_error(&e);
-            ctx.render_status(
-                form_status(&e),
-                &FormPage {
-                    layout: ctx.layout("Your preferences"),
-                    form,
-                    intro: None,
-                },
-            )
+        Err(e) => {
+            let kept = form_with(&form.theme, &form.page_size, &form.default_tenant);
+            ctx.form_again(e, "Your preferences", kept)
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -2,7 +2,7 @@
 //! cancel form behind the cards' and the detail page's "Cancel sync" buttons.
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use service::access::Permission;
 use service::sync::runs;
@@ -10,13 +10,14 @@ use service::sync::{SyncRecord, SyncStatus, SyncType, query};
 
 use super::params::{HistoryQuery, sync_id};
 use super::views::{badge, duration_text, error_summary};
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Cell, Choice, Field, FilterField, FormView, Layout, PageContext, Table};
-use crate::routes::form_input::{FormInput, audit_ip, when, when_or};
+use crate::routes::form_input::{when, when_or};
+use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
-use crate::routes::views::{FormPage, ListPage};
+use crate::routes::views::{ConfirmForm, FormPage, ListPage};
 use crate::state::AppState;
 
 fn bad_request(err: service::Error) -> PageError {
@@ -232,16 +233,14 @@ async fn detail(
 /// browser's own confirm dialog. Without it, shows the confirmation form.
 async fn cancel(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
     let id = sync_id(&id).map_err(not_found)?;
-    let input = FormInput::from(form);
     let record = runs::get(&state.db, id).await?;
-    if input.text("confirm") != "yes" {
+    if form.confirmed().is_err() {
         if record.status() != SyncStatus::Running {
             return Ok(ctx.redirect(
                 &format!("/sync/{id}"),
@@ -257,7 +256,7 @@ async fn cancel(
             )),
         });
     }
-    match runs::cancel(&state.db, &caller.actor(), audit_ip(&req, &state), id).await {
+    match runs::cancel(&state.db, &acting.actor(), acting.ip(), id).await {
         Ok(s) => {
             state.sync_live.poke();
             Ok(ctx.redirect(

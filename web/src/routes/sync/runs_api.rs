@@ -2,7 +2,7 @@
 //! with `sync:read` reads one or the history.
 
 use actix_web::http::Method;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use service::access::Permission;
 use service::sync::runs::{self, NewSync, SyncUpdate};
@@ -10,11 +10,10 @@ use service::sync::{SyncRecord, SyncStatus, SyncType, TenantId, query};
 use utoipa::ToSchema;
 
 use super::params::{HistoryQuery, sync_id};
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::{ApiError, ErrorBody};
 use crate::json::Json;
 use crate::routes::api_errors::{BodyErrors, NotFound, QueryErrors, ReadErrors, WriteErrors};
-use crate::routes::form_input::audit_ip;
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -97,8 +96,7 @@ fn stale_after(state: &AppState) -> chrono::Duration {
     ))]
 pub async fn start(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     body: Json<StartSync>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
@@ -107,8 +105,8 @@ pub async fn start(
         body.sync_type,
         body.process_id,
     )?;
-    let ip = audit_ip(&req, &state);
-    let (actor, stale) = (caller.actor(), stale_after(&state));
+    let ip = acting.ip();
+    let (actor, stale) = (acting.actor(), stale_after(&state));
     let record = state
         .write(move |db| async move { runs::start(&db, &actor, ip, input, stale).await })
         .await?;
@@ -132,14 +130,13 @@ pub async fn start(
     ))]
 pub async fn report(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     id: web::Path<String>,
     body: Json<ReportSync>,
 ) -> Result<HttpResponse, ApiError> {
     let id = sync_id(&id)?;
-    let ip = audit_ip(&req, &state);
-    let (actor, change) = (caller.actor(), body.0.into());
+    let ip = acting.ip();
+    let (actor, change) = (acting.actor(), body.0.into());
     let record = state
         .write(move |db| async move { runs::update(&db, &actor, ip, id, change).await })
         .await?;
@@ -157,13 +154,12 @@ pub async fn report(
     ))]
 pub async fn cancel(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = sync_id(&id)?;
-    let ip = audit_ip(&req, &state);
-    let actor = caller.actor();
+    let ip = acting.ip();
+    let actor = acting.actor();
     let record = state
         .write(move |db| async move { runs::cancel(&db, &actor, ip, id).await })
         .await?;

@@ -2,7 +2,7 @@
 //! (masked), replace, patch, delete, rotate the secret, send a test event.
 
 use actix_web::http::Method;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use service::access::Permission;
 use service::pagination::PageRequest;
 use service::webhooks::WebhookSecret;
@@ -11,11 +11,11 @@ use service::webhooks::subscriptions::{
     self, EventList, WebhookFilter, WebhookId, WebhookInput, WebhookPatch, optional_text,
 };
 
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::ApiError;
 use crate::json::Json;
 use crate::routes::api_errors::{BodyErrors, NotFound, QueryErrors, ReadErrors, WriteErrors};
-use crate::routes::form_input::{audit_ip, merge_errors};
+use crate::routes::form_input::merge_errors;
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -82,8 +82,7 @@ pub async fn list(
     ))]
 pub async fn create(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     body: Json<CreateWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
@@ -112,8 +111,8 @@ pub async fn create(
                 .into());
         }
     };
-    let ip = audit_ip(&req, &state);
-    let (config, actor) = (state.webhooks.clone(), caller.actor());
+    let ip = acting.ip();
+    let (config, actor) = (state.webhooks.clone(), acting.actor());
     let (webhook, secret) = state
         .write(move |db| async move {
             subscriptions::create(&db, &config, &actor, ip, id, input, secret).await
@@ -147,8 +146,7 @@ pub async fn get(
     ))]
 pub async fn replace(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     id: web::Path<String>,
     body: Json<ReplaceWebhook>,
 ) -> Result<HttpResponse, ApiError> {
@@ -160,8 +158,8 @@ pub async fn replace(
         body.description.as_deref(),
         body.is_enabled,
     )?;
-    let ip = audit_ip(&req, &state);
-    let (config, actor, id) = (state.webhooks.clone(), caller.actor(), id.into_inner());
+    let ip = acting.ip();
+    let (config, actor, id) = (state.webhooks.clone(), acting.actor(), id.into_inner());
     let patch = WebhookPatch::from(input);
     let webhook = state
         .write(move |db| async move {
@@ -181,8 +179,7 @@ pub async fn replace(
     ))]
 pub async fn patch(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     id: web::Path<String>,
     body: Json<PatchWebhook>,
 ) -> Result<HttpResponse, ApiError> {
@@ -219,8 +216,8 @@ pub async fn patch(
                 .into());
         }
     };
-    let ip = audit_ip(&req, &state);
-    let (config, actor, id) = (state.webhooks.clone(), caller.actor(), id.into_inner());
+    let ip = acting.ip();
+    let (config, actor, id) = (state.webhooks.clone(), acting.actor(), id.into_inner());
     let webhook = state
         .write(move |db| async move {
             subscriptions::update(&db, &config, &actor, ip, &id, patch).await
@@ -238,12 +235,11 @@ pub async fn patch(
     ))]
 pub async fn delete(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = audit_ip(&req, &state);
-    let (actor, id) = (caller.actor(), id.into_inner());
+    let ip = acting.ip();
+    let (actor, id) = (acting.actor(), id.into_inner());
     state
         .write(move |db| async move { subscriptions::delete(&db, &actor, ip, &id).await })
         .await?;
@@ -259,12 +255,11 @@ pub async fn delete(
     ))]
 pub async fn rotate(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = audit_ip(&req, &state);
-    let (config, actor, id) = (state.webhooks.clone(), caller.actor(), id.into_inner());
+    let ip = acting.ip();
+    let (config, actor, id) = (state.webhooks.clone(), acting.actor(), id.into_inner());
     let (webhook, secret) = state
         .write(move |db| async move {
             subscriptions::rotate_secret(&db, &config, &actor, ip, &id).await
@@ -283,12 +278,11 @@ pub async fn rotate(
     ))]
 pub async fn test(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = audit_ip(&req, &state);
-    let (actor, id) = (caller.actor(), id.into_inner());
+    let ip = acting.ip();
+    let (actor, id) = (acting.actor(), id.into_inner());
     let message_id = state
         .write(move |db| async move { subscriptions::send_test(&db, &actor, ip, &id).await })
         .await?;

@@ -1,7 +1,7 @@
 //! The delivery log and redelivery over JSON.
 
 use actix_web::http::Method;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use service::access::Permission;
@@ -9,10 +9,9 @@ use service::pagination::PageRequest;
 use service::webhooks::deliveries::{self, DeliveryStatus, DeliverySummary};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::ApiError;
 use crate::routes::api_errors::{NotFound, QueryErrors, ReadErrors, WriteErrors};
-use crate::routes::form_input::audit_ip;
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -114,15 +113,14 @@ pub async fn list(
     ))]
 pub async fn redeliver(
     state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: i64 = id
         .parse()
         .map_err(|_| service::Error::NotFound(format!("delivery {id}")))?;
-    let ip = audit_ip(&req, &state);
-    let actor = caller.actor();
+    let ip = acting.ip();
+    let actor = acting.actor();
     let delivery = state
         .write(move |db| async move { deliveries::redeliver(&db, &actor, ip, id).await })
         .await?;

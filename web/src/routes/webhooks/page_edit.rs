@@ -2,7 +2,7 @@
 //! send a test event, the delivery log with redelivery, delete.
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use service::access::Permission;
@@ -10,14 +10,15 @@ use service::pagination::PageRequest;
 use service::webhooks::deliveries::{self, DeliveryStatus, DeliverySummary};
 use service::webhooks::subscriptions::{self, WebhookPatch, WebhookSummary};
 
-use super::pages::{form_fields, parse_form};
-use crate::auth::{Access, Caller};
+use super::pages::WebhookForm;
+use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{FormView, Layout, PageContext};
-use crate::routes::form_input::{FormInput, audit_ip, form_status, shown_on_form, when, when_or};
+use crate::routes::form_input::{when, when_or};
+use crate::routes::forms::{PageForm, Refused};
 use crate::routes::router::Router;
-use crate::routes::views::{self, SecretPage};
+use crate::routes::views::{self, ConfirmForm, SecretPage};
 use crate::state::AppState;
 
 /// What the page shows about the webhook.
@@ -94,23 +95,17 @@ struct LogQuery {
     cursor: Option<String>,
 }
 
-fn edit_form(w: &WebhookSummary, input: Option<&FormInput>) -> FormView {
-    let current = FormInput::new(
-        std::iter::once(("url".to_string(), w.url.clone()))
-            .chain(w.events.iter().map(|e| ("events".to_string(), e.clone())))
-            .chain([
-                ("team".to_string(), w.team.clone().unwrap_or_default()),
-                (
-                    "description".to_string(),
-                    w.description.clone().unwrap_or_default(),
-                ),
-            ])
-            .collect(),
-    );
+fn edit_form(w: &WebhookSummary, sent: Option<&WebhookForm>) -> FormView {
+    let current = WebhookForm {
+        url: w.url.clone(),
+        events: w.events.clone(),
+        team: w.team.clone().unwrap_or_default(),
+        description: w.description.clone().unwrap_or_default(),
+    };
     FormView::new(
         format!("/webhooks/{}", w.webhook_id),
         "Save changes",
-        form_fields(input.unwrap_or(&current)),
+        sent.unwrap_or(&current).fields(),
     )
 }
 
@@ -206,20 +201,18 @@ fn no_log() -> LogQuery {
 
 async fn update(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<WebhookForm>,
 ) -> Result<HttpResponse, PageError> {
-    let input = FormInput::from(form);
     let w = subscriptions::get(&state.db, &state.webhooks, &id).await?;
-    let saved = match parse_form(&input, w.is_enabled) {
+    let saved = match form.parse(w.is_enabled) {
         Ok(change) => {
             let mut patch = WebhookPatch::from(change);
             patch.is_enabled = None;
-            let ip = audit_ip(&req, &state);
-            subscriptions::update(&state.db, &state.webhooks, &caller.actor(), ip, &id, patch).await
+            let ip = acting.ip();
+            subscriptions::update(&state.db, &state.webhooks, &acting.actor(), ip, &id, patch).await
         }
         Err(e) => Err(e),
     };
@@ -228,12 +221,13 @@ async fn update(
             &format!("/webhooks/{id}"),
             Flash::success(format!("The changes to {id} were saved.")),
         )),
-        Err(e) if shown_on_form(&e) => {
-            let edit = edit_form(&w, Some(&input)).with_error(&e);
+        Err(e) => {
+            let refused = Refused::sort(e)?;
+            let edit = edit_form(&w, Some(&form)).with_error(&refused.error);
             render(
                 &ctx,
                 &state,
-                form_status(&e),
+                refused.status,
                 &w,
                 edit,
                 delete_form(&w),
@@ -241,14 +235,12 @@ async fn update(
             )
             .await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
 async fn set_enabled(
     ctx: &PageContext,
-    caller: &Caller,
-    req: &HttpRequest,
+    acting: &Acting,
     state: &AppState,
     id: &str,
     enabled: bool,
@@ -257,8 +249,8 @@ async fn set_enabled(
         is_enabled: Some(enabled),
         ..WebhookPatch::default()
     };
-    let ip = audit_ip(req, state);
-    subscriptions::update(&state.db, &state.webhooks, &caller.actor(), ip, id, patch).await?;
+    let ip = acting.ip();
+    subscriptions::update(&state.db, &state.webhooks, &acting.actor(), ip, id, patch).await?;
     let message = if enabled {
         format!("{id} is enabled; held deliveries go out now.")
     } else {
@@ -269,34 +261,31 @@ async fn set_enabled(
 
 async fn enable(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    set_enabled(&ctx, &caller, &req, &state, &id, true).await
+    set_enabled(&ctx, &acting, &state, &id, true).await
 }
 
 async fn disable(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    set_enabled(&ctx, &caller, &req, &state, &id, false).await
+    set_enabled(&ctx, &acting, &state, &id, false).await
 }
 
 async fn rotate(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let ip = audit_ip(&req, &state);
+    let ip = acting.ip();
     let (w, secret) =
-        subscriptions::rotate_secret(&state.db, &state.webhooks, &caller.actor(), ip, &id).await?;
+        subscriptions::rotate_secret(&state.db, &state.webhooks, &acting.actor(), ip, &id).await?;
     ctx.render(&SecretPage {
         layout: ctx.layout("Secret rotated"),
         intro: format!(
@@ -310,13 +299,12 @@ async fn rotate(
 
 async fn test(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let ip = audit_ip(&req, &state);
-    let flash = match subscriptions::send_test(&state.db, &caller.actor(), ip, &id).await {
+    let ip = acting.ip();
+    let flash = match subscriptions::send_test(&state.db, &acting.actor(), ip, &id).await {
         Ok(message_id) => Flash::success(format!(
             "A webhook.test event ({message_id}) was queued; its delivery shows below."
         )),
@@ -328,16 +316,15 @@ async fn test(
 
 async fn redeliver(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, delivery) = path.into_inner();
     let not_found = || PageError::new(StatusCode::NOT_FOUND, "delivery not found");
     let delivery: i64 = delivery.parse().map_err(|_| not_found())?;
-    let ip = audit_ip(&req, &state);
-    let flash = match deliveries::redeliver(&state.db, &caller.actor(), ip, delivery).await {
+    let ip = acting.ip();
+    let flash = match deliveries::redeliver(&state.db, &acting.actor(), ip, delivery).await {
         Ok(d) if d.webhook_id == id => Flash::success(format!(
             "Delivery {delivery} is sent again as delivery {} (same message id {}).",
             d.id, d.message_id
@@ -351,19 +338,14 @@ async fn redeliver(
 
 async fn delete(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
-    let input = FormInput::from(form);
     let w = subscriptions::get(&state.db, &state.webhooks, &id).await?;
-    let outcome = match views::confirmed(&input) {
-        Ok(()) => {
-            let ip = audit_ip(&req, &state);
-            subscriptions::delete(&state.db, &caller.actor(), ip, &id).await
-        }
+    let outcome = match form.confirmed() {
+        Ok(()) => subscriptions::delete(&state.db, &acting.actor(), acting.ip(), &id).await,
         Err(e) => Err(e),
     };
     match outcome {
@@ -371,12 +353,13 @@ async fn delete(
             "/webhooks",
             Flash::success(format!("The webhook {id} was deleted.")),
         )),
-        Err(e) if shown_on_form(&e) => {
-            let del = delete_form(&w).with_error(&e);
+        Err(e) => {
+            let refused = Refused::sort(e)?;
+            let del = delete_form(&w).with_error(&refused.error);
             render(
                 &ctx,
                 &state,
-                form_status(&e),
+                refused.status,
                 &w,
                 edit_form(&w, None),
                 del,
@@ -384,7 +367,6 @@ async fn delete(
             )
             .await
         }
-        Err(e) => Err(e.into()),
     }
 }
 

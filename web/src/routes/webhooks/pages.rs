@@ -1,7 +1,7 @@
 //! Webhook pages: the list (`/webhooks`) and creating one (`/webhooks/new`).
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use service::access::Permission;
 use service::pagination::PageRequest;
@@ -13,10 +13,11 @@ use service::webhooks::subscriptions::{
 };
 
 use super::api::{DESCRIPTION_MAX, TEAM_MAX};
-use crate::auth::{Access, Caller};
+use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::pages::{Cell, Choice, Field, FilterField, FormView, PageContext, Table};
-use crate::routes::form_input::{FormInput, audit_ip, form_status, merge_errors, shown_on_form};
+use crate::routes::form_input::merge_errors;
+use crate::routes::forms::{PageForm, distinct};
 use crate::routes::router::Router;
 use crate::routes::views::{FormPage, ListPage, SecretPage};
 use crate::state::AppState;
@@ -59,39 +60,51 @@ pub fn event_choices(selected: &[String]) -> Vec<Choice> {
         .collect()
 }
 
-/// Parses the fields of the create and edit forms.
-pub fn parse_form(input: &FormInput, is_enabled: bool) -> Result<WebhookInput, service::Error> {
-    let url = WebhookUrl::parse(input.text("url"), "url");
-    let events = EventList::parse(&input.all("events"), "events");
-    let team = optional_text(Some(input.text("team")), "team", TEAM_MAX);
-    let description = optional_text(
-        Some(input.text("description")),
-        "description",
-        DESCRIPTION_MAX,
-    );
-    match (url, events, team, description) {
-        (Ok(url), Ok(events), Ok(team), Ok(description)) => Ok(WebhookInput {
-            url,
-            events,
-            team,
-            description,
-            is_enabled,
-        }),
-        (u, e, t, d) => Err(merge_errors(vec![u.err(), e.err(), t.err(), d.err()])
-            .unwrap_or_else(|| service::Error::internal("no error"))),
-    }
+/// The webhook form (create and edit), as sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WebhookForm {
+    pub url: String,
+    pub events: Vec<String>,
+    pub team: String,
+    pub description: String,
 }
 
-/// The fields of the create and edit forms, filled with `input`.
-pub fn form_fields(input: &FormInput) -> Vec<Field> {
-    vec![
-        Field::new("url", "URL", "url")
-            .value(input.text("url"))
-            .help("http or https. Private and loopback addresses are refused unless METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true."),
-        Field::new("events", "Events", "checkboxes").choices(event_choices(&input.all("events"))),
-        Field::new("team", "Team", "text").value(input.text("team")),
-        Field::new("description", "Description", "textarea").value(input.text("description")),
-    ]
+impl WebhookForm {
+    /// The subscription the form describes, each error under its field.
+    pub fn parse(&self, is_enabled: bool) -> Result<WebhookInput, service::Error> {
+        let url = WebhookUrl::parse(&self.url, "url");
+        let events = EventList::parse(&distinct(&self.events), "events");
+        let team = optional_text(Some(&self.team), "team", TEAM_MAX);
+        let description = optional_text(Some(&self.description), "description", DESCRIPTION_MAX);
+        match (url, events, team, description) {
+            (Ok(url), Ok(events), Ok(team), Ok(description)) => Ok(WebhookInput {
+                url,
+                events,
+                team,
+                description,
+                is_enabled,
+            }),
+            (u, e, t, d) => Err(merge_errors(vec![u.err(), e.err(), t.err(), d.err()])
+                .unwrap_or_else(|| service::Error::internal("no error"))),
+        }
+    }
+
+    /// The form's fields with these values.
+    pub fn fields(&self) -> Vec<Field> {
+        vec![
+            Field::new("url", "URL", "url")
+                .value(&self.url)
+                .help("http or https. Private and loopback addresses are refused unless METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true."),
+            Field::new("events", "Events", "checkboxes").choices(event_choices(&self.events)),
+            Field::new("team", "Team", "text").value(&self.team),
+            Field::new("description", "Description", "textarea").value(&self.description),
+        ]
+    }
+
+    fn new_form(&self) -> FormView {
+        FormView::new("/webhooks/new", "Create webhook", self.fields())
+    }
 }
 
 fn failure_rate(stats: Option<&DeliveryStats>) -> String {
@@ -226,39 +239,24 @@ async fn list(
     })
 }
 
-fn new_form(input: &FormInput) -> FormView {
-    FormView::new("/webhooks/new", "Create webhook", form_fields(input))
-}
-
 async fn new_page(ctx: PageContext) -> Result<HttpResponse, PageError> {
     ctx.render(&FormPage {
         layout: ctx.layout("New webhook"),
-        form: new_form(&FormInput::default()),
+        form: WebhookForm::default().new_form(),
         intro: Some("A signing secret is generated and shown once after creation.".into()),
     })
 }
 
 async fn create(
     ctx: PageContext,
-    caller: Caller,
-    req: HttpRequest,
+    acting: Acting,
     state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<WebhookForm>,
 ) -> Result<HttpResponse, PageError> {
-    let input = FormInput::from(form);
-    let created = match parse_form(&input, true) {
+    let created = match form.parse(true) {
         Ok(new) => {
-            let ip = audit_ip(&req, &state);
-            subscriptions::create(
-                &state.db,
-                &state.webhooks,
-                &caller.actor(),
-                ip,
-                None,
-                new,
-                None,
-            )
-            .await
+            let (by, ip) = (acting.actor(), acting.ip());
+            subscriptions::create(&state.db, &state.webhooks, &by, ip, None, new, None).await
         }
         Err(e) => Err(e),
     };
@@ -272,15 +270,7 @@ async fn create(
             secret: secret.expose().to_string(),
             back: format!("/webhooks/{}", webhook.webhook_id),
         }),
-        Err(e) if shown_on_form(&e) => ctx.render_status(
-            form_status(&e),
-            &FormPage {
-                layout: ctx.layout("New webhook"),
-                form: new_form(&input).with_error(&e),
-                intro: None,
-            },
-        ),
-        Err(e) => Err(e.into()),
+        Err(e) => ctx.form_again(e, "New webhook", form.new_form()),
     }
 }
 
