@@ -19,7 +19,8 @@ use sha2::{Digest, Sha512};
 
 use crate::auth::session_store::DbSessionStore;
 
-use crate::error::{ApiError, PageError, framework_errors, is_json_path};
+use crate::auth::Kind;
+use crate::error::{ApiError, PageError, framework_errors};
 use crate::middleware::request_log::log_request;
 use crate::middleware::security_headers::security_headers;
 use crate::routes;
@@ -242,9 +243,10 @@ fn form_error(err: UrlencodedError, req: &HttpRequest) -> actix_web::Error {
     }
 }
 
-/// A query string, path segment or form that cannot be parsed is a `400`.
+/// A query string, path segment or form that cannot be parsed is a `400`, shaped as the
+/// route's declared kind says.
 fn bad_input(message: String, req: &HttpRequest) -> actix_web::Error {
-    if is_json_path(req.path()) {
+    if crate::routes::router::kind_of(req) != Kind::Page {
         ApiError::bad_request(message).into()
     } else {
         PageError::new(StatusCode::BAD_REQUEST, message).into()

@@ -371,6 +371,9 @@ pub async fn enforce(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(req.error_response(ApiError::for_status(StatusCode::INTERNAL_SERVER_ERROR)));
     };
+    // Errors raised past this point, by the framework's extractors too, are rendered as the
+    // route's kind declares (`crate::routes::router::kind_of`).
+    req.extensions_mut().insert(rule.kind);
     if rule.kind == Kind::Protocol {
         return next.call(req).await;
     }
