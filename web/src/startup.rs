@@ -16,12 +16,13 @@ use sea_orm::{DatabaseConnection, DbErr};
 use service::access;
 use service::access::sessions::SessionLimits;
 use sha2::{Digest, Sha512};
+use tracing_actix_web::TracingLogger;
 
 use crate::auth::session_store::DbSessionStore;
 
 use crate::auth::Kind;
 use crate::error::{ApiError, PageError, framework_errors};
-use crate::middleware::request_log::log_request;
+use crate::middleware::request_span::{RequestSpan, request_id_header};
 use crate::middleware::security_headers::security_headers;
 use crate::routes;
 use crate::settings::{CookieSecure, Settings};
@@ -154,7 +155,8 @@ impl Application {
                         .build(),
                 )
                 .wrap(security_headers())
-                .wrap(from_fn(log_request))
+                .wrap(from_fn(request_id_header))
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .configure(routes::configure)
         })
         .workers(workers)

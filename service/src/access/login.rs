@@ -51,6 +51,7 @@ fn counters(attempt: &LoginAttempt) -> [Counter; 2] {
 
 /// Checks the credentials. Every refusal is the same `InvalidCredentials` (unknown user,
 /// wrong password, inactive user), or `RateLimited` while locked.
+#[tracing::instrument(name = "access.login", skip_all)]
 pub async fn login(db: &DatabaseConnection, attempt: LoginAttempt) -> Result<Identity> {
     // The attempt counts before the password is checked, so a burst cannot outrun the count.
     let [user_counter, ip_counter] = counters(&attempt);
@@ -70,6 +71,9 @@ pub async fn login(db: &DatabaseConnection, attempt: LoginAttempt) -> Result<Ide
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let Some(user) = accepted else {
+        // Said without the username (it may be a password typed into the wrong field); the
+        // request's span carries the request id that ties this line to the audit row.
+        tracing::info!(known_user = user.is_some(), "sign-in refused");
         // The attempt taken above stays counted: it was a failure.
         if let Some(u) = &user {
             let mut row: entity::local_users::ActiveModel = u.clone().into();
