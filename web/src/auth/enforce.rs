@@ -8,6 +8,7 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpResponse, ResponseError, web};
 use service::access::{Grantor, Identity, Permission, PermissionSet, current_identity, sessions};
 use service::audit::Actor;
+use subtle::ConstantTimeEq;
 
 use super::csrf;
 use super::session_store::keys;
@@ -320,7 +321,7 @@ async fn check_csrf(
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
             match expected {
-                Some(t) if csrf::constant_time_eq(t.as_bytes(), sent.as_bytes()) => Ok(req),
+                Some(t) if bool::from(t.as_bytes().ct_eq(sent.as_bytes())) => Ok(req),
                 _ => Err((req, csrf_refusal(Kind::Api))),
             }
         }
@@ -347,8 +348,7 @@ async fn check_csrf(
                 .find(|(k, _)| k == csrf::FIELD)
                 .map(|(_, v)| v.as_str())
                 .unwrap_or_default();
-            let ok =
-                expected.is_some_and(|t| csrf::constant_time_eq(t.as_bytes(), sent.as_bytes()));
+            let ok = expected.is_some_and(|t| bool::from(t.as_bytes().ct_eq(sent.as_bytes())));
             // Judged after the token, so a forged request is refused without regard to its
             // content.
             let utf8 = ok && urlencoded_is_utf8(&body);
