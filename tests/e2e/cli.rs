@@ -398,3 +398,62 @@ async fn request_logs_are_json_lines_without_secrets() {
         assert!(!logs.contains(secret), "the logs leak {secret}");
     }
 }
+
+#[tokio::test]
+async fn a_line_logged_by_the_service_during_a_request_carries_its_request_id() {
+    let database = TestDatabase::migrated().await;
+    let (child, base) = crate::helpers::serve_process(
+        &database,
+        &[
+            ("METADECK_ADMIN_PASSWORD", "the-admin-password-1"),
+            // Request lines filtered out: the request's span must still reach the warning
+            // level and below.
+            ("METADECK_LOG", "info,metadeck::http=warn"),
+            ("METADECK_LOG_FORMAT", "json"),
+        ],
+        std::process::Stdio::piped(),
+    )
+    .await;
+    let client = crate::helpers::new_client();
+    let token = crate::helpers::login_token(&client, &format!("{base}/login")).await;
+    let res = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", "admin"),
+            ("password", "a-wrong-password-7"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(res.status(), 303, "the wrong password is refused");
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr);
+
+    let refusal = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["message"] == "sign-in refused")
+        .unwrap_or_else(|| panic!("a line for the refused sign-in in {logs}"));
+    let spans = refusal["spans"]
+        .as_array()
+        .expect("the line lists its spans");
+    let request = spans
+        .iter()
+        .find(|s| s["name"] == "request")
+        .expect("the line is inside the request's span");
+    assert_eq!(request["request_id"], request_id.as_str());
+    assert_eq!(request["route"], "/login");
+    assert!(spans.iter().any(|s| s["name"] == "access.login"));
+    for secret in ["a-wrong-password-7", "the-admin-password-1", &token] {
+        assert!(!logs.contains(secret), "the logs leak {secret}");
+    }
+}

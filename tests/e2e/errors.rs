@@ -77,3 +77,98 @@ async fn every_response_carries_the_security_headers() {
         assert!(h.contains_key("x-request-id"));
     }
 }
+
+fn is_html(res: &reqwest::Response) -> bool {
+    res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html")
+}
+
+#[tokio::test]
+async fn a_wrong_method_on_a_console_page_is_an_html_405_page() {
+    let app = spawn_app().await;
+
+    for path in ["/oauth/clients", "/oauth/audit", "/oauth/device-codes"] {
+        let res = app.client.delete(app.url(path)).send().await.unwrap();
+
+        assert_eq!(res.status(), 405, "{path}");
+        assert!(res.headers().contains_key("allow"), "{path}");
+        assert!(is_html(&res), "{path} answers HTML");
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("cannot be used that way")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_method_on_the_oauth_clients_api_is_a_json_405() {
+    let app = spawn_app().await;
+
+    let res = app
+        .client
+        .delete(app.url("/api/oauth/clients"))
+        .send()
+        .await
+        .unwrap();
+
+    let (status, body) = json_error(res).await;
+    assert_eq!(status, 405);
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn a_query_the_extractor_refuses_is_an_html_400_on_a_page_and_json_on_the_api() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+
+    let page = app.get("/oauth/clients?limit=many").await;
+    assert_eq!(page.status(), 400);
+    assert!(is_html(&page), "the page answers HTML");
+
+    let (status, body) = json_error(app.get("/api/oauth/clients?limit=many").await).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], "bad_request");
+}
+
+#[tokio::test]
+async fn an_oversize_form_is_an_html_413_on_a_page_and_json_on_a_protocol_route() {
+    let app = spawn_app().await;
+    let token = crate::helpers::login_token(&app.client, &app.url("/login")).await;
+    // Within what a page's CSRF check reads, past the limit of the form extractor.
+    let padding = "x".repeat(100 * 1024);
+
+    let page = app
+        .client
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", "admin"),
+            ("password", "not-the-password"),
+            ("padding", padding.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 413);
+    assert!(is_html(&page), "the login page answers HTML");
+
+    // Past the body limit of the protocol endpoints, which read their body themselves.
+    let padding = "x".repeat(300 * 1024);
+    let protocol = app
+        .client
+        .post(app.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("padding", padding.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_error(protocol).await;
+    assert_eq!(status, 413);
+    assert_eq!(body["error"]["code"], "payload_too_large");
+}

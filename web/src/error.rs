@@ -15,7 +15,9 @@ use serde::Serialize;
 use service::FieldError;
 use utoipa::ToSchema;
 
+use crate::auth::Kind;
 use crate::pages::ErrorPage;
+use crate::routes::router::kind_of;
 
 /// The body of every JSON error.
 #[derive(Debug, Serialize, ToSchema)]
@@ -311,22 +313,8 @@ pub fn render_error_page(status: StatusCode, message: &str) -> HttpResponse<BoxB
     }
 }
 
-/// Paths answered in JSON; everything else is a page.
-pub fn is_json_path(path: &str) -> bool {
-    [
-        "/api/",
-        "/internal/",
-        "/oauth/",
-        "/.well-known/",
-        "/healthz",
-        "/metrics",
-    ]
-    .iter()
-    .any(|prefix| path == prefix.trim_end_matches('/') || path.starts_with(prefix))
-}
-
 /// Rewrites error responses that the framework produced (empty or text/plain bodies)
-/// into the JSON error shape or the HTML error page.
+/// into the JSON error shape or the HTML error page, as the route's declared kind says.
 pub fn framework_errors<B: 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().default_handler(|res: ServiceResponse<B>| {
         let already_shaped = res
@@ -338,7 +326,7 @@ pub fn framework_errors<B: 'static>() -> ErrorHandlers<B> {
             return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
         }
         let status = res.status();
-        let json = is_json_path(res.request().path());
+        let json = kind_of(res.request()) != Kind::Page;
         let (req, old) = res.into_parts();
         let mut new = if json {
             ApiError::for_status(status).error_response()

@@ -16,11 +16,13 @@ use sea_orm::{DatabaseConnection, DbErr};
 use service::access;
 use service::access::sessions::SessionLimits;
 use sha2::{Digest, Sha512};
+use tracing_actix_web::TracingLogger;
 
 use crate::auth::session_store::DbSessionStore;
 
-use crate::error::{ApiError, PageError, framework_errors, is_json_path};
-use crate::middleware::request_log::log_request;
+use crate::auth::Kind;
+use crate::error::{ApiError, PageError, framework_errors};
+use crate::middleware::request_span::{RequestSpan, request_id_header};
 use crate::middleware::security_headers::security_headers;
 use crate::routes;
 use crate::settings::{CookieSecure, Settings};
@@ -153,7 +155,8 @@ impl Application {
                         .build(),
                 )
                 .wrap(security_headers())
-                .wrap(from_fn(log_request))
+                .wrap(from_fn(request_id_header))
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .configure(routes::configure)
         })
         .workers(workers)
@@ -242,9 +245,10 @@ fn form_error(err: UrlencodedError, req: &HttpRequest) -> actix_web::Error {
     }
 }
 
-/// A query string, path segment or form that cannot be parsed is a `400`.
+/// A query string, path segment or form that cannot be parsed is a `400`, shaped as the
+/// route's declared kind says.
 fn bad_input(message: String, req: &HttpRequest) -> actix_web::Error {
-    if is_json_path(req.path()) {
+    if crate::routes::router::kind_of(req) != Kind::Page {
         ApiError::bad_request(message).into()
     } else {
         PageError::new(StatusCode::BAD_REQUEST, message).into()

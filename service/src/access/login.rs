@@ -10,6 +10,7 @@ use std::net::IpAddr;
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::password::{self, Password, Verified};
@@ -24,21 +25,13 @@ const USER_LIMIT: Limit = Limit::per_quarter_hour(5);
 /// Failures one address may have within 15 minutes before it is blocked for 15 minutes.
 const IP_LIMIT: Limit = Limit::per_quarter_hour(20);
 
-/// A sign-in attempt as it arrived.
-#[derive(Clone)]
+/// A sign-in attempt as it arrived. The password is a [`SecretString`]: it prints as
+/// `[REDACTED]` and is wiped from memory when the attempt is dropped.
+#[derive(Debug, Clone)]
 pub struct LoginAttempt {
     pub username: String,
-    pub password: String,
+    pub password: SecretString,
     pub ip: IpAddr,
-}
-
-impl std::fmt::Debug for LoginAttempt {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginAttempt")
-            .field("username", &self.username)
-            .field("ip", &self.ip)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The counters of one sign-in: its username's and its address's.
@@ -51,6 +44,7 @@ fn counters(attempt: &LoginAttempt) -> [Counter; 2] {
 
 /// Checks the credentials. Every refusal is the same `InvalidCredentials` (unknown user,
 /// wrong password, inactive user), or `RateLimited` while locked.
+#[tracing::instrument(name = "access.login", skip_all)]
 pub async fn login(db: &DatabaseConnection, attempt: LoginAttempt) -> Result<Identity> {
     // The attempt counts before the password is checked, so a burst cannot outrun the count.
     let [user_counter, ip_counter] = counters(&attempt);
@@ -58,7 +52,7 @@ pub async fn login(db: &DatabaseConnection, attempt: LoginAttempt) -> Result<Ide
 
     let user = users::find_by_username(db, &attempt.username).await?;
     let verified = password::verify(
-        &attempt.password,
+        attempt.password.expose_secret(),
         user.as_ref().and_then(|u| u.password_hash.as_deref()),
     )
     .await?;
@@ -70,6 +64,9 @@ pub async fn login(db: &DatabaseConnection, attempt: LoginAttempt) -> Result<Ide
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let Some(user) = accepted else {
+        // Said without the username (it may be a password typed into the wrong field); the
+        // request's span carries the request id that ties this line to the audit row.
+        tracing::info!(known_user = user.is_some(), "sign-in refused");
         // The attempt taken above stays counted: it was a failure.
         if let Some(u) = &user {
             let mut row: entity::local_users::ActiveModel = u.clone().into();
@@ -95,7 +92,7 @@ pub async fn login(db: &DatabaseConnection, attempt: LoginAttempt) -> Result<Ide
     row.locked_until = Set(None);
     if verified == Verified::YesButRehash {
         // Upgrade a hash made with weaker parameters now that the password is known.
-        if let Ok(pw) = Password::parse(&attempt.password, "", "password") {
+        if let Ok(pw) = Password::parse(attempt.password.expose_secret(), "", "password") {
             row.password_hash = Set(Some(password::hash(&pw).await?));
         }
     }
@@ -125,4 +122,23 @@ pub async fn record_logout(
     audit::record(&txn, AuditEntry::new("logout", actor).ip(ip)).await?;
     txn.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attempt_never_prints_its_password() {
+        let attempt = LoginAttempt {
+            username: "dora".into(),
+            password: "hunter2-hunter2".to_string().into(),
+            ip: IpAddr::from([127, 0, 0, 1]),
+        };
+
+        let printed = format!("{attempt:?}");
+
+        assert!(printed.contains("dora"));
+        assert!(!printed.contains("hunter2"), "{printed}");
+    }
 }

@@ -156,6 +156,7 @@ fn refuse_builtin(role: &rbac_roles::Model) -> Result<()> {
 }
 
 /// Creates a custom role granting nothing beyond what `by` holds.
+#[tracing::instrument(name = "access.roles.create", skip_all)]
 pub async fn create(
     db: &DatabaseConnection,
     by: &Grantor,
@@ -205,6 +206,7 @@ pub async fn create(
 /// Changes a custom role's description and permissions. `by` must hold every permission the
 /// role grants before and after: adding one grants it to the role's holders, and taking one
 /// away acts on them.
+#[tracing::instrument(name = "access.roles.update", skip_all, fields(role_id = id))]
 pub async fn update(
     db: &DatabaseConnection,
     by: &Grantor,
@@ -242,6 +244,7 @@ pub async fn update(
 
 /// Deletes a custom role (its assignments go with it); `by` must hold every permission it
 /// grants, since deleting it takes them from its holders.
+#[tracing::instrument(name = "access.roles.delete", skip_all, fields(role_id = id))]
 pub async fn delete(
     db: &DatabaseConnection,
     by: &Grantor,

@@ -236,6 +236,7 @@ pub async fn list(db: &impl ConnectionTrait, user_id: Option<i64>) -> Result<Vec
 
 /// Revokes one session; `owner` restricts it to that user's sessions (own-session pages).
 /// Revoking another user's session needs everything that user holds.
+#[tracing::instrument(name = "access.sessions.revoke", skip_all, fields(owner))]
 pub async fn revoke(
     db: &DatabaseConnection,
     by: &super::Grantor,
@@ -272,6 +273,7 @@ pub async fn revoke(
 }
 
 /// Ends every other session of a user ("sign out everywhere else").
+#[tracing::instrument(name = "access.sessions.revoke_others", skip_all, fields(user_id))]
 pub async fn revoke_others(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -241,6 +241,7 @@ async fn set_roles(db: &impl ConnectionTrait, user_id: i64, role_ids: &[i64]) ->
 
 /// Creates a user; returns it and the generated password, if one was generated. The roles
 /// must grant nothing beyond what `by` holds.
+#[tracing::instrument(name = "access.users.create", skip_all)]
 pub async fn create(
     db: &DatabaseConnection,
     by: &Grantor,
@@ -406,6 +407,7 @@ pub struct UserUpdate {
 /// Changes email, active flag and roles. Nobody deactivates themselves; the last
 /// `users:write` holder keeps it. Deactivating ends the user's sessions. `by` must hold
 /// everything the user holds now and everything the new roles grant.
+#[tracing::instrument(name = "access.users.update", skip_all, fields(user_id = id))]
 pub async fn update(
     db: &DatabaseConnection,
     by: &Grantor,
@@ -452,6 +454,7 @@ pub async fn update(
 
 /// Deletes a user (and, by cascade, their sessions and role assignments); `by` must hold
 /// everything the user holds.
+#[tracing::instrument(name = "access.users.delete", skip_all, fields(user_id = id))]
 pub async fn delete(
     db: &DatabaseConnection,
     by: &Grantor,
@@ -486,6 +489,7 @@ pub async fn delete(
 /// Sets a new password (generated when `None`, and returned) and ends all the user's sessions
 /// except `keep_session` (the caller's own, when users change their own password). `by` must
 /// hold everything the user holds.
+#[tracing::instrument(name = "access.users.set_password", skip_all, fields(user_id = id))]
 pub async fn set_password(
     db: &DatabaseConnection,
     by: &Grantor,

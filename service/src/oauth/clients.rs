@@ -462,6 +462,7 @@ pub struct Created {
 }
 
 /// Registers a client allowed nothing beyond what `grantor` holds.
+#[tracing::instrument(name = "oauth.clients.create", skip_all)]
 pub async fn create(
     db: &DatabaseConnection,
     grantor: &Grantor,
@@ -576,6 +577,7 @@ fn settings_summary(spec: &ClientSpec) -> Value {
 /// Changes a client. Turning a confidential client public drops its secret; turning a public
 /// one confidential needs a secret rotation before it can authenticate. Any change (redirect
 /// URIs and `skip_consent` included) needs every scope the client is allowed before and after.
+#[tracing::instrument(name = "oauth.clients.update", skip_all, fields(client_id))]
 pub async fn update(
     db: &DatabaseConnection,
     grantor: &Grantor,
@@ -644,6 +646,7 @@ pub async fn update(
 }
 
 /// Replaces a confidential client's secret; the old one stops working at once.
+#[tracing::instrument(name = "oauth.clients.rotate_secret", skip_all, fields(client_id))]
 pub async fn rotate_secret(
     db: &DatabaseConnection,
     grantor: &Grantor,
@@ -691,6 +694,7 @@ pub async fn rotate_secret(
 }
 
 /// Deletes a client; its codes, tokens and device codes go with it (ON DELETE CASCADE).
+#[tracing::instrument(name = "oauth.clients.delete", skip_all, fields(client_id))]
 pub async fn delete(
     db: &DatabaseConnection,
     grantor: &Grantor,
@@ -803,6 +807,7 @@ async fn usernames(db: &impl ConnectionTrait) -> Result<HashMap<Uuid, String>> {
 
 /// Revokes one token by id (an access or a refresh token; a refresh token takes the access
 /// tokens issued from it along).
+#[tracing::instrument(name = "oauth.clients.revoke_token", skip_all, fields(token_id = %token_id))]
 pub async fn revoke_token(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -837,6 +842,7 @@ pub async fn revoke_token(
 }
 
 /// Revokes every live token of a client; returns how many.
+#[tracing::instrument(name = "oauth.clients.revoke_all", skip_all, fields(client_id))]
 pub async fn revoke_all(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -6,6 +6,7 @@ use entity::{
     oauth_refresh_tokens as refresh,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde_json::json;
 
@@ -18,13 +19,20 @@ use crate::access::{Identity, identity};
 use crate::db::begin_write;
 use crate::{Error, Result};
 
-/// How a client presented itself at an endpoint.
+/// How a client presented itself at an endpoint. Secrets are [`SecretString`]s, so the
+/// derived `Debug` prints them as `[REDACTED]`.
 #[derive(Debug, Clone)]
 pub enum ClientAuth {
     /// `client_secret_basic`.
-    Basic { client_id: String, secret: String },
+    Basic {
+        client_id: String,
+        secret: SecretString,
+    },
     /// `client_secret_post`.
-    Post { client_id: String, secret: String },
+    Post {
+        client_id: String,
+        secret: SecretString,
+    },
     /// `none`: a public client names itself.
     Public { client_id: String },
 }
@@ -46,7 +54,7 @@ impl ClientAuth {
 
     fn secret(&self) -> Option<&str> {
         match self {
-            Self::Basic { secret, .. } | Self::Post { secret, .. } => Some(secret),
+            Self::Basic { secret, .. } | Self::Post { secret, .. } => Some(secret.expose_secret()),
             Self::Public { .. } => None,
         }
     }
@@ -526,4 +534,22 @@ pub(super) async fn set_device_state(
         update = update.filter(devices::Column::State.eq(from));
     }
     Ok(update.exec(db).await?.rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_credentials_never_print_their_secret() {
+        let auth = ClientAuth::Basic {
+            client_id: "reporter".into(),
+            secret: "s3cret-value".to_string().into(),
+        };
+
+        let printed = format!("{auth:?}");
+
+        assert!(printed.contains("reporter"));
+        assert!(!printed.contains("s3cret-value"), "{printed}");
+    }
 }

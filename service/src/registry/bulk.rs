@@ -345,6 +345,7 @@ pub async fn upsert_entities_in(
 }
 
 /// `POST /internal/devices/bulk_upsert`: checks everything, then writes everything or nothing.
+#[tracing::instrument(name = "registry.devices.bulk_upsert", skip_all, fields(items = raw.len()))]
 pub async fn upsert_devices(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -361,6 +362,7 @@ pub async fn upsert_devices(
 }
 
 /// `POST /internal/entities/bulk_upsert`: checks everything, then writes everything or nothing.
+#[tracing::instrument(name = "registry.entities.bulk_upsert", skip_all, fields(items = raw.len()))]
 pub async fn upsert_entities(
     db: &DatabaseConnection,
     actor: &Actor,

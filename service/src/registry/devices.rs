@@ -325,6 +325,7 @@ pub(super) async fn get_through(
 }
 
 /// Creates or replaces a device; `true` when it was created.
+#[tracing::instrument(name = "registry.devices.put", skip_all)]
 pub async fn put(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -357,6 +358,7 @@ pub async fn put(
 }
 
 /// Deletes a device and, by cascade, its entities.
+#[tracing::instrument(name = "registry.devices.delete", skip_all, fields(device_id))]
 pub async fn delete(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -126,6 +126,7 @@ pub async fn get(db: &impl ConnectionTrait, entity_id: &str) -> Result<EntityVie
 }
 
 /// Creates or replaces an entity; `true` when it was created. Its device must exist.
+#[tracing::instrument(name = "registry.entities.put", skip_all)]
 pub async fn put(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -159,6 +160,11 @@ pub async fn put(
 }
 
 /// Enables or disables an entity (the toggle of the entity page).
+#[tracing::instrument(
+    name = "registry.entities.set_disabled",
+    skip_all,
+    fields(entity_id, disabled)
+)]
 pub async fn set_disabled(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -195,6 +201,7 @@ pub async fn set_disabled(
 }
 
 /// Deletes an entity.
+#[tracing::instrument(name = "registry.entities.delete", skip_all, fields(entity_id))]
 pub async fn delete(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -165,6 +165,7 @@ pub async fn ui(db: &impl ConnectionTrait, user_id: i64) -> Result<UiPreferences
 }
 
 /// Replaces a user's preferences.
+#[tracing::instrument(name = "registry.preferences.put", skip_all, fields(user_id))]
 pub async fn put(
     db: &impl ConnectionTrait,
     user_id: i64,

@@ -171,6 +171,7 @@ pub(crate) async fn running_of(
 /// Starts a sync: `running`, progress 0, counts 0. A running sync of the tenant that has been
 /// silent longer than `stale_after` is failed first (as the sweeper would), so a crashed
 /// orchestrator's successor is not locked out.
+#[tracing::instrument(name = "sync.runs.start", skip_all)]
 pub async fn start(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -235,6 +236,7 @@ pub async fn start(
 }
 
 /// Applies a progress report (and possibly a status change) to a running sync.
+#[tracing::instrument(name = "sync.runs.update", skip_all, fields(sync_id = id))]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -356,6 +358,7 @@ async fn report_on_running(
 }
 
 /// Cancels a running sync.
+#[tracing::instrument(name = "sync.runs.cancel", skip_all, fields(sync_id = id))]
 pub async fn cancel(
     db: &DatabaseConnection,
     actor: &Actor,

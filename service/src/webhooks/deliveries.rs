@@ -127,6 +127,7 @@ pub async fn list(
 
 /// Sends a delivery again: a new row with the same message id and payload, due now.
 /// `409` when its webhook is disabled.
+#[tracing::instrument(name = "webhooks.deliveries.redeliver", skip_all, fields(delivery_id))]
 pub async fn redeliver(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -84,6 +84,7 @@ async fn find(db: &impl ConnectionTrait, id: &str) -> Result<webhooks::Model> {
 }
 
 /// Creates a subscription; returns it and its secret (generated unless given), shown once.
+#[tracing::instrument(name = "webhooks.subscriptions.create", skip_all)]
 pub async fn create(
     db: &DatabaseConnection,
     config: &WebhookConfig,
@@ -179,6 +180,7 @@ pub async fn get(
 }
 
 /// Changes a webhook. Re-enabling clears the reason it was disabled and its failure streak.
+#[tracing::instrument(name = "webhooks.subscriptions.update", skip_all, fields(webhook_id = id))]
 pub async fn update(
     db: &DatabaseConnection,
     config: &WebhookConfig,
@@ -250,6 +252,7 @@ pub async fn update(
 }
 
 /// Deletes a webhook and, by cascade, its delivery log.
+#[tracing::instrument(name = "webhooks.subscriptions.delete", skip_all, fields(webhook_id = id))]
 pub async fn delete(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -272,6 +275,7 @@ pub async fn delete(
 }
 
 /// Gives a webhook a new secret, returned once. For 24 hours the old one co-signs.
+#[tracing::instrument(name = "webhooks.subscriptions.rotate_secret", skip_all, fields(webhook_id = id))]
 pub async fn rotate_secret(
     db: &DatabaseConnection,
     config: &WebhookConfig,
@@ -303,6 +307,7 @@ pub async fn rotate_secret(
 
 /// Queues a `webhook.test` event for this endpoint only; `409` when it is disabled.
 /// Returns the message id.
+#[tracing::instrument(name = "webhooks.subscriptions.send_test", skip_all, fields(webhook_id = id))]
 pub async fn send_test(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -7,7 +7,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngExt;
 
-pub use crate::signing::constant_time_eq;
 use crate::signing::{sign, verify};
 
 /// The pre-session cookie's name.

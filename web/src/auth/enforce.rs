@@ -8,6 +8,7 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpResponse, ResponseError, web};
 use service::access::{Grantor, Identity, Permission, PermissionSet, current_identity, sessions};
 use service::audit::Actor;
+use subtle::ConstantTimeEq;
 
 use super::csrf;
 use super::session_store::keys;
@@ -320,7 +321,7 @@ async fn check_csrf(
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
             match expected {
-                Some(t) if csrf::constant_time_eq(t.as_bytes(), sent.as_bytes()) => Ok(req),
+                Some(t) if bool::from(t.as_bytes().ct_eq(sent.as_bytes())) => Ok(req),
                 _ => Err((req, csrf_refusal(Kind::Api))),
             }
         }
@@ -347,8 +348,7 @@ async fn check_csrf(
                 .find(|(k, _)| k == csrf::FIELD)
                 .map(|(_, v)| v.as_str())
                 .unwrap_or_default();
-            let ok =
-                expected.is_some_and(|t| csrf::constant_time_eq(t.as_bytes(), sent.as_bytes()));
+            let ok = expected.is_some_and(|t| bool::from(t.as_bytes().ct_eq(sent.as_bytes())));
             // Judged after the token, so a forged request is refused without regard to its
             // content.
             let utf8 = ok && urlencoded_is_utf8(&body);
@@ -371,6 +371,9 @@ pub async fn enforce(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(req.error_response(ApiError::for_status(StatusCode::INTERNAL_SERVER_ERROR)));
     };
+    // Errors raised past this point, by the framework's extractors too, are rendered as the
+    // route's kind declares (`crate::routes::router::kind_of`).
+    req.extensions_mut().insert(rule.kind);
     if rule.kind == Kind::Protocol {
         return next.call(req).await;
     }

@@ -1,4 +1,4 @@
 //! Middleware applied to every request.
 
-pub mod request_log;
+pub mod request_span;
 pub mod security_headers;

@@ -3,11 +3,13 @@
 //! The same list installs the routes (each wrapped by [`enforce`] with its rule) and is the
 //! catalog the authorization-matrix test walks, so a new route cannot escape either.
 
+use std::sync::OnceLock;
+
 use actix_web::body::BoxBody;
 use actix_web::dev::ServiceRequest;
 use actix_web::http::Method;
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{FromRequest, Handler, Responder, Route, web};
+use actix_web::{FromRequest, Handler, HttpMessage, HttpRequest, Responder, Route, web};
 
 use crate::auth::{Access, Kind, Rule, enforce};
 
@@ -194,4 +196,89 @@ fn register(cfg: &mut web::ServiceConfig, path: &'static str, routes: Vec<Route>
         .into_iter()
         .fold(web::resource(path), |resource, route| resource.route(route));
     cfg.service(resource);
+}
+
+/// How an error on `req` is rendered: the declared [`Kind`] of the route it is for.
+///
+/// The router is the one source of truth, so a page answers the HTML error page and a JSON
+/// route the JSON shape, whoever raised the error. A request that reached its route carries
+/// the kind [`enforce`] put in its extensions. One the framework refused before that (a method
+/// the path does not declare) takes the kind of the path's declared routes; one that matches
+/// no route at all (`404`) takes the kind of the declared routes sharing the most leading
+/// segments with its path, and is a page when those disagree or none shares any.
+pub fn kind_of(req: &HttpRequest) -> Kind {
+    if let Some(kind) = req.extensions().get::<Kind>() {
+        return *kind;
+    }
+    let catalog = kinds();
+    if let Some(pattern) = req.match_pattern()
+        && let Some((_, kind)) = catalog.iter().find(|(path, _)| *path == pattern)
+    {
+        return *kind;
+    }
+    kind_by_prefix(catalog, req.path())
+}
+
+/// Every declared path with its kind, read once from the router (the catalog cannot change
+/// while the process runs).
+fn kinds() -> &'static [(&'static str, Kind)] {
+    static KINDS: OnceLock<Vec<(&'static str, Kind)>> = OnceLock::new();
+    KINDS.get_or_init(|| {
+        crate::routes::catalog()
+            .into_iter()
+            .map(|spec| (spec.path, spec.rule.kind))
+            .collect()
+    })
+}
+
+/// The kind of the declared routes whose paths share the most leading segments with `path`
+/// (a declared `{parameter}` segment matches any segment): [`Kind::Page`] unless every one of
+/// them answers JSON, and when no route shares even the first segment.
+fn kind_by_prefix(catalog: &[(&'static str, Kind)], path: &str) -> Kind {
+    let shared = |declared: &str| {
+        declared
+            .split('/')
+            .zip(path.split('/'))
+            .skip(1) // both begin with "/": the empty segment before it is no evidence
+            .take_while(|(d, p)| !p.is_empty() && (d == p || d.starts_with('{')))
+            .count()
+    };
+    let best = catalog.iter().map(|(d, _)| shared(d)).max().unwrap_or(0);
+    if best == 0 {
+        return Kind::Page;
+    }
+    let mut nearest = catalog.iter().filter(|(d, _)| shared(d) == best);
+    if nearest.all(|(_, kind)| *kind != Kind::Page) {
+        Kind::Api
+    } else {
+        Kind::Page
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(path: &str) -> Kind {
+        kind_by_prefix(kinds(), path)
+    }
+
+    #[test]
+    fn an_unknown_path_under_the_api_answers_json() {
+        assert_eq!(kind("/api/no-such-thing"), Kind::Api);
+        assert_eq!(kind("/api/devices/x/y/z"), Kind::Api);
+        assert_eq!(kind("/internal/nothing"), Kind::Api);
+        assert_eq!(kind("/oauth/token/extra"), Kind::Api);
+    }
+
+    #[test]
+    fn an_unknown_path_near_pages_or_nothing_is_a_page() {
+        assert_eq!(kind("/no/such/page"), Kind::Page);
+        assert_eq!(kind("/registry/devices/x/y/z"), Kind::Page);
+        assert_eq!(kind("/oauth/clients/x/y/z"), Kind::Page);
+        // `/oauth/` holds both console pages and protocol endpoints: a person is the likelier
+        // visitor of a mistyped address there.
+        assert_eq!(kind("/oauth/nothing"), Kind::Page);
+        assert_eq!(kind("/"), Kind::Page);
+    }
 }

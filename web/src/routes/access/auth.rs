@@ -4,6 +4,7 @@ use actix_session::Session;
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use secrecy::SecretString;
 use serde::Deserialize;
 use service::access::{self, LoginAttempt};
 
@@ -33,8 +34,9 @@ struct NextQuery {
 struct LoginForm {
     #[serde(default)]
     username: String,
+    /// Held as a secret, so the derived `Debug` prints `[REDACTED]`.
     #[serde(default)]
-    password: String,
+    password: SecretString,
     #[serde(default)]
     next: String,
 }

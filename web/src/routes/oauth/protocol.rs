@@ -156,7 +156,7 @@ fn client_auth(req: &HttpRequest, params: &Params) -> Result<ClientAuth, service
             .ok_or_else(OAuthError::invalid_client)?;
         return Ok(ClientAuth::Basic {
             client_id: form_decode(id),
-            secret: form_decode(secret),
+            secret: form_decode(secret).into(),
         });
     }
     let client_id = params
@@ -166,7 +166,7 @@ fn client_auth(req: &HttpRequest, params: &Params) -> Result<ClientAuth, service
     Ok(match params.get("client_secret") {
         Some(secret) => ClientAuth::Post {
             client_id,
-            secret: secret.to_owned(),
+            secret: secret.to_owned().into(),
         },
         None => ClientAuth::Public { client_id },
     })
