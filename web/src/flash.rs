@@ -2,12 +2,12 @@
 //! shown (then cleared) by the next page.
 
 use actix_web::HttpRequest;
-use actix_web::cookie::{Cookie, SameSite};
+use actix_web::cookie::{Cookie, Key, SameSite};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use crate::signing::{sign, verify};
+use crate::signing::{signed, verified};
 
 /// The cookie carrying the message.
 pub const COOKIE: &str = "metadeck_flash";
@@ -42,15 +42,15 @@ impl Flash {
 /// The cookie that carries `flash` to the next request; `secure` as for the session cookie
 /// (`METADECK_COOKIE_SECURE`), so a message never travels over plain HTTP where the session
 /// does not.
-pub fn cookie(key: &[u8], flash: &Flash, secure: bool) -> Cookie<'static> {
+pub fn cookie(key: &Key, flash: &Flash, secure: bool) -> Cookie<'static> {
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(flash).unwrap_or_default());
-    let signature = sign(key, &payload);
-    Cookie::build(COOKIE, format!("{payload}.{signature}"))
+    let cookie = Cookie::build(COOKIE, payload)
         .path("/")
         .http_only(true)
         .secure(secure)
         .same_site(SameSite::Lax)
-        .finish()
+        .finish();
+    signed(cookie, key)
 }
 
 /// The cookie that removes the message once shown, with the attributes of the cookie it
@@ -67,11 +67,7 @@ pub fn removal(secure: bool) -> Cookie<'static> {
 }
 
 /// The message on the request, if its signature holds.
-pub fn read(req: &HttpRequest, key: &[u8]) -> Option<Flash> {
-    let cookie = req.cookie(COOKIE)?;
-    let (payload, signature) = cookie.value().split_once('.')?;
-    if !verify(key, payload, signature) {
-        return None;
-    }
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
+pub fn read(req: &HttpRequest, key: &Key) -> Option<Flash> {
+    let cookie = verified(req, COOKIE, key)?;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(cookie.value()).ok()?).ok()
 }

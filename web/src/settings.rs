@@ -238,8 +238,9 @@ impl Settings {
 
         // On SQLite the hottest reads run on the worker itself and can wait on a file read
         // (`service::db::point_reads`), so one worker more than the cores keeps every core busy
-        // (2 cores: P1 19k → 24k req/s, P2 and P6 +15 %; its cost, a wider p99 when the load
-        // shares the cores, is in tests/bench/README.md). PostgreSQL does its query work in
+        // (on 2 cores, a quarter more lookups by id and a seventh more list pages a second; its
+        // cost, a wider tail latency when the load shares the cores, is in
+        // tests/bench/README.md). PostgreSQL does its query work in
         // its own processes.
         let default_workers = match backend {
             Backend::Sqlite => cores + 1,

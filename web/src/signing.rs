@@ -1,39 +1,53 @@
-//! Signing small values that travel in cookies (pre-session CSRF token, flash messages).
+//! Cookies whose value must come back unaltered (the pre-session CSRF token, flash
+//! messages, the session key): signed and checked with the cookie crate's signed jar
+//! (HMAC-SHA256, compared in constant time), under the key derived for cookies.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
-use subtle::ConstantTimeEq;
+use actix_web::HttpRequest;
+use actix_web::cookie::{Cookie, CookieJar, Key};
 
-/// HMAC-SHA256 of `payload`, URL-safe base64. HMAC accepts keys of any length, so this only
-/// fails closed (an empty signature that matches nothing) if the library ever refuses a key.
-pub fn sign(key: &[u8], payload: &str) -> String {
-    match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(mut mac) => {
-            mac.update(payload.as_bytes());
-            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
-        }
-        Err(_) => String::new(),
-    }
+/// `cookie` with its value signed under `key`.
+pub fn signed(cookie: Cookie<'static>, key: &Key) -> Cookie<'static> {
+    let name = cookie.name().to_owned();
+    let mut jar = CookieJar::new();
+    jar.signed_mut(key).add(cookie);
+    // The jar holds the cookie it just signed; the fallback never signs anything.
+    jar.get(&name)
+        .cloned()
+        .unwrap_or_else(|| Cookie::new(name, ""))
 }
 
-/// True when `signature` is the signature of `payload` under `key`.
-pub fn verify(key: &[u8], payload: &str, signature: &str) -> bool {
-    let expected = sign(key, payload);
-    // In constant time, so a forger cannot learn how much of a guess was right.
-    !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(signature.as_bytes()))
+/// The request's cookie `name` with its signature checked and removed; `None` when it is
+/// missing or was not signed under `key`.
+pub fn verified(req: &HttpRequest, name: &str, key: &Key) -> Option<Cookie<'static>> {
+    let mut jar = CookieJar::new();
+    jar.add_original(req.cookie(name)?);
+    jar.signed(key).get(name)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::test::TestRequest;
+
+    fn request_with(cookie: Cookie<'static>) -> HttpRequest {
+        TestRequest::default().cookie(cookie).to_http_request()
+    }
 
     #[test]
-    fn a_signature_verifies_only_for_its_payload_and_key() {
-        let s = sign(b"key", "payload");
-        assert!(verify(b"key", "payload", &s));
-        assert!(!verify(b"key", "payload2", &s));
-        assert!(!verify(b"other", "payload", &s));
+    fn a_signed_cookie_verifies_only_unaltered_and_under_its_key() {
+        let key = Key::generate();
+        let cookie = signed(Cookie::new("c", "payload"), &key);
+        assert_ne!(cookie.value(), "payload", "the value carries its signature");
+
+        let back = verified(&request_with(cookie.clone()), "c", &key);
+        assert_eq!(
+            back.map(|c| c.value().to_owned()).as_deref(),
+            Some("payload")
+        );
+
+        assert!(verified(&request_with(cookie.clone()), "c", &Key::generate()).is_none());
+        let tampered = Cookie::new("c", cookie.value().replace("payload", "payloaD"));
+        assert!(verified(&request_with(tampered), "c", &key).is_none());
+        assert!(verified(&request_with(Cookie::new("c", "payload")), "c", &key).is_none());
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! SQLite checkpoints on its own when a commit leaves the WAL over a limit, inside that commit:
 //! the writer copies the WAL into the database file and waits for two `fsync`s while it holds
-//! this process's writer turn, so every writer behind it waits too (under P4's load, one
-//! commit in fifty stalled the queue for about 3 ms). A server instead checkpoints here, on a
+//! this process's writer turn, so every writer behind it waits too (under 64 concurrent
+//! writers, one commit in fifty stalled the queue for about 3 ms; tests/bench/README.md). A server instead checkpoints here, on a
 //! thread and connection of its own, every [`CHECKPOINT_EVERY`]: a `PASSIVE` checkpoint never
 //! blocks readers or writers, and copies a page written many times since the last one once.
 //!

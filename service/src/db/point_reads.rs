@@ -30,7 +30,8 @@ use sea_orm::{DatabaseConnection, DbBackend};
 
 /// Page cache of each thread's connection (there is one per HTTP worker): the inner B-tree
 /// pages every lookup passes through and the hot leaves; a page not cached costs a `pread`.
-/// 8 MB each keeps the workers' caches together (cores + 1 of them) within P8's memory bar.
+/// 8 MB each keeps the workers' caches together (cores + 1 of them) within the memory bar
+/// of spec 10 (200 MB resident after load).
 const PAGE_CACHE_KIB: i64 = 8_000;
 
 /// Statements kept prepared per connection.

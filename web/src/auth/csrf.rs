@@ -2,12 +2,12 @@
 //! for the forms shown before sign-in (the login form).
 
 use actix_web::HttpRequest;
-use actix_web::cookie::{Cookie, SameSite, time::Duration};
+use actix_web::cookie::{Cookie, Key, SameSite, time::Duration};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngExt;
 
-use crate::signing::{sign, verify};
+use crate::signing::{signed, verified};
 
 /// The pre-session cookie's name.
 pub const PRE_SESSION_COOKIE: &str = "metadeck_csrf";
@@ -24,19 +24,18 @@ pub fn new_token() -> String {
 }
 
 /// The cookie carrying `token` with its signature (so another site cannot plant one).
-pub fn pre_session_cookie(key: &[u8], token: &str, secure: bool) -> Cookie<'static> {
-    Cookie::build(PRE_SESSION_COOKIE, format!("{token}.{}", sign(key, token)))
+pub fn pre_session_cookie(key: &Key, token: &str, secure: bool) -> Cookie<'static> {
+    let cookie = Cookie::build(PRE_SESSION_COOKIE, token.to_owned())
         .path("/")
         .http_only(true)
         .secure(secure)
         .same_site(SameSite::Strict)
         .max_age(Duration::hours(2))
-        .finish()
+        .finish();
+    signed(cookie, key)
 }
 
 /// The token of a valid pre-session cookie on the request.
-pub fn pre_session_token(req: &HttpRequest, key: &[u8]) -> Option<String> {
-    let cookie = req.cookie(PRE_SESSION_COOKIE)?;
-    let (token, signature) = cookie.value().split_once('.')?;
-    verify(key, token, signature).then(|| token.to_string())
+pub fn pre_session_token(req: &HttpRequest, key: &Key) -> Option<String> {
+    verified(req, PRE_SESSION_COOKIE, key).map(|c| c.value().to_owned())
 }

@@ -139,15 +139,12 @@ async fn from_session(
         .ok()
         .flatten()
         .unwrap_or_default();
-    let session_id = req
-        .cookie(crate::startup::SESSION_COOKIE)
-        .and_then(|c| {
-            let mut jar = actix_web::cookie::CookieJar::new();
-            jar.add_original(c);
-            jar.signed(&state.cookie_key)
-                .get(crate::startup::SESSION_COOKIE)
-        })
-        .map(|c| sessions::key_hash(c.value()));
+    let session_id = crate::signing::verified(
+        req.request(),
+        crate::startup::SESSION_COOKIE,
+        &state.cookie_key,
+    )
+    .map(|c| sessions::key_hash(c.value()));
     Ok(Some(Caller {
         permissions: user.permissions,
         user: Some(user),
@@ -297,7 +294,7 @@ async fn check_csrf(
     rule: Rule,
     caller: Option<&Caller>,
     req: ServiceRequest,
-    key: &[u8],
+    key: &actix_web::cookie::Key,
 ) -> Result<ServiceRequest, (ServiceRequest, HttpResponse)> {
     if req.method().is_safe() {
         return Ok(req);
@@ -385,7 +382,7 @@ pub async fn enforce(
     if let Some(refusal) = refuse(rule, caller.as_ref(), &req) {
         return Ok(req.into_response(refusal));
     }
-    let req = match check_csrf(rule, caller.as_ref(), req, state.cookie_key.signing()).await {
+    let req = match check_csrf(rule, caller.as_ref(), req, &state.cookie_key).await {
         Ok(req) => req,
         Err((req, refusal)) => return Ok(req.into_response(refusal)),
     };

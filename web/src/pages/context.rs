@@ -1,6 +1,6 @@
 //! The per-request page context and rendering.
 
-use actix_web::cookie::Cookie;
+use actix_web::cookie::{Cookie, Key};
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
@@ -54,7 +54,7 @@ pub struct PageContext {
     /// A pre-session CSRF cookie to set (forms shown before sign-in).
     new_csrf_cookie: Option<Cookie<'static>>,
     /// Key that signs flash cookies.
-    key: Vec<u8>,
+    key: Key,
     /// Whether cookies set by the page carry `Secure` (the session cookie's setting).
     secure: bool,
     /// The signed-in user's console preferences (theme, page size, default tenant).
@@ -86,7 +86,7 @@ impl PageContext {
         let Some(state) = req.app_data::<web::Data<AppState>>() else {
             return Err(PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "no state").into());
         };
-        let key = state.cookie_key.signing().to_vec();
+        let key = state.cookie_key.clone();
         let caller = req.extensions().get::<Caller>().cloned();
         let (csrf_token, new_csrf_cookie) = match caller.as_ref().and_then(|c| c.csrf()) {
             Some(t) => (t.to_string(), None),
