@@ -13,7 +13,7 @@ use crate::audit::{self, AuditEntry};
 use crate::db::begin_write;
 use crate::oauth::audit_log::{self, OAuthEvent};
 use crate::oauth::{secrets, token_cache};
-use crate::webhooks::{Event, EventType, outbox};
+use crate::webhooks::{Event, EventType};
 use crate::{Error, Result};
 
 /// Changing a client in any way needs every scope it is allowed, and `more` besides: whoever
@@ -86,20 +86,15 @@ pub async fn create(
         OAuthEvent::new("client.created", Some(id), &by).metadata(settings_summary(&client.spec)),
     )
     .await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("oauth_client.created", actor)
             .target(view.client_id.clone())
             .details(settings_summary(&client.spec))
             .ip(ip),
-    )
-    .await?;
-    outbox::emit(
-        &txn,
         &[Event::new(EventType::ClientCreated, client.event_data())],
     )
     .await?;
-    txn.commit().await?;
     Ok(Created {
         client: view,
         secret,
@@ -165,15 +160,15 @@ pub async fn update(
         };
         audit_log::log(&txn, OAuthEvent::new(event, Some(before.row.id), &by)).await?;
     }
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("oauth_client.updated", actor)
             .target(client_id.to_owned())
             .details(details)
             .ip(ip),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     view(db, client_id).await
 }
 
@@ -214,14 +209,14 @@ pub async fn rotate_secret(
         OAuthEvent::new("client.secret_rotated", Some(client.row.id), &by),
     )
     .await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("oauth_client.secret_rotated", actor)
             .target(client_id.to_owned())
             .ip(ip),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok(secret)
 }
 
@@ -250,15 +245,14 @@ pub async fn delete(
             .metadata(json!({"name": client.spec.name, "client_id": client_id})),
     )
     .await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("oauth_client.deleted", actor)
             .target(client_id.to_owned())
             .details(json!({"name": client.spec.name}))
             .ip(ip),
+        &[Event::new(EventType::ClientDeleted, data)],
     )
     .await?;
-    outbox::emit(&txn, &[Event::new(EventType::ClientDeleted, data)]).await?;
-    txn.commit().await?;
     Ok(())
 }

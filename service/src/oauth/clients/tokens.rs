@@ -119,14 +119,14 @@ pub async fn revoke_token(
         OAuthEvent::new("token.revoked", Some(client), &by).subject(token_id.to_string()),
     )
     .await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("oauth_token.revoked", actor)
             .target(token_id.to_string())
             .ip(ip),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }
 
@@ -167,14 +167,14 @@ pub async fn revoke_all(
             .metadata(json!({"access_tokens": a, "refresh_tokens": r})),
     )
     .await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("oauth_token.revoked_all", actor)
             .target(client_id.to_owned())
             .details(json!({"access_tokens": a, "refresh_tokens": r}))
             .ip(ip),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok(a + r)
 }
