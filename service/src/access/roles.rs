@@ -191,15 +191,15 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("role.created", &by.actor)
             .target(role.name.clone())
             .ip(ip)
             .details(json!({"permissions": input.permissions.names()})),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok(summary(role))
 }
 
@@ -231,14 +231,14 @@ pub async fn update(
     row.updated_at = Set(Utc::now().fixed_offset());
     let role = row.update(&txn).await?;
     ensure_a_user_admin_remains(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("role.updated", &by.actor).target(name).ip(ip).details(json!({
             "old": {"permissions": old}, "new": {"permissions": input.permissions.names(), "description": input.description},
         })),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok(summary(role))
 }
 
@@ -262,13 +262,13 @@ pub async fn delete(
     let name = role.name.clone();
     role.delete(&txn).await?;
     ensure_a_user_admin_remains(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("role.deleted", &by.actor)
             .target(name)
             .ip(ip),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }

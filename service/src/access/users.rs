@@ -283,15 +283,15 @@ pub async fn create(
     .insert(&txn)
     .await?;
     set_roles(&txn, user.id, &ids).await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("user.created", &by.actor)
             .target(user.username.clone())
             .details(json!({"email": input.email, "roles": input.roles}))
             .ip(ip),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok((summary(user, input.roles), generated))
 }
 
@@ -440,15 +440,15 @@ pub async fn update(
     }
     let mut roles = input.roles.clone();
     roles.sort();
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("user.updated", &by.actor).target(before.username.clone()).ip(ip).details(json!({
             "old": {"email": before.email, "is_active": before.is_active, "roles": before.roles},
             "new": {"email": input.email, "is_active": input.is_active, "roles": roles},
         })),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     get(db, id).await
 }
 
@@ -475,14 +475,14 @@ pub async fn delete(
     forget_cached_tokens(&txn);
     user.delete(&txn).await?;
     ensure_a_user_admin_remains(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("user.deleted", &by.actor)
             .target(username)
             .ip(ip),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }
 
@@ -520,15 +520,15 @@ pub async fn set_password(
     user.updated_at = Set(now);
     user.update(&txn).await?;
     let ended = sessions::delete_for_user(&txn, id, keep_session).await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("user.password_reset", &by.actor)
             .target(username)
             .ip(ip)
             .details(json!({"sessions_ended": ended})),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok(generated)
 }
 

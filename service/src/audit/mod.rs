@@ -5,9 +5,11 @@
 //! removing a row outside the application shows up in [`verify_chain`].
 
 mod chain;
+mod commit;
 mod query;
 
 pub use chain::{ChainStatus, GENESIS_HASH, verify_chain};
+pub use commit::commit_audited;
 pub use query::{AuditFilter, AuditRecord, list};
 
 use std::sync::LazyLock;

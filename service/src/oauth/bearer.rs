@@ -1,5 +1,5 @@
-//! Bearer tokens at work: authenticating API calls, introspection (RFC 7662) and
-//! revocation (RFC 7009).
+//! Bearer tokens at work: authenticating API calls and revocation (RFC 7009); introspection
+//! (RFC 7662) is in `introspection`, the client ceiling in `ceiling`.
 //!
 //! A token is worth at each use what its client is allowed *now* (spec 06): the scope a
 //! request gets is the token's stored scope within its client's [`ceiling`] (the client's
@@ -15,16 +15,17 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter,
     QuerySelect, RelationTrait,
 };
-use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::audit_log::{self, OAuthEvent};
+use super::ceiling::{ceiling, stored_scopes};
 use super::clients::Client;
-use super::tokens::{self, REFRESH_PREFIX};
+pub use super::introspection::{Introspection, introspect};
+use super::tokens;
 use super::{Scope, secrets, subjects, token_cache};
 use crate::Result;
-use crate::access::{Identity, PermissionSet, current_identity, identity};
+use crate::access::{Identity, current_identity};
 use crate::db::{begin_write, point_reads};
 
 /// What a valid access token grants.
@@ -141,82 +142,6 @@ pub async fn authenticate(db: &DatabaseConnection, token: &str) -> Result<Option
     }))
 }
 
-/// Stored scope text (a JSON array of permission names, as `allowed_scopes` is kept) as a
-/// scope; names the catalog no longer has are ignored.
-pub(super) fn stored_scopes(json: &Value) -> Scope {
-    Scope(PermissionSet::from_names(
-        json.as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str),
-    ))
-}
-
-/// How many clients-created-by-clients [`ceiling`] follows before it gives up (and grants
-/// nothing): a chain is only as long as clients were registered by each other's tokens.
-const CREATOR_CHAIN: usize = 8;
-
-/// The most any token of a client may grant now: its current `allowed` scopes, capped by the
-/// current permissions of whoever registered it (`created_by`, as [`crate::audit::Actor`]
-/// spells it), so that nobody hands out through a client more than they hold themselves
-/// (spec 02, "Nobody grants what they do not hold"):
-///
-/// - `user:<name>`: within what that user holds now; a user since deleted or deactivated
-///   leaves the client nothing to grant.
-/// - `client:<id>` (registered with another client's token): within that client's own
-///   ceiling, followed up the chain; a creator client deleted or disabled leaves nothing.
-/// - `cli`, `system`, or no record: the operator's, not capped. A service client meant to
-///   outlive the person who set it up is therefore created with `metadeck client create`.
-/// - Anything else: nothing (an unknown creator is not trusted).
-///
-/// Reads nothing for an operator's client; otherwise one indexed query per link.
-pub(super) async fn ceiling(
-    db: &impl ConnectionTrait,
-    allowed: Scope,
-    created_by: Option<&str>,
-) -> Result<Scope> {
-    let mut ceiling = allowed;
-    let mut creator = created_by.map(str::to_owned);
-    for _ in 0..CREATOR_CHAIN {
-        if ceiling.is_empty() {
-            return Ok(ceiling);
-        }
-        let Some(by) = creator.as_deref() else {
-            return Ok(ceiling);
-        };
-        if by == "cli" || by == "system" {
-            return Ok(ceiling);
-        }
-        if let Some(name) = by.strip_prefix("user:") {
-            let held = crate::access::users::identity_by_username(db, name)
-                .await?
-                .map_or(PermissionSet::EMPTY, |user| user.permissions);
-            return Ok(ceiling.intersect(Scope(held)));
-        }
-        let Some(identifier) = by.strip_prefix("client:") else {
-            return Ok(Scope::default());
-        };
-        match super::clients::find(db, identifier).await? {
-            Some(parent) if parent.spec.is_enabled => {
-                ceiling = ceiling.intersect(parent.spec.allowed_scopes);
-                creator = parent.row.created_by;
-            }
-            _ => return Ok(Scope::default()),
-        }
-    }
-    Ok(Scope::default())
-}
-
-/// The [`ceiling`] of a loaded client.
-pub(super) async fn ceiling_of(db: &impl ConnectionTrait, client: &Client) -> Result<Scope> {
-    ceiling(
-        db,
-        client.spec.allowed_scopes,
-        client.row.created_by.as_deref(),
-    )
-    .await
-}
-
 /// The row of the access token with this hash, through the pool: the token joined with its
 /// client, the client's settings and (for a delegated token) its user, in one query.
 pub(super) async fn token_row(db: &impl ConnectionTrait, hash: &str) -> Result<Option<TokenRow>> {
@@ -273,107 +198,6 @@ pub(super) async fn token_row(db: &impl ConnectionTrait, hash: &str) -> Result<O
     ))
 }
 
-/// An introspection answer (RFC 7662 §2.2).
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct Introspection {
-    pub active: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sub: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_type: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exp: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub iat: Option<i64>,
-}
-
-/// Describes any token: `{"active": false}` for anything not currently valid. The scope is
-/// what the token is worth now: within its client's [`ceiling`] and, for a user's token,
-/// within what the user holds (a refresh token's is what a refresh would issue at most).
-pub async fn introspect(db: &DatabaseConnection, token: &str) -> Result<Introspection> {
-    if !token.starts_with(REFRESH_PREFIX) {
-        if let Some(grant) = authenticate(db, token).await? {
-            let sub = match &grant.user {
-                Some(u) => subjects::external_id(u.user_id),
-                None => grant.client_id.clone(),
-            };
-            return Ok(Introspection {
-                active: true,
-                scope: Some(grant.scope.to_text()),
-                client_id: Some(grant.client_id),
-                username: Some(grant.user.map(|u| u.username)),
-                sub: Some(sub),
-                token_type: Some("Bearer"),
-                exp: Some(grant.expires_at),
-                iat: Some(grant.issued_at),
-            });
-        }
-        return Ok(Introspection::default());
-    }
-    let Some((row, Some(client))) = refresh::Entity::find()
-        .filter(refresh::Column::Token.eq(secrets::hash(token)))
-        .find_also_related(clients::Entity)
-        .one(db)
-        .await?
-    else {
-        return Ok(Introspection::default());
-    };
-    let now = Utc::now().fixed_offset();
-    if row.revoked_at.is_some()
-        || row.rotated_at.is_some()
-        || row.expires_at <= now
-        || !client.is_enabled
-    {
-        return Ok(Introspection::default());
-    }
-    let Some(config) = configs::Entity::find()
-        .filter(configs::Column::ClientId.eq(client.id))
-        .one(db)
-        .await?
-    else {
-        return Ok(Introspection::default());
-    };
-    let allowed = stored_scopes(&config.allowed_scopes);
-    let cap = ceiling(db, allowed, client.created_by.as_deref()).await?;
-    let mut scope = Scope::from_stored(&row.scope).intersect(cap);
-    let user = match row.user_id {
-        Some(u) => match subjects::external_of(db, u)
-            .await?
-            .as_deref()
-            .and_then(subjects::local_user_id)
-        {
-            Some(uid) => match identity(db, uid).await? {
-                Some(user) => Some(user),
-                None => return Ok(Introspection::default()),
-            },
-            None => return Ok(Introspection::default()),
-        },
-        None => None,
-    };
-    if let Some(user) = &user {
-        scope = scope.intersect(Scope(user.permissions));
-    }
-    Ok(Introspection {
-        active: true,
-        scope: Some(scope.to_text()),
-        sub: Some(match &user {
-            Some(u) => subjects::external_id(u.user_id),
-            None => client.client_identifier.clone(),
-        }),
-        client_id: Some(client.client_identifier),
-        username: Some(user.map(|u| u.username)),
-        token_type: Some("refresh_token"),
-        exp: Some(row.expires_at.timestamp()),
-        iat: Some(row.created_at.timestamp()),
-    })
-}
-
 /// Revokes `token` if it belongs to `client` (RFC 7009: unknown tokens are not an error).
 /// A refresh token takes the access tokens issued from it along.
 pub async fn revoke(db: &DatabaseConnection, client: &Client, token: &str) -> Result<()> {
@@ -414,10 +238,12 @@ pub async fn revoke(db: &DatabaseConnection, client: &Client, token: &str) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::PermissionSet;
     use crate::access::users::{self, NewUser};
     use crate::access::{BuiltinRole, Grantor, Username};
     use crate::audit::Actor;
     use crate::db::migrated_file_database;
+    use crate::oauth::ceiling::ceiling_of;
     use crate::oauth::clients::{self, ClientInput, ClientSpec};
 
     fn scope(text: &str) -> Scope {

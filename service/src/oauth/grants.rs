@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::audit_log::{self, OAuthEvent};
-use super::bearer::ceiling_of;
+use super::ceiling::ceiling_of;
 use super::clients::{self, Client};
 use super::tokens::{self, Grant};
 use super::{OAuthError, Scope, grant_type, secrets, subjects};

@@ -8,10 +8,12 @@
 pub mod audit_log;
 pub mod authorize;
 pub mod bearer;
+mod ceiling;
 pub mod clients;
 pub mod device;
 mod error;
 pub mod grants;
+mod introspection;
 pub mod redirect;
 pub mod scope;
 pub mod secrets;

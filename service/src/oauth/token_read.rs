@@ -11,7 +11,8 @@ use entity::{
 use rusqlite::{Connection, OptionalExtension};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SqliteQueryBuilder};
 
-use super::bearer::{TokenRow, stored_scopes};
+use super::bearer::TokenRow;
+use super::ceiling::stored_scopes;
 use crate::db::point_reads::Timestamp;
 
 /// The token joined with its client, the client's settings (its allowed scopes now) and (for

@@ -337,8 +337,8 @@ pub async fn put(
     let created = counts.created == 1;
     let view = find(&txn, input.device_id.as_str()).await?;
     events::device_changed(&txn, &view, created).await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new(
             if created {
                 "device.created"
@@ -351,9 +351,9 @@ pub async fn put(
         .details(json!({"name": view.name, "manufacturer": view.manufacturer,
                 "model": view.model, "area_id": view.area_id, "integration": view.integration}))
         .ip(ip),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok((view, created))
 }
 
@@ -381,14 +381,14 @@ pub async fn delete(
         json!({"device_id": device_id}),
     )
     .await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("device.deleted", actor)
             .target(device_id.to_string())
             .details(json!({"name": view.name, "entities_deleted": removed}))
             .ip(ip),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }

@@ -137,8 +137,8 @@ pub async fn put(
     let counts = super::bulk::write_entities(&txn, std::slice::from_ref(&input)).await?;
     let created = counts.created == 1;
     let view = get(&txn, input.entity_id.as_str()).await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new(
             if created {
                 "entity.created"
@@ -153,9 +153,9 @@ pub async fn put(
                 "disabled": view.disabled}),
         )
         .ip(ip),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok((view, created))
 }
 
@@ -182,8 +182,8 @@ pub async fn set_disabled(
     row.disabled = Set(disabled);
     row.updated_at = Set(Utc::now().fixed_offset());
     let view = EntityView::from(row.update(&txn).await?);
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new(
             if disabled {
                 "entity.disabled"
@@ -194,9 +194,9 @@ pub async fn set_disabled(
         )
         .target(entity_id.to_string())
         .ip(ip),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok(view)
 }
 
@@ -211,14 +211,14 @@ pub async fn delete(
     let txn = begin_write(db).await?;
     let view = get(&txn, entity_id).await?;
     entities::Entity::delete_by_id(entity_id).exec(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("entity.deleted", actor)
             .target(entity_id.to_string())
             .details(json!({"device_id": view.device_id}))
             .ip(ip),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }

@@ -262,15 +262,15 @@ pub async fn delete(
     let txn = begin_write(db).await?;
     let row = find(&txn, id).await?;
     webhooks::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("webhook.deleted", actor)
             .target(id)
             .ip(ip)
             .details(json!({"url": row.url})),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }
 
@@ -294,14 +294,14 @@ pub async fn rotate_secret(
     row.secret_rotated_at = Set(Some(at));
     row.updated_at = Set(at);
     let after = row.update(&txn).await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("webhook.secret_rotated", actor)
             .target(id)
             .ip(ip),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok((summary(config, after), secret))
 }
 
@@ -326,15 +326,15 @@ pub async fn send_test(
         json!({"webhook_id": id, "message": "A test event sent from Metadeck.", "sent_by": actor.as_string()}),
     );
     let message_id = outbox::emit_to(&txn, id, &event).await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("webhook.test_sent", actor)
             .target(id)
             .ip(ip)
             .details(json!({"message_id": message_id})),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     dispatcher::wake();
     Ok(message_id)
 }

@@ -1,0 +1,149 @@
+//! The OAuth client pages: the list, registration (secret shown once) and one client (edit,
+//! enable / disable, rotate, delete, live tokens). The settings form is in `form`, the
+//! client's own page in `detail` and what its buttons do in `actions`.
+
+mod actions;
+mod detail;
+mod form;
+
+use actix_web::http::Method;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use service::access::Permission;
+use service::oauth::clients::{self, ClientSpec};
+use service::pagination::PageRequest;
+
+use self::form::ClientForm;
+use super::bad_request;
+use crate::auth::{Access, Acting};
+use crate::error::PageError;
+use crate::flash::Flash;
+use crate::pages::{Cell, PageContext, Table};
+use crate::routes::form_input::when_or;
+use crate::routes::forms::PageForm;
+use crate::routes::router::Router;
+use crate::routes::views::{FormPage, ListPage, SecretPage};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    limit: Option<u64>,
+    cursor: Option<String>,
+}
+
+async fn list(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, PageError> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())
+        .map_err(|e| bad_request(e.to_string()))?;
+    let found = clients::list(&state.db, &page).await?;
+    let table = Table {
+        columns: vec![
+            "Name",
+            "Client id",
+            "Type",
+            "Grant types",
+            "Status",
+            "Active tokens",
+            "Last used",
+        ],
+        rows: found
+            .items
+            .iter()
+            .map(|c| {
+                vec![
+                    Cell::link(&c.name, format!("/oauth/clients/{}", c.client_id)),
+                    Cell {
+                        class: "mono",
+                        ..Cell::text(&c.client_id)
+                    },
+                    Cell::text(if c.is_confidential {
+                        "confidential"
+                    } else {
+                        "public"
+                    }),
+                    Cell::text(c.grant_types.join(", ")),
+                    if c.is_enabled {
+                        Cell::badge("enabled", "badge ok")
+                    } else {
+                        Cell::badge("disabled", "badge bad")
+                    },
+                    Cell::text(c.active_tokens.to_string()),
+                    Cell::text(when_or(c.last_used_at, "never")),
+                ]
+            })
+            .collect(),
+        filters: vec![],
+        action: "/oauth/clients".into(),
+        next_url: None,
+        sort_links: Vec::new(),
+        empty: "No OAuth client is registered yet.",
+    }
+    .paginate("/oauth/clients", &[], found.next_cursor);
+    let mut actions = vec![
+        ("Device codes", "/oauth/device-codes".to_string()),
+        ("OAuth log", "/oauth/audit".to_string()),
+    ];
+    if ctx.may(Permission::OauthWrite) {
+        actions.insert(0, ("New client", "/oauth/clients/new".to_string()));
+    }
+    ctx.render(&ListPage {
+        layout: ctx.layout("OAuth clients"),
+        table,
+        actions,
+        note: Some("Services call Metadeck's API with tokens these clients obtain; a client's scopes are permissions of the catalog.".into()),
+    })
+}
+async fn new_page(ctx: PageContext) -> Result<HttpResponse, PageError> {
+    ctx.render(&FormPage {
+        layout: ctx.layout("New OAuth client"),
+        form: ClientForm::defaults().new_form(),
+        intro: Some(
+            "A confidential client's secret is shown once, right after registration.".into(),
+        ),
+    })
+}
+
+async fn create(
+    ctx: PageContext,
+    acting: Acting,
+    state: web::Data<AppState>,
+    PageForm(form): PageForm<ClientForm>,
+) -> Result<HttpResponse, PageError> {
+    let outcome = match form.parse(true).and_then(ClientSpec::new_from) {
+        Ok(spec) => clients::create(&state.db, &acting.grantor(), acting.ip(), spec).await,
+        Err(e) => Err(e),
+    };
+    let created = match outcome {
+        Ok(created) => created,
+        Err(e) => return ctx.form_again(e, "New OAuth client", form.new_form()),
+    };
+    let (name, client_id) = (&created.client.name, &created.client.client_id);
+    match created.secret {
+        Some(secret) => ctx.render(&SecretPage {
+            layout: ctx.layout("Client registered"),
+            intro: format!(
+                "The secret of {name} (client id {client_id}). Copy it now: it is never shown again."
+            ),
+            secret,
+            back: format!("/oauth/clients/{client_id}"),
+        }),
+        None => Ok(ctx.redirect(
+            &format!("/oauth/clients/{client_id}"),
+            Flash::success(format!("The public client {name} was registered.")),
+        )),
+    }
+}
+
+/// One token row on the client page./// Declares the pages (`…/new` before `…/{client_id}`, which would match it too).
+pub fn routes(r: &mut Router) {
+    let read = Access::Permission(Permission::OauthRead);
+    let write = Access::Permission(Permission::OauthWrite);
+    r.page(Method::GET, "/oauth/clients", read, list)
+        .page(Method::GET, "/oauth/clients/new", write, new_page)
+        .page(Method::POST, "/oauth/clients/new", write, create);
+    detail::routes(r);
+    actions::routes(r);
+}
