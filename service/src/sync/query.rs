@@ -221,10 +221,7 @@ pub async fn tenants(
             last_completed: answer.last_completed,
         });
     }
-    Ok(Page {
-        items,
-        next_cursor: page.next_cursor,
-    })
+    Ok(page.map_all(items))
 }
 
 /// The last `n` syncs of `tenant`, oldest first (for its chart).

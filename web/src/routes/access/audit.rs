@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Access;
 use crate::error::{ApiError, PageError};
-use crate::pages::{Cell, FilterField, Layout, PageContext, Table};
+use crate::pages::{BeforeQuery, Cell, FilterField, Layout, PageContext, Table};
 use crate::routes::api_errors::{QueryErrors, ReadErrors};
 use crate::routes::router::Router;
 use crate::state::AppState;
@@ -110,9 +110,16 @@ async fn list_page(
     ctx: PageContext,
     state: web::Data<AppState>,
     query: web::Query<AuditQuery>,
+    before: web::Query<BeforeQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let parsed = filter(&query)
-        .and_then(|f| Ok((f, PageRequest::parse(query.limit, query.cursor.as_deref())?)));
+    let parsed = filter(&query).and_then(|f| {
+        let page = PageRequest::parse_both(
+            query.limit,
+            query.cursor.as_deref(),
+            before.before.as_deref(),
+        )?;
+        Ok((f, page))
+    });
     let (filter, page_request) = parsed
         .map_err(|e| PageError::new(actix_web::http::StatusCode::BAD_REQUEST, e.to_string()))?;
     let page = audit::list(&state.db, &filter, &page_request).await?;
@@ -184,7 +191,7 @@ async fn list_page(
         sort_links: Vec::new(),
         empty: "No audit rows match these filters.",
     }
-    .paginate(
+    .paginate_both(
         "/audit",
         &[
             ("actor", query.actor.clone()),
@@ -192,7 +199,9 @@ async fn list_page(
             ("target_id", query.target_id.clone()),
             ("since", query.since.clone()),
             ("until", query.until.clone()),
+            ("limit", query.limit.map(|l| l.to_string())),
         ],
+        page.prev_cursor,
         page.next_cursor,
     );
     let (chain, chain_ok) = match chain.problem() {

@@ -31,6 +31,7 @@ struct ListQuery {
     sort: Option<String>,
     limit: Option<u64>,
     cursor: Option<String>,
+    before: Option<String>,
 }
 
 fn bad_request(message: impl Into<String>) -> PageError {
@@ -89,8 +90,12 @@ async fn list(
     let sort = DeviceSort::parse(&sort_raw)
         .ok_or_else(|| bad_request("The sort is device_id, -device_id, name or -name."))?;
     let limit = query.limit.or(Some(ctx.ui().page_size));
-    let page = PageRequest::<DeviceKey>::parse(limit, query.cursor.as_deref())
-        .map_err(|e| bad_request(e.to_string()))?;
+    let page = PageRequest::<DeviceKey>::parse_both(
+        limit,
+        query.cursor.as_deref(),
+        query.before.as_deref(),
+    )
+    .map_err(|e| bad_request(e.to_string()))?;
     let filter = DeviceFilter {
         area_id: query.area_id.clone(),
         manufacturer: query.manufacturer.clone(),
@@ -179,7 +184,12 @@ async fn list(
         &[(0, "device_id"), (1, "name")],
         sort.as_str(),
     )
-    .paginate("/registry/devices", &paged, found.next_cursor);
+    .paginate_both(
+        "/registry/devices",
+        &paged,
+        found.prev_cursor,
+        found.next_cursor,
+    );
     let mut actions = Vec::new();
     if ctx.may(Permission::RegistryWrite) {
         actions.push(("New device", "/registry/devices/new".to_string()));
