@@ -10,7 +10,7 @@ use service::pagination::PageRequest;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{Cell, Choice, Field, FilterField, FormView, PageContext, Table};
+use crate::pages::{BeforeQuery, Cell, Choice, Field, FilterField, FormView, PageContext, Table};
 use crate::routes::form_input::{merge_errors, when_or};
 use crate::routes::forms::{PageForm, distinct};
 use crate::routes::router::Router;
@@ -77,10 +77,15 @@ async fn list(
     ctx: PageContext,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
+    before: web::Query<BeforeQuery>,
 ) -> Result<HttpResponse, PageError> {
     let filter = filter(&query)?;
-    let page = PageRequest::<String>::parse(query.limit, query.cursor.as_deref())
-        .map_err(|e| bad_request(e.to_string()))?;
+    let page = PageRequest::<String>::parse_both(
+        query.limit,
+        query.cursor.as_deref(),
+        before.before.as_deref(),
+    )
+    .map_err(|e| bad_request(e.to_string()))?;
     let found = users::list(&state.db, &filter, &page).await?;
     let role_names: Vec<String> = roles::list(&state.db)
         .await?
@@ -117,13 +122,15 @@ async fn list(
         sort_links: Vec::new(),
         empty: "No users match these filters.",
     }
-    .paginate(
+    .paginate_both(
         "/admin/users",
         &[
             ("q", query.q.clone()),
             ("role", query.role.clone()),
             ("status", query.status.clone()),
+            ("limit", query.limit.map(|l| l.to_string())),
         ],
+        found.prev_cursor,
         found.next_cursor,
     );
     let mut actions = Vec::new();

@@ -10,7 +10,7 @@ use service::registry::{EntityFilter, EntityView, entities};
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{Cell, Choice, FilterField, PageContext, Table};
+use crate::pages::{BeforeQuery, Cell, Choice, FilterField, PageContext, Table};
 use crate::routes::router::Router;
 use crate::routes::views::ListPage;
 use crate::state::AppState;
@@ -77,6 +77,7 @@ async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
+    before: web::Query<BeforeQuery>,
 ) -> Result<HttpResponse, PageError> {
     let disabled = match query.disabled.as_deref().unwrap_or_default() {
         "" => None,
@@ -85,8 +86,9 @@ async fn list(
         _ => return Err(bad_request("The disabled filter is true or false.")),
     };
     let limit = query.limit.or(Some(ctx.ui().page_size));
-    let page = PageRequest::<String>::parse(limit, query.cursor.as_deref())
-        .map_err(|e| bad_request(e.to_string()))?;
+    let page =
+        PageRequest::<String>::parse_both(limit, query.cursor.as_deref(), before.before.as_deref())
+            .map_err(|e| bad_request(e.to_string()))?;
     let filter = EntityFilter {
         device_id: query.device_id.clone(),
         domain: query.domain.clone(),
@@ -140,7 +142,7 @@ async fn list(
         sort_links: Vec::new(),
         empty: "No entities match these filters.",
     }
-    .paginate(
+    .paginate_both(
         LIST,
         &[
             ("device_id", query.device_id.clone()),
@@ -149,6 +151,7 @@ async fn list(
             ("disabled", query.disabled.clone()),
             ("limit", query.limit.map(|l| l.to_string())),
         ],
+        found.prev_cursor,
         found.next_cursor,
     );
     ctx.render(&ListPage {

@@ -5,6 +5,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use service::access::Permission;
+use service::pagination::PageRequest;
 use service::sync::runs;
 use service::sync::{SyncRecord, SyncStatus, SyncType, query};
 
@@ -13,7 +14,9 @@ use super::views::{badge, duration_text, error_summary};
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{Cell, Choice, Field, FilterField, FormView, Layout, PageContext, Table};
+use crate::pages::{
+    BeforeQuery, Cell, Choice, Field, FilterField, FormView, Layout, PageContext, Table,
+};
 use crate::routes::form_input::{when, when_or};
 use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
@@ -72,6 +75,7 @@ async fn history(
     req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<HistoryQuery>,
+    before: web::Query<BeforeQuery>,
 ) -> Result<HttpResponse, PageError> {
     // Preferences: the page size of every list, and the default tenant when the page is
     // opened without any filter.
@@ -83,7 +87,12 @@ async fn history(
         query.tenant_id = ctx.ui().default_tenant.clone();
     }
     let filter = query.filter().map_err(bad_request)?;
-    let page = query.page().map_err(bad_request)?;
+    let page = PageRequest::parse_both(
+        query.limit,
+        query.cursor.as_deref(),
+        before.before.as_deref(),
+    )
+    .map_err(bad_request)?;
     let found = query::history(&state.db, &filter, &page).await?;
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let statuses: Vec<&str> = SyncStatus::ALL.iter().map(|s| s.as_str()).collect();
@@ -130,7 +139,12 @@ async fn history(
         sort_links: Vec::new(),
         empty: "No sync matches these filters.",
     }
-    .paginate("/sync/history", &query.pairs(), found.next_cursor);
+    .paginate_both(
+        "/sync/history",
+        &query.pairs(),
+        found.prev_cursor,
+        found.next_cursor,
+    );
     ctx.render(&ListPage {
         layout: ctx.layout("Sync history"),
         table,

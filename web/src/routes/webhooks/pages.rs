@@ -15,7 +15,7 @@ use service::webhooks::subscriptions::{
 use super::api::{DESCRIPTION_MAX, TEAM_MAX};
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
-use crate::pages::{Cell, Choice, Field, FilterField, FormView, PageContext, Table};
+use crate::pages::{BeforeQuery, Cell, Choice, Field, FilterField, FormView, PageContext, Table};
 use crate::routes::form_input::merge_errors;
 use crate::routes::forms::{PageForm, distinct};
 use crate::routes::router::Router;
@@ -154,6 +154,7 @@ async fn list(
     ctx: PageContext,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
+    before: web::Query<BeforeQuery>,
 ) -> Result<HttpResponse, PageError> {
     let is_enabled = match query.status.as_deref().unwrap_or_default() {
         "" => None,
@@ -166,8 +167,12 @@ async fn list(
             ));
         }
     };
-    let page = PageRequest::<String>::parse(query.limit, query.cursor.as_deref())
-        .map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let page = PageRequest::<String>::parse_both(
+        query.limit,
+        query.cursor.as_deref(),
+        before.before.as_deref(),
+    )
+    .map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     let filter = WebhookFilter {
         team: query.team.clone().filter(|t| !t.trim().is_empty()),
         is_enabled,
@@ -217,12 +222,14 @@ async fn list(
         sort_links: Vec::new(),
         empty: "No webhooks match these filters.",
     }
-    .paginate(
+    .paginate_both(
         "/webhooks",
         &[
             ("team", query.team.clone()),
             ("status", query.status.clone()),
+            ("limit", query.limit.map(|l| l.to_string())),
         ],
+        found.prev_cursor,
         found.next_cursor,
     );
     let mut actions = Vec::new();
