@@ -53,6 +53,27 @@ impl Cell {
     }
 }
 
+/// One table row: its cells in column order.
+pub type Row = Vec<Cell>;
+
+/// The one conversion of a summary shown in a list into its row of the [`Table`], so a
+/// summary looks the same wherever it is listed. `C` is what the row needs beyond the item
+/// itself (counts read beside the page, the viewer's permissions, the page to come back to);
+/// `()` when nothing.
+pub trait ListRow<C: ?Sized = ()> {
+    /// The item's cells, in the order of the table's columns.
+    fn row(&self, ctx: &C) -> Row;
+}
+
+/// The rows of `items`, each by its [`ListRow`] conversion with the same `ctx`.
+pub fn rows<'a, T, C>(items: impl IntoIterator<Item = &'a T>, ctx: &C) -> Vec<Row>
+where
+    T: ListRow<C> + 'a,
+    C: ?Sized,
+{
+    items.into_iter().map(|item| item.row(ctx)).collect()
+}
+
 /// A filter input above a table; with `options` it is a select.
 #[derive(Debug, Clone)]
 pub struct FilterField {

@@ -10,7 +10,9 @@ use service::pagination::PageRequest;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{BeforeQuery, Cell, Choice, Field, FilterField, FormView, PageContext, Table};
+use crate::pages::{
+    BeforeQuery, Cell, Choice, Field, FilterField, FormView, ListRow, PageContext, Row, Table, rows,
+};
 use crate::routes::form_input::{merge_errors, when_or};
 use crate::routes::forms::{PageForm, distinct};
 use crate::routes::router::Router;
@@ -48,18 +50,22 @@ fn filter(q: &ListQuery) -> Result<UserFilter, PageError> {
     })
 }
 
-fn row(u: &UserSummary) -> Vec<Cell> {
-    vec![
-        Cell::link(&u.username, format!("/admin/users/{}", u.id)),
-        Cell::text(u.email.clone().unwrap_or_default()),
-        Cell::text(u.roles.join(", ")),
-        if u.is_active {
-            Cell::badge("active", "badge ok")
-        } else {
-            Cell::badge("inactive", "badge bad")
-        },
-        Cell::text(when_or(u.last_login_at, "never")),
-    ]
+/// A user in the user list.
+impl ListRow for UserSummary {
+    fn row(&self, _: &()) -> Row {
+        let u = self;
+        vec![
+            Cell::link(&u.username, format!("/admin/users/{}", u.id)),
+            Cell::text(u.email.clone().unwrap_or_default()),
+            Cell::text(u.roles.join(", ")),
+            if u.is_active {
+                Cell::badge("active", "badge ok")
+            } else {
+                Cell::badge("inactive", "badge bad")
+            },
+            Cell::text(when_or(u.last_login_at, "never")),
+        ]
+    }
 }
 
 fn choices(values: &[&str], selected: &str) -> Vec<Choice> {
@@ -96,7 +102,7 @@ async fn list(
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let table = Table {
         columns: vec!["Username", "Email", "Roles", "Status", "Last login"],
-        rows: found.items.iter().map(row).collect(),
+        rows: rows(&found.items, &()),
         filters: vec![
             FilterField {
                 name: "q",

@@ -15,7 +15,8 @@ use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{
-    BeforeQuery, Cell, Choice, Field, FilterField, FormView, Layout, PageContext, Table,
+    BeforeQuery, Cell, Choice, Field, FilterField, FormView, Layout, ListRow, PageContext, Row,
+    Table, rows,
 };
 use crate::routes::form_input::{when, when_or};
 use crate::routes::forms::PageForm;
@@ -50,24 +51,28 @@ fn choices(values: &[&str], selected: Option<&str>) -> Vec<Choice> {
         .collect()
 }
 
-fn row(s: &SyncRecord) -> Vec<Cell> {
-    let now = service::sync::model::now();
-    vec![
-        Cell::link(format!("#{}", s.id), format!("/sync/{}", s.id)),
-        Cell::text(&s.tenant_id),
-        Cell::text(&s.sync_type),
-        Cell::badge(&s.status, badge(&s.status)),
-        Cell::text(when(s.start_time)),
-        Cell::text(duration_text(s.elapsed(now))),
-        Cell::text(format!("{}%", s.progress_percentage)),
-        Cell::text(s.users_count.to_string()),
-        Cell::text(
-            s.error_details
-                .as_deref()
-                .map(error_summary)
-                .unwrap_or_default(),
-        ),
-    ]
+/// A sync in the history list.
+impl ListRow for SyncRecord {
+    fn row(&self, _: &()) -> Row {
+        let s = self;
+        let now = service::sync::model::now();
+        vec![
+            Cell::link(format!("#{}", s.id), format!("/sync/{}", s.id)),
+            Cell::text(&s.tenant_id),
+            Cell::text(&s.sync_type),
+            Cell::badge(&s.status, badge(&s.status)),
+            Cell::text(when(s.start_time)),
+            Cell::text(duration_text(s.elapsed(now))),
+            Cell::text(format!("{}%", s.progress_percentage)),
+            Cell::text(s.users_count.to_string()),
+            Cell::text(
+                s.error_details
+                    .as_deref()
+                    .map(error_summary)
+                    .unwrap_or_default(),
+            ),
+        ]
+    }
 }
 
 async fn history(
@@ -101,7 +106,7 @@ async fn history(
         columns: vec![
             "Sync", "Tenant", "Type", "Status", "Started", "Duration", "Progress", "Users", "Error",
         ],
-        rows: found.items.iter().map(row).collect(),
+        rows: rows(&found.items, &()),
         filters: vec![
             FilterField {
                 name: "tenant_id",
