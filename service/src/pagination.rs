@@ -2,6 +2,12 @@
 //!
 //! A cursor is the URL-safe base64 of the JSON sort key of the last item returned, so page
 //! 2,000 costs what page 1 costs. Callers fetch `limit + 1` rows to learn whether more follow.
+//!
+//! Pages read both ways: a request carries either the key it starts after (`cursor`, reading
+//! forward) or the key it ends before (`before`, reading backward). A backward read runs the
+//! same index-backed query with its ordering and comparison reversed, and
+//! [`Page::from_request`] flips the rows back, so a page looks the same whichever way it was
+//! reached.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,8 +23,12 @@ pub const MAX_LIMIT: u64 = 500;
 /// A validated page request: `limit` within 1–500 and the decoded cursor, if any.
 #[derive(Debug, Clone)]
 pub struct PageRequest<K> {
+    /// How many items a page holds.
     pub limit: u64,
+    /// The page starts after this key (reading forward).
     pub after: Option<K>,
+    /// The page ends before this key (reading backward); never set together with `after`.
+    pub before: Option<K>,
 }
 
 impl<K: DeserializeOwned> PageRequest<K> {
@@ -35,16 +45,64 @@ impl<K: DeserializeOwned> PageRequest<K> {
             .filter(|c| !c.is_empty())
             .map(decode_cursor)
             .transpose()?;
-        Ok(Self { limit, after })
+        Ok(Self {
+            limit,
+            after,
+            before: None,
+        })
+    }
+
+    /// Parses `limit`, `cursor` and `before` as they arrive in a query string; a page starts
+    /// after one key or ends before one, so both at once is a bad request.
+    pub fn parse_both(
+        limit: Option<u64>,
+        cursor: Option<&str>,
+        before: Option<&str>,
+    ) -> Result<Self> {
+        let mut page = Self::parse(limit, cursor)?;
+        page.before = before
+            .filter(|c| !c.is_empty())
+            .map(decode_cursor)
+            .transpose()?;
+        if page.after.is_some() && page.before.is_some() {
+            return Err(Error::invalid(
+                "before",
+                "cannot be given together with cursor",
+            ));
+        }
+        Ok(page)
+    }
+}
+
+impl<K> PageRequest<K> {
+    /// Whether the query must read backward: ordering and comparison reversed.
+    pub fn backward(&self) -> bool {
+        self.before.is_some()
+    }
+
+    /// The key the query reads past, in whichever direction it reads.
+    pub fn boundary(&self) -> Option<&K> {
+        self.before.as_ref().or(self.after.as_ref())
+    }
+
+    /// Whether the query reads rows ordered descending: `descending` is the list's own
+    /// order, which a backward read reverses.
+    pub fn reads_descending(&self, descending: bool) -> bool {
+        descending != self.backward()
     }
 }
 
 /// One page of results in the shape every list endpoint answers with.
 #[derive(Debug, Clone, Serialize)]
 pub struct Page<T> {
+    /// The page's items, in the list's order.
     pub items: Vec<T>,
     /// Present exactly when another item follows.
     pub next_cursor: Option<String>,
+    /// The `before` cursor of the previous page: present when the page is not the first.
+    /// Only the console's pager reads it; the JSON lists keep their documented shape.
+    #[serde(skip)]
+    pub prev_cursor: Option<String>,
 }
 
 impl<T> Page<T> {
@@ -60,14 +118,58 @@ impl<T> Page<T> {
         Self {
             items: rows,
             next_cursor,
+            prev_cursor: None,
         }
     }
 
-    /// Converts the items, keeping the cursor.
+    /// Builds a page from the `limit + 1` rows a query read for `request`, in either
+    /// direction: a backward read's rows come in reverse order and are flipped back. The
+    /// cursors key on the page's first and last items; where the page is empty (its rows
+    /// were deleted since), on the key it was asked from.
+    pub fn from_request<K: Serialize>(
+        mut rows: Vec<T>,
+        request: &PageRequest<K>,
+        key: impl Fn(&T) -> K,
+    ) -> Self {
+        let more = rows.len() as u64 > request.limit;
+        rows.truncate(request.limit as usize);
+        let backward = request.backward();
+        if backward {
+            rows.reverse();
+        }
+        let asked = request.boundary().map(encode_cursor);
+        let first = || rows.first().map(|r| encode_cursor(&key(r)));
+        let last = || rows.last().map(|r| encode_cursor(&key(r)));
+        // Reading backward, the rows beyond the limit lie before the page and the page it
+        // ended before follows it; reading forward, the other way round.
+        let (prev_cursor, next_cursor) = match (backward, more) {
+            (true, true) => (first(), last().or(asked)),
+            (true, false) => (None, last().or(asked)),
+            (false, true) => (request.after.as_ref().and(first()), last()),
+            (false, false) => (request.after.as_ref().and(first().or(asked)), None),
+        };
+        Self {
+            items: rows,
+            next_cursor,
+            prev_cursor,
+        }
+    }
+
+    /// Replaces the items with `items` (the same ones, enriched), keeping the cursors.
+    pub fn map_all<U>(self, items: Vec<U>) -> Page<U> {
+        Page {
+            items,
+            next_cursor: self.next_cursor,
+            prev_cursor: self.prev_cursor,
+        }
+    }
+
+    /// Converts the items, keeping the cursors.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(f).collect(),
             next_cursor: self.next_cursor,
+            prev_cursor: self.prev_cursor,
         }
     }
 }
@@ -106,6 +208,78 @@ mod tests {
     #[test]
     fn a_tampered_cursor_is_refused() {
         assert!(PageRequest::<i64>::parse(None, Some("not*base64")).is_err());
+    }
+
+    fn request(after: Option<i32>, before: Option<i32>) -> PageRequest<i32> {
+        PageRequest {
+            limit: 3,
+            after,
+            before,
+        }
+    }
+
+    fn cursor(c: &Option<String>) -> Option<i32> {
+        c.as_deref().map(|c| decode_cursor(c).unwrap())
+    }
+
+    #[test]
+    fn the_first_page_has_no_previous_cursor() {
+        let p = Page::from_request(vec![1, 2, 3, 4], &request(None, None), |x| *x);
+        assert_eq!(p.items, vec![1, 2, 3]);
+        assert_eq!(cursor(&p.prev_cursor), None);
+        assert_eq!(cursor(&p.next_cursor), Some(3));
+    }
+
+    #[test]
+    fn a_page_read_forward_points_back_at_its_first_item() {
+        let p = Page::from_request(vec![4, 5], &request(Some(3), None), |x| *x);
+        assert_eq!(p.items, vec![4, 5]);
+        assert_eq!(cursor(&p.prev_cursor), Some(4));
+        assert_eq!(cursor(&p.next_cursor), None);
+    }
+
+    #[test]
+    fn a_page_read_backward_is_flipped_back_into_list_order() {
+        // The query read 3, 2, 1, 0 (descending below 4): 0 proves an earlier page exists.
+        let p = Page::from_request(vec![3, 2, 1, 0], &request(None, Some(4)), |x| *x);
+        assert_eq!(p.items, vec![1, 2, 3]);
+        assert_eq!(cursor(&p.prev_cursor), Some(1));
+        assert_eq!(cursor(&p.next_cursor), Some(3));
+    }
+
+    #[test]
+    fn reading_backward_to_the_start_reaches_the_first_page() {
+        let p = Page::from_request(vec![2, 1], &request(None, Some(3)), |x| *x);
+        assert_eq!(p.items, vec![1, 2]);
+        assert_eq!(cursor(&p.prev_cursor), None);
+        assert_eq!(cursor(&p.next_cursor), Some(2));
+    }
+
+    #[test]
+    fn an_emptied_page_still_links_to_its_neighbours() {
+        let p = Page::from_request(Vec::new(), &request(Some(7), None), |x: &i32| *x);
+        assert_eq!(cursor(&p.prev_cursor), Some(7));
+        assert_eq!(cursor(&p.next_cursor), None);
+        let p = Page::from_request(Vec::new(), &request(None, Some(7)), |x: &i32| *x);
+        assert_eq!(cursor(&p.prev_cursor), None);
+        assert_eq!(cursor(&p.next_cursor), Some(7));
+    }
+
+    #[test]
+    fn a_backward_read_reverses_the_order_it_reads_in() {
+        assert!(request(None, Some(1)).reads_descending(false));
+        assert!(!request(None, Some(1)).reads_descending(true));
+        assert!(request(Some(1), None).reads_descending(true));
+        assert_eq!(request(None, Some(1)).boundary(), Some(&1));
+    }
+
+    #[test]
+    fn cursor_and_before_together_are_refused() {
+        let c = encode_cursor(&1);
+        assert!(PageRequest::<i32>::parse_both(None, Some(&c), Some(&c)).is_err());
+        let p = PageRequest::<i32>::parse_both(None, None, Some(&c)).unwrap();
+        assert_eq!(p.before, Some(1));
+        assert!(p.after.is_none());
     }
 
     #[test]

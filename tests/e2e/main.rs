@@ -16,6 +16,7 @@ mod escalation;
 mod forms_and_cookies;
 mod health;
 mod hostile_input;
+mod list_pagination;
 mod login_bursts;
 mod migrations;
 mod oauth;

@@ -322,11 +322,18 @@ pub async fn list(
     filter: &UserFilter,
     page: &PageRequest<String>,
 ) -> Result<Page<UserSummary>> {
-    let mut query = local_users::Entity::find()
-        .order_by_asc(Column::Username)
-        .limit(page.limit + 1);
-    if let Some(after) = &page.after {
-        query = query.filter(Column::Username.gt(after.as_str()));
+    // Reading backward walks the same index the other way.
+    let mut query = local_users::Entity::find().limit(page.limit + 1);
+    if page.reads_descending(false) {
+        query = query.order_by_desc(Column::Username);
+        if let Some(before) = page.boundary() {
+            query = query.filter(Column::Username.lt(before.as_str()));
+        }
+    } else {
+        query = query.order_by_asc(Column::Username);
+        if let Some(after) = page.boundary() {
+            query = query.filter(Column::Username.gt(after.as_str()));
+        }
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = format!(
@@ -361,7 +368,7 @@ pub async fn list(
         query = query.filter(Column::Id.in_subquery(holders));
     }
     let users = query.all(db).await?;
-    let page = Page::from_rows(users, page.limit, |u| u.username.clone());
+    let page = Page::from_request(users, page, |u| u.username.clone());
     let ids: Vec<i64> = page.items.iter().map(|u| u.id).collect();
     let pairs = entity::user_roles::Entity::find()
         .filter(entity::user_roles::Column::UserId.is_in(ids))

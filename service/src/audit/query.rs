@@ -43,11 +43,18 @@ pub async fn list(
     filter: &AuditFilter,
     page: &PageRequest<i64>,
 ) -> Result<Page<AuditRecord>> {
-    let mut query = entity::audit::Entity::find()
-        .order_by_desc(Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(Column::Id.lt(after));
+    // Reading backward (towards newer rows) walks the primary key the other way.
+    let mut query = entity::audit::Entity::find().limit(page.limit + 1);
+    if page.reads_descending(true) {
+        query = query.order_by_desc(Column::Id);
+        if let Some(&after) = page.boundary() {
+            query = query.filter(Column::Id.lt(after));
+        }
+    } else {
+        query = query.order_by_asc(Column::Id);
+        if let Some(&before) = page.boundary() {
+            query = query.filter(Column::Id.gt(before));
+        }
     }
     if let Some(actor) = &filter.actor {
         query = query.filter(Column::Actor.eq(actor.as_str()));
@@ -68,7 +75,7 @@ pub async fn list(
         query = query.filter(Column::Timestamp.lt(until.fixed_offset()));
     }
     let rows = query.all(db).await?;
-    let page = Page::from_rows(rows, page.limit, |r| r.id);
+    let page = Page::from_request(rows, page, |r| r.id);
     Ok(page.map(|r| AuditRecord {
         id: r.id,
         action: r.action,

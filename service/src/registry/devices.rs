@@ -210,7 +210,7 @@ pub async fn list(
     sort: DeviceSort,
     page: &PageRequest<DeviceKey>,
 ) -> Result<Page<DeviceView>> {
-    if let Some(after) = &page.after
+    if let Some(after) = page.boundary()
         && (after.id.contains('\0') || after.name.as_ref().is_some_and(|n| n.contains('\0')))
     {
         return Err(Error::invalid("cursor", "is not a valid cursor"));
@@ -223,8 +223,9 @@ pub async fn list(
     let mut query = devices::Entity::find()
         .filter(filter_condition(db.get_database_backend(), filter))
         .limit(page.limit + 1);
-    let desc = sort.descending();
-    if let Some(after) = &page.after {
+    // Reading backward walks the same index the other way.
+    let desc = page.reads_descending(sort.descending());
+    if let Some(after) = page.boundary() {
         let id_past = if desc {
             Column::DeviceId.lt(after.id.as_str())
         } else {
@@ -258,7 +259,7 @@ pub async fn list(
     query = query.order_by(Column::DeviceId, order);
     let rows = query.all(db).await?;
     let by_name = sort.by_name();
-    Ok(Page::from_rows(rows, page.limit, |d| DeviceKey {
+    Ok(Page::from_request(rows, page, |d| DeviceKey {
         id: d.device_id.clone(),
         name: by_name.then(|| d.name.clone()),
     })

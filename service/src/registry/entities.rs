@@ -56,7 +56,7 @@ pub async fn list(
     filter: &EntityFilter,
     page: &PageRequest<String>,
 ) -> Result<Page<EntityView>> {
-    if page.after.as_ref().is_some_and(|a| a.contains('\0')) {
+    if page.boundary().is_some_and(|a| a.contains('\0')) {
         return Err(Error::invalid("cursor", "is not a valid cursor"));
     }
     // No stored text holds a NUL character (PostgreSQL refuses them in a query).
@@ -82,16 +82,25 @@ pub async fn list(
     if let Some(disabled) = filter.disabled {
         cond = cond.add(Column::Disabled.eq(disabled));
     }
-    if let Some(after) = &page.after {
-        cond = cond.add(Column::EntityId.gt(after.as_str()));
-    }
+    // Reading backward walks the same index the other way.
+    let order = if page.reads_descending(false) {
+        if let Some(before) = page.boundary() {
+            cond = cond.add(Column::EntityId.lt(before.as_str()));
+        }
+        sea_orm::Order::Desc
+    } else {
+        if let Some(after) = page.boundary() {
+            cond = cond.add(Column::EntityId.gt(after.as_str()));
+        }
+        sea_orm::Order::Asc
+    };
     let rows = entities::Entity::find()
         .filter(cond)
-        .order_by_asc(Column::EntityId)
+        .order_by(Column::EntityId, order)
         .limit(page.limit + 1)
         .all(db)
         .await?;
-    Ok(Page::from_rows(rows, page.limit, |e| e.entity_id.clone()).map(EntityView::from))
+    Ok(Page::from_request(rows, page, |e| e.entity_id.clone()).map(EntityView::from))
 }
 
 /// How many entities each of `device_ids` has (devices without any are left out).

@@ -34,9 +34,16 @@ pub async fn history(
     filter: &HistoryFilter,
     page: &PageRequest<HistoryKey>,
 ) -> Result<Page<SyncRecord>> {
+    // Reading backward (towards newer syncs) walks the same index the other way.
+    let descending = page.reads_descending(true);
+    let order = if descending {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
     let mut query = sync_history::Entity::find()
-        .order_by_desc(Column::StartTime)
-        .order_by_desc(Column::Id)
+        .order_by(Column::StartTime, order.clone())
+        .order_by(Column::Id, order)
         .limit(page.limit + 1);
     if let Some(t) = &filter.tenant_id {
         query = query.filter(Column::TenantId.eq(t.as_str()));
@@ -53,18 +60,23 @@ pub async fn history(
     if let Some(until) = filter.until {
         query = query.filter(Column::StartTime.lt(until.fixed_offset()));
     }
-    if let Some((start, id)) = page.after {
+    if let Some(&(start, id)) = page.boundary() {
         let start = start.fixed_offset();
+        let (start_past, id_past) = if descending {
+            (Column::StartTime.lt(start), Column::Id.lt(id))
+        } else {
+            (Column::StartTime.gt(start), Column::Id.gt(id))
+        };
         query = query.filter(
-            Condition::any().add(Column::StartTime.lt(start)).add(
+            Condition::any().add(start_past).add(
                 Condition::all()
                     .add(Column::StartTime.eq(start))
-                    .add(Column::Id.lt(id)),
+                    .add(id_past),
             ),
         );
     }
     let rows = query.all(db).await?;
-    let page = Page::from_rows(rows, page.limit, |r| (r.start_time.to_utc(), r.id));
+    let page = Page::from_request(rows, page, |r| (r.start_time.to_utc(), r.id));
     Ok(page.map(SyncRecord::from))
 }
 
@@ -221,10 +233,7 @@ pub async fn tenants(
             last_completed: answer.last_completed,
         });
     }
-    Ok(Page {
-        items,
-        next_cursor: page.next_cursor,
-    })
+    Ok(page.map_all(items))
 }
 
 /// The last `n` syncs of `tenant`, oldest first (for its chart).

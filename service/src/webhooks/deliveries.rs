@@ -113,16 +113,24 @@ pub async fn list(
     }
     let mut query = webhook_deliveries::Entity::find()
         .filter(Column::WebhookId.eq(webhook_id))
-        .order_by_desc(Column::Id)
         .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(Column::Id.lt(after));
+    // Reading backward (towards newer deliveries) walks the same index the other way.
+    if page.reads_descending(true) {
+        query = query.order_by_desc(Column::Id);
+        if let Some(&after) = page.boundary() {
+            query = query.filter(Column::Id.lt(after));
+        }
+    } else {
+        query = query.order_by_asc(Column::Id);
+        if let Some(&before) = page.boundary() {
+            query = query.filter(Column::Id.gt(before));
+        }
     }
     if let Some(status) = status {
         query = query.filter(Column::Status.eq(status.as_str()));
     }
     let rows = query.all(db).await?;
-    Ok(Page::from_rows(rows, page.limit, |d| d.id).map(DeliverySummary::from))
+    Ok(Page::from_request(rows, page, |d| d.id).map(DeliverySummary::from))
 }
 
 /// Sends a delivery again: a new row with the same message id and payload, due now.

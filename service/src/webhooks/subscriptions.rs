@@ -154,11 +154,18 @@ pub async fn list(
     filter: &WebhookFilter,
     page: &PageRequest<String>,
 ) -> Result<Page<WebhookSummary>> {
-    let mut query = webhooks::Entity::find()
-        .order_by_asc(Column::WebhookId)
-        .limit(page.limit + 1);
-    if let Some(after) = &page.after {
-        query = query.filter(Column::WebhookId.gt(after.as_str()));
+    // Reading backward walks the same index the other way.
+    let mut query = webhooks::Entity::find().limit(page.limit + 1);
+    if page.reads_descending(false) {
+        query = query.order_by_desc(Column::WebhookId);
+        if let Some(before) = page.boundary() {
+            query = query.filter(Column::WebhookId.lt(before.as_str()));
+        }
+    } else {
+        query = query.order_by_asc(Column::WebhookId);
+        if let Some(after) = page.boundary() {
+            query = query.filter(Column::WebhookId.gt(after.as_str()));
+        }
     }
     if let Some(team) = filter.team.as_deref().filter(|t| !t.is_empty()) {
         query = query.filter(Column::Team.eq(team));
@@ -167,7 +174,7 @@ pub async fn list(
         query = query.filter(Column::IsEnabled.eq(enabled));
     }
     let rows = query.all(db).await?;
-    Ok(Page::from_rows(rows, page.limit, |w| w.webhook_id.clone()).map(|w| summary(config, w)))
+    Ok(Page::from_request(rows, page, |w| w.webhook_id.clone()).map(|w| summary(config, w)))
 }
 
 /// One webhook, masked.

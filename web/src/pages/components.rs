@@ -53,6 +53,27 @@ impl Cell {
     }
 }
 
+/// One table row: its cells in column order.
+pub type Row = Vec<Cell>;
+
+/// The one conversion of a summary shown in a list into its row of the [`Table`], so a
+/// summary looks the same wherever it is listed. `C` is what the row needs beyond the item
+/// itself (counts read beside the page, the viewer's permissions, the page to come back to);
+/// `()` when nothing.
+pub trait ListRow<C: ?Sized = ()> {
+    /// The item's cells, in the order of the table's columns.
+    fn row(&self, ctx: &C) -> Row;
+}
+
+/// The rows of `items`, each by its [`ListRow`] conversion with the same `ctx`.
+pub fn rows<'a, T, C>(items: impl IntoIterator<Item = &'a T>, ctx: &C) -> Vec<Row>
+where
+    T: ListRow<C> + 'a,
+    C: ?Sized,
+{
+    items.into_iter().map(|item| item.row(ctx)).collect()
+}
+
 /// A filter input above a table; with `options` it is a select.
 #[derive(Debug, Clone)]
 pub struct FilterField {
@@ -71,8 +92,11 @@ pub struct Table {
     pub filters: Vec<FilterField>,
     /// Where the filter form submits (the list page itself).
     pub action: String,
-    /// Link to the next page, built from the current filters and the next cursor.
-    pub next_url: Option<String>,
+    /// The pager: links to the previous and next pages, built from the current filters and
+    /// the page's cursors; `None` when the list has one page. (The field keeps the name it
+    /// had when it held only the next link, as the OAuth pages still build their tables field
+    /// by field.)
+    pub next_url: Option<Pager>,
     /// Headers that sort the list (see [`Table::sortable`]).
     pub sort_links: Vec<SortLink>,
     pub empty: &'static str,
@@ -90,15 +114,49 @@ pub struct SortLink {
     pub state: &'static str,
 }
 
+/// The pager under a list: previous and next links, each keeping the list's filters.
+#[derive(Debug, Clone, Default)]
+pub struct Pager {
+    /// The page before this one (`before` cursor); absent on the first page.
+    pub prev: Option<String>,
+    /// The page after this one (`cursor`); absent on the last page.
+    pub next: Option<String>,
+}
+
+/// The `before` cursor of a list page's query string, read beside the page's own query
+/// struct so the JSON lists sharing those structs keep their documented parameters.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct BeforeQuery {
+    /// Reads the page that ends before this cursor.
+    pub before: Option<String>,
+}
+
 impl Table {
-    /// Sets the next-page link from the filters in use and the page's cursor.
+    /// Sets the next-page link from the filters in use and the page's cursor, for lists
+    /// that page forward only.
     pub fn paginate(
-        mut self,
+        self,
         base: &str,
         params: &[(&str, Option<String>)],
         next_cursor: Option<String>,
     ) -> Self {
-        self.next_url = next_cursor.map(|cursor| list_url(base, params, &[("cursor", cursor)]));
+        self.paginate_both(base, params, None, next_cursor)
+    }
+
+    /// Sets the previous- and next-page links from the filters in use and the page's
+    /// cursors ([`service::pagination::Page`]'s `prev_cursor` and `next_cursor`).
+    pub fn paginate_both(
+        mut self,
+        base: &str,
+        params: &[(&str, Option<String>)],
+        prev_cursor: Option<String>,
+        next_cursor: Option<String>,
+    ) -> Self {
+        let pager = Pager {
+            prev: prev_cursor.map(|c| list_url(base, params, &[("before", c)])),
+            next: next_cursor.map(|c| list_url(base, params, &[("cursor", c)])),
+        };
+        self.next_url = (pager.prev.is_some() || pager.next.is_some()).then_some(pager);
         self
     }
 

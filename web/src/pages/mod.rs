@@ -7,7 +7,9 @@
 mod components;
 mod context;
 
-pub use components::{Cell, Choice, Field, FilterField, FormView, Table};
+pub use components::{
+    BeforeQuery, Cell, Choice, Field, FilterField, FormView, ListRow, Pager, Row, Table, rows,
+};
 pub use context::{PageContext, see_other};
 
 use actix_web::http::StatusCode;

@@ -9,33 +9,37 @@ use service::access::roles::{self, RoleInput, RoleSummary};
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{Cell, Choice, Field, FormView, PageContext, Table};
+use crate::pages::{Cell, Choice, Field, FormView, ListRow, PageContext, Row, Table, rows};
 use crate::routes::forms::{PageForm, distinct};
 use crate::routes::router::Router;
 use crate::routes::views::{FormPage, ListPage};
 use crate::state::AppState;
 
-fn row(r: &RoleSummary) -> Vec<Cell> {
-    vec![
-        Cell::link(&r.name, format!("/admin/roles/{}", r.id)),
-        Cell::text(r.description.clone().unwrap_or_default()),
-        Cell {
-            text: r.permissions.join(", "),
-            href: None,
-            class: "mono",
-        },
-        if r.is_system {
-            Cell::badge("built-in", "badge")
-        } else {
-            Cell::badge("custom", "badge ok")
-        },
-    ]
+/// A role in the role list.
+impl ListRow for RoleSummary {
+    fn row(&self, _: &()) -> Row {
+        let r = self;
+        vec![
+            Cell::link(&r.name, format!("/admin/roles/{}", r.id)),
+            Cell::text(r.description.clone().unwrap_or_default()),
+            Cell {
+                text: r.permissions.join(", "),
+                href: None,
+                class: "mono",
+            },
+            if r.is_system {
+                Cell::badge("built-in", "badge")
+            } else {
+                Cell::badge("custom", "badge ok")
+            },
+        ]
+    }
 }
 
 async fn list(ctx: PageContext, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let table = Table {
         columns: vec!["Name", "Description", "Permissions", "Kind"],
-        rows: roles::list(&state.db).await?.iter().map(row).collect(),
+        rows: rows(&roles::list(&state.db).await?, &()),
         action: "/admin/roles".into(),
         sort_links: Vec::new(),
         empty: "There are no roles.",

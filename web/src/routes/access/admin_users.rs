@@ -10,7 +10,9 @@ use service::pagination::PageRequest;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{Cell, Choice, Field, FilterField, FormView, PageContext, Table};
+use crate::pages::{
+    BeforeQuery, Cell, Choice, Field, FilterField, FormView, ListRow, PageContext, Row, Table, rows,
+};
 use crate::routes::form_input::{merge_errors, when_or};
 use crate::routes::forms::{PageForm, distinct};
 use crate::routes::router::Router;
@@ -48,18 +50,22 @@ fn filter(q: &ListQuery) -> Result<UserFilter, PageError> {
     })
 }
 
-fn row(u: &UserSummary) -> Vec<Cell> {
-    vec![
-        Cell::link(&u.username, format!("/admin/users/{}", u.id)),
-        Cell::text(u.email.clone().unwrap_or_default()),
-        Cell::text(u.roles.join(", ")),
-        if u.is_active {
-            Cell::badge("active", "badge ok")
-        } else {
-            Cell::badge("inactive", "badge bad")
-        },
-        Cell::text(when_or(u.last_login_at, "never")),
-    ]
+/// A user in the user list.
+impl ListRow for UserSummary {
+    fn row(&self, _: &()) -> Row {
+        let u = self;
+        vec![
+            Cell::link(&u.username, format!("/admin/users/{}", u.id)),
+            Cell::text(u.email.clone().unwrap_or_default()),
+            Cell::text(u.roles.join(", ")),
+            if u.is_active {
+                Cell::badge("active", "badge ok")
+            } else {
+                Cell::badge("inactive", "badge bad")
+            },
+            Cell::text(when_or(u.last_login_at, "never")),
+        ]
+    }
 }
 
 fn choices(values: &[&str], selected: &str) -> Vec<Choice> {
@@ -77,10 +83,15 @@ async fn list(
     ctx: PageContext,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
+    before: web::Query<BeforeQuery>,
 ) -> Result<HttpResponse, PageError> {
     let filter = filter(&query)?;
-    let page = PageRequest::<String>::parse(query.limit, query.cursor.as_deref())
-        .map_err(|e| bad_request(e.to_string()))?;
+    let page = PageRequest::<String>::parse_both(
+        query.limit,
+        query.cursor.as_deref(),
+        before.before.as_deref(),
+    )
+    .map_err(|e| bad_request(e.to_string()))?;
     let found = users::list(&state.db, &filter, &page).await?;
     let role_names: Vec<String> = roles::list(&state.db)
         .await?
@@ -91,7 +102,7 @@ async fn list(
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let table = Table {
         columns: vec!["Username", "Email", "Roles", "Status", "Last login"],
-        rows: found.items.iter().map(row).collect(),
+        rows: rows(&found.items, &()),
         filters: vec![
             FilterField {
                 name: "q",
@@ -117,13 +128,15 @@ async fn list(
         sort_links: Vec::new(),
         empty: "No users match these filters.",
     }
-    .paginate(
+    .paginate_both(
         "/admin/users",
         &[
             ("q", query.q.clone()),
             ("role", query.role.clone()),
             ("status", query.status.clone()),
+            ("limit", query.limit.map(|l| l.to_string())),
         ],
+        found.prev_cursor,
         found.next_cursor,
     );
     let mut actions = Vec::new();

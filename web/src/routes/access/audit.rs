@@ -12,7 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Access;
 use crate::error::{ApiError, PageError};
-use crate::pages::{Cell, FilterField, Layout, PageContext, Table};
+use crate::pages::{
+    BeforeQuery, Cell, FilterField, Layout, ListRow, PageContext, Row, Table, rows,
+};
 use crate::routes::api_errors::{QueryErrors, ReadErrors};
 use crate::routes::router::Router;
 use crate::state::AppState;
@@ -97,6 +99,33 @@ pub async fn list_api(
     }))
 }
 
+/// A row of the trail in the audit list.
+impl ListRow for AuditRecord {
+    fn row(&self, _: &()) -> Row {
+        let r = self;
+        vec![
+            Cell::text(r.timestamp.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+            Cell::text(&r.actor),
+            Cell {
+                text: r.action.clone(),
+                href: None,
+                class: "mono",
+            },
+            Cell::text(r.target_id.clone().unwrap_or_default()),
+            Cell {
+                text: r
+                    .details
+                    .as_ref()
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                href: None,
+                class: "mono",
+            },
+            Cell::text(r.ip_address.clone().unwrap_or_default()),
+        ]
+    }
+}
+
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct AuditListPage {
@@ -110,39 +139,21 @@ async fn list_page(
     ctx: PageContext,
     state: web::Data<AppState>,
     query: web::Query<AuditQuery>,
+    before: web::Query<BeforeQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let parsed = filter(&query)
-        .and_then(|f| Ok((f, PageRequest::parse(query.limit, query.cursor.as_deref())?)));
+    let parsed = filter(&query).and_then(|f| {
+        let page = PageRequest::parse_both(
+            query.limit,
+            query.cursor.as_deref(),
+            before.before.as_deref(),
+        )?;
+        Ok((f, page))
+    });
     let (filter, page_request) = parsed
         .map_err(|e| PageError::new(actix_web::http::StatusCode::BAD_REQUEST, e.to_string()))?;
     let page = audit::list(&state.db, &filter, &page_request).await?;
     let chain = audit::verify_chain(&state.db).await?;
-    let rows = page
-        .items
-        .iter()
-        .map(|r| {
-            vec![
-                Cell::text(r.timestamp.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
-                Cell::text(&r.actor),
-                Cell {
-                    text: r.action.clone(),
-                    href: None,
-                    class: "mono",
-                },
-                Cell::text(r.target_id.clone().unwrap_or_default()),
-                Cell {
-                    text: r
-                        .details
-                        .as_ref()
-                        .map(|d| d.to_string())
-                        .unwrap_or_default(),
-                    href: None,
-                    class: "mono",
-                },
-                Cell::text(r.ip_address.clone().unwrap_or_default()),
-            ]
-        })
-        .collect();
+    let rows = rows(&page.items, &());
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let table = Table {
         columns: vec!["Time", "Actor", "Action", "Target", "Details", "IP"],
@@ -184,7 +195,7 @@ async fn list_page(
         sort_links: Vec::new(),
         empty: "No audit rows match these filters.",
     }
-    .paginate(
+    .paginate_both(
         "/audit",
         &[
             ("actor", query.actor.clone()),
@@ -192,7 +203,9 @@ async fn list_page(
             ("target_id", query.target_id.clone()),
             ("since", query.since.clone()),
             ("until", query.until.clone()),
+            ("limit", query.limit.map(|l| l.to_string())),
         ],
+        page.prev_cursor,
         page.next_cursor,
     );
     let (chain, chain_ok) = match chain.problem() {

@@ -7,11 +7,11 @@ use service::access::Permission;
 use service::registry::{DeviceDetail, devices};
 
 use super::devices_pages::DeviceForm;
-use super::entities_pages::entity_row;
+use super::entities_pages::EntityRows;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{FormView, Layout, PageContext, Table};
+use crate::pages::{FormView, Layout, ListRow, PageContext, Table};
 use crate::routes::form_input::{when, when_or};
 use crate::routes::forms::{PageForm, Refused};
 use crate::routes::router::Router;
@@ -108,7 +108,12 @@ fn render(
                 rows: d
                     .entities
                     .iter()
-                    .map(|e| entity_row(e, false, None))
+                    .map(|e| {
+                        e.row(&EntityRows {
+                            show_device: false,
+                            toggle: None,
+                        })
+                    })
                     .collect(),
                 filters: vec![],
                 action: String::new(),

@@ -12,7 +12,9 @@ use service::registry::{
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{Cell, Choice, Field, FilterField, FormView, PageContext, Table};
+use crate::pages::{
+    Cell, Choice, Field, FilterField, FormView, ListRow, PageContext, Row, Table, rows,
+};
 use crate::routes::form_input::when_or;
 use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
@@ -31,6 +33,7 @@ struct ListQuery {
     sort: Option<String>,
     limit: Option<u64>,
     cursor: Option<String>,
+    before: Option<String>,
 }
 
 fn bad_request(message: impl Into<String>) -> PageError {
@@ -53,18 +56,27 @@ fn text_filter(name: &'static str, label: &'static str, value: &Option<String>) 
     }
 }
 
-fn row(d: &DeviceView, entity_count: i64) -> Vec<Cell> {
-    let opt = |v: &Option<String>| Cell::text(v.clone().unwrap_or_default());
-    vec![
-        Cell::link(&d.device_id, format!("/registry/devices/{}", d.device_id)),
-        Cell::text(&d.name),
-        opt(&d.manufacturer),
-        opt(&d.model),
-        opt(&d.area_id),
-        opt(&d.integration),
-        Cell::text(entity_count.to_string()),
-        Cell::text(when_or(d.last_seen, "never")),
-    ]
+/// A device in the device list, with its entity count from `counts` (device id and count,
+/// read beside the page in one query).
+impl ListRow<[(String, i64)]> for DeviceView {
+    fn row(&self, counts: &[(String, i64)]) -> Row {
+        let d = self;
+        let entity_count = counts
+            .iter()
+            .find(|(id, _)| *id == d.device_id)
+            .map_or(0, |(_, n)| *n);
+        let opt = |v: &Option<String>| Cell::text(v.clone().unwrap_or_default());
+        vec![
+            Cell::link(&d.device_id, format!("/registry/devices/{}", d.device_id)),
+            Cell::text(&d.name),
+            opt(&d.manufacturer),
+            opt(&d.model),
+            opt(&d.area_id),
+            opt(&d.integration),
+            Cell::text(entity_count.to_string()),
+            Cell::text(when_or(d.last_seen, "never")),
+        ]
+    }
 }
 
 /// Thousands separators for the count line.
@@ -89,8 +101,12 @@ async fn list(
     let sort = DeviceSort::parse(&sort_raw)
         .ok_or_else(|| bad_request("The sort is device_id, -device_id, name or -name."))?;
     let limit = query.limit.or(Some(ctx.ui().page_size));
-    let page = PageRequest::<DeviceKey>::parse(limit, query.cursor.as_deref())
-        .map_err(|e| bad_request(e.to_string()))?;
+    let page = PageRequest::<DeviceKey>::parse_both(
+        limit,
+        query.cursor.as_deref(),
+        query.before.as_deref(),
+    )
+    .map_err(|e| bad_request(e.to_string()))?;
     let filter = DeviceFilter {
         area_id: query.area_id.clone(),
         manufacturer: query.manufacturer.clone(),
@@ -102,7 +118,6 @@ async fn list(
         .map_err(|e| bad_request(e.to_string()))?;
     let ids: Vec<String> = found.items.iter().map(|d| d.device_id.clone()).collect();
     let counts = entities::counts_by_device(&state.db, &ids).await?;
-    let count_of = |id: &str| counts.iter().find(|(d, _)| d == id).map_or(0, |(_, n)| *n);
     // A text search cannot use an index, so counting its matches would read the whole table
     // on every view; the page then says only whether more pages follow.
     let searching = filter.q.as_deref().is_some_and(|q| !q.trim().is_empty());
@@ -144,11 +159,7 @@ async fn list(
             "Entities",
             "Last seen",
         ],
-        rows: found
-            .items
-            .iter()
-            .map(|d| row(d, count_of(&d.device_id)))
-            .collect(),
+        rows: rows(&found.items, counts.as_slice()),
         filters: vec![
             text_filter("q", "Search", &query.q),
             text_filter("area_id", "Area", &query.area_id),
@@ -179,7 +190,12 @@ async fn list(
         &[(0, "device_id"), (1, "name")],
         sort.as_str(),
     )
-    .paginate("/registry/devices", &paged, found.next_cursor);
+    .paginate_both(
+        "/registry/devices",
+        &paged,
+        found.prev_cursor,
+        found.next_cursor,
+    );
     let mut actions = Vec::new();
     if ctx.may(Permission::RegistryWrite) {
         actions.push(("New device", "/registry/devices/new".to_string()));

@@ -10,7 +10,7 @@ use service::registry::{EntityFilter, EntityView, entities};
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{Cell, Choice, FilterField, PageContext, Table};
+use crate::pages::{BeforeQuery, Cell, Choice, FilterField, ListRow, PageContext, Row, Table};
 use crate::routes::router::Router;
 use crate::routes::views::ListPage;
 use crate::state::AppState;
@@ -37,39 +37,51 @@ fn urlencode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// One entity as a table row. `show_device` adds the device column; `toggle` (the page to
-/// come back to) adds the enable / disable button.
-pub fn entity_row(e: &EntityView, show_device: bool, toggle: Option<&str>) -> Vec<Cell> {
-    let mut row = vec![Cell::text(&e.entity_id)];
-    if show_device {
-        row.push(match &e.device_id {
-            Some(d) => Cell::link(d, format!("/registry/devices/{d}")),
-            None => Cell::text(""),
-        });
-    }
-    row.push(Cell::text(&e.domain));
-    row.push(Cell::text(e.platform.clone().unwrap_or_default()));
-    row.push(if e.disabled {
-        Cell::badge("disabled", "badge bad")
-    } else {
-        Cell::badge("enabled", "badge ok")
-    });
-    if let Some(back) = toggle {
-        let (label, to) = if e.disabled {
-            ("Enable", "false")
+/// How an entity list shows its entities: the entity list adds the device column and, for
+/// those who may change entities, the enable / disable button; a device's page neither.
+#[derive(Debug, Clone, Copy)]
+pub struct EntityRows<'a> {
+    /// Adds the device column.
+    pub show_device: bool,
+    /// The page to come back to after the enable / disable button; no button without it.
+    pub toggle: Option<&'a str>,
+}
+
+/// An entity in an entity list.
+impl ListRow<EntityRows<'_>> for EntityView {
+    fn row(&self, how: &EntityRows<'_>) -> Row {
+        let (e, show_device, toggle) = (self, how.show_device, how.toggle);
+        let mut row = vec![Cell::text(&e.entity_id)];
+        if show_device {
+            row.push(match &e.device_id {
+                Some(d) => Cell::link(d, format!("/registry/devices/{d}")),
+                None => Cell::text(""),
+            });
+        }
+        row.push(Cell::text(&e.domain));
+        row.push(Cell::text(e.platform.clone().unwrap_or_default()));
+        row.push(if e.disabled {
+            Cell::badge("disabled", "badge bad")
         } else {
-            ("Disable", "true")
-        };
-        row.push(Cell::post_button(
-            label,
-            format!(
-                "{LIST}/{}/disabled?to={to}&back={}",
-                e.entity_id,
-                urlencode(back)
-            ),
-        ));
+            Cell::badge("enabled", "badge ok")
+        });
+        if let Some(back) = toggle {
+            let (label, to) = if e.disabled {
+                ("Enable", "false")
+            } else {
+                ("Disable", "true")
+            };
+            row.push(Cell::post_button(
+                label,
+                format!(
+                    "{LIST}/{}/disabled?to={to}&back={}",
+                    e.entity_id,
+                    urlencode(back)
+                ),
+            ));
+        }
+        row
     }
-    row
 }
 
 async fn list(
@@ -77,6 +89,7 @@ async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
+    before: web::Query<BeforeQuery>,
 ) -> Result<HttpResponse, PageError> {
     let disabled = match query.disabled.as_deref().unwrap_or_default() {
         "" => None,
@@ -85,8 +98,9 @@ async fn list(
         _ => return Err(bad_request("The disabled filter is true or false.")),
     };
     let limit = query.limit.or(Some(ctx.ui().page_size));
-    let page = PageRequest::<String>::parse(limit, query.cursor.as_deref())
-        .map_err(|e| bad_request(e.to_string()))?;
+    let page =
+        PageRequest::<String>::parse_both(limit, query.cursor.as_deref(), before.before.as_deref())
+            .map_err(|e| bad_request(e.to_string()))?;
     let filter = EntityFilter {
         device_id: query.device_id.clone(),
         domain: query.domain.clone(),
@@ -115,7 +129,12 @@ async fn list(
         rows: found
             .items
             .iter()
-            .map(|e| entity_row(e, true, write.then_some(here.as_str())))
+            .map(|e| {
+                e.row(&EntityRows {
+                    show_device: true,
+                    toggle: write.then_some(here.as_str()),
+                })
+            })
             .collect(),
         filters: vec![
             text("device_id", "Device id", &query.device_id),
@@ -140,7 +159,7 @@ async fn list(
         sort_links: Vec::new(),
         empty: "No entities match these filters.",
     }
-    .paginate(
+    .paginate_both(
         LIST,
         &[
             ("device_id", query.device_id.clone()),
@@ -149,6 +168,7 @@ async fn list(
             ("disabled", query.disabled.clone()),
             ("limit", query.limit.map(|l| l.to_string())),
         ],
+        found.prev_cursor,
         found.next_cursor,
     );
     ctx.render(&ListPage {

@@ -5,6 +5,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use service::access::Permission;
+use service::pagination::PageRequest;
 use service::sync::runs;
 use service::sync::{SyncRecord, SyncStatus, SyncType, query};
 
@@ -13,7 +14,10 @@ use super::views::{badge, duration_text, error_summary};
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{Cell, Choice, Field, FilterField, FormView, Layout, PageContext, Table};
+use crate::pages::{
+    BeforeQuery, Cell, Choice, Field, FilterField, FormView, Layout, ListRow, PageContext, Row,
+    Table, rows,
+};
 use crate::routes::form_input::{when, when_or};
 use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
@@ -47,24 +51,28 @@ fn choices(values: &[&str], selected: Option<&str>) -> Vec<Choice> {
         .collect()
 }
 
-fn row(s: &SyncRecord) -> Vec<Cell> {
-    let now = service::sync::model::now();
-    vec![
-        Cell::link(format!("#{}", s.id), format!("/sync/{}", s.id)),
-        Cell::text(&s.tenant_id),
-        Cell::text(&s.sync_type),
-        Cell::badge(&s.status, badge(&s.status)),
-        Cell::text(when(s.start_time)),
-        Cell::text(duration_text(s.elapsed(now))),
-        Cell::text(format!("{}%", s.progress_percentage)),
-        Cell::text(s.users_count.to_string()),
-        Cell::text(
-            s.error_details
-                .as_deref()
-                .map(error_summary)
-                .unwrap_or_default(),
-        ),
-    ]
+/// A sync in the history list.
+impl ListRow for SyncRecord {
+    fn row(&self, _: &()) -> Row {
+        let s = self;
+        let now = service::sync::model::now();
+        vec![
+            Cell::link(format!("#{}", s.id), format!("/sync/{}", s.id)),
+            Cell::text(&s.tenant_id),
+            Cell::text(&s.sync_type),
+            Cell::badge(&s.status, badge(&s.status)),
+            Cell::text(when(s.start_time)),
+            Cell::text(duration_text(s.elapsed(now))),
+            Cell::text(format!("{}%", s.progress_percentage)),
+            Cell::text(s.users_count.to_string()),
+            Cell::text(
+                s.error_details
+                    .as_deref()
+                    .map(error_summary)
+                    .unwrap_or_default(),
+            ),
+        ]
+    }
 }
 
 async fn history(
@@ -72,6 +80,7 @@ async fn history(
     req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<HistoryQuery>,
+    before: web::Query<BeforeQuery>,
 ) -> Result<HttpResponse, PageError> {
     // Preferences: the page size of every list, and the default tenant when the page is
     // opened without any filter.
@@ -83,7 +92,12 @@ async fn history(
         query.tenant_id = ctx.ui().default_tenant.clone();
     }
     let filter = query.filter().map_err(bad_request)?;
-    let page = query.page().map_err(bad_request)?;
+    let page = PageRequest::parse_both(
+        query.limit,
+        query.cursor.as_deref(),
+        before.before.as_deref(),
+    )
+    .map_err(bad_request)?;
     let found = query::history(&state.db, &filter, &page).await?;
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let statuses: Vec<&str> = SyncStatus::ALL.iter().map(|s| s.as_str()).collect();
@@ -92,7 +106,7 @@ async fn history(
         columns: vec![
             "Sync", "Tenant", "Type", "Status", "Started", "Duration", "Progress", "Users", "Error",
         ],
-        rows: found.items.iter().map(row).collect(),
+        rows: rows(&found.items, &()),
         filters: vec![
             FilterField {
                 name: "tenant_id",
@@ -130,7 +144,12 @@ async fn history(
         sort_links: Vec::new(),
         empty: "No sync matches these filters.",
     }
-    .paginate("/sync/history", &query.pairs(), found.next_cursor);
+    .paginate_both(
+        "/sync/history",
+        &query.pairs(),
+        found.prev_cursor,
+        found.next_cursor,
+    );
     ctx.render(&ListPage {
         layout: ctx.layout("Sync history"),
         table,

@@ -14,7 +14,7 @@ use super::pages::WebhookForm;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{FormView, Layout, PageContext};
+use crate::pages::{FormView, Layout, PageContext, Pager};
 use crate::routes::form_input::{when, when_or};
 use crate::routes::forms::{PageForm, Refused};
 use crate::routes::router::Router;
@@ -86,13 +86,15 @@ struct WebhookPage {
     delete: Option<FormView>,
     deliveries: Vec<DeliveryRow>,
     status_filter: String,
-    next_url: Option<String>,
+    /// Links to newer and older deliveries, the status filter kept.
+    pager: Pager,
 }
 
 #[derive(Debug, Deserialize)]
 struct LogQuery {
     status: Option<String>,
     cursor: Option<String>,
+    before: Option<String>,
 }
 
 fn edit_form(w: &WebhookSummary, sent: Option<&WebhookForm>) -> FormView {
@@ -134,18 +136,23 @@ async fn render(
         .map(DeliveryStatus::parse)
         .transpose()
         .map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-    let page = PageRequest::<i64>::parse(Some(25), log.cursor.as_deref())
-        .map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let page =
+        PageRequest::<i64>::parse_both(Some(25), log.cursor.as_deref(), log.before.as_deref())
+            .map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     let found = deliveries::list(&state.db, &w.webhook_id, filter, &page).await?;
     let status_filter = log.status.clone().unwrap_or_default();
-    let next_url = found.next_cursor.map(|c| {
-        let pairs = [("status", status_filter.clone()), ("cursor", c)];
+    let link = |key: &str, c: String| {
+        let pairs = [("status", status_filter.clone()), (key, c)];
         format!(
             "/webhooks/{}?{}#deliveries",
             w.webhook_id,
             serde_urlencoded::to_string(pairs).unwrap_or_default()
         )
-    });
+    };
+    let pager = Pager {
+        prev: found.prev_cursor.map(|c| link("before", c)),
+        next: found.next_cursor.map(|c| link("cursor", c)),
+    };
     ctx.render_status(
         status,
         &WebhookPage {
@@ -168,7 +175,7 @@ async fn render(
             delete: write.then_some(delete),
             deliveries: found.items.into_iter().map(DeliveryRow::from).collect(),
             status_filter,
-            next_url,
+            pager,
         },
     )
 }
@@ -196,6 +203,7 @@ fn no_log() -> LogQuery {
     LogQuery {
         status: None,
         cursor: None,
+        before: None,
     }
 }
 

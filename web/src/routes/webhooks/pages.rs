@@ -11,11 +11,14 @@ use service::webhooks::ssrf::WebhookUrl;
 use service::webhooks::subscriptions::{
     self, EventList, WebhookFilter, WebhookInput, WebhookSummary, optional_text,
 };
+use std::collections::HashMap;
 
 use super::api::{DESCRIPTION_MAX, TEAM_MAX};
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
-use crate::pages::{Cell, Choice, Field, FilterField, FormView, PageContext, Table};
+use crate::pages::{
+    BeforeQuery, Cell, Choice, Field, FilterField, FormView, ListRow, PageContext, Row, Table, rows,
+};
 use crate::routes::form_input::merge_errors;
 use crate::routes::forms::{PageForm, distinct};
 use crate::routes::router::Router;
@@ -118,42 +121,48 @@ fn failure_rate(stats: Option<&DeliveryStats>) -> String {
     }
 }
 
-fn row(w: &WebhookSummary, stats: Option<&DeliveryStats>) -> Vec<Cell> {
-    let last = stats.and_then(|s| s.last_status.clone());
-    vec![
-        Cell::link(&w.webhook_id, format!("/webhooks/{}", w.webhook_id)),
-        Cell {
-            text: w.url.clone(),
-            href: None,
-            class: "mono",
-        },
-        Cell::text(w.events.join(", ")),
-        Cell::text(w.team.clone().unwrap_or_default()),
-        if w.is_enabled {
-            Cell::badge("enabled", "badge ok")
-        } else {
-            Cell::badge(
-                format!(
-                    "disabled: {}",
-                    w.disabled_reason.as_deref().unwrap_or("by an admin")
-                ),
-                "badge bad",
-            )
-        },
-        match last.as_deref() {
-            Some("succeeded") => Cell::badge("succeeded", "badge ok"),
-            Some(s @ ("failed" | "dead")) => Cell::badge(s, "badge bad"),
-            Some(s) => Cell::badge(s, "badge"),
-            None => Cell::text("none yet"),
-        },
-        Cell::text(failure_rate(stats)),
-    ]
+/// A webhook in the webhook list, with its delivery figures (keyed by webhook id).
+impl ListRow<HashMap<String, DeliveryStats>> for WebhookSummary {
+    fn row(&self, stats: &HashMap<String, DeliveryStats>) -> Row {
+        let w = self;
+        let stats = stats.get(&w.webhook_id);
+        let last = stats.and_then(|s| s.last_status.clone());
+        vec![
+            Cell::link(&w.webhook_id, format!("/webhooks/{}", w.webhook_id)),
+            Cell {
+                text: w.url.clone(),
+                href: None,
+                class: "mono",
+            },
+            Cell::text(w.events.join(", ")),
+            Cell::text(w.team.clone().unwrap_or_default()),
+            if w.is_enabled {
+                Cell::badge("enabled", "badge ok")
+            } else {
+                Cell::badge(
+                    format!(
+                        "disabled: {}",
+                        w.disabled_reason.as_deref().unwrap_or("by an admin")
+                    ),
+                    "badge bad",
+                )
+            },
+            match last.as_deref() {
+                Some("succeeded") => Cell::badge("succeeded", "badge ok"),
+                Some(s @ ("failed" | "dead")) => Cell::badge(s, "badge bad"),
+                Some(s) => Cell::badge(s, "badge"),
+                None => Cell::text("none yet"),
+            },
+            Cell::text(failure_rate(stats)),
+        ]
+    }
 }
 
 async fn list(
     ctx: PageContext,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
+    before: web::Query<BeforeQuery>,
 ) -> Result<HttpResponse, PageError> {
     let is_enabled = match query.status.as_deref().unwrap_or_default() {
         "" => None,
@@ -166,8 +175,12 @@ async fn list(
             ));
         }
     };
-    let page = PageRequest::<String>::parse(query.limit, query.cursor.as_deref())
-        .map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let page = PageRequest::<String>::parse_both(
+        query.limit,
+        query.cursor.as_deref(),
+        before.before.as_deref(),
+    )
+    .map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     let filter = WebhookFilter {
         team: query.team.clone().filter(|t| !t.trim().is_empty()),
         is_enabled,
@@ -186,11 +199,7 @@ async fn list(
             "Last delivery",
             "Failures (24 h)",
         ],
-        rows: found
-            .items
-            .iter()
-            .map(|w| row(w, stats.get(&w.webhook_id)))
-            .collect(),
+        rows: rows(&found.items, &stats),
         filters: vec![
             FilterField {
                 name: "team",
@@ -217,12 +226,14 @@ async fn list(
         sort_links: Vec::new(),
         empty: "No webhooks match these filters.",
     }
-    .paginate(
+    .paginate_both(
         "/webhooks",
         &[
             ("team", query.team.clone()),
             ("status", query.status.clone()),
+            ("limit", query.limit.map(|l| l.to_string())),
         ],
+        found.prev_cursor,
         found.next_cursor,
     );
     let mut actions = Vec::new();
