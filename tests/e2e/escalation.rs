@@ -40,18 +40,21 @@ async fn user_id(app: &TestApp, username: &str) -> i64 {
     .await
 }
 
+/// A signed-in browser of a test app, with its session's CSRF token.
+#[derive(Clone, Copy)]
+struct Signed<'a> {
+    app: &'a TestApp,
+    browser: &'a reqwest::Client,
+    csrf: &'a str,
+}
+
 /// Posts a page form with the session's CSRF token; returns status and body.
-async fn post_page(
-    app: &TestApp,
-    browser: &reqwest::Client,
-    csrf: &str,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (u16, String) {
-    let mut form = vec![("csrf_token", csrf)];
+async fn post_page(who: &Signed<'_>, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let mut form = vec![("csrf_token", who.csrf)];
     form.extend_from_slice(fields);
-    let res = browser
-        .post(app.url(path))
+    let res = who
+        .browser
+        .post(who.app.url(path))
         .form(&form)
         .send()
         .await
@@ -61,16 +64,15 @@ async fn post_page(
 
 /// Sends JSON with the session cookie and CSRF header; returns status and body.
 async fn send_json(
-    app: &TestApp,
-    browser: &reqwest::Client,
-    csrf: &str,
+    who: &Signed<'_>,
     method: reqwest::Method,
     path: &str,
     body: Value,
 ) -> (u16, Value) {
-    let res = browser
-        .request(method, app.url(path))
-        .header("X-CSRF-Token", csrf)
+    let res = who
+        .browser
+        .request(method, who.app.url(path))
+        .header("X-CSRF-Token", who.csrf)
         .json(&body)
         .send()
         .await
@@ -121,12 +123,15 @@ async fn user_manager_setup() -> (TestApp, reqwest::Client, String, i64) {
 #[tokio::test]
 async fn a_user_manager_cannot_give_themselves_or_anyone_a_role_beyond_their_own() {
     let (app, browser, csrf, me) = user_manager_setup().await;
+    let who = Signed {
+        app: &app,
+        browser: &browser,
+        csrf: &csrf,
+    };
     let path = format!("/admin/users/{me}");
 
     let (status, page) = post_page(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         &path,
         &[("email", ""), ("is_active", "on"), ("roles", "admin")],
     )
@@ -137,9 +142,7 @@ async fn a_user_manager_cannot_give_themselves_or_anyone_a_role_beyond_their_own
         "{page}"
     );
     let (status, _) = post_page(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         &path,
         &[
             ("email", "m@example.com"),
@@ -154,9 +157,7 @@ async fn a_user_manager_cannot_give_themselves_or_anyone_a_role_beyond_their_own
     );
 
     let (status, page) = post_page(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         "/admin/users/new",
         &[
             ("username", "eve"),
@@ -168,9 +169,7 @@ async fn a_user_manager_cannot_give_themselves_or_anyone_a_role_beyond_their_own
     .await;
     assert_eq!(status, 403, "{page}");
     let (status, _) = post_page(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         "/admin/users/new",
         &[
             ("username", "eve"),
@@ -183,9 +182,7 @@ async fn a_user_manager_cannot_give_themselves_or_anyone_a_role_beyond_their_own
     assert_eq!(status, 200, "the one-time password page");
 
     let (status, body) = send_json(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         reqwest::Method::POST,
         "/api/users",
         json!({"username": "mallory", "roles": ["admin"]}),
@@ -196,9 +193,7 @@ async fn a_user_manager_cannot_give_themselves_or_anyone_a_role_beyond_their_own
     assert!(lacking.contains(&"oauth:write".to_owned()), "{lacking:?}");
     assert!(!lacking.contains(&"users:write".to_owned()), "{lacking:?}");
     let (status, body) = send_json(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         reqwest::Method::POST,
         "/api/users",
         json!({"username": "mallory", "roles": ["reader"]}),
@@ -217,6 +212,11 @@ async fn a_user_manager_cannot_give_themselves_or_anyone_a_role_beyond_their_own
 #[tokio::test]
 async fn a_user_manager_cannot_put_a_permission_they_lack_into_a_role() {
     let (app, browser, csrf, _) = user_manager_setup().await;
+    let who = Signed {
+        app: &app,
+        browser: &browser,
+        csrf: &csrf,
+    };
     let own_role = role_id(&app, "usermgr").await;
     let own = format!("/admin/roles/{own_role}");
 
@@ -229,19 +229,17 @@ async fn a_user_manager_cannot_put_a_permission_they_lack_into_a_role() {
     ];
     let mut more = held.to_vec();
     more.push(("permissions", "audit:read"));
-    let (status, page) = post_page(&app, &browser, &csrf, &own, &more).await;
+    let (status, page) = post_page(&who, &own, &more).await;
     assert_eq!(status, 403, "{page}");
     assert!(
         page.contains("audit:read"),
         "the page names what is missing"
     );
-    let (status, _) = post_page(&app, &browser, &csrf, &own, &held).await;
+    let (status, _) = post_page(&who, &own, &held).await;
     assert_eq!(status, 303);
 
     let (status, page) = post_page(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         "/admin/roles/new",
         &[
             ("name", "superuser"),
@@ -252,9 +250,7 @@ async fn a_user_manager_cannot_put_a_permission_they_lack_into_a_role() {
     .await;
     assert_eq!(status, 403, "{page}");
     let (status, _) = post_page(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         "/admin/roles/new",
         &[
             ("name", "readers2"),
@@ -268,18 +264,14 @@ async fn a_user_manager_cannot_put_a_permission_they_lack_into_a_role() {
     // A role holding more than the manager can be neither changed nor deleted by them.
     let big = role(&app, "auditors", &["audit:read"]).await;
     let (status, _) = post_page(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         &format!("/admin/roles/{big}"),
         &[("description", "trimmed")],
     )
     .await;
     assert_eq!(status, 403);
     let (status, _) = post_page(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         &format!("/admin/roles/{big}/delete"),
         &[("confirm", "yes")],
     )
@@ -309,6 +301,11 @@ async fn a_session_of(app: &TestApp, username: &str) -> String {
 #[tokio::test]
 async fn acting_on_a_user_needs_every_permission_that_user_holds() {
     let (app, browser, csrf, _) = user_manager_setup().await;
+    let who = Signed {
+        app: &app,
+        browser: &browser,
+        csrf: &csrf,
+    };
     app.create_user("boss", "admin", PASSWORD).await;
     let (boss, low) = (user_id(&app, "boss").await, user_id(&app, "low").await);
     let boss_session = a_session_of(&app, "boss").await;
@@ -330,7 +327,7 @@ async fn acting_on_a_user_needs_every_permission_that_user_holds() {
             vec![("confirm", "yes")],
         ),
     ] {
-        let (status, page) = post_page(&app, &browser, &csrf, &path, &fields).await;
+        let (status, page) = post_page(&who, &path, &fields).await;
         assert_eq!(status, 403, "{path}: {page}");
         assert!(page.contains("you do not hold"), "{path}: {page}");
     }
@@ -343,37 +340,24 @@ async fn acting_on_a_user_needs_every_permission_that_user_holds() {
     );
 
     // Holding: the same four on the reader.
-    let (status, _) = post_page(
-        &app,
-        &browser,
-        &csrf,
-        &format!("/admin/sessions/{low_session}/revoke"),
-        &[],
-    )
-    .await;
+    let (status, _) = post_page(&who, &format!("/admin/sessions/{low_session}/revoke"), &[]).await;
     assert_eq!(status, 303);
     let (status, page) = post_page(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         &format!("/admin/users/{low}/reset-password"),
         &[("password", "")],
     )
     .await;
     assert_eq!(status, 200, "the new password is shown: {page}");
     let (status, _) = post_page(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         &format!("/admin/users/{low}"),
         &[("email", ""), ("roles", "reader")],
     )
     .await;
     assert_eq!(status, 303, "deactivated");
     let (status, _) = post_page(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         &format!("/admin/users/{low}/delete"),
         &[("confirm", "yes")],
     )
@@ -392,12 +376,15 @@ async fn oauth_manager_setup() -> (TestApp, reqwest::Client, String) {
 #[tokio::test]
 async fn an_oauth_manager_cannot_allow_a_client_scopes_they_lack() {
     let (app, browser, csrf) = oauth_manager_setup().await;
+    let who = Signed {
+        app: &app,
+        browser: &browser,
+        csrf: &csrf,
+    };
 
     let every: Vec<&str> = PermissionSet::all().names();
     let (status, body) = send_json(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         reqwest::Method::POST,
         "/api/oauth/clients",
         json!({"name": "backdoor", "allowed_scopes": every}),
@@ -409,9 +396,7 @@ async fn an_oauth_manager_cannot_allow_a_client_scopes_they_lack() {
     assert!(lacking.contains(&"users:write".to_owned()));
 
     let (status, page) = post_page(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         "/oauth/clients/new",
         &[
             ("name", "backdoor"),
@@ -430,9 +415,7 @@ async fn an_oauth_manager_cannot_allow_a_client_scopes_they_lack() {
     assert!(page.contains("users:write"), "{page}");
 
     let (status, body) = send_json(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         reqwest::Method::POST,
         "/api/oauth/clients",
         json!({"name": "auditor", "allowed_scopes": ["oauth:read"]}),
@@ -441,9 +424,7 @@ async fn an_oauth_manager_cannot_allow_a_client_scopes_they_lack() {
     assert_eq!(status, 201, "{body}");
     let own = body["client"]["client_id"].as_str().unwrap().to_owned();
     let (status, body) = send_json(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         reqwest::Method::PATCH,
         &format!("/api/oauth/clients/{own}"),
         json!({"allowed_scopes": ["oauth:read", "users:read"]}),
@@ -454,9 +435,7 @@ async fn an_oauth_manager_cannot_allow_a_client_scopes_they_lack() {
         (403, vec!["users:read".to_owned()])
     );
     let (status, body) = send_json(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         reqwest::Method::PATCH,
         &format!("/api/oauth/clients/{own}"),
         json!({"skip_consent": true}),
@@ -471,6 +450,11 @@ async fn an_oauth_manager_cannot_allow_a_client_scopes_they_lack() {
 #[tokio::test]
 async fn an_oauth_manager_cannot_take_over_a_client_allowed_more_than_they_hold() {
     let (app, browser, csrf) = oauth_manager_setup().await;
+    let who = Signed {
+        app: &app,
+        browser: &browser,
+        csrf: &csrf,
+    };
     app.login_as_admin().await;
     let admins = super::oauth::register(
         &app,
@@ -489,46 +473,29 @@ async fn an_oauth_manager_cannot_take_over_a_client_allowed_more_than_they_hold(
         json!({"redirect_uris": ["https://evil.example.test/steal"]}),
         json!({"name": "renamed"}),
     ] {
-        let (status, body) = send_json(
-            &app,
-            &browser,
-            &csrf,
-            reqwest::Method::PATCH,
-            &path,
-            change.clone(),
-        )
-        .await;
+        let (status, body) = send_json(&who, reqwest::Method::PATCH, &path, change.clone()).await;
         assert_eq!(status, 403, "{change}: {body}");
         assert_eq!(missing(&body), vec!["users:read", "users:write"]);
     }
     let (status, body) = send_json(
-        &app,
-        &browser,
-        &csrf,
+        &who,
         reqwest::Method::POST,
         &format!("{path}/rotate-secret"),
         json!({}),
     )
     .await;
     assert_eq!(status, 403, "rotating would hand over the secret: {body}");
-    let (status, body) = send_json(
-        &app,
-        &browser,
-        &csrf,
-        reqwest::Method::DELETE,
-        &path,
-        json!({}),
-    )
-    .await;
+    let (status, body) = send_json(&who, reqwest::Method::DELETE, &path, json!({})).await;
     assert_eq!(status, 403, "{body}");
     let html = app
         .text_of(&browser, &format!("/oauth/clients/{}", admins.id))
         .await;
     let page_csrf = csrf_in(&html).unwrap();
     let (status, _) = post_page(
-        &app,
-        &browser,
-        &page_csrf,
+        &Signed {
+            csrf: &page_csrf,
+            ..who
+        },
         &format!("/oauth/clients/{}/rotate-secret", admins.id),
         &[("confirm", "yes")],
     )
