@@ -238,10 +238,9 @@ impl Settings {
 
         // On SQLite the hottest reads run on the worker itself and can wait on a file read
         // (`service::db::point_reads`), so one worker more than the cores keeps every core busy
-        // (on 2 cores, a quarter more lookups by id and a seventh more list pages a second; its
-        // cost, a wider tail latency when the load shares the cores, is in
-        // tests/bench/README.md). PostgreSQL does its query work in
-        // its own processes.
+        // while one of them waits, at the cost of a wider tail latency when the load shares the
+        // cores (both measured in tests/bench/README.md). PostgreSQL does its query work in its
+        // own processes.
         let default_workers = match backend {
             Backend::Sqlite => cores + 1,
             Backend::Postgres => cores,

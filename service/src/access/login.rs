@@ -79,8 +79,7 @@ pub async fn login(db: &DatabaseConnection, attempt: LoginAttempt) -> Result<Ide
         let entry = AuditEntry::new("login.failed", &Actor::System)
             .target(attempt.username.trim().to_lowercase())
             .ip(Some(attempt.ip.to_string()));
-        audit::record(&txn, entry).await?;
-        txn.commit().await?;
+        audit::commit_audited(txn, entry, &[]).await?;
         return Err(Error::InvalidCredentials);
     };
 
@@ -97,18 +96,18 @@ pub async fn login(db: &DatabaseConnection, attempt: LoginAttempt) -> Result<Ide
         }
     }
     row.update(&txn).await?;
-    audit::record(
-        &txn,
+    let identity = identity(&txn, user.id)
+        .await?
+        .ok_or_else(|| Error::internal("user vanished during login"))?;
+    audit::commit_audited(
+        txn,
         AuditEntry::new("login.succeeded", &Actor::User(user.username.clone()))
             .target(user.username.clone())
             .ip(Some(attempt.ip.to_string()))
             .details(json!({"rehashed": verified == Verified::YesButRehash})),
+        &[],
     )
     .await?;
-    let identity = identity(&txn, user.id)
-        .await?
-        .ok_or_else(|| Error::internal("user vanished during login"))?;
-    txn.commit().await?;
     Ok(identity)
 }
 
@@ -119,9 +118,7 @@ pub async fn record_logout(
     ip: Option<String>,
 ) -> Result<()> {
     let txn = begin_write(db).await?;
-    audit::record(&txn, AuditEntry::new("logout", actor).ip(ip)).await?;
-    txn.commit().await?;
-    Ok(())
+    audit::commit_audited(txn, AuditEntry::new("logout", actor).ip(ip), &[]).await
 }
 
 #[cfg(test)]

@@ -1,8 +1,7 @@
 //! Admin access: users, roles and permissions, passwords, sessions, login throttling (spec 02).
 
-mod caller_read;
 pub mod escalation;
-mod guard;
+pub(crate) mod guard;
 pub mod login;
 pub mod password;
 pub mod permissions;
@@ -11,8 +10,9 @@ pub mod sessions;
 pub mod throttle;
 pub mod users;
 
+pub use crate::db::hot::caller::identity;
 pub use escalation::Grantor;
 pub use login::{LoginAttempt, login};
 pub use password::Password;
 pub use permissions::{BuiltinRole, Permission, PermissionSet};
-pub use users::{Identity, Username, current_identity, identity};
+pub use users::{Identity, Username};

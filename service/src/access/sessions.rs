@@ -3,11 +3,9 @@
 //! A session row is keyed by the SHA-256 (hex) of the cookie's random key; the key itself
 //! is never stored. Idle and absolute expiry are enforced here, on every load.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, extension::postgres::PgFunc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set,
@@ -15,11 +13,8 @@ use sea_orm::{
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::caller_read::SessionRow;
 use crate::audit::{self, Actor, AuditEntry};
-use crate::db::coalesced::{self, Coalesced};
-use crate::db::per_pool::PerPool;
-use crate::db::{begin_write, point_reads, writer_turn};
+use crate::db::{begin_write, hot, writer_turn};
 use crate::{Error, Result};
 
 use entity::sessions::{self, Column};
@@ -81,7 +76,7 @@ pub async fn load(
     limits: SessionLimits,
 ) -> Result<Option<String>> {
     let id = key_hash(key);
-    let Some(row) = session_row(db, &id).await? else {
+    let Some(row) = hot::caller::session(db, &id).await? else {
         return Ok(None);
     };
     let now = Utc::now();
@@ -104,49 +99,6 @@ pub async fn load(
             .await?;
     }
     Ok(Some(row.data))
-}
-
-/// The session row stored under `id`: on SQLite read on the calling thread when it can be
-/// ([`super::caller_read`]), on PostgreSQL together with the sessions other requests read at
-/// the same time ([`coalesced`]; each answer is read after the request arrived, so a revoked
-/// session is refused on its very next request as before).
-async fn session_row(db: &DatabaseConnection, id: &str) -> Result<Option<SessionRow>> {
-    let through_pool = || {
-        coalesced::lookup(&SESSION_ROWS, db, id.to_owned(), session_rows, || async {
-            Ok(sessions::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .map(SessionRow::from))
-        })
-    };
-    point_reads::read_or_pool(db, |c| super::caller_read::session(c, id), through_pool).await
-}
-
-/// The session rows read together on each PostgreSQL pool.
-static SESSION_ROWS: PerPool<Coalesced<String, SessionRow>> = PerPool::new();
-
-/// The rows of those of `ids` that exist, in one query.
-async fn session_rows(
-    db: DatabaseConnection,
-    ids: Vec<String>,
-) -> Result<HashMap<String, SessionRow>> {
-    Ok(sessions::Entity::find()
-        .filter(Expr::col(Column::SessionId).eq(PgFunc::any(ids)))
-        .all(&db)
-        .await?
-        .into_iter()
-        .map(|row| (row.session_id.clone(), SessionRow::from(row)))
-        .collect())
-}
-
-impl From<sessions::Model> for SessionRow {
-    fn from(row: sessions::Model) -> Self {
-        Self {
-            data: row.data,
-            expires_at: row.expires_at.to_utc(),
-            last_seen_at: row.last_seen_at.to_utc(),
-        }
-    }
 }
 
 /// Replaces a session's data (and, when known, its address and user agent); false when it no longer exists.
@@ -260,16 +212,15 @@ pub async fn revoke(
     sessions::Entity::delete_by_id(row.session_id.clone())
         .exec(&txn)
         .await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("session.revoked", &by.actor)
             .target(format!("user:{}", row.user_id))
             .ip(ip)
             .details(serde_json::json!({"session": &row.session_id[..12]})),
+        &[],
     )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    .await
 }
 
 /// Ends every other session of a user ("sign out everywhere else").
@@ -283,14 +234,14 @@ pub async fn revoke_others(
 ) -> Result<u64> {
     let txn = begin_write(db).await?;
     let ended = delete_for_user(&txn, user_id, Some(keep)).await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("session.revoked", actor)
             .target(format!("user:{user_id}"))
             .ip(ip)
             .details(serde_json::json!({"others": ended})),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok(ended)
 }

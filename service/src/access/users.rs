@@ -1,9 +1,8 @@
 //! Admin users: create, list, change, delete, passwords, and the first admin.
 
 use chrono::Utc;
-use std::collections::HashMap;
 
-use sea_orm::sea_query::{Expr, Func, extension::postgres::PgFunc};
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -15,9 +14,8 @@ use serde_json::json;
 use super::guard::{ensure_a_user_admin_remains, role_permissions};
 use super::{BuiltinRole, Grantor, Password, PermissionSet, password, sessions};
 use crate::audit::{self, Actor, AuditEntry};
-use crate::db::coalesced::{self, Coalesced};
-use crate::db::per_pool::PerPool;
-use crate::db::{begin_write, point_reads};
+use crate::db::begin_write;
+use crate::db::hot::caller::identity_of;
 use crate::pagination::{Page, PageRequest};
 use crate::{Error, FieldError, Result};
 
@@ -63,75 +61,9 @@ pub struct Identity {
     pub permissions: PermissionSet,
 }
 
-/// The identity of the user a request acts for; `None` for unknown or inactive users. On
-/// SQLite read on the calling thread when it can be ([`super::caller_read`]).
-pub async fn current_identity(db: &DatabaseConnection, user_id: i64) -> Result<Option<Identity>> {
-    point_reads::read_or_pool(
-        db,
-        |c| super::caller_read::identity(c, user_id),
-        || {
-            coalesced::lookup(&IDENTITIES, db, user_id, active_identities, || {
-                identity(db, user_id)
-            })
-        },
-    )
-    .await
-}
-
-/// The identities read together on each PostgreSQL pool ([`coalesced`]): each answer is read
-/// after its request arrived, so a deactivated user or a removed role counts on the very
-/// next request.
-static IDENTITIES: PerPool<Coalesced<i64, Identity>> = PerPool::new();
-
-/// The identities of those of `user_ids` that are active users, in one query: how
-/// [`current_identity`] reads the users asked for together on PostgreSQL (`= ANY($1)`, one
-/// statement whatever the number of users; PostgreSQL only).
-pub async fn active_identities(
-    db: DatabaseConnection,
-    user_ids: Vec<i64>,
-) -> Result<HashMap<i64, Identity>> {
-    Ok(local_users::Entity::find()
-        // Qualified: the roles joined in have an `id` too.
-        .filter(Expr::col((local_users::Entity, Column::Id)).eq(PgFunc::any(user_ids)))
-        .find_with_related(entity::rbac_roles::Entity)
-        .all(&db)
-        .await?
-        .into_iter()
-        .filter_map(|(user, roles)| Some((user.id, identity_of(user, roles)?)))
-        .collect())
-}
-
-/// The identity of an active user (roles by name); `None` for unknown or inactive users.
-pub async fn identity(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<Identity>> {
-    // One query: the user joined with its roles (every authenticated request runs this).
-    Ok(local_users::Entity::find_by_id(user_id)
-        .find_with_related(entity::rbac_roles::Entity)
-        .all(db)
-        .await?
-        .pop()
-        .and_then(|(user, roles)| identity_of(user, roles)))
-}
-
-/// The identity of `user` with its `roles`; `None` for an inactive user.
-fn identity_of(
-    user: local_users::Model,
-    mut roles: Vec<entity::rbac_roles::Model>,
-) -> Option<Identity> {
-    if !user.is_active {
-        return None;
-    }
-    roles.sort_by(|a, b| a.name.cmp(&b.name));
-    let permissions = roles.iter().fold(PermissionSet::EMPTY, |acc, r| {
-        acc.union(role_permissions(&r.permissions))
-    });
-    Some(Identity {
-        user_id: user.id,
-        username: user.username,
-        email: user.email,
-        roles: roles.into_iter().map(|r| r.name).collect(),
-        permissions,
-    })
-}
+/// The identities of a set of users in one query (PostgreSQL), as requests arriving
+/// together read them ([`crate::db::hot::caller`]).
+pub use crate::db::hot::caller::identities as active_identities;
 
 /// A user as lists and detail pages show it.
 #[derive(Debug, Clone, Serialize)]

@@ -2,10 +2,11 @@
 //!
 //! SQLite checkpoints on its own when a commit leaves the WAL over a limit, inside that commit:
 //! the writer copies the WAL into the database file and waits for two `fsync`s while it holds
-//! this process's writer turn, so every writer behind it waits too (under 64 concurrent
-//! writers, one commit in fifty stalled the queue for about 3 ms; tests/bench/README.md). A server instead checkpoints here, on a
-//! thread and connection of its own, every [`CHECKPOINT_EVERY`]: a `PASSIVE` checkpoint never
-//! blocks readers or writers, and copies a page written many times since the last one once.
+//! this process's writer turn, so every writer behind it waits too: under many concurrent
+//! writers, an occasional commit stalled the whole queue for milliseconds (the measurements
+//! are in tests/bench/README.md). A server instead checkpoints here, on a thread and
+//! connection of its own, every [`CHECKPOINT_EVERY`]: a `PASSIVE` checkpoint never blocks
+//! readers or writers, and copies a page written many times since the last one once.
 //!
 //! The pool's own limit ([`super::AUTOCHECKPOINT_PAGES`]) stays as a bound on the WAL for
 //! processes without this thread (the CLI) and should this thread fall behind.

@@ -3,11 +3,13 @@
 //! SQLite gets seed 002's pragmas on every pooled connection and a file created with mode
 //! 0600 in a directory with mode 0700. Writes go through [`writer`]: one writer turn per
 //! process on SQLite, and transactions that begin `IMMEDIATE` so a read lock is never upgraded
-//! under load (the cause of `database is locked`). The hottest lookups may be answered on the
-//! calling thread ([`point_reads`]).
+//! under load (the cause of `database is locked`). The rows nearly every request reads are
+//! read through [`hot`], one function per row, which picks the fastest path the backend
+//! offers ([`point_reads`] on a SQLite file, [`coalesced`] batches on PostgreSQL).
 
 pub mod checkpoints;
 pub(crate) mod coalesced;
+pub mod hot;
 pub(crate) mod per_pool;
 pub mod point_reads;
 mod writer;
@@ -18,7 +20,38 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr,
+};
+
+/// What a service function that reads runs on: the pool, or a transaction the caller has
+/// open (a [`WriteTxn`], a plain [`DatabaseTransaction`]) so that the read sees the
+/// transaction's own writes and composes into a larger change.
+pub trait Handle: ConnectionTrait {
+    /// The pool, when this is the pool itself. Only then may a read go around the connection
+    /// (on the calling thread, or batched with other requests' reads), since such reads see
+    /// committed rows only.
+    fn pool(&self) -> Option<&DatabaseConnection>;
+}
+
+impl Handle for DatabaseConnection {
+    fn pool(&self) -> Option<&DatabaseConnection> {
+        Some(self)
+    }
+}
+
+impl Handle for DatabaseTransaction {
+    fn pool(&self) -> Option<&DatabaseConnection> {
+        None
+    }
+}
+
+impl Handle for WriteTxn {
+    fn pool(&self) -> Option<&DatabaseConnection> {
+        None
+    }
+}
 
 /// Which database a `DATABASE_URL` points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

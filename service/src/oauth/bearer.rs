@@ -6,27 +6,23 @@
 //! current allowed scopes, capped by whoever created the client) and, for a user's token,
 //! within what that user holds now.
 
-use chrono::{DateTime, Utc};
-use entity::{
-    oauth_access_tokens as access, oauth_client_configs as configs, oauth_clients as clients,
-    oauth_refresh_tokens as refresh, oauth_users as users,
-};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter,
-    QuerySelect, RelationTrait,
-};
-use serde_json::{Value, json};
+use chrono::Utc;
+use entity::{oauth_access_tokens as access, oauth_refresh_tokens as refresh};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::audit_log::{self, OAuthEvent};
-use super::ceiling::{ceiling, stored_scopes};
+use super::ceiling::ceiling;
 use super::clients::Client;
 pub use super::introspection::{Introspection, introspect};
 use super::tokens;
 use super::{Scope, secrets, subjects, token_cache};
 use crate::Result;
-use crate::access::{Identity, current_identity};
-use crate::db::{begin_write, point_reads};
+use crate::access::{Identity, identity};
+use crate::db::begin_write;
+pub(crate) use crate::db::hot::access_token::TokenRow;
+use crate::db::hot::access_token::access_token;
 
 /// What a valid access token grants.
 #[derive(Debug, Clone)]
@@ -44,27 +40,6 @@ pub struct BearerGrant {
     pub issued_at: i64,
     /// When the token expires (Unix seconds).
     pub expires_at: i64,
-}
-
-/// What authenticating needs of an access token's row, its client and its user: one query
-/// ([`token_row`], or [`super::token_read`] on SQLite).
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct TokenRow {
-    pub id: Uuid,
-    pub scope: String,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub revoked: bool,
-    /// The client's public identifier.
-    pub client_id: String,
-    pub client_enabled: bool,
-    /// The client's allowed scopes as they are now (`oauth_client_configs`), read with the
-    /// token so that narrowing a client narrows its live tokens without another query.
-    pub client_scopes: Scope,
-    /// Who registered the client (`oauth_clients.created_by`), whose permissions cap it.
-    pub client_created_by: Option<String>,
-    /// The user's external id, for a delegated token.
-    pub external_user: Option<String>,
 }
 
 impl TokenRow {
@@ -86,7 +61,7 @@ pub(super) struct CheckedToken {
 /// The grant of a currently valid access token: one indexed query on the token's hash (plus,
 /// on a cache miss, the creator's permissions for a client a user registered, and the user's
 /// identity for delegated tokens), on SQLite read on the calling thread when it can be
-/// ([`super::token_read`]), and not repeated for a token found valid within the last second
+/// ([`access_token`]), and not repeated for a token found valid within the last second
 /// ([`super::token_cache`]). Unknown, expired, revoked tokens, tokens of a disabled client and
 /// tokens of an inactive user are `None`; a token its client may no longer grant anything is
 /// valid with an empty scope (every route then answers `403 insufficient_scope`).
@@ -98,12 +73,7 @@ pub async fn authenticate(db: &DatabaseConnection, token: &str) -> Result<Option
             // Taken before anything is read: a change committed while the row and the
             // creator are read bumps it, and the answer is then used once but not kept.
             let epoch = token_cache::epoch();
-            let row = point_reads::read_or_pool(
-                db,
-                |c| super::token_read::token(c, &hash),
-                || token_row(db, &hash),
-            )
-            .await?;
+            let row = access_token(db, &hash).await?;
             let Some(row) = row.filter(TokenRow::is_usable) else {
                 return Ok(None);
             };
@@ -122,7 +92,7 @@ pub async fn authenticate(db: &DatabaseConnection, token: &str) -> Result<Option
         None => None,
         Some(external) => {
             let user = match subjects::local_user_id(&external) {
-                Some(uid) => current_identity(db, uid).await?,
+                Some(uid) => identity(db, uid).await?,
                 None => None,
             };
             let Some(user) = user else {
@@ -140,62 +110,6 @@ pub async fn authenticate(db: &DatabaseConnection, token: &str) -> Result<Option
         issued_at: row.created_at.timestamp(),
         expires_at: row.expires_at.timestamp(),
     }))
-}
-
-/// The row of the access token with this hash, through the pool: the token joined with its
-/// client, the client's settings and (for a delegated token) its user, in one query.
-pub(super) async fn token_row(db: &impl ConnectionTrait, hash: &str) -> Result<Option<TokenRow>> {
-    type Columns = (
-        Uuid,
-        String,
-        chrono::DateTime<chrono::FixedOffset>,
-        chrono::DateTime<chrono::FixedOffset>,
-        Option<chrono::DateTime<chrono::FixedOffset>>,
-        String,
-        bool,
-        Value,
-        Option<String>,
-        Option<String>,
-    );
-    let row: Option<Columns> = access::Entity::find()
-        .select_only()
-        .column(access::Column::Id)
-        .column(access::Column::Scope)
-        .column(access::Column::CreatedAt)
-        .column(access::Column::ExpiresAt)
-        .column(access::Column::RevokedAt)
-        .column(clients::Column::ClientIdentifier)
-        .column(clients::Column::IsEnabled)
-        .column(configs::Column::AllowedScopes)
-        .column(clients::Column::CreatedBy)
-        .column(users::Column::ExternalId)
-        .join(JoinType::InnerJoin, access::Relation::OauthClients.def())
-        // Every client has its settings row (written in the transaction that creates it).
-        .join(
-            JoinType::InnerJoin,
-            clients::Relation::OauthClientConfigs.def(),
-        )
-        .join(JoinType::LeftJoin, access::Relation::OauthUsers.def())
-        .filter(access::Column::Token.eq(hash))
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(row.map(
-        |(id, scope, created, expires, revoked, client_id, enabled, allowed, by, external)| {
-            TokenRow {
-                id,
-                scope,
-                created_at: created.to_utc(),
-                expires_at: expires.to_utc(),
-                revoked: revoked.is_some(),
-                client_id,
-                client_enabled: enabled,
-                client_scopes: stored_scopes(&allowed),
-                client_created_by: by,
-                external_user: external,
-            }
-        },
-    ))
 }
 
 /// Revokes `token` if it belongs to `client` (RFC 7009: unknown tokens are not an error).

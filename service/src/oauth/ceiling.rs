@@ -10,7 +10,7 @@ use crate::access::PermissionSet;
 
 /// Stored scope text (a JSON array of permission names, as `allowed_scopes` is kept) as a
 /// scope; names the catalog no longer has are ignored.
-pub(super) fn stored_scopes(json: &Value) -> Scope {
+pub(crate) fn stored_scopes(json: &Value) -> Scope {
     Scope(PermissionSet::from_names(
         json.as_array()
             .into_iter()

@@ -8,7 +8,7 @@
 pub mod audit_log;
 pub mod authorize;
 pub mod bearer;
-mod ceiling;
+pub(crate) mod ceiling;
 pub mod clients;
 pub mod device;
 mod error;
@@ -19,7 +19,6 @@ pub mod scope;
 pub mod secrets;
 pub mod subjects;
 pub(crate) mod token_cache;
-mod token_read;
 mod tokens;
 
 pub use error::{OAuthError, OAuthErrorCode};

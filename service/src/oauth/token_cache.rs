@@ -105,8 +105,8 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
+    use crate::db::hot::access_token::TokenRow;
     use crate::oauth::Scope;
-    use crate::oauth::bearer::TokenRow;
 
     fn row() -> CheckedToken {
         let row = TokenRow {

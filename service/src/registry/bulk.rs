@@ -356,8 +356,9 @@ pub async fn upsert_devices(
     let items = check_devices(raw)?;
     let txn = begin_bulk_write(db).await?;
     let counts = upsert_devices_in(&txn, &items, false).await?;
-    record_batch(&txn, "device.bulk_upserted", actor, ip, received, counts).await?;
-    txn.commit().await?;
+    let entry = batch_entry("device.bulk_upserted", actor, ip, received, counts);
+    // The batch's events are already queued, item by item, by the upsert itself.
+    audit::commit_audited(txn, entry, &[]).await?;
     Ok(counts)
 }
 
@@ -373,29 +374,24 @@ pub async fn upsert_entities(
     let items = check_entities(raw)?;
     let txn = begin_bulk_write(db).await?;
     let counts = upsert_entities_in(&txn, &items).await?;
-    record_batch(&txn, "entity.bulk_upserted", actor, ip, received, counts).await?;
-    txn.commit().await?;
+    let entry = batch_entry("entity.bulk_upserted", actor, ip, received, counts);
+    // The batch's events are already queued, item by item, by the upsert itself.
+    audit::commit_audited(txn, entry, &[]).await?;
     Ok(counts)
 }
 
 /// One audit row per batch, with its counts (never one per item).
-async fn record_batch(
-    txn: &impl ConnectionTrait,
+fn batch_entry(
     action: &'static str,
     actor: &Actor,
     ip: Option<String>,
     received: usize,
     counts: UpsertCounts,
-) -> Result<()> {
-    audit::record(
-        txn,
-        AuditEntry::new(action, actor)
-            .details(json!({"received": received, "upserted": counts.upserted(),
-                "created": counts.created, "updated": counts.updated}))
-            .ip(ip),
-    )
-    .await
-    .map(|_| ())
+) -> AuditEntry {
+    AuditEntry::new(action, actor)
+        .details(json!({"received": received, "upserted": counts.upserted(),
+            "created": counts.created, "updated": counts.updated}))
+        .ip(ip)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::DeviceInput;
 use super::entities::EntityView;
 use super::events;
 use crate::audit::{self, Actor, AuditEntry};
-use crate::db::{begin_write, point_reads};
+use crate::db::{Handle, begin_write, hot};
 use crate::pagination::{Page, PageRequest};
 use crate::webhooks::EventType;
 use crate::{Error, Result};
@@ -59,7 +59,7 @@ pub struct DeviceDetail {
 
 impl DeviceDetail {
     /// A stored device and its entities, shown in entity id order.
-    pub(super) fn of(device: devices::Model, mut related: Vec<entity::entities::Model>) -> Self {
+    pub(crate) fn of(device: devices::Model, mut related: Vec<entity::entities::Model>) -> Self {
         related.sort_by(|a, b| a.entity_id.cmp(&b.entity_id));
         Self {
             device: device.into(),
@@ -297,32 +297,14 @@ pub async fn find(db: &impl ConnectionTrait, device_id: &str) -> Result<DeviceVi
         .ok_or_else(|| Error::NotFound(format!("device {device_id}")))
 }
 
-/// One device with its entities; on SQLite read on the calling thread when it can be
-/// ([`super::device_read`]), otherwise in one query through the pool.
-pub async fn get(db: &DatabaseConnection, device_id: &str) -> Result<DeviceDetail> {
+/// One device with its entities ([`crate::db::hot::device`], the one read of this row).
+pub async fn get(db: &impl Handle, device_id: &str) -> Result<DeviceDetail> {
     // An id that breaks the rules names no device (and never reaches the database).
     super::input::DeviceId::parse(device_id)
         .map_err(|_| Error::NotFound(format!("device {device_id}")))?;
-    point_reads::read_or_pool(
-        db,
-        |c| super::device_read::device_detail(c, device_id),
-        || super::device_lookups::device_detail(db, device_id),
-    )
-    .await?
-    .ok_or_else(|| Error::NotFound(format!("device {device_id}")))
-}
-
-/// One device with its entities in one query (a `LEFT JOIN` on the entities' device index).
-pub(super) async fn get_through(
-    db: &impl ConnectionTrait,
-    device_id: &str,
-) -> Result<Option<DeviceDetail>> {
-    Ok(devices::Entity::find_by_id(device_id)
-        .find_with_related(entity::entities::Entity)
-        .all(db)
+    hot::device::device(db, device_id)
         .await?
-        .pop()
-        .map(|(device, related)| DeviceDetail::of(device, related)))
+        .ok_or_else(|| Error::NotFound(format!("device {device_id}")))
 }
 
 /// Creates or replaces a device; `true` when it was created.

@@ -229,15 +229,16 @@ pub async fn import(db: &DatabaseConnection, actor: &Actor, dir: &Path) -> Resul
     let entity_counts = bulk::upsert_entities_in(&txn, &entities)
         .await
         .map_err(|e| in_file(e, ENTITY_FILE))?;
-    audit::record(
-        &txn,
+    // The imported items' events are already queued by the upserts themselves.
+    audit::commit_audited(
+        txn,
         AuditEntry::new("registry.imported", actor)
             .target(dir.display().to_string())
             .details(json!({"source": "home-assistant", "devices": device_counts,
                 "entities": entity_counts, "warnings": warnings.len()})),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok(ImportReport {
         devices: device_counts,
         entities: entity_counts,

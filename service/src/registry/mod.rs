@@ -2,8 +2,6 @@
 //! preferences (spec 04, seed 002).
 
 pub mod bulk;
-mod device_lookups;
-mod device_read;
 mod device_upsert;
 pub mod devices;
 pub mod entities;

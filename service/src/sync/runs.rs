@@ -230,8 +230,8 @@ pub async fn start(
         Err(err) => return Err(err.into()),
     };
     let record = SyncRecord::from(model);
-    announce(&txn, &record, actor, ip).await?;
-    txn.commit().await?;
+    let (entry, event) = announcement(&record, actor, ip)?;
+    audit::commit_audited(txn, entry, &[event]).await?;
     Ok(record)
 }
 
@@ -304,9 +304,12 @@ pub async fn update(
     row.updated_at = Set(later_than(current.updated_at.to_utc(), at).fixed_offset());
     let record = SyncRecord::from(row.update(&txn).await?);
     if status.is_terminal() {
-        announce(&txn, &record, actor, ip).await?;
+        let (entry, event) = announcement(&record, actor, ip)?;
+        audit::commit_audited(txn, entry, &[event]).await?;
+    } else {
+        // A progress report is not audited: the trail records status changes only.
+        txn.commit().await?;
     }
-    txn.commit().await?;
     Ok(record)
 }
 
@@ -436,13 +439,26 @@ pub(crate) async fn fail_stale(
     Ok(record)
 }
 
-/// Writes the webhook event and the audit row of the status `record` has just reached.
+/// Writes the webhook event and the audit row of the status `record` has just reached, in
+/// `txn`, which the caller goes on with (the stale sweep fails many syncs in one transaction).
 async fn announce(
     txn: &impl ConnectionTrait,
     record: &SyncRecord,
     actor: &Actor,
     ip: Option<String>,
 ) -> Result<()> {
+    let (entry, event) = announcement(record, actor, ip)?;
+    emit(txn, &[event]).await?;
+    audit::record(txn, entry).await?;
+    Ok(())
+}
+
+/// The audit entry and the webhook event of the status `record` has just reached.
+fn announcement(
+    record: &SyncRecord,
+    actor: &Actor,
+    ip: Option<String>,
+) -> Result<(AuditEntry, Event)> {
     let (event, action) = match record.status() {
         SyncStatus::Running => (EventType::SyncStarted, "sync.started"),
         SyncStatus::Completed => (EventType::SyncCompleted, "sync.completed"),
@@ -450,7 +466,6 @@ async fn announce(
         SyncStatus::Canceled => (EventType::SyncCanceled, "sync.canceled"),
     };
     let data = serde_json::to_value(record).map_err(Error::internal)?;
-    emit(txn, &[Event::new(event, data)]).await?;
     let mut details = json!({
         "tenant_id": record.tenant_id,
         "sync_type": record.sync_type,
@@ -461,15 +476,11 @@ async fn announce(
     {
         details["error_details"] = json!(e.chars().take(500).collect::<String>());
     }
-    audit::record(
-        txn,
-        AuditEntry::new(action, actor)
-            .target(record.id.to_string())
-            .details(details)
-            .ip(ip),
-    )
-    .await?;
-    Ok(())
+    let entry = AuditEntry::new(action, actor)
+        .target(record.id.to_string())
+        .details(details)
+        .ip(ip);
+    Ok((entry, Event::new(event, data)))
 }
 
 /// Locks nothing, changes nothing: the sync `id` as it is now.

@@ -172,8 +172,8 @@ pub async fn redeliver(
     let inserted = webhook_deliveries::Entity::insert(row)
         .exec_with_returning(&txn)
         .await?;
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("webhook.redelivered", actor)
             .target(original.webhook_id.clone())
             .ip(ip)
@@ -181,9 +181,9 @@ pub async fn redeliver(
                 json!({"delivery_id": delivery_id, "new_delivery_id": inserted.id,
                             "message_id": original.message_id}),
             ),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     dispatcher::wake();
     Ok(inserted.into())
 }

@@ -316,14 +316,14 @@ pub async fn import(
         change.update(&txn).await?;
         counts.updated += 1;
     }
-    audit::record(
-        &txn,
+    audit::commit_audited(
+        txn,
         AuditEntry::new("webhook.imported", &Actor::Cli)
             .target(source)
             .details(json!(counts)),
+        &[],
     )
     .await?;
-    txn.commit().await?;
     Ok(counts)
 }
 

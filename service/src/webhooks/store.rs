@@ -435,6 +435,8 @@ async fn disable(
     now: DateTime<Utc>,
 ) -> Result<()> {
     set_webhook(txn, webhook_id, None, Some(reason), now).await?;
+    // Recorded in the dispatcher's transaction, which goes on to settle the delivery and
+    // commits once for both; there is nothing to commit here.
     audit::record(
         txn,
         AuditEntry::new("webhook.disabled", &Actor::System)

@@ -229,6 +229,8 @@ pub async fn update(
     }
     row.updated_at = Set(now().fixed_offset());
     let after = row.update(&txn).await?;
+    // Not `commit_audited`: a change that also enables or disables the webhook records two
+    // entries (the change, then the toggle that lists and alerts look for).
     audit::record(
         &txn,
         AuditEntry::new("webhook.updated", actor)

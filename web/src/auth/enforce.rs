@@ -6,7 +6,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpResponse, ResponseError, web};
-use service::access::{Grantor, Identity, Permission, PermissionSet, current_identity, sessions};
+use service::access::{Grantor, Identity, Permission, PermissionSet, identity, sessions};
 use service::audit::Actor;
 use subtle::ConstantTimeEq;
 
@@ -129,7 +129,7 @@ async fn from_session(
     let Ok(Some(user_id)) = session.get::<i64>(keys::USER_ID) else {
         return Ok(None);
     };
-    let Some(user) = current_identity(&state.db, user_id).await? else {
+    let Some(user) = identity(&state.db, user_id).await? else {
         // The user was deleted or deactivated: the session is over.
         session.purge();
         return Ok(None);

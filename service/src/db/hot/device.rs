@@ -1,18 +1,62 @@
-//! A device with its entities read on the calling thread ([`crate::db::point_reads`]): the
-//! lookup behind `GET /api/devices/{id}` on SQLite, answering exactly what the pool query in
-//! [`super::devices::get`] answers.
+//! A device with its entities, by id: what `GET /api/devices/{id}` and the device pages read.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use entity::{devices, entities};
 use rusqlite::{Connection, Row};
+use sea_orm::sea_query::extension::postgres::PgFunc;
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SqliteQueryBuilder};
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 
-use super::devices::{DeviceDetail, DeviceView};
-use super::entities::EntityView;
-use crate::db::point_reads::Timestamp;
+use super::super::Handle;
+use super::super::coalesced::Coalesced;
+use super::super::per_pool::PerPool;
+use super::super::point_reads::Timestamp;
+use crate::Result;
+use crate::registry::{DeviceDetail, DeviceView, EntityView};
 
-/// The device's columns, in the order [`device`] reads them.
+/// The device `device_id` with its entities in id order; `None` when there is no such device.
+pub async fn device(db: &impl Handle, device_id: &str) -> Result<Option<DeviceDetail>> {
+    super::read(
+        db,
+        &DEVICES,
+        device_id.to_owned(),
+        |c| device_here(c, device_id),
+        devices_batch,
+        || async {
+            // One query: a `LEFT JOIN` on the entities' device index.
+            Ok(devices::Entity::find_by_id(device_id)
+                .find_with_related(entities::Entity)
+                .all(db)
+                .await?
+                .pop()
+                .map(|(device, related)| DeviceDetail::of(device, related)))
+        },
+    )
+    .await
+}
+
+/// The devices read together on each PostgreSQL pool.
+static DEVICES: PerPool<Coalesced<String, DeviceDetail>> = PerPool::new();
+
+/// The devices of `ids` that exist, each with its entities, in one query (PostgreSQL).
+async fn devices_batch(
+    db: DatabaseConnection,
+    ids: Vec<String>,
+) -> Result<HashMap<String, DeviceDetail>> {
+    let found = devices::Entity::find()
+        .filter(Expr::col((devices::Entity, devices::Column::DeviceId)).eq(PgFunc::any(ids)))
+        .find_with_related(entities::Entity)
+        .all(&db)
+        .await?;
+    Ok(found
+        .into_iter()
+        .map(|(device, related)| (device.device_id.clone(), DeviceDetail::of(device, related)))
+        .collect())
+}
+
+/// The device's columns, in the order [`device_columns`] reads them.
 const DEVICE: [devices::Column; 9] = [
     devices::Column::DeviceId,
     devices::Column::Name,
@@ -25,7 +69,7 @@ const DEVICE: [devices::Column; 9] = [
     devices::Column::UpdatedAt,
 ];
 
-/// The entity's columns, after the device's, in the order [`entity`] reads them.
+/// The entity's columns, after the device's, in the order [`entity_columns`] reads them.
 const ENTITY: [entities::Column; 6] = [
     entities::Column::EntityId,
     entities::Column::Domain,
@@ -53,11 +97,8 @@ static SQL: LazyLock<String> = LazyLock::new(|| {
         .0
 });
 
-/// The device `device_id` with its entities in id order; `None` when there is no such device.
-pub(super) fn device_detail(
-    connection: &Connection,
-    device_id: &str,
-) -> rusqlite::Result<Option<DeviceDetail>> {
+/// The device `device_id` with its entities in id order, read here.
+fn device_here(connection: &Connection, device_id: &str) -> rusqlite::Result<Option<DeviceDetail>> {
     let mut statement = connection.prepare_cached(&SQL)?;
     let mut rows = statement.query([device_id])?;
     let mut detail: Option<DeviceDetail> = None;
@@ -65,18 +106,18 @@ pub(super) fn device_detail(
         let found = match &mut detail {
             Some(found) => found,
             None => detail.insert(DeviceDetail {
-                device: device(row)?,
+                device: device_columns(row)?,
                 entities: Vec::new(),
             }),
         };
-        if let Some(entity) = entity(row, &found.device.device_id)? {
+        if let Some(entity) = entity_columns(row, &found.device.device_id)? {
             found.entities.push(entity);
         }
     }
     Ok(detail)
 }
 
-fn device(row: &Row<'_>) -> rusqlite::Result<DeviceView> {
+fn device_columns(row: &Row<'_>) -> rusqlite::Result<DeviceView> {
     Ok(DeviceView {
         device_id: row.get(0)?,
         name: row.get(1)?,
@@ -91,7 +132,7 @@ fn device(row: &Row<'_>) -> rusqlite::Result<DeviceView> {
 }
 
 /// The entity of a row, `None` on the row of a device without entities.
-fn entity(row: &Row<'_>, device_id: &str) -> rusqlite::Result<Option<EntityView>> {
+fn entity_columns(row: &Row<'_>, device_id: &str) -> rusqlite::Result<Option<EntityView>> {
     let at = DEVICE.len();
     let Some(entity_id) = row.get::<_, Option<String>>(at)? else {
         return Ok(None);
@@ -114,8 +155,8 @@ mod tests {
     use crate::db::migrated_file_database;
     use crate::db::point_reads;
     use crate::registry::bulk;
-    use crate::registry::devices::get_through;
     use crate::registry::input::{RawDevice, RawEntity};
+    use sea_orm::TransactionTrait;
 
     #[tokio::test]
     async fn a_read_here_answers_what_the_pool_query_answers() {
@@ -147,16 +188,17 @@ mod tests {
 
         let connection = Connection::open(&path).unwrap();
         for id in ["with-two", "without", "missing"] {
-            let here = device_detail(&connection, id).unwrap();
-            assert_eq!(here, get_through(&db, id).await.unwrap(), "{id}");
+            let here = device_here(&connection, id).unwrap();
+            let alone = super::device(&db.begin().await.unwrap(), id).await.unwrap();
+            assert_eq!(here, alone, "{id}");
         }
-        let two = device_detail(&connection, "with-two").unwrap().unwrap();
+        let two = device_here(&connection, "with-two").unwrap().unwrap();
         let ids: Vec<&str> = two.entities.iter().map(|e| e.entity_id.as_str()).collect();
         assert_eq!(ids, ["sensor.a", "sensor.b"]);
         assert!(two.device.last_seen.is_some());
 
         // The pool's own connection answers through this thread's read-only connection.
-        let read = point_reads::read(&db, |c| device_detail(c, "without")).unwrap();
+        let read = point_reads::read(&db, |c| device_here(c, "without")).unwrap();
         assert_eq!(read.unwrap().device.device_id, "without");
     }
 }
