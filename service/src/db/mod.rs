@@ -5,7 +5,7 @@
 //! process on SQLite, and transactions that begin `IMMEDIATE` so a read lock is never upgraded
 //! under load (the cause of `database is locked`). The rows nearly every request reads are
 //! read through [`hot`], one function per row, which picks the fastest path the backend
-//! offers ([`point_reads`] on a SQLite file, [`coalesced`] batches on PostgreSQL).
+//! offers ([`point_reads`] on a SQLite file, `coalesced` batches on PostgreSQL).
 
 pub mod checkpoints;
 pub(crate) mod coalesced;

@@ -3,7 +3,7 @@
 
 use chrono::{Duration, Utc};
 use entity::oauth_authorization_codes as codes;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -40,7 +40,7 @@ pub struct Target {
 
 /// Finds the client and checks the redirect URI. Failures here must never redirect: they are
 /// shown on an error page (`OAuthError` with `invalid_request`).
-pub async fn target(db: &DatabaseConnection, params: &AuthorizeParams) -> Result<Target> {
+pub async fn target(db: &impl ConnectionTrait, params: &AuthorizeParams) -> Result<Target> {
     let page_error = |text: &str| Error::OAuth(OAuthError::invalid_request(text));
     let client_id = params.client_id.as_deref().unwrap_or_default();
     let Some(client) = clients::find(db, client_id).await? else {

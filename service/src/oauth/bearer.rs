@@ -20,9 +20,9 @@ use super::tokens;
 use super::{Scope, secrets, subjects, token_cache};
 use crate::Result;
 use crate::access::{Identity, identity};
-use crate::db::begin_write;
 pub(crate) use crate::db::hot::access_token::TokenRow;
 use crate::db::hot::access_token::access_token;
+use crate::db::{Handle, begin_write};
 
 /// What a valid access token grants.
 #[derive(Debug, Clone)]
@@ -65,9 +65,13 @@ pub(super) struct CheckedToken {
 /// ([`super::token_cache`]). Unknown, expired, revoked tokens, tokens of a disabled client and
 /// tokens of an inactive user are `None`; a token its client may no longer grant anything is
 /// valid with an empty scope (every route then answers `403 insufficient_scope`).
-pub async fn authenticate(db: &DatabaseConnection, token: &str) -> Result<Option<BearerGrant>> {
+pub async fn authenticate(db: &impl Handle, token: &str) -> Result<Option<BearerGrant>> {
     let hash = secrets::hash(token);
-    let checked = match token_cache::get(&hash) {
+    // The cache answers and learns through the pool only: inside a transaction the answer
+    // must see that transaction's writes, which no other request may be answered from.
+    let through_pool = db.pool().is_some();
+    let cached = through_pool.then(|| token_cache::get(&hash)).flatten();
+    let checked = match cached {
         Some(checked) => checked,
         None => {
             // Taken before anything is read: a change committed while the row and the
@@ -79,7 +83,9 @@ pub async fn authenticate(db: &DatabaseConnection, token: &str) -> Result<Option
             };
             let ceiling = ceiling(db, row.client_scopes, row.client_created_by.as_deref()).await?;
             let checked = CheckedToken { row, ceiling };
-            token_cache::keep(&hash, checked.clone(), epoch);
+            if through_pool {
+                token_cache::keep(&hash, checked.clone(), epoch);
+            }
             checked
         }
     };

@@ -4,7 +4,7 @@ use chrono::Utc;
 use entity::{
     oauth_client_configs as configs, oauth_clients as clients, oauth_refresh_tokens as refresh,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
 use super::bearer::authenticate;
@@ -13,6 +13,7 @@ use super::tokens::REFRESH_PREFIX;
 use super::{Scope, secrets, subjects};
 use crate::Result;
 use crate::access::identity;
+use crate::db::Handle;
 
 /// An introspection answer (RFC 7662 §2.2).
 #[derive(Debug, Clone, Serialize, Default)]
@@ -37,7 +38,7 @@ pub struct Introspection {
 /// Describes any token: `{"active": false}` for anything not currently valid. The scope is
 /// what the token is worth now: within its client's [`ceiling`] and, for a user's token,
 /// within what the user holds (a refresh token's is what a refresh would issue at most).
-pub async fn introspect(db: &DatabaseConnection, token: &str) -> Result<Introspection> {
+pub async fn introspect(db: &impl Handle, token: &str) -> Result<Introspection> {
     if !token.starts_with(REFRESH_PREFIX) {
         if let Some(grant) = authenticate(db, token).await? {
             let sub = match &grant.user {

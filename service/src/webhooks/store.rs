@@ -226,7 +226,7 @@ pub async fn release(db: &DatabaseConnection, id: i64) -> Result<()> {
 /// The endpoint of an enabled webhook, with its signing secrets; `None` when it is gone or
 /// disabled.
 pub async fn endpoint(
-    db: &DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     config: &WebhookConfig,
     webhook_id: &str,
 ) -> Result<Option<Endpoint>> {

@@ -15,7 +15,7 @@
 //! - a SQLite file: a read on the calling thread ([`super::point_reads`]), which skips the
 //!   trip to the pool's connection thread;
 //! - PostgreSQL: lookups of the same row kind that arrive together go out as one query
-//!   ([`super::coalesced`]);
+//!   (`db::coalesced`);
 //! - otherwise, or when those cannot answer, the one query through the pool.
 //!
 //! Each row kind's module holds all three, side by side, with a test that they agree.
