@@ -161,14 +161,17 @@ pub struct WebhookOverview {
 /// largest dataset the bars name), so one read of the table answers all of it.
 pub async fn webhooks(db: &impl ConnectionTrait, show: usize) -> Result<WebhookOverview> {
     use entity::webhooks::{Column, Entity};
-    let rows: Vec<(
-        String,
-        String,
-        Option<String>,
-        bool,
-        Option<String>,
-        Option<_>,
-    )> = Entity::find()
+    // The columns that tell whether a webhook delivers (never its secret).
+    #[derive(sea_orm::FromQueryResult)]
+    struct State {
+        webhook_id: String,
+        url: String,
+        description: Option<String>,
+        is_enabled: bool,
+        disabled_reason: Option<String>,
+        failing_since: Option<chrono::DateTime<chrono::FixedOffset>>,
+    }
+    let rows: Vec<State> = Entity::find()
         .select_only()
         .columns([
             Column::WebhookId,
@@ -179,25 +182,23 @@ pub async fn webhooks(db: &impl ConnectionTrait, show: usize) -> Result<WebhookO
             Column::FailingSince,
         ])
         .order_by_asc(Column::WebhookId)
-        .into_tuple()
+        .into_model()
         .all(db)
         .await?;
     let total = rows.len() as u64;
     let attention: Vec<WebhookAttention> = rows
         .into_iter()
-        .filter(|(_, _, _, enabled, _, failing)| !enabled || failing.is_some())
-        .map(
-            |(webhook_id, url, description, is_enabled, disabled_reason, failing_since)| {
-                WebhookAttention {
-                    webhook_id,
-                    name: description.filter(|d| !d.trim().is_empty()).unwrap_or(url),
-                    is_enabled,
-                    disabled_reason,
-                    failing_since: failing_since
-                        .map(|t: chrono::DateTime<chrono::FixedOffset>| t.to_utc()),
-                }
-            },
-        )
+        .filter(|w| !w.is_enabled || w.failing_since.is_some())
+        .map(|w| WebhookAttention {
+            webhook_id: w.webhook_id,
+            name: w
+                .description
+                .filter(|d| !d.trim().is_empty())
+                .unwrap_or(w.url),
+            is_enabled: w.is_enabled,
+            disabled_reason: w.disabled_reason,
+            failing_since: w.failing_since.map(|t| t.to_utc()),
+        })
         .collect();
     Ok(WebhookOverview {
         total,
