@@ -552,7 +552,7 @@ async fn run_check(app: &crate::helpers::TestApp) -> std::process::Output {
 
 /// Someone with direct database access lifts the audit trail's guard against `op`
 /// (`update` or `delete`; PostgreSQL's one trigger guards both).
-async fn lift_audit_guard(app: &crate::helpers::TestApp, op: &str) {
+pub(crate) async fn lift_audit_guard(app: &crate::helpers::TestApp, op: &str) {
     match app.backend() {
         sea_orm::DbBackend::Postgres => app
             .exec("ALTER TABLE audit DISABLE TRIGGER audit_append_only")

@@ -10,6 +10,7 @@ mod admin_pages;
 mod authz_matrix;
 mod browser;
 mod cli;
+mod console;
 mod database;
 mod errors;
 mod escalation;

@@ -15,9 +15,12 @@ use serde::Serialize;
 use service::FieldError;
 use utoipa::ToSchema;
 
-use crate::auth::Kind;
-use crate::pages::ErrorPage;
+use actix_web::{FromRequest, HttpMessage, web};
+
+use crate::auth::{Caller, Kind, from_session};
+use crate::pages::{ErrorPage, Layout, PageContext};
 use crate::routes::router::kind_of;
+use crate::state::AppState;
 
 /// The body of every JSON error.
 #[derive(Debug, Serialize, ToSchema)]
@@ -297,12 +300,34 @@ impl ResponseError for PageError {
     }
 }
 
-/// Renders the shared error page (403, 404, 500, …).
+/// What an error page says, kept on its response so that [`framework_errors`] can render it
+/// again with the signed-in caller's navigation (the mapper that made it had no request).
+#[derive(Debug, Clone)]
+struct ErrorPageShown {
+    message: String,
+}
+
+/// Renders the shared error page (403, 404, 500, …) without navigation; a signed-in caller
+/// gets it again with theirs from [`framework_errors`].
 pub fn render_error_page(status: StatusCode, message: &str) -> HttpResponse<BoxBody> {
-    let page = ErrorPage::new(status, message);
+    let mut res = error_page_in(status, message, None);
+    res.extensions_mut().insert(ErrorPageShown {
+        message: message.to_string(),
+    });
+    res
+}
+
+/// The error page for `status` in `layout` ([`ErrorPage::new`]).
+fn error_page_in(
+    status: StatusCode,
+    message: &str,
+    layout: Option<Layout>,
+) -> HttpResponse<BoxBody> {
+    let page = ErrorPage::new(status, message, layout);
     match page.render() {
         Ok(html) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(html),
         Err(err) => {
             tracing::error!(error = %err, "error page failed to render");
@@ -313,34 +338,78 @@ pub fn render_error_page(status: StatusCode, message: &str) -> HttpResponse<BoxB
     }
 }
 
+/// `res`, an error page, rendered again with the sidebar and sign-out of the request's
+/// signed-in session (read here when the error came before the route's rule did); anyone
+/// else keeps the plain page.
+async fn with_navigation(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let Some(shown) = res.response().extensions().get::<ErrorPageShown>().cloned() else {
+        return res;
+    };
+    let (req, old) = res.into_parts();
+    let known = req.extensions().get::<Caller>().cloned();
+    let caller = match known {
+        Some(caller) => Some(caller),
+        None => match req.app_data::<web::Data<AppState>>() {
+            // A failed lookup leaves the plain page: the error being shown matters more.
+            Some(state) => from_session(&req, state).await.ok().flatten(),
+            None => None,
+        },
+    };
+    let Some(caller) = caller.filter(|c| c.csrf().is_some()) else {
+        return ServiceResponse::new(req, old);
+    };
+    req.extensions_mut().insert(caller);
+    let layout = match PageContext::extract(&req).await {
+        Ok(ctx) => ctx.error_layout(),
+        Err(_) => return ServiceResponse::new(req, old),
+    };
+    let mut new = error_page_in(old.status(), &shown.message, Some(layout));
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    ServiceResponse::new(req, new)
+}
+
 /// Rewrites error responses that the framework produced (empty or text/plain bodies)
 /// into the JSON error shape or the HTML error page, as the route's declared kind says.
-pub fn framework_errors<B: 'static>() -> ErrorHandlers<B> {
+pub fn framework_errors<B: actix_web::body::MessageBody + 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().default_handler(|res: ServiceResponse<B>| {
         let already_shaped = res
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("text/html"));
-        if already_shaped {
-            return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
-        }
-        let status = res.status();
-        let json = kind_of(res.request()) != Kind::Page;
-        let (req, old) = res.into_parts();
-        let mut new = if json {
-            ApiError::for_status(status).error_response()
+        let shaped = if already_shaped {
+            res.map_into_boxed_body()
         } else {
-            page_for_status(status)
-        };
-        for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
-            if let Some(v) = old.headers().get(&name) {
-                new.headers_mut().insert(name.clone(), v.clone());
+            let status = res.status();
+            let json = kind_of(res.request()) != Kind::Page;
+            let (req, old) = res.into_parts();
+            let mut new = if json {
+                ApiError::for_status(status).error_response()
+            } else {
+                page_for_status(status)
+            };
+            for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+                if let Some(v) = old.headers().get(&name) {
+                    new.headers_mut().insert(name.clone(), v.clone());
+                }
             }
+            ServiceResponse::new(req, new)
+        };
+        if shaped
+            .response()
+            .extensions()
+            .get::<ErrorPageShown>()
+            .is_none()
+        {
+            return Ok(ErrorHandlerResponse::Response(shaped.map_into_right_body()));
         }
-        Ok(ErrorHandlerResponse::Response(
-            ServiceResponse::new(req, new).map_into_right_body(),
-        ))
+        Ok(ErrorHandlerResponse::Future(Box::pin(async move {
+            Ok(with_navigation(shaped).await.map_into_right_body())
+        })))
     })
 }
 

@@ -15,7 +15,7 @@ pub const COOKIE: &str = "metadeck_flash";
 /// A message for the next page.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Flash {
-    /// `success` or `error`.
+    /// `success`, `warning` or `error`.
     pub level: String,
     /// The text shown.
     pub message: String,
@@ -26,6 +26,14 @@ impl Flash {
     pub fn success(message: impl Into<String>) -> Self {
         Self {
             level: "success".into(),
+            message: message.into(),
+        }
+    }
+
+    /// A message that needs the reader's attention, without anything having failed.
+    pub fn warning(message: impl Into<String>) -> Self {
+        Self {
+            level: "warning".into(),
             message: message.into(),
         }
     }

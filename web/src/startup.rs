@@ -63,7 +63,7 @@ async fn bootstrap(db: &DatabaseConnection, settings: &Settings) -> Result<(), S
     .await?;
     if let Some(password) = generated {
         eprintln!(
-            "metadeck: created the first admin {:?} with the password {} (shown only now; change it on /account)",
+            "metadeck: created the first admin {:?} with the password {} (shown only now; the first sign-in asks for your own)",
             settings.admin_username.trim().to_lowercase(),
             password.expose()
         );

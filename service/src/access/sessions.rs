@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, Set, sea_query::Expr,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -68,23 +68,45 @@ pub async fn create(
     Ok(())
 }
 
-/// The session's stored data if it is still valid; an expired session is deleted and `None`.
-/// Refreshes `last_seen_at` when it is older than a minute.
-pub async fn load(
-    db: &DatabaseConnection,
-    key: &str,
-    limits: SessionLimits,
-) -> Result<Option<String>> {
+/// Why a session that its holder still presents is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// Idle for too long, or past its absolute lifetime.
+    Expired,
+    /// Ended by someone with `sessions:write` from the session pages.
+    Revoked,
+}
+
+/// What a session's key leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Loaded {
+    /// A live session and its stored data.
+    Active(String),
+    /// A session that is over; its row stays until its holder's browser is told why (the
+    /// console then deletes it) or the holder signs in again.
+    Ended(EndReason),
+    /// No session under this key (signed out, or never stored).
+    Unknown,
+}
+
+/// The `data` of a session an admin revoked: no state, only why it ended. Only the holder
+/// of the session's key can load it, so only they learn why.
+const REVOKED_DATA: &str = r#"{"ended":"revoked"}"#;
+
+/// The session stored under `key`, live or ended. Refreshes `last_seen_at` of a live one
+/// when it is older than a minute.
+pub async fn load(db: &DatabaseConnection, key: &str, limits: SessionLimits) -> Result<Loaded> {
     let id = key_hash(key);
     let Some(row) = hot::caller::session(db, &id).await? else {
-        return Ok(None);
+        return Ok(Loaded::Unknown);
     };
     let now = Utc::now();
     let idle = chrono::Duration::from_std(limits.idle).map_err(Error::internal)?;
+    if row.data == REVOKED_DATA {
+        return Ok(Loaded::Ended(EndReason::Revoked));
+    }
     if now >= row.expires_at || now >= row.last_seen_at + idle {
-        let turn = writer_turn(db).await?;
-        sessions::Entity::delete_by_id(id).exec(&turn).await?;
-        return Ok(None);
+        return Ok(Loaded::Ended(EndReason::Expired));
     }
     let touch = chrono::Duration::from_std(TOUCH_EVERY).map_err(Error::internal)?;
     if now - row.last_seen_at >= touch {
@@ -98,7 +120,7 @@ pub async fn load(
             .exec(&turn)
             .await?;
     }
-    Ok(Some(row.data))
+    Ok(Loaded::Active(row.data))
 }
 
 /// Replaces a session's data (and, when known, its address and user agent); false when it no longer exists.
@@ -208,10 +230,19 @@ pub async fn revoke(
     if owner.is_none() {
         by.ensure_may_act_on(&txn, row.user_id, "ending a session of")
             .await?;
+        // Kept, emptied and already expired, so that its holder is told on their next
+        // request that it was ended for them (`Loaded::Ended`).
+        sessions::Entity::update_many()
+            .col_expr(Column::Data, Expr::value(REVOKED_DATA))
+            .col_expr(Column::ExpiresAt, Expr::value(Utc::now().fixed_offset()))
+            .filter(Column::SessionId.eq(row.session_id.clone()))
+            .exec(&txn)
+            .await?;
+    } else {
+        sessions::Entity::delete_by_id(row.session_id.clone())
+            .exec(&txn)
+            .await?;
     }
-    sessions::Entity::delete_by_id(row.session_id.clone())
-        .exec(&txn)
-        .await?;
     audit::commit_audited(
         txn,
         AuditEntry::new("session.revoked", &by.actor)

@@ -59,11 +59,23 @@ pub struct Identity {
     pub email: Option<String>,
     pub roles: Vec<String>,
     pub permissions: PermissionSet,
+    /// The password in force was generated (first admin, an admin's create or reset) and the
+    /// user has not set their own yet: the console lets them do nothing else.
+    pub must_change_password: bool,
 }
 
 /// The identities of a set of users in one query (PostgreSQL), as requests arriving
 /// together read them ([`crate::db::hot::caller`]).
 pub use crate::db::hot::caller::identities as active_identities;
+
+/// Whether `user` signs in with a generated password they have not replaced yet.
+///
+/// `password_changed_at` records when a password was *chosen* (by its holder, or typed by
+/// whoever created or reset it); it stays `NULL` while the password in force is a generated
+/// one, which only its holder can end by choosing their own.
+pub(crate) fn must_change_password(user: &local_users::Model) -> bool {
+    user.password_hash.is_some() && user.password_changed_at.is_none()
+}
 
 /// A user as lists and detail pages show it.
 #[derive(Debug, Clone, Serialize)]
@@ -207,7 +219,8 @@ pub async fn create(
         email: Set(input.email.clone()),
         is_active: Set(true),
         failed_login_count: Set(0),
-        password_changed_at: Set(Some(now)),
+        // NULL while the password is a generated one (`must_change_password`).
+        password_changed_at: Set(generated.is_none().then_some(now)),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -426,8 +439,8 @@ pub async fn delete(
 }
 
 /// Sets a new password (generated when `None`, and returned) and ends all the user's sessions
-/// except `keep_session` (the caller's own, when users change their own password). `by` must
-/// hold everything the user holds.
+/// except `keep_session`. `by` must hold everything the user holds. A generated password must
+/// be replaced by its holder at their next sign-in.
 #[tracing::instrument(name = "access.users.set_password", skip_all, fields(user_id = id))]
 pub async fn set_password(
     db: &DatabaseConnection,
@@ -443,32 +456,118 @@ pub async fn set_password(
         .or(generated.as_ref())
         .cloned()
         .ok_or_else(|| Error::internal("no password"))?;
-    let hash = password::hash(&chosen).await?;
+    let change = PasswordChange {
+        by,
+        ip,
+        id,
+        generated: generated.is_some(),
+        keep_session,
+    };
+    replace_password(db, change, &chosen, |_, ended| {
+        (
+            "user.password_reset",
+            json!({"sessions_ended": ended, "generated": generated.is_some()}),
+        )
+    })
+    .await?;
+    Ok(generated)
+}
+
+/// A user sets their own password (checked by the caller against their current one): a
+/// generated password is then replaced for good. Ends their other sessions.
+#[tracing::instrument(name = "access.users.change_own_password", skip_all, fields(user_id = id))]
+pub async fn change_own_password(
+    db: &DatabaseConnection,
+    by: &Grantor,
+    ip: Option<String>,
+    id: i64,
+    password: &Password,
+    keep_session: Option<&str>,
+) -> Result<()> {
+    let change = PasswordChange {
+        by,
+        ip,
+        id,
+        generated: false,
+        keep_session,
+    };
+    replace_password(db, change, password, |before, ended| {
+        (
+            "user.password_changed",
+            json!({"sessions_ended": ended, "replaced_generated": before.password_changed_at.is_none()}),
+        )
+    })
+    .await
+}
+
+/// Who replaces which user's password, and how.
+struct PasswordChange<'a> {
+    by: &'a Grantor,
+    ip: Option<String>,
+    id: i64,
+    /// The new password was generated: the user must replace it.
+    generated: bool,
+    keep_session: Option<&'a str>,
+}
+
+/// Stores `password` for the user, ends their sessions but `keep_session`, and records the
+/// audit row `describe(user before, sessions ended)` names, in one transaction.
+async fn replace_password(
+    db: &DatabaseConnection,
+    change: PasswordChange<'_>,
+    password: &Password,
+    describe: impl FnOnce(&local_users::Model, u64) -> (&'static str, serde_json::Value),
+) -> Result<()> {
+    let hash = password::hash(password).await?;
+    let id = change.id;
     let txn = begin_write(db).await?;
-    let user = local_users::Entity::find_by_id(id)
+    let before = local_users::Entity::find_by_id(id)
         .one(&txn)
         .await?
         .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
-    let username = user.username.clone();
-    by.ensure_may_act_on(&txn, id, "setting the password of")
+    change
+        .by
+        .ensure_may_act_on(&txn, id, "setting the password of")
         .await?;
-    let mut user: local_users::ActiveModel = user.into();
+    let mut user: local_users::ActiveModel = before.clone().into();
     let now = Utc::now().fixed_offset();
     user.password_hash = Set(Some(hash));
-    user.password_changed_at = Set(Some(now));
+    user.password_changed_at = Set((!change.generated).then_some(now));
     user.updated_at = Set(now);
     user.update(&txn).await?;
-    let ended = sessions::delete_for_user(&txn, id, keep_session).await?;
+    let ended = sessions::delete_for_user(&txn, id, change.keep_session).await?;
+    let (action, details) = describe(&before, ended);
     audit::commit_audited(
         txn,
-        AuditEntry::new("user.password_reset", &by.actor)
-            .target(username)
-            .ip(ip)
-            .details(json!({"sessions_ended": ended})),
+        AuditEntry::new(action, &change.by.actor)
+            .target(before.username.clone())
+            .ip(change.ip)
+            .details(details),
         &[],
     )
     .await?;
-    Ok(generated)
+    Ok(())
+}
+
+/// Usernames of active users whose generated password has not been replaced yet (at most
+/// `limit`, by name), and how many there are: the overview's warning. `local_users` is small
+/// (people, not devices), so this reads it whole.
+pub async fn with_generated_password(
+    db: &impl ConnectionTrait,
+    limit: usize,
+) -> Result<(Vec<String>, usize)> {
+    let names: Vec<String> = local_users::Entity::find()
+        .select_only()
+        .column(Column::Username)
+        .filter(Column::PasswordHash.is_not_null())
+        .filter(Column::PasswordChangedAt.is_null())
+        .filter(Column::IsActive.eq(true))
+        .order_by_asc(Column::Username)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let total = names.len();
+    Ok((names.into_iter().take(limit).collect(), total))
 }
 
 /// Looks a user up by name (case-insensitive).

@@ -149,3 +149,55 @@ pub async fn verify_chain(db: &impl ConnectionTrait) -> Result<ChainStatus> {
         }
     }
 }
+
+/// A cheap check of the chain's newest end, for pages that cannot afford [`verify_chain`]'s
+/// walk: the newest row must be the one the chain's head names, and its hash must match its
+/// content. This catches the newest rows removed or the newest row altered; an older row
+/// altered is found only by the full walk. `None` when the head holds, else what is wrong.
+///
+/// The head and the newest row are read in one statement, so an append committed meanwhile
+/// cannot make them disagree.
+pub async fn check_head(db: &impl ConnectionTrait) -> Result<Option<String>> {
+    let backend = db.get_database_backend();
+    let sql = r#"SELECT h.row_hash AS head, a.*
+        FROM audit_chain_head h
+        LEFT JOIN audit a ON a.id = (SELECT MAX(id) FROM audit)
+        WHERE h.chain = 'audit'"#;
+    let Some(row) = db
+        .query_one_raw(sea_orm::Statement::from_string(backend, sql))
+        .await?
+    else {
+        // No head yet: nothing was ever appended.
+        return Ok(None);
+    };
+    let head: String = row.try_get("", "head")?;
+    if row.try_get::<Option<i64>>("", "id")?.is_none() {
+        return Ok((head != anchor_hash(db).await?)
+            .then(|| "broken: its rows were removed outside Metadeck".to_string()));
+    }
+    let newest = <entity::audit::Model as sea_orm::FromQueryResult>::from_query_result(&row, "")?;
+    let recomputed = link(
+        &newest.prev_hash,
+        &content(
+            &newest.action,
+            &newest.actor,
+            newest.target_id.as_deref(),
+            newest.details.as_ref(),
+            newest.ip_address.as_deref(),
+            &newest.timestamp.to_utc(),
+        ),
+    );
+    Ok(if newest.row_hash != head {
+        Some(format!(
+            "broken after row {}: its newest rows were removed outside Metadeck",
+            newest.id
+        ))
+    } else if recomputed != newest.row_hash {
+        Some(format!(
+            "broken at row {}: the trail was altered outside Metadeck",
+            newest.id
+        ))
+    } else {
+        None
+    })
+}

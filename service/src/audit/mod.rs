@@ -8,7 +8,7 @@ mod chain;
 mod commit;
 mod query;
 
-pub use chain::{ChainStatus, GENESIS_HASH, verify_chain};
+pub use chain::{ChainStatus, GENESIS_HASH, check_head, verify_chain};
 pub use commit::commit_audited;
 pub use query::{AuditFilter, AuditRecord, list};
 

@@ -3,6 +3,7 @@
 mod backup;
 mod check;
 mod health;
+pub mod overview;
 mod vacuum;
 
 pub use backup::{BackupReport, backup_sqlite};

@@ -44,7 +44,7 @@ async fn an_admin_creates_a_viewer_who_sees_only_a_viewer_s_console() {
     sign_in(&viewer, &app, "vera", "vera-s-long-password").await;
     let nav = viewer.text("nav").await;
     assert!(
-        nav.contains("Dashboard") && !nav.contains("Users") && !nav.contains("Audit"),
+        nav.contains("Overview") && !nav.contains("Users") && !nav.contains("Audit"),
         "nav: {nav}"
     );
     viewer.assert_clean(&app.address).await;

@@ -27,6 +27,7 @@
 //! command on the same connection.
 
 mod access;
+mod console;
 mod driver;
 
 mod harness;
@@ -196,6 +197,13 @@ impl Browser {
             driver,
             _profile: profile,
         })
+    }
+
+    /// Resizes the viewport to `width` × `height` (a phone is 390 × 844).
+    pub async fn resize(&self, width: u32, height: u32) {
+        size_viewport_to(&self.client, (width, height))
+            .await
+            .expect("the window resizes");
     }
 
     /// The WebDriver client, for anything the helpers do not cover.
@@ -564,7 +572,14 @@ impl Drop for Browser {
 /// Sizes the window so that the viewport (what pages and screenshots see) is [`VIEWPORT`]:
 /// even headless, Chromium keeps room for browser controls out of the window's height.
 async fn size_viewport(client: &Client) -> Result<(), fantoccini::error::CmdError> {
-    let (width, height) = VIEWPORT;
+    size_viewport_to(client, VIEWPORT).await
+}
+
+/// Sizes the window so that the viewport is `width` × `height`.
+async fn size_viewport_to(
+    client: &Client,
+    (width, height): (u32, u32),
+) -> Result<(), fantoccini::error::CmdError> {
     client.set_window_size(width, height).await?;
     let inner = client
         .execute("return [window.innerWidth, window.innerHeight];", vec![])

@@ -42,7 +42,7 @@ async fn sign_in_dashboard_and_404_render_styled_and_self_contained() {
     browser.fill("#field-password", ADMIN_PASSWORD).await;
     browser.submit("form.form").await;
     assert_eq!(browser.current_url().await, app.url("/"));
-    assert_eq!(browser.text("h1").await, "Dashboard");
+    assert_eq!(browser.text("h1").await, "Overview");
     assert_eq!(browser.text("[data-testid=current-user]").await, "admin");
     assert!(browser.text(".topbar .brand").await.contains("Metadeck"));
     browser
@@ -68,6 +68,6 @@ async fn sign_in_dashboard_and_404_render_styled_and_self_contained() {
 
     browser.click(".error-page a.button").await;
     assert_eq!(browser.current_url().await, app.url("/"));
-    assert_eq!(browser.text("h1").await, "Dashboard");
+    assert_eq!(browser.text("h1").await, "Overview");
     browser.close().await;
 }

@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 use super::csrf;
 use super::session_store::keys;
 use crate::error::{ApiError, PageError, page_for_status};
+use crate::routes::access::account::SET_PASSWORD;
 use crate::routes::form_input::urlencoded_is_utf8;
 use crate::state::AppState;
 
@@ -121,8 +122,8 @@ impl FromRequest for Caller {
 }
 
 /// The signed-in user of the session cookie, if any.
-async fn from_session(
-    req: &ServiceRequest,
+pub async fn from_session(
+    req: &actix_web::HttpRequest,
     state: &AppState,
 ) -> Result<Option<Caller>, service::Error> {
     let session = req.get_session();
@@ -139,12 +140,9 @@ async fn from_session(
         .ok()
         .flatten()
         .unwrap_or_default();
-    let session_id = crate::signing::verified(
-        req.request(),
-        crate::startup::SESSION_COOKIE,
-        &state.cookie_key,
-    )
-    .map(|c| sessions::key_hash(c.value()));
+    let session_id =
+        crate::signing::verified(req, crate::startup::SESSION_COOKIE, &state.cookie_key)
+            .map(|c| sessions::key_hash(c.value()));
     Ok(Some(Caller {
         permissions: user.permissions,
         user: Some(user),
@@ -187,10 +185,17 @@ async fn authenticate(
     {
         return from_bearer(token, state).await.map(Some);
     }
-    from_session(req, state).await.map_err(ApiError::from)
+    from_session(req.request(), state)
+        .await
+        .map_err(ApiError::from)
 }
 
-fn refuse(rule: Rule, caller: Option<&Caller>, req: &ServiceRequest) -> Option<HttpResponse> {
+fn refuse(
+    rule: Rule,
+    caller: Option<&Caller>,
+    req: &ServiceRequest,
+    state: &AppState,
+) -> Option<HttpResponse> {
     let needed = match rule.access {
         Access::Public => return None,
         Access::Signed => None,
@@ -211,9 +216,17 @@ fn refuse(rule: Rule, caller: Option<&Caller>, req: &ServiceRequest) -> Option<H
                     .map(|p| p.as_str())
                     .unwrap_or("/");
                 let location = format!("/login?next={}", urlencoding(next));
-                HttpResponse::SeeOther()
-                    .insert_header((header::LOCATION, location))
-                    .finish()
+                let mut res = HttpResponse::SeeOther();
+                res.insert_header((header::LOCATION, location));
+                // The holder of a session that just ended is told why on the sign-in page.
+                if let Some(why) = super::session_store::ended(&req.get_session()) {
+                    res.cookie(crate::flash::cookie(
+                        &state.cookie_key,
+                        &why,
+                        state.cookie_secure,
+                    ));
+                }
+                res.finish()
             }
         });
     };
@@ -250,6 +263,37 @@ fn refuse(rule: Rule, caller: Option<&Caller>, req: &ServiceRequest) -> Option<H
             format!("Opening this page needs the permission {p}."),
         )
         .error_response(),
+    })
+}
+
+/// Pages and cookie-authenticated calls a user with a generated password may still use:
+/// setting their own and signing out.
+const OPEN_BEFORE_PASSWORD_SET: &[&str] = &[SET_PASSWORD, "/logout"];
+
+/// A user signed in with a generated password they have not replaced opens nothing but the
+/// page that replaces it: pages redirect there, JSON calls made with the session cookie are
+/// refused. Bearer tokens are not sessions and are unaffected.
+fn password_first(
+    rule: Rule,
+    caller: Option<&Caller>,
+    req: &ServiceRequest,
+) -> Option<HttpResponse> {
+    let caller = caller?;
+    let forced = matches!(caller.via, Via::Session { .. })
+        && caller.user.as_ref().is_some_and(|u| u.must_change_password);
+    if !forced || rule.access == Access::Public || OPEN_BEFORE_PASSWORD_SET.contains(&req.path()) {
+        return None;
+    }
+    Some(match rule.kind {
+        Kind::Api => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "set your own password first: the one in use was generated",
+        )
+        .error_response(),
+        Kind::Page | Kind::Protocol => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, SET_PASSWORD))
+            .finish(),
     })
 }
 
@@ -379,7 +423,14 @@ pub async fn enforce(
         Err(e) if rule.access == Access::Public && e.status == StatusCode::UNAUTHORIZED => None,
         Err(e) => return Ok(req.error_response(e)),
     };
-    if let Some(refusal) = refuse(rule, caller.as_ref(), &req) {
+    if let Some(caller) = &caller {
+        // Known before any refusal, so an error page can show the caller's navigation.
+        req.extensions_mut().insert(caller.clone());
+    }
+    if let Some(refusal) = refuse(rule, caller.as_ref(), &req, &state) {
+        return Ok(req.into_response(refusal));
+    }
+    if let Some(refusal) = password_first(rule, caller.as_ref(), &req) {
         return Ok(req.into_response(refusal));
     }
     let req = match check_csrf(rule, caller.as_ref(), req, &state.cookie_key).await {
@@ -390,9 +441,6 @@ pub async fn enforce(
     // judged once here for all of them. (Protocol routes, returned above, read no query.)
     if !urlencoded_is_utf8(req.query_string().as_bytes()) {
         return Ok(req.into_response(not_utf8(rule.kind, "query string")));
-    }
-    if let Some(caller) = caller {
-        req.extensions_mut().insert(caller);
     }
     next.call(req).await
 }

@@ -11,4 +11,4 @@ pub mod session_store;
 
 pub use acting::Acting;
 pub use client_ip::client_ip;
-pub use enforce::{Access, Caller, Kind, Rule, bearer_token, enforce};
+pub use enforce::{Access, Caller, Kind, Rule, bearer_token, enforce, from_session};

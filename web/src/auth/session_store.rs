@@ -9,7 +9,7 @@ use actix_web::cookie::time::Duration;
 use base64::Engine;
 use rand::RngExt;
 use sea_orm::DatabaseConnection;
-use service::access::sessions::{self, NewSession, SessionLimits};
+use service::access::sessions::{self, EndReason, Loaded, NewSession, SessionLimits};
 
 type State = HashMap<String, String>;
 
@@ -18,6 +18,22 @@ pub mod keys {
     pub const USER_ID: &str = "user_id";
     pub const IP: &str = "ip";
     pub const USER_AGENT: &str = "ua";
+    /// Only in a session that is over: why (`expired`, `revoked`); see [`super::ended`].
+    pub const ENDED: &str = "ended";
+}
+
+/// Why the session presented by the request is over, and forgets it (the row is deleted and
+/// the cookie removed when the response goes out): a message for its holder's next page.
+/// `None` for a live session or none at all. Only the holder of the session's key gets here,
+/// so no other visitor learns anything.
+pub fn ended(session: &actix_session::Session) -> Option<crate::flash::Flash> {
+    let reason = session.get::<String>(keys::ENDED).ok().flatten()?;
+    session.purge();
+    let message = match reason.as_str() {
+        "revoked" => "Your session was ended by an administrator. Sign in again to continue.",
+        _ => "Your session expired. Sign in again to continue.",
+    };
+    Some(crate::flash::Flash::warning(message))
 }
 
 /// Sessions in the database.
@@ -46,12 +62,23 @@ fn new_key() -> Result<SessionKey, anyhow::Error> {
 
 impl SessionStore for DbSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
-        let data = sessions::load(&self.db, key.as_ref(), self.limits)
+        let loaded = sessions::load(&self.db, key.as_ref(), self.limits)
             .await
             .map_err(|e| LoadError::Other(anyhow::anyhow!("{e}")))?;
-        match data {
-            None => Ok(None),
-            Some(json) => serde_json::from_str(&json)
+        match loaded {
+            Loaded::Unknown => Ok(None),
+            // A state without a user: the request is anonymous, and [`ended`] can say why.
+            Loaded::Ended(reason) => {
+                let reason = match reason {
+                    EndReason::Expired => "\"expired\"",
+                    EndReason::Revoked => "\"revoked\"",
+                };
+                Ok(Some(State::from([(
+                    keys::ENDED.to_string(),
+                    reason.to_string(),
+                )])))
+            }
+            Loaded::Active(json) => serde_json::from_str(&json)
                 .map(Some)
                 .map_err(|e| LoadError::Deserialization(e.into())),
         }

@@ -9,41 +9,11 @@ use futures_util::future::LocalBoxFuture;
 use service::access::Permission;
 use service::registry::preferences::{self, UiPreferences};
 
-use super::{Layout, NavItem};
+use super::{Layout, nav};
 use crate::auth::{Caller, csrf};
 use crate::error::PageError;
 use crate::flash::{self, Flash};
 use crate::state::AppState;
-
-/// Navigation: label, address, and what opening it needs (`None`: any signed-in user).
-const NAV: &[(&str, &str, Option<Permission>)] = &[
-    ("Dashboard", "/", None),
-    ("Sync", "/sync", Some(Permission::SyncRead)),
-    (
-        "Devices",
-        "/registry/devices",
-        Some(Permission::RegistryRead),
-    ),
-    (
-        "Entities",
-        "/registry/entities",
-        Some(Permission::RegistryRead),
-    ),
-    ("Webhooks", "/webhooks", Some(Permission::WebhooksRead)),
-    (
-        "OAuth clients",
-        "/oauth/clients",
-        Some(Permission::OauthRead),
-    ),
-    ("Users", "/admin/users", Some(Permission::UsersRead)),
-    ("Roles", "/admin/roles", Some(Permission::UsersRead)),
-    (
-        "Sessions",
-        "/admin/sessions",
-        Some(Permission::SessionsRead),
-    ),
-    ("Audit", "/audit", Some(Permission::AuditRead)),
-];
 
 /// Everything a page handler needs to render within the console shell.
 pub struct PageContext {
@@ -121,20 +91,19 @@ impl PageContext {
         layout.flash = self.flash.clone();
         if let Some(caller) = &self.caller {
             layout.user = caller.user.as_ref().map(|u| u.username.clone());
-            layout.nav = NAV
-                .iter()
-                .filter(|(_, _, need)| need.is_none_or(|p| caller.may(p)))
-                .map(|(label, href, _)| NavItem {
-                    label,
-                    href,
-                    active: if *href == "/" {
-                        self.path == "/"
-                    } else {
-                        self.path.starts_with(href)
-                    },
-                })
-                .collect();
+            // Until a generated password is replaced, nothing else can be opened.
+            if !caller.user.as_ref().is_some_and(|u| u.must_change_password) {
+                layout.nav = nav::menu(&self.path, |p| caller.may(p));
+            }
         }
+        layout
+    }
+
+    /// The layout of an error page: the caller's navigation, no flash message (it stays for
+    /// the next page).
+    pub fn error_layout(&self) -> Layout {
+        let mut layout = self.layout("");
+        layout.flash = None;
         layout
     }
 

@@ -6,24 +6,18 @@
 
 mod components;
 mod context;
+mod nav;
 
 pub use components::{
     BeforeQuery, Cell, Choice, Field, FilterField, FormView, ListRow, Pager, Row, Table, rows,
 };
 pub use context::{PageContext, see_other};
+pub use nav::{NavGroup, NavItem, menu};
 
 use actix_web::http::StatusCode;
 use askama::Template;
 
 use crate::flash::Flash;
-
-/// One navigation entry.
-#[derive(Debug, Clone)]
-pub struct NavItem {
-    pub label: &'static str,
-    pub href: &'static str,
-    pub active: bool,
-}
 
 /// What every page's layout needs.
 #[derive(Debug, Clone)]
@@ -34,7 +28,8 @@ pub struct Layout {
     pub version: &'static str,
     /// The signed-in user's name.
     pub user: Option<String>,
-    pub nav: Vec<NavItem>,
+    /// The sidebar: the groups of pages the caller may open (empty when signed out).
+    pub nav: Vec<NavGroup>,
     pub csrf_token: String,
     pub flash: Option<Flash>,
 }
@@ -65,8 +60,9 @@ pub struct ErrorPage {
 }
 
 impl ErrorPage {
-    /// The page for `status` with a message for the reader.
-    pub fn new(status: StatusCode, message: &str) -> Self {
+    /// The page for `status` with a message for the reader, in `layout` (a signed-in
+    /// caller's sidebar and sign-out, or [`Layout::new`] for anyone else).
+    pub fn new(status: StatusCode, message: &str, layout: Option<Layout>) -> Self {
         let heading = match status.as_u16() {
             400 => "Bad request",
             403 => "Forbidden",
@@ -77,7 +73,12 @@ impl ErrorPage {
             _ => "The request could not be served",
         };
         Self {
-            layout: Layout::new(heading),
+            layout: layout
+                .map(|mut l| {
+                    l.title = heading.to_string();
+                    l
+                })
+                .unwrap_or_else(|| Layout::new(heading)),
             status: status.as_u16(),
             heading,
             message: message.to_string(),

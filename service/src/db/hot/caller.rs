@@ -122,6 +122,7 @@ pub(crate) fn identity_of(
     });
     Some(Identity {
         user_id: user.id,
+        must_change_password: crate::access::users::must_change_password(&user),
         username: user.username,
         email: user.email,
         roles: roles.into_iter().map(|r| r.name).collect(),
@@ -175,6 +176,12 @@ static IDENTITY_SQL: LazyLock<String> = LazyLock::new(|| {
             user(local_users::Column::Email),
             user(local_users::Column::IsActive),
         ])
+        .expr(
+            // A generated password not yet replaced (`users::must_change_password`).
+            Expr::col(user(local_users::Column::PasswordHash))
+                .is_not_null()
+                .and(Expr::col(user(local_users::Column::PasswordChangedAt)).is_null()),
+        )
         .columns([
             (rbac_roles::Entity, rbac_roles::Column::Name),
             (rbac_roles::Entity, rbac_roles::Column::Permissions),
@@ -213,13 +220,14 @@ fn identity_here(connection: &Connection, user_id: i64) -> rusqlite::Result<Opti
                 email: row.get(2)?,
                 roles: Vec::new(),
                 permissions: PermissionSet::EMPTY,
+                must_change_password: row.get(4)?,
             }),
         };
-        if let Some(role) = row.get::<_, Option<String>>(4)? {
-            let permissions: String = row.get(5)?;
+        if let Some(role) = row.get::<_, Option<String>>(5)? {
+            let permissions: String = row.get(6)?;
             let permissions = serde_json::from_str(&permissions).map_err(|err| {
                 rusqlite::Error::FromSqlConversionFailure(
-                    5,
+                    6,
                     rusqlite::types::Type::Text,
                     Box::new(err),
                 )
@@ -294,7 +302,10 @@ mod tests {
             None
         );
         let loaded = sessions::load(&db, "the-key", limits).await.unwrap();
-        assert_eq!(loaded.as_deref(), Some(r#"{"user_id":"1"}"#));
+        assert_eq!(
+            loaded,
+            sessions::Loaded::Active(r#"{"user_id":"1"}"#.to_string())
+        );
 
         // The pool of a file database answers through this thread's connection.
         let read = point_reads::read(&db, |c| identity_here(c, ids[0])).unwrap();

@@ -1,4 +1,6 @@
-//! The signed-in user's own account (`/account`): profile, password change, sessions summary.
+//! The signed-in user's own account (`/account`): profile, password change, sessions summary,
+//! and `/account/password`, where a user signed in with a generated password must set their
+//! own before anything else opens ([`crate::auth::enforce`]).
 
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, web};
@@ -9,11 +11,15 @@ use service::access::{Password, sessions, users};
 use crate::auth::{Access, Acting, Caller};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{Field, FormView, Layout, PageContext};
+use crate::pages::{Field, FormView, Layout, PageContext, see_other};
 use crate::routes::form_input::{acting_user, merge_errors};
 use crate::routes::forms::{PageForm, Refused};
 use crate::routes::router::Router;
+use crate::routes::views::FormPage;
 use crate::state::AppState;
+
+/// Where a user with a generated password is sent until they set their own.
+pub const SET_PASSWORD: &str = "/account/password";
 
 #[derive(Template)]
 #[template(path = "account.html")]
@@ -30,7 +36,7 @@ struct AccountPage {
 
 fn password_form() -> FormView {
     FormView::new(
-        "/account/password",
+        SET_PASSWORD,
         "Change password",
         vec![
             Field::new("current_password", "Current password", "password")
@@ -63,6 +69,42 @@ async fn render(
             preferences: crate::routes::registry::preferences_page::form(ctx.ui()),
         },
     )
+}
+
+/// The page of a user who must replace a generated password: the form alone.
+fn set_password_page(
+    ctx: &PageContext,
+    status: StatusCode,
+    form: FormView,
+) -> Result<HttpResponse, PageError> {
+    ctx.render_status(
+        status,
+        &FormPage {
+            layout: ctx.layout("Set your own password"),
+            form: FormView {
+                submit: "Set password",
+                ..form
+            },
+            intro: Some(
+                "You signed in with a password that was generated for you. Choose your own \
+                 to continue: the console opens once it is set."
+                    .into(),
+            ),
+        },
+    )
+}
+
+/// `GET /account/password`: the forced change for a generated password, else the account page.
+async fn show_set_password(caller: Caller, ctx: PageContext) -> Result<HttpResponse, PageError> {
+    if must_change(&caller) {
+        set_password_page(&ctx, StatusCode::OK, password_form())
+    } else {
+        Ok(see_other("/account"))
+    }
+}
+
+fn must_change(caller: &Caller) -> bool {
+    caller.user.as_ref().is_some_and(|u| u.must_change_password)
 }
 
 async fn show(
@@ -119,12 +161,17 @@ async fn change_password(
         Ok(new) => {
             let keep = acting.session_id();
             let by = acting.grantor();
-            users::set_password(&state.db, &by, acting.ip(), user_id, Some(new), keep).await
+            users::change_own_password(&state.db, &by, acting.ip(), user_id, &new, keep).await
         }
         Err(e) => Err(e),
     };
+    let forced = must_change(&acting);
     match changed {
-        Ok(_) => Ok(ctx.redirect(
+        Ok(()) if forced => Ok(ctx.redirect(
+            "/",
+            Flash::success("Your password is set. Welcome to the console."),
+        )),
+        Ok(()) => Ok(ctx.redirect(
             "/account",
             Flash::success("Your password was changed. Your other sessions were signed out."),
         )),
@@ -132,17 +179,18 @@ async fn change_password(
             // Passwords are never sent back, so the form is shown empty with its errors.
             let refused = Refused::sort(e)?;
             let form = password_form().with_error(&refused.error);
-            render(&ctx, &state, &acting, refused.status, form).await
+            if forced {
+                set_password_page(&ctx, refused.status, form)
+            } else {
+                render(&ctx, &state, &acting, refused.status, form).await
+            }
         }
     }
 }
 
 /// Registers the account pages.
 pub fn routes(r: &mut Router) {
-    r.page(Method::GET, "/account", Access::Signed, show).page(
-        Method::POST,
-        "/account/password",
-        Access::Signed,
-        change_password,
-    );
+    r.page(Method::GET, "/account", Access::Signed, show)
+        .page(Method::GET, SET_PASSWORD, Access::Signed, show_set_password)
+        .page(Method::POST, SET_PASSWORD, Access::Signed, change_password);
 }

@@ -66,14 +66,20 @@ fn login_form(username: &str, next: &str) -> FormView {
 
 async fn login_page(
     ctx: PageContext,
+    session: Session,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, PageError> {
     let next = query.next.as_deref().unwrap_or("/");
     if ctx.caller.is_some() {
         return Ok(see_other(safe_next(next)));
     }
+    let mut layout = ctx.layout("Sign in");
+    // Come here straight from a session that is over: say why.
+    if let Some(why) = crate::auth::session_store::ended(&session) {
+        layout.flash = Some(why);
+    }
     ctx.render(&LoginPage {
-        layout: ctx.layout("Sign in"),
+        layout,
         form: login_form("", next),
         message: None,
     })
