@@ -5,11 +5,13 @@
 //! message, CSRF token) and renders it.
 
 mod components;
+mod confirmation;
 mod context;
 
 pub use components::{
     BeforeQuery, Cell, Choice, Field, FilterField, FormView, ListRow, Pager, Row, Table, rows,
 };
+pub use confirmation::{Confirmation, ConfirmationPage, Consequence, count_of};
 pub use context::{PageContext, see_other};
 
 use actix_web::http::StatusCode;

@@ -14,9 +14,10 @@ use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Field, FormView, Layout, PageContext};
 use crate::routes::form_input::{acting_user, path_id, when, when_or};
+use crate::routes::forms::ConfirmForm;
 use crate::routes::forms::{PageForm, Refused, distinct, ticked};
 use crate::routes::router::Router;
-use crate::routes::views::{self, ConfirmForm, SecretPage};
+use crate::routes::views::{self, SecretPage};
 use crate::state::AppState;
 
 /// What the page shows about the user.

@@ -16,9 +16,10 @@ use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{FormView, Layout, PageContext, Pager};
 use crate::routes::form_input::{when, when_or};
+use crate::routes::forms::ConfirmForm;
 use crate::routes::forms::{PageForm, Refused};
 use crate::routes::router::Router;
-use crate::routes::views::{self, ConfirmForm, SecretPage};
+use crate::routes::views::{self, SecretPage};
 use crate::state::AppState;
 
 /// What the page shows about the webhook.

@@ -13,9 +13,10 @@ use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{FormView, PageContext};
+use crate::routes::forms::ConfirmForm;
 use crate::routes::forms::{PageForm, Refused};
 use crate::routes::router::Router;
-use crate::routes::views::{self, ConfirmForm, SecretPage};
+use crate::routes::views::{self, SecretPage};
 use crate::state::AppState;
 
 async fn update(
