@@ -173,12 +173,19 @@ async fn a_user_created_without_a_password_gets_one_shown_once_that_signs_in() {
         )
         .await;
 
-    assert_eq!(res.status(), StatusCode::OK);
-    let html = res.text().await.unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "a create ends in a redirect"
+    );
+    assert_eq!(location(&res), "/shown-once");
+    let (_, html) = admin.page("/shown-once").await;
     let marker = r#"data-testid="generated-password">"#;
     let start = html.find(marker).expect("the password is shown") + marker.len();
     let password = &html[start..start + html[start..].find('<').unwrap()];
     assert!(password.len() >= 12);
+    let (_, refreshed) = admin.page("/shown-once").await;
+    assert!(refreshed.contains(r#"data-testid="secret-gone""#) && !refreshed.contains(password));
     let alice = Agent::sign_in(&app, "alice", password).await;
     assert!(alice.is_signed_in().await);
     let (_, list) = admin.page("/admin/users?q=ALI").await;

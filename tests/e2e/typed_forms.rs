@@ -178,13 +178,6 @@ async fn every_form_shows_a_wrong_or_missing_field_under_it_and_keeps_the_input(
             ],
         },
         Case {
-            page: format!("/oauth/clients/{client}"),
-            action: format!("/oauth/clients/{client}/delete"),
-            sent: vec![],
-            field: "confirm",
-            kept: vec![],
-        },
-        Case {
             page: "/device".into(),
             action: "/device".into(),
             sent: sent(&[("user_code", "WXYZ-WXYZ")]),
@@ -220,13 +213,6 @@ async fn every_form_shows_a_wrong_or_missing_field_under_it_and_keeps_the_input(
             action: format!("/admin/users/{user}/reset-password"),
             sent: sent(&[("password", "short")]),
             field: "password",
-            kept: vec![],
-        },
-        Case {
-            page: format!("/admin/users/{user}"),
-            action: format!("/admin/users/{user}/delete"),
-            sent: vec![],
-            field: "confirm",
             kept: vec![],
         },
         Case {
@@ -290,13 +276,6 @@ async fn every_form_shows_a_wrong_or_missing_field_under_it_and_keeps_the_input(
             kept: vec!["value=\"L2\"".into(), "value=\"study\"".into()],
         },
         Case {
-            page: "/registry/devices/lamp-1".into(),
-            action: "/registry/devices/lamp-1/delete".into(),
-            sent: vec![],
-            field: "confirm",
-            kept: vec![],
-        },
-        Case {
             page: "/account".into(),
             action: "/account/preferences".into(),
             sent: sent(&[
@@ -342,13 +321,6 @@ async fn every_form_shows_a_wrong_or_missing_field_under_it_and_keeps_the_input(
                 "value=\"platform\"".into(),
                 "Kept words</textarea>".into(),
             ],
-        },
-        Case {
-            page: format!("/webhooks/{hook}"),
-            action: format!("/webhooks/{hook}/delete"),
-            sent: vec![],
-            field: "confirm",
-            kept: vec![],
         },
     ];
     for case in &cases {

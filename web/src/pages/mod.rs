@@ -7,12 +7,14 @@
 mod components;
 mod confirmation;
 mod context;
+mod shown_once;
 
 pub use components::{
     BeforeQuery, Cell, Choice, Field, FilterField, FormView, ListRow, Pager, Row, Table, rows,
 };
 pub use confirmation::{Confirmation, ConfirmationPage, Consequence, count_of};
 pub use context::{PageContext, see_other};
+pub use shown_once::{PATH as SHOWN_ONCE_PATH, ShownOnce};
 
 use actix_web::http::StatusCode;
 use askama::Template;

@@ -31,7 +31,8 @@ pub struct FormPage {
 pub struct SecretPage {
     pub layout: Layout,
     pub intro: String,
-    pub secret: String,
+    /// `None` once it was shown: the page says it can no longer be.
+    pub secret: Option<String>,
     /// Where "Done" leads.
     pub back: String,
 }
