@@ -309,16 +309,22 @@ async fn deleting_yourself_is_refused_on_the_page() {
     let id = user_id(&app, "admin").await;
     let path = format!("/admin/users/{id}/delete");
 
+    let (_, own_page) = admin.page(&format!("/admin/users/{id}")).await;
     let unconfirmed = admin.post(&path, &[]).await;
     let refused = admin.post(&path, &[("confirm", "yes")]).await;
 
-    assert_eq!(unconfirmed.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        unconfirmed
-            .text()
-            .await
-            .unwrap()
-            .contains(r#"data-field-error="confirm""#)
+        !own_page.contains(&path) && !own_page.contains("Delete user"),
+        "your own page offers no delete"
+    );
+    assert!(
+        !own_page.contains(r#"type="checkbox" name="is_active""#),
+        "nor deactivation"
+    );
+    assert_eq!(
+        unconfirmed.status(),
+        StatusCode::FORBIDDEN,
+        "no question first"
     );
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert!(
@@ -338,6 +344,14 @@ async fn another_user_is_deleted_after_confirmation() {
     let admin = Agent::sign_in(&app, "admin", ADMIN_PASSWORD).await;
     create_user(&admin, "carol", "carol-password-123", "viewer").await;
     let id = user_id(&app, "carol").await;
+
+    let (_, carol_page) = admin.page(&format!("/admin/users/{id}")).await;
+    assert!(carol_page.contains(r#"<button type="submit" class="danger">Delete user…</button>"#));
+    let asked = admin.post(&format!("/admin/users/{id}/delete"), &[]).await;
+    assert_eq!(asked.status(), StatusCode::OK, "deleting asks first");
+    let question = asked.text().await.unwrap();
+    assert!(question.contains("They lose 1 role:") && question.contains(">viewer<"));
+    user_id(&app, "carol").await;
 
     let res = admin
         .post(&format!("/admin/users/{id}/delete"), &[("confirm", "yes")])
@@ -464,7 +478,10 @@ async fn signing_out_another_own_session_ends_it() {
         "one button, for the other session: {revoke:?}"
     );
 
-    let res = here.post(others[0], &[]).await;
+    let asked = here.post(others[0], &[]).await;
+    assert_eq!(asked.status(), StatusCode::OK, "signing out asks first");
+    assert!(elsewhere.is_signed_in().await);
+    let res = here.post(others[0], &[("confirm", "yes")]).await;
 
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(!elsewhere.is_signed_in().await);
@@ -478,7 +495,18 @@ async fn signing_out_everywhere_else_keeps_only_this_session() {
     let second = Agent::sign_in(&app, "admin", ADMIN_PASSWORD).await;
     let third = Agent::sign_in(&app, "admin", ADMIN_PASSWORD).await;
 
-    let res = here.post("/account/sessions/revoke-others", &[]).await;
+    let asked = here.post("/account/sessions/revoke-others", &[]).await;
+    assert!(
+        asked
+            .text()
+            .await
+            .unwrap()
+            .contains("2 other sessions are signed out at once.")
+    );
+    assert!(second.is_signed_in().await);
+    let res = here
+        .post("/account/sessions/revoke-others", &[("confirm", "yes")])
+        .await;
 
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(!second.is_signed_in().await && !third.is_signed_in().await);
@@ -502,7 +530,16 @@ async fn an_admin_revokes_another_users_session() {
     let revoke = actions(&page, "/admin/sessions/");
     assert_eq!(revoke.len(), 1, "only dave's session is listed");
 
-    let res = admin.post(&revoke[0], &[]).await;
+    let asked = admin.post(&revoke[0], &[]).await;
+    assert!(
+        asked
+            .text()
+            .await
+            .unwrap()
+            .contains("Sign out this session of dave?")
+    );
+    assert!(dave.is_signed_in().await, "not before it is confirmed");
+    let res = admin.post(&revoke[0], &[("confirm", "yes")]).await;
 
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(!dave.is_signed_in().await);

@@ -337,7 +337,10 @@ async fn acting_on_a_user_needs_every_permission_that_user_holds() {
             format!("/admin/users/{boss}"),
             vec![("email", ""), ("roles", "admin")],
         ),
-        (format!("/admin/sessions/{boss_session}/revoke"), vec![]),
+        (
+            format!("/admin/sessions/{boss_session}/revoke"),
+            vec![("confirm", "yes")],
+        ),
         (
             format!("/admin/users/{boss}/delete"),
             vec![("confirm", "yes")],
@@ -356,7 +359,12 @@ async fn acting_on_a_user_needs_every_permission_that_user_holds() {
     );
 
     // Holding: the same four on the reader.
-    let (status, _) = post_page(&who, &format!("/admin/sessions/{low_session}/revoke"), &[]).await;
+    let (status, _) = post_page(
+        &who,
+        &format!("/admin/sessions/{low_session}/revoke"),
+        &[("confirm", "yes")],
+    )
+    .await;
     assert_eq!(status, 303);
     let (status, page) = post_page(
         &who,

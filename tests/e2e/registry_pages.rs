@@ -163,8 +163,16 @@ async fn a_device_is_created_edited_and_deleted_from_its_pages() {
     let (_, shown) = page(&app, "/registry/devices/hue-1").await;
     assert!(shown.contains("Desk lamp") && shown.contains("This device has no entities."));
 
-    let unconfirmed = post_form(&app, "/registry/devices/hue-1/delete", &[]).await;
-    assert_eq!(unconfirmed.status(), 422);
+    let asked = post_form(&app, "/registry/devices/hue-1/delete", &[]).await;
+    assert_eq!(asked.status(), 200, "deleting asks first");
+    assert!(
+        asked
+            .text()
+            .await
+            .unwrap()
+            .contains("Delete the device Desk lamp?")
+    );
+    assert_eq!(page(&app, "/registry/devices/hue-1").await.0, 200);
     let deleted = post_form(
         &app,
         "/registry/devices/hue-1/delete",

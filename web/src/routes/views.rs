@@ -3,7 +3,7 @@
 
 use askama::Template;
 
-use crate::pages::{Choice, Field, FormView, Layout, Table};
+use crate::pages::{FormView, Layout, Table};
 
 /// The generic list page.
 #[derive(Template)]
@@ -35,19 +35,4 @@ pub struct SecretPage {
     pub secret: Option<String>,
     /// Where "Done" leads.
     pub back: String,
-}
-
-/// A delete form: one box (`confirm=yes`) to tick, saying what goes.
-pub fn delete_form(action: String, submit: &'static str, what: String) -> FormView {
-    FormView::new(
-        action,
-        submit,
-        vec![
-            Field::new("confirm", "Confirm", "checkboxes").choices(vec![Choice {
-                value: "yes".into(),
-                label: what,
-                checked: false,
-            }]),
-        ],
-    )
 }
