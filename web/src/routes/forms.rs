@@ -18,6 +18,36 @@ use crate::error::PageError;
 use crate::pages::{FormView, PageContext};
 use crate::routes::views::FormPage;
 
+/// Declares a page form struct (serde, every field defaulted so a missing one is an error
+/// under it rather than a `400`) together with an associated constant per field holding the
+/// name its input sends: `EntityForm::entity_id` is `"entity_id"`. Pages build their
+/// [`crate::pages::Field`]s and handlers their errors from those constants, so the template,
+/// the handler and the struct cannot disagree by spelling.
+macro_rules! page_form {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $( $(#[$fmeta:meta])* $fvis:vis $field:ident : $ty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, serde::Deserialize)]
+        #[serde(default)]
+        $vis struct $name {
+            $( $(#[$fmeta])* $fvis $field: $ty ),*
+        }
+
+        #[allow(non_upper_case_globals, dead_code)]
+        impl $name {
+            $(
+                #[doc = concat!("The name the `", stringify!($field), "` input sends.")]
+                pub const $field: &'static str = stringify!($field);
+            )*
+        }
+    };
+}
+pub(crate) use page_form;
+
 /// A page form's body, parsed into the form struct `T`.
 pub struct PageForm<T>(pub T);
 
