@@ -431,3 +431,49 @@ async fn an_entity_is_created_edited_and_deleted_in_the_console_with_errors_unde
         "a viewer gets no add button"
     );
 }
+
+#[tokio::test]
+async fn preferences_errors_sit_under_their_fields_in_plain_words_and_focus_the_first() {
+    let (app, _) = admin().await;
+    let long_tenant = "t".repeat(300);
+
+    let res = post_form(
+        &app,
+        "/account/preferences",
+        &[
+            ("theme", "dark"),
+            ("page_size", "0"),
+            ("default_tenant", long_tenant.as_str()),
+        ],
+    )
+    .await;
+
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(
+            r#"data-field-error="page_size">Enter a whole number of rows from 1 to 500."#
+        )
+    );
+    assert!(
+        html.contains(r#"data-field-error="default_tenant">Enter a tenant name of at most 255"#)
+    );
+    assert!(!html.contains("ui."), "no API field names");
+    assert!(
+        !html.contains(r#"class="flash error" role="alert""#),
+        "no banner"
+    );
+    assert!(
+        html.contains(r#"value="dark" selected"#),
+        "the input is kept"
+    );
+    assert!(
+        html.contains(r#"name="page_size" value="0" autocomplete="off" autofocus"#),
+        "the first field in error is focused: {html}"
+    );
+    let (_, fresh) = page(&app, "/registry/entities/new").await;
+    assert!(
+        fresh.contains(r#"name="entity_id" value="" autocomplete="off" autofocus"#),
+        "the first field is focused on load"
+    );
+}

@@ -306,6 +306,20 @@ impl FormView {
         }
     }
 
+    /// True for the one field the browser focuses when the page loads (`autofocus`): the
+    /// first field in error after a refused submission, else the form's first field. Only the
+    /// first `autofocus` of a page counts, so on a page of several forms the first one wins.
+    pub fn focuses(&self, name: &str) -> bool {
+        let visible = |f: &&Field| f.kind != "hidden" && f.kind != "checkboxes";
+        let focused = self
+            .fields
+            .iter()
+            .filter(visible)
+            .find(|f| f.error.is_some())
+            .or_else(|| self.fields.iter().find(visible));
+        focused.is_some_and(|f| f.name == name)
+    }
+
     /// Attaches a service error: field errors to their fields, anything else to the form.
     pub fn with_error(mut self, err: &service::Error) -> Self {
         let details: &[FieldError] = match err {
