@@ -319,7 +319,7 @@ async fn every_form_shows_a_wrong_or_missing_field_under_it_and_keeps_the_input(
             kept: vec![
                 "value=\"device.created\" checked".into(),
                 "value=\"platform\"".into(),
-                "Kept words</textarea>".into(),
+                "value=\"Kept words\"".into(),
             ],
         },
     ];

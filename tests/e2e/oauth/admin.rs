@@ -563,3 +563,51 @@ fn shown_secret(page: &str) -> String {
         .unwrap()
         .to_owned()
 }
+
+#[tokio::test]
+async fn a_second_client_with_a_name_in_use_is_created_with_a_warning() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let csrf = app.csrf_token(&app.client).await;
+    let create = || async {
+        let res = app
+            .client
+            .post(app.url("/oauth/clients/new"))
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("name", "reporter"),
+                ("client_type", "confidential"),
+                ("allowed_scopes", "users:read"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        app.get("/shown-once").await.text().await.unwrap()
+    };
+
+    let first = create().await;
+    let second = create().await;
+
+    assert!(!first.contains("data-testid=\"duplicate-warning\""));
+    let (_, list) = {
+        let r = app.get("/api/oauth/clients").await;
+        (r.status(), r.json::<Value>().await.unwrap())
+    };
+    let ids: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["client_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "both are created");
+    assert!(
+        second.contains("data-testid=\"duplicate-warning\""),
+        "{second}"
+    );
+    assert!(
+        ids.iter()
+            .any(|id| second.contains(&format!("The client {id} already has this name."))),
+        "the warning names the other client"
+    );
+}

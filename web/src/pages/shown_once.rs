@@ -34,6 +34,8 @@ pub struct ShownOnce {
     pub secret: String,
     /// Where "Done" leads.
     pub back: String,
+    /// Something to look at besides the secret (a name or address already in use).
+    pub warning: Option<String>,
     /// The user who caused it; nobody else's page shows it.
     user: i64,
 }
@@ -52,8 +54,15 @@ impl ShownOnce {
             intro: intro.into(),
             secret: secret.into(),
             back: back.into(),
+            warning: None,
             user: ctx.user_id()?,
         })
+    }
+
+    /// With a warning shown beside the secret.
+    pub fn warn(mut self, warning: Option<String>) -> Self {
+        self.warning = warning;
+        self
     }
 
     /// The encrypted cookie carrying it to [`PATH`].

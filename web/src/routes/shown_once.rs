@@ -19,6 +19,7 @@ async fn show(ctx: PageContext, req: HttpRequest) -> Result<HttpResponse, PageEr
             intro: shown.intro,
             secret: Some(shown.secret),
             back: shown.back,
+            warning: shown.warning,
         },
         None => SecretPage {
             layout: ctx.layout("Secret no longer shown"),
@@ -28,6 +29,7 @@ async fn show(ctx: PageContext, req: HttpRequest) -> Result<HttpResponse, PageEr
                     .into(),
             secret: None,
             back: "/".into(),
+            warning: None,
         },
     };
     Ok(ctx.forget_secret(ctx.render(&page)?))

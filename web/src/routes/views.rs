@@ -35,4 +35,21 @@ pub struct SecretPage {
     pub secret: Option<String>,
     /// Where "Done" leads.
     pub back: String,
+    /// A warning shown above the secret (a name or address already in use).
+    pub warning: Option<String>,
+}
+
+/// The warning after creating something whose name (or address) others already carry:
+/// allowed, since two may rightly share one, but worth a look before they are confused.
+/// `what` is the kind of thing ("client"), `shared` what they share ("name").
+pub fn duplicate_warning(what: &str, shared: &str, others: &[String]) -> Option<String> {
+    match others {
+        [] => None,
+        [one] => Some(format!("The {what} {one} already has this {shared}.")),
+        many => Some(format!(
+            "{} other {what}s already have this {shared}: {}.",
+            many.len(),
+            many.join(", ")
+        )),
+    }
 }

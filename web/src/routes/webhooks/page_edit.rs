@@ -171,7 +171,7 @@ async fn render(
     ctx.render_status(
         status,
         &WebhookPage {
-            layout: ctx.layout(format!("Webhook {}", w.webhook_id)),
+            layout: ctx.layout(format!("Webhook {}", display_name(w))),
             webhook: WebhookView {
                 id: w.webhook_id.clone(),
                 url: w.url.clone(),
