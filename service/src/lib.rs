@@ -22,6 +22,7 @@
 //!   (the change, its audit row and its webhook events committed together). Keep it thin.
 
 pub mod access;
+pub mod affected;
 pub mod audit;
 pub mod db;
 pub mod error;

@@ -178,12 +178,19 @@ async fn a_user_created_without_a_password_gets_one_shown_once_that_signs_in() {
         )
         .await;
 
-    assert_eq!(res.status(), StatusCode::OK);
-    let html = res.text().await.unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "a create ends in a redirect"
+    );
+    assert_eq!(location(&res), "/shown-once");
+    let (_, html) = admin.page("/shown-once").await;
     let marker = r#"data-testid="generated-password">"#;
     let start = html.find(marker).expect("the password is shown") + marker.len();
     let password = &html[start..start + html[start..].find('<').unwrap()];
     assert!(password.len() >= 12);
+    let (_, refreshed) = admin.page("/shown-once").await;
+    assert!(refreshed.contains(r#"data-testid="secret-gone""#) && !refreshed.contains(password));
     let alice = Agent::sign_in(&app, "alice", password).await;
     let res = alice.get("/").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -313,16 +320,22 @@ async fn deleting_yourself_is_refused_on_the_page() {
     let id = user_id(&app, "admin").await;
     let path = format!("/admin/users/{id}/delete");
 
+    let (_, own_page) = admin.page(&format!("/admin/users/{id}")).await;
     let unconfirmed = admin.post(&path, &[]).await;
     let refused = admin.post(&path, &[("confirm", "yes")]).await;
 
-    assert_eq!(unconfirmed.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        unconfirmed
-            .text()
-            .await
-            .unwrap()
-            .contains(r#"data-field-error="confirm""#)
+        !own_page.contains(&path) && !own_page.contains("Delete user"),
+        "your own page offers no delete"
+    );
+    assert!(
+        !own_page.contains(r#"type="checkbox" name="is_active""#),
+        "nor deactivation"
+    );
+    assert_eq!(
+        unconfirmed.status(),
+        StatusCode::FORBIDDEN,
+        "no question first"
     );
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert!(
@@ -342,6 +355,14 @@ async fn another_user_is_deleted_after_confirmation() {
     let admin = Agent::sign_in(&app, "admin", ADMIN_PASSWORD).await;
     create_user(&admin, "carol", "carol-password-123", "viewer").await;
     let id = user_id(&app, "carol").await;
+
+    let (_, carol_page) = admin.page(&format!("/admin/users/{id}")).await;
+    assert!(carol_page.contains(r#"<button type="submit" class="danger">Delete user…</button>"#));
+    let asked = admin.post(&format!("/admin/users/{id}/delete"), &[]).await;
+    assert_eq!(asked.status(), StatusCode::OK, "deleting asks first");
+    let question = asked.text().await.unwrap();
+    assert!(question.contains("They lose 1 role:") && question.contains(">viewer<"));
+    user_id(&app, "carol").await;
 
     let res = admin
         .post(&format!("/admin/users/{id}/delete"), &[("confirm", "yes")])
@@ -468,7 +489,10 @@ async fn signing_out_another_own_session_ends_it() {
         "one button, for the other session: {revoke:?}"
     );
 
-    let res = here.post(others[0], &[]).await;
+    let asked = here.post(others[0], &[]).await;
+    assert_eq!(asked.status(), StatusCode::OK, "signing out asks first");
+    assert!(elsewhere.is_signed_in().await);
+    let res = here.post(others[0], &[("confirm", "yes")]).await;
 
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(!elsewhere.is_signed_in().await);
@@ -482,7 +506,18 @@ async fn signing_out_everywhere_else_keeps_only_this_session() {
     let second = Agent::sign_in(&app, "admin", ADMIN_PASSWORD).await;
     let third = Agent::sign_in(&app, "admin", ADMIN_PASSWORD).await;
 
-    let res = here.post("/account/sessions/revoke-others", &[]).await;
+    let asked = here.post("/account/sessions/revoke-others", &[]).await;
+    assert!(
+        asked
+            .text()
+            .await
+            .unwrap()
+            .contains("2 other sessions are signed out at once.")
+    );
+    assert!(second.is_signed_in().await);
+    let res = here
+        .post("/account/sessions/revoke-others", &[("confirm", "yes")])
+        .await;
 
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(!second.is_signed_in().await && !third.is_signed_in().await);
@@ -506,7 +541,16 @@ async fn an_admin_revokes_another_users_session() {
     let revoke = actions(&page, "/admin/sessions/");
     assert_eq!(revoke.len(), 1, "only dave's session is listed");
 
-    let res = admin.post(&revoke[0], &[]).await;
+    let asked = admin.post(&revoke[0], &[]).await;
+    assert!(
+        asked
+            .text()
+            .await
+            .unwrap()
+            .contains("Sign out this session of dave?")
+    );
+    assert!(dave.is_signed_in().await, "not before it is confirmed");
+    let res = admin.post(&revoke[0], &[("confirm", "yes")]).await;
 
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(!dave.is_signed_in().await);
@@ -659,4 +703,51 @@ async fn unknown_ids_and_bad_cursors_are_error_pages_not_failures() {
     );
     assert_eq!(cursor, StatusCode::BAD_REQUEST);
     assert!(html.contains("cursor"));
+}
+
+#[tokio::test]
+async fn deleting_a_role_asks_first_naming_its_holders_and_changes_nothing_until_confirmed() {
+    let app = spawn().await;
+    let admin = Agent::sign_in(&app, "admin", ADMIN_PASSWORD).await;
+    admin
+        .post(
+            "/admin/roles/new",
+            &[("name", "auditor"), ("permissions", "audit:read")],
+        )
+        .await;
+    create_user(&admin, "dora", "dora-password-1234", "auditor").await;
+    create_user(&admin, "erin", "erin-password-1234", "auditor").await;
+    let (_, list) = admin.page("/admin/roles").await;
+    let path = link_to(&list, "auditor");
+    let (_, role_page) = admin.page(&path).await;
+    assert!(
+        role_page.contains(r#"<button type="submit" class="danger">Delete role…</button>"#),
+        "the delete button is styled as danger"
+    );
+    assert!(
+        !role_page.contains(r#"name="confirm""#),
+        "the role page deletes nothing itself"
+    );
+
+    let asked = admin.post(&format!("{path}/delete"), &[]).await;
+
+    assert_eq!(asked.status(), StatusCode::OK);
+    let question = asked.text().await.unwrap();
+    assert!(question.contains(r#"data-testid="confirmation""#));
+    assert!(question.contains("The role auditor is held by 2 users:"));
+    assert!(
+        question.contains(r#"data-testid="affected-name">dora<"#)
+            && question.contains(r#"data-testid="affected-name">erin<"#)
+    );
+    assert!(question.contains(r#"class="danger" data-testid="confirm-submit""#));
+    assert!(question.contains(&format!(r#"href="{path}" data-testid="confirm-cancel""#)));
+    assert_eq!(actions(&question, &path), [format!("{path}/delete")]);
+    assert_eq!(admin.page(&path).await.0, StatusCode::OK, "still there");
+
+    let deleted = admin
+        .post(&format!("{path}/delete"), &[("confirm", "yes")])
+        .await;
+
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(admin.page(&path).await.0, StatusCode::NOT_FOUND);
 }

@@ -163,8 +163,16 @@ async fn a_device_is_created_edited_and_deleted_from_its_pages() {
     let (_, shown) = page(&app, "/registry/devices/hue-1").await;
     assert!(shown.contains("Desk lamp") && shown.contains("This device has no entities."));
 
-    let unconfirmed = post_form(&app, "/registry/devices/hue-1/delete", &[]).await;
-    assert_eq!(unconfirmed.status(), 422);
+    let asked = post_form(&app, "/registry/devices/hue-1/delete", &[]).await;
+    assert_eq!(asked.status(), 200, "deleting asks first");
+    assert!(
+        asked
+            .text()
+            .await
+            .unwrap()
+            .contains("Delete the device Desk lamp?")
+    );
+    assert_eq!(page(&app, "/registry/devices/hue-1").await.0, 200);
     let deleted = post_form(
         &app,
         "/registry/devices/hue-1/delete",
@@ -309,4 +317,163 @@ async fn the_theme_and_page_size_follow_the_users_preferences() {
     );
     let (_, account) = page(&app, "/account").await;
     assert!(account.contains(r#"<option value="dark" selected>"#));
+}
+
+#[tokio::test]
+async fn an_entity_is_created_edited_and_deleted_in_the_console_with_errors_under_fields() {
+    let (app, token) = admin().await;
+    bulk(
+        &app,
+        &token,
+        "/internal/devices/bulk_upsert",
+        json!([{"device_id": "hue-1", "name": "Lamp"}, {"device_id": "hue-2", "name": "Hall"}]),
+    )
+    .await;
+    let (_, list) = page(&app, "/registry/entities").await;
+    assert!(
+        list.contains(r#"href="/registry/entities/new""#),
+        "a button adds one"
+    );
+
+    let bad = post_form(
+        &app,
+        "/registry/entities/new",
+        &[
+            ("entity_id", "no dot"),
+            ("device_id", "nowhere"),
+            ("platform", "hue"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status(), 422);
+    let html = bad.text().await.unwrap();
+    assert!(html.contains(r#"data-field-error="entity_id""#), "{html}");
+    assert!(html.contains(r#"value="hue""#), "the input is kept");
+
+    let missing_device = post_form(
+        &app,
+        "/registry/entities/new",
+        &[("entity_id", "light.desk"), ("device_id", "nowhere")],
+    )
+    .await;
+    assert_eq!(missing_device.status(), 422);
+    assert!(
+        missing_device
+            .text()
+            .await
+            .unwrap()
+            .contains(r#"data-field-error="device_id""#)
+    );
+
+    let created = post_form(
+        &app,
+        "/registry/entities/new",
+        &[
+            ("entity_id", "light.desk"),
+            ("device_id", "hue-1"),
+            ("platform", "hue"),
+        ],
+    )
+    .await;
+    assert_eq!(created.status(), 303);
+    assert_eq!(location(&created), "/registry/entities/light.desk");
+    let again = post_form(
+        &app,
+        "/registry/entities/new",
+        &[("entity_id", "light.desk"), ("device_id", "hue-2")],
+    )
+    .await;
+    assert_eq!(again.status(), 422, "an id in use is not replaced");
+    assert!(again.text().await.unwrap().contains("already in use"));
+
+    let edited = post_form(
+        &app,
+        "/registry/entities/light.desk",
+        &[
+            ("device_id", "hue-2"),
+            ("platform", "zigbee"),
+            ("disabled", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(edited.status(), 303);
+    let (_, shown) = page(&app, "/registry/entities/light.desk").await;
+    assert!(shown.contains(r#"href="/registry/devices/hue-2""#) && shown.contains("zigbee"));
+    assert!(shown.contains(r#"<span class="badge bad">disabled</span>"#));
+    let audit: i64 = app
+        .scalar("SELECT COUNT(*) FROM audit WHERE target_id = 'light.desk'")
+        .await;
+    assert_eq!(audit, 2, "created and updated are audited");
+
+    let asked = post_form(&app, "/registry/entities/light.desk/delete", &[]).await;
+    assert_eq!(asked.status(), 200, "deleting asks first");
+    assert!(
+        asked
+            .text()
+            .await
+            .unwrap()
+            .contains("Delete the entity light.desk?")
+    );
+    assert_eq!(page(&app, "/registry/entities/light.desk").await.0, 200);
+    let deleted = post_form(
+        &app,
+        "/registry/entities/light.desk/delete",
+        &[("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(deleted.status(), 303);
+    assert_eq!(page(&app, "/registry/entities/light.desk").await.0, 404);
+
+    let viewer = app.client_with_role("viewer").await;
+    let (_, read_only) = (200, app.text_of(&viewer, "/registry/entities").await);
+    assert!(
+        !read_only.contains("/registry/entities/new"),
+        "a viewer gets no add button"
+    );
+}
+
+#[tokio::test]
+async fn preferences_errors_sit_under_their_fields_in_plain_words_and_focus_the_first() {
+    let (app, _) = admin().await;
+    let long_tenant = "t".repeat(300);
+
+    let res = post_form(
+        &app,
+        "/account/preferences",
+        &[
+            ("theme", "dark"),
+            ("page_size", "0"),
+            ("default_tenant", long_tenant.as_str()),
+        ],
+    )
+    .await;
+
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(
+            r#"data-field-error="page_size">Enter a whole number of rows from 1 to 500."#
+        )
+    );
+    assert!(
+        html.contains(r#"data-field-error="default_tenant">Enter a tenant name of at most 255"#)
+    );
+    assert!(!html.contains("ui."), "no API field names");
+    assert!(
+        !html.contains(r#"class="flash error" role="alert""#),
+        "no banner"
+    );
+    assert!(
+        html.contains(r#"value="dark" selected"#),
+        "the input is kept"
+    );
+    assert!(
+        html.contains(r#"name="page_size" value="0" autocomplete="off" autofocus"#),
+        "the first field in error is focused: {html}"
+    );
+    let (_, fresh) = page(&app, "/registry/entities/new").await;
+    assert!(
+        fresh.contains(r#"name="entity_id" value="" autocomplete="off" autofocus"#),
+        "the first field is focused on load"
+    );
 }

@@ -168,6 +168,30 @@ pub async fn put(
     Ok((view, created))
 }
 
+/// Creates an entity that does not exist yet: unlike [`put`], an id already in use is a
+/// conflict under `entity_id` rather than a replacement (the console's "new entity" form).
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    ip: Option<String>,
+    input: EntityInput,
+) -> Result<EntityView> {
+    if entities::Entity::find_by_id(input.entity_id.as_str())
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(Error::Conflict {
+            message: format!("an entity {} exists", input.entity_id.as_str()),
+            details: vec![crate::FieldError::new(
+                "entity_id",
+                "is already in use by another entity",
+            )],
+        });
+    }
+    Ok(put(db, actor, ip, input).await?.0)
+}
+
 /// Enables or disables an entity (the toggle of the entity page).
 #[tracing::instrument(
     name = "registry.entities.set_disabled",

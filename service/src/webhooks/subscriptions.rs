@@ -347,3 +347,24 @@ pub async fn send_test(
     dispatcher::wake();
     Ok(message_id)
 }
+
+/// The ids of the webhooks that already go to `url` or carry the name `name`: a second
+/// subscription repeating either is allowed but usually a mistake, so the console warns.
+pub async fn similar(
+    db: &impl ConnectionTrait,
+    url: &str,
+    name: Option<&str>,
+) -> Result<Vec<String>> {
+    let mut same = sea_orm::Condition::any().add(Column::Url.eq(url));
+    if let Some(name) = name {
+        same = same.add(Column::Description.eq(name));
+    }
+    Ok(webhooks::Entity::find()
+        .filter(same)
+        .order_by_asc(Column::WebhookId)
+        .select_only()
+        .column(Column::WebhookId)
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
+}

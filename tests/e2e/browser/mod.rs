@@ -28,6 +28,7 @@
 
 mod access;
 mod console;
+mod actions;
 mod driver;
 
 mod harness;

@@ -281,6 +281,8 @@ pub struct FormView {
     pub fields: Vec<Field>,
     /// A message about the whole form.
     pub error: Option<String>,
+    /// The submit button is styled as danger (the form starts a destructive action).
+    pub danger: bool,
 }
 
 impl FormView {
@@ -291,7 +293,31 @@ impl FormView {
             submit,
             fields,
             error: None,
+            danger: false,
         }
+    }
+
+    /// A form of one danger-styled button that starts a destructive or disruptive action at
+    /// `action`; the action's route asks first (see [`crate::pages::Confirmation`]).
+    pub fn danger_button(action: impl Into<String>, label: &'static str) -> Self {
+        Self {
+            danger: true,
+            ..Self::new(action, label, Vec::new())
+        }
+    }
+
+    /// True for the one field the browser focuses when the page loads (`autofocus`): the
+    /// first field in error after a refused submission, else the form's first field. Only the
+    /// first `autofocus` of a page counts, so on a page of several forms the first one wins.
+    pub fn focuses(&self, name: &str) -> bool {
+        let visible = |f: &&Field| f.kind != "hidden" && f.kind != "checkboxes";
+        let focused = self
+            .fields
+            .iter()
+            .filter(visible)
+            .find(|f| f.error.is_some())
+            .or_else(|| self.fields.iter().find(visible));
+        focused.is_some_and(|f| f.name == name)
     }
 
     /// Attaches a service error: field errors to their fields, anything else to the form.

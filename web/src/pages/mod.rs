@@ -5,14 +5,18 @@
 //! message, CSRF token) and renders it.
 
 mod components;
+mod confirmation;
 mod context;
 mod nav;
+mod shown_once;
 
 pub use components::{
     BeforeQuery, Cell, Choice, Field, FilterField, FormView, ListRow, Pager, Row, Table, rows,
 };
+pub use confirmation::{Confirmation, ConfirmationPage, Consequence, count_of};
 pub use context::{PageContext, see_other};
 pub use nav::{NavGroup, NavItem, menu};
+pub use shown_once::{PATH as SHOWN_ONCE_PATH, ShownOnce};
 
 use actix_web::http::StatusCode;
 use askama::Template;

@@ -10,12 +10,43 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use futures_util::future::LocalBoxFuture;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use service::FieldError;
 
 use crate::error::PageError;
 use crate::pages::{FormView, PageContext};
 use crate::routes::views::FormPage;
+
+/// Declares a page form struct (serde, every field defaulted so a missing one is an error
+/// under it rather than a `400`) together with an associated constant per field holding the
+/// name its input sends: `EntityForm::entity_id` is `"entity_id"`. Pages build their
+/// [`crate::pages::Field`]s and handlers their errors from those constants, so the template,
+/// the handler and the struct cannot disagree by spelling.
+macro_rules! page_form {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $( $(#[$fmeta:meta])* $fvis:vis $field:ident : $ty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, serde::Deserialize)]
+        #[serde(default)]
+        $vis struct $name {
+            $( $(#[$fmeta])* $fvis $field: $ty ),*
+        }
+
+        #[allow(non_upper_case_globals, dead_code)]
+        impl $name {
+            $(
+                #[doc = concat!("The name the `", stringify!($field), "` input sends.")]
+                pub const $field: &'static str = stringify!($field);
+            )*
+        }
+    };
+}
+pub(crate) use page_form;
 
 /// A page form's body, parsed into the form struct `T`.
 pub struct PageForm<T>(pub T);
@@ -101,6 +132,34 @@ pub fn distinct(values: &[String]) -> Vec<String> {
         }
     }
     out
+}
+
+/// The body of a destructive or disruptive action: without `confirm=yes` it only asks
+/// (see [`crate::pages::Confirmation`]); with it, the action runs.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ConfirmForm {
+    /// `yes` once the question was answered.
+    pub confirm: String,
+}
+
+impl ConfirmForm {
+    /// True when the submission carries the confirmation.
+    pub fn is_given(&self) -> bool {
+        self.confirm == "yes"
+    }
+
+    /// Passes when the submission carries the confirmation; refuses the action otherwise.
+    pub fn confirmed(&self) -> Result<(), service::Error> {
+        if self.is_given() {
+            Ok(())
+        } else {
+            Err(service::Error::invalid(
+                "confirm",
+                "tick the box to confirm the deletion",
+            ))
+        }
+    }
 }
 
 /// A submission the service refused, sorted for the page that shows it again.

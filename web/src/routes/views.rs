@@ -1,10 +1,9 @@
 //! Page views shared by the admin areas: the generic list and form pages, a secret shown
-//! once, and the confirmation a delete form asks for.
+//! once.
 
 use askama::Template;
-use serde::Deserialize;
 
-use crate::pages::{Choice, Field, FormView, Layout, Table};
+use crate::pages::{FormView, Layout, Table};
 
 /// The generic list page.
 #[derive(Template)]
@@ -32,44 +31,25 @@ pub struct FormPage {
 pub struct SecretPage {
     pub layout: Layout,
     pub intro: String,
-    pub secret: String,
+    /// `None` once it was shown: the page says it can no longer be.
+    pub secret: Option<String>,
     /// Where "Done" leads.
     pub back: String,
+    /// A warning shown above the secret (a name or address already in use).
+    pub warning: Option<String>,
 }
 
-/// A delete form: one box (`confirm=yes`) to tick, saying what goes.
-pub fn delete_form(action: String, submit: &'static str, what: String) -> FormView {
-    FormView::new(
-        action,
-        submit,
-        vec![
-            Field::new("confirm", "Confirm", "checkboxes").choices(vec![Choice {
-                value: "yes".into(),
-                label: what,
-                checked: false,
-            }]),
-        ],
-    )
-}
-
-/// The body of a delete form.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ConfirmForm {
-    /// `yes` when the box is ticked.
-    pub confirm: String,
-}
-
-impl ConfirmForm {
-    /// Passes when the `confirm` box is ticked; refuses the deletion otherwise.
-    pub fn confirmed(&self) -> Result<(), service::Error> {
-        if self.confirm == "yes" {
-            Ok(())
-        } else {
-            Err(service::Error::invalid(
-                "confirm",
-                "tick the box to confirm the deletion",
-            ))
-        }
+/// The warning after creating something whose name (or address) others already carry:
+/// allowed, since two may rightly share one, but worth a look before they are confused.
+/// `what` is the kind of thing ("client"), `shared` what they share ("name").
+pub fn duplicate_warning(what: &str, shared: &str, others: &[String]) -> Option<String> {
+    match others {
+        [] => None,
+        [one] => Some(format!("The {what} {one} already has this {shared}.")),
+        many => Some(format!(
+            "{} other {what}s already have this {shared}: {}.",
+            many.len(),
+            many.join(", ")
+        )),
     }
 }

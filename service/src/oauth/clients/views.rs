@@ -197,3 +197,16 @@ pub async fn names_by_id(db: &impl ConnectionTrait) -> Result<HashMap<Uuid, (Str
 pub async fn count(db: &impl ConnectionTrait) -> Result<u64> {
     Ok(clients::Entity::find().count(db).await?)
 }
+
+/// The client ids of the clients named `name`: a second client with a name already in use
+/// is allowed but looks the same in every list, so the console warns.
+pub async fn named(db: &impl ConnectionTrait, name: &str) -> Result<Vec<String>> {
+    Ok(clients::Entity::find()
+        .filter(clients::Column::Name.eq(name))
+        .order_by_asc(clients::Column::ClientIdentifier)
+        .select_only()
+        .column(clients::Column::ClientIdentifier)
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
+}

@@ -7,16 +7,18 @@ use askama::Template;
 use serde::Deserialize;
 use service::access::users::{self, UserSummary, UserUpdate};
 use service::access::{Password, Permission};
+use service::affected::Affected;
 
 use super::admin_users::role_choices;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{Field, FormView, Layout, PageContext};
+use crate::pages::ShownOnce;
+use crate::pages::{Confirmation, Field, FormView, Layout, PageContext, count_of};
 use crate::routes::form_input::{acting_user, path_id, when, when_or};
+use crate::routes::forms::ConfirmForm;
 use crate::routes::forms::{PageForm, Refused, distinct, ticked};
 use crate::routes::router::Router;
-use crate::routes::views::{self, ConfirmForm, SecretPage};
 use crate::state::AppState;
 
 /// What the page shows about the user.
@@ -37,6 +39,8 @@ struct UserPage {
     edit: Option<FormView>,
     reset: Option<FormView>,
     delete: Option<FormView>,
+    /// A refusal no shown form carries (deleting oneself).
+    problem: Option<String>,
 }
 
 /// The three forms of the page, with the input and error of the one just sent.
@@ -79,6 +83,16 @@ async fn edit_form(
     ))
 }
 
+/// On one's own page the active box is not offered (nobody deactivates themselves): the
+/// form carries the user's current state instead.
+fn without_deactivation(mut form: FormView) -> FormView {
+    for f in form.fields.iter_mut().filter(|f| f.name == "is_active") {
+        f.kind = "hidden";
+        f.value = "true".into();
+    }
+    form
+}
+
 fn reset_form(id: i64) -> FormView {
     FormView::new(
         format!("/admin/users/{id}/reset-password"),
@@ -92,20 +106,26 @@ fn reset_form(id: i64) -> FormView {
 }
 
 fn delete_form(user: &UserSummary) -> FormView {
-    views::delete_form(
-        format!("/admin/users/{}/delete", user.id),
-        "Delete user",
-        format!("Yes, delete {} for good", user.username),
-    )
+    FormView::danger_button(format!("/admin/users/{}/delete", user.id), "Delete user…")
 }
 
+/// Renders the user's page. The forms show only to a caller who may use them: one holding
+/// `users:write` and, on a page shown fresh (`may_act`), every permission the user holds.
+/// On one's own page there is no delete and no active box.
 fn render(
     ctx: &PageContext,
     status: StatusCode,
     user: &UserSummary,
     forms: Forms,
+    may_act: bool,
 ) -> Result<HttpResponse, PageError> {
-    let write = ctx.may(Permission::UsersWrite);
+    let write = ctx.may(Permission::UsersWrite) && may_act;
+    let myself = ctx.user_id() == Some(user.id);
+    let edit = if myself {
+        without_deactivation(forms.edit)
+    } else {
+        forms.edit
+    };
     ctx.render_status(
         status,
         &UserPage {
@@ -118,9 +138,14 @@ fn render(
                 last_login: when_or(user.last_login_at, "never"),
                 created: when(user.created_at),
             },
-            edit: write.then_some(forms.edit),
+            edit: write.then_some(edit),
             reset: write.then_some(forms.reset),
-            delete: write.then_some(forms.delete),
+            problem: if myself {
+                forms.delete.error.clone()
+            } else {
+                None
+            },
+            delete: (write && !myself).then_some(forms.delete),
         },
     )
 }
@@ -132,7 +157,15 @@ async fn show(
 ) -> Result<HttpResponse, PageError> {
     let user = users::get(&state.db, path_id(&id, "user")?).await?;
     let forms = Forms::new(&state, &user).await?;
-    render(&ctx, StatusCode::OK, &user, forms)
+    let may_act = match &ctx.caller {
+        Some(c) => c
+            .grantor()
+            .ensure_may_act_on(&state.db, user.id, "changing")
+            .await
+            .is_ok(),
+        None => false,
+    };
+    render(&ctx, StatusCode::OK, &user, forms, may_act)
 }
 
 /// The user's settings form, as sent.
@@ -192,7 +225,7 @@ async fn update(
             forms.edit = edit_form(&state, id, &form.email, active, &form.roles)
                 .await?
                 .with_error(&refused.error);
-            render(&ctx, refused.status, &user, forms)
+            render(&ctx, refused.status, &user, forms, true)
         }
     }
 }
@@ -221,15 +254,16 @@ async fn reset_password(
         Err(e) => Err(e),
     };
     match outcome {
-        Ok(Some(generated)) => ctx.render(&SecretPage {
-            layout: ctx.layout("Password reset"),
-            intro: format!(
+        Ok(Some(generated)) => Ok(ctx.redirect_to_secret(ShownOnce::new(
+            &ctx,
+            "Password reset",
+            format!(
                 "The new password of {}. Hand it over now: it is not shown again.",
                 user.username
             ),
-            secret: generated.expose().to_string(),
-            back: format!("/admin/users/{id}"),
-        }),
+            generated.expose().to_string(),
+            format!("/admin/users/{id}"),
+        ))),
         Ok(None) => Ok(ctx.redirect(
             &format!("/admin/users/{id}"),
             Flash::success(format!("The password of {} was changed.", user.username)),
@@ -238,11 +272,12 @@ async fn reset_password(
             let refused = Refused::sort(e)?;
             let mut forms = Forms::new(&state, &user).await?;
             forms.reset = reset_form(id).with_error(&refused.error);
-            render(&ctx, refused.status, &user, forms)
+            render(&ctx, refused.status, &user, forms, true)
         }
     }
 }
 
+/// Deletes another user once confirmed; before that, asks, naming the roles they lose.
 async fn delete(
     ctx: PageContext,
     acting: Acting,
@@ -252,14 +287,32 @@ async fn delete(
 ) -> Result<HttpResponse, PageError> {
     let id = path_id(&id, "user")?;
     let user = users::get(&state.db, id).await?;
-    let outcome = match form.confirmed() {
-        Ok(()) => {
-            let by = acting.grantor();
-            users::delete(&state.db, &by, acting_user(&acting)?, acting.ip(), id).await
-        }
-        Err(e) => Err(e),
-    };
-    match outcome {
+    let myself = acting_user(&acting)? == id;
+    // Deleting oneself is refused by the service whether asked or not: no question first.
+    if !form.is_given() && !myself {
+        let roles = Affected {
+            total: user.roles.len() as u64,
+            names: user.roles.clone(),
+        };
+        return ctx.confirm(
+            Confirmation::new(
+                format!("Delete the user {}?", user.username),
+                format!("/admin/users/{id}/delete"),
+                "Delete user",
+                format!("/admin/users/{id}"),
+            )
+            .what(format!(
+                "{} can no longer sign in: their sessions end at once and their tokens stop \
+                 working. The audit trail keeps what they did.",
+                user.username
+            ))
+            .reaches(&roles, |n| {
+                format!("They lose {}:", count_of(n, "role", "roles"))
+            }),
+        );
+    }
+    let by = acting.grantor();
+    match users::delete(&state.db, &by, acting_user(&acting)?, acting.ip(), id).await {
         Ok(()) => Ok(ctx.redirect(
             "/admin/users",
             Flash::success(format!("The user {} was deleted.", user.username)),
@@ -268,7 +321,7 @@ async fn delete(
             let refused = Refused::sort(e)?;
             let mut forms = Forms::new(&state, &user).await?;
             forms.delete = delete_form(&user).with_error(&refused.error);
-            render(&ctx, refused.status, &user, forms)
+            render(&ctx, refused.status, &user, forms, true)
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Sessions: one's own (`/account/sessions`) and everyone's (`/admin/sessions`), with
 //! sign-out buttons. A revoked session's next request is treated as signed out.
 
-use actix_web::http::Method;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -11,8 +11,9 @@ use service::access::{Permission, users};
 use crate::auth::{Access, Acting, Caller};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{Layout, PageContext};
+use crate::pages::{Confirmation, Layout, PageContext};
 use crate::routes::form_input::{acting_user, when};
+use crate::routes::forms::{ConfirmForm, PageForm};
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -80,13 +81,50 @@ async fn own(
     })
 }
 
+/// The question before signing out the session `id` (one of `owner`'s, or anyone's), from
+/// the list at `back`.
+async fn ask_revoke(
+    ctx: &PageContext,
+    state: &AppState,
+    id: &str,
+    owner: Option<i64>,
+    back: &str,
+) -> Result<HttpResponse, PageError> {
+    let Some(s) = sessions::list(&state.db, owner)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+    else {
+        return Err(PageError::new(StatusCode::NOT_FOUND, "session not found"));
+    };
+    ctx.confirm(
+        Confirmation::new(
+            format!("Sign out this session of {}?", s.username),
+            format!("{back}/{id}/revoke"),
+            "Sign out session",
+            back,
+        )
+        .what(format!(
+            "The browser signed in as {} from {} (last seen {}) is signed out at once and \
+             must sign in again.",
+            s.username,
+            s.ip.as_deref().unwrap_or("an unknown address"),
+            when(s.last_seen_at)
+        )),
+    )
+}
+
 async fn revoke_own(
     ctx: PageContext,
     acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
+    PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
     let owner = Some(acting_user(&acting)?);
+    if !form.is_given() {
+        return ask_revoke(&ctx, &state, &id, owner, "/account/sessions").await;
+    }
     let ip = acting.ip();
     sessions::revoke(&state.db, &acting.grantor(), ip, &id, owner).await?;
     Ok(ctx.redirect(
@@ -99,9 +137,33 @@ async fn revoke_others(
     ctx: PageContext,
     acting: Acting,
     state: web::Data<AppState>,
+    PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
     let user_id = acting_user(&acting)?;
     let keep = acting.session_id().unwrap_or_default();
+    if !form.is_given() {
+        let others = sessions::list(&state.db, Some(user_id))
+            .await?
+            .iter()
+            .filter(|s| s.id != keep)
+            .count() as u64;
+        return ctx.confirm(
+            Confirmation::new(
+                "Sign out everywhere else?",
+                "/account/sessions/revoke-others",
+                "Sign out everywhere else",
+                "/account/sessions",
+            )
+            .what("This browser stays signed in; every other one must sign in again.")
+            .consequence(format!(
+                "{} signed out at once.",
+                match others {
+                    1 => "1 other session is".to_string(),
+                    n => format!("{n} other sessions are"),
+                }
+            )),
+        );
+    }
     let ip = acting.ip();
     let ended = sessions::revoke_others(&state.db, &acting.actor(), ip, user_id, keep).await?;
     let message = match ended {
@@ -155,7 +217,11 @@ async fn revoke_any(
     acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
+    PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
+    if !form.is_given() {
+        return ask_revoke(&ctx, &state, &id, None, "/admin/sessions").await;
+    }
     let ip = acting.ip();
     sessions::revoke(&state.db, &acting.grantor(), ip, &id, None).await?;
     Ok(ctx.redirect(

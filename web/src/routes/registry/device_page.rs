@@ -4,6 +4,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use service::access::Permission;
+use service::affected::{self, Affected};
 use service::registry::{DeviceDetail, devices};
 
 use super::devices_pages::DeviceForm;
@@ -11,11 +12,11 @@ use super::entities_pages::EntityRows;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{FormView, Layout, ListRow, PageContext, Table};
+use crate::pages::{Confirmation, FormView, Layout, ListRow, PageContext, Table, count_of};
 use crate::routes::form_input::{when, when_or};
+use crate::routes::forms::ConfirmForm;
 use crate::routes::forms::{PageForm, Refused};
 use crate::routes::router::Router;
-use crate::routes::views::{self, ConfirmForm};
 use crate::state::AppState;
 
 /// What the page shows about the device.
@@ -67,14 +68,9 @@ fn edit_form(id: &str, form: &DeviceForm) -> FormView {
 }
 
 fn delete_form(d: &DeviceDetail) -> FormView {
-    views::delete_form(
+    FormView::danger_button(
         format!("/registry/devices/{}/delete", d.device.device_id),
-        "Delete device",
-        format!(
-            "Yes, delete {} and its {} entities",
-            d.device.name,
-            d.entities.len()
-        ),
+        "Delete device…",
     )
 }
 
@@ -163,6 +159,7 @@ async fn update(
     }
 }
 
+/// Deletes the device once confirmed; before that, asks, naming the entities that go with it.
 async fn delete(
     ctx: PageContext,
     acting: Acting,
@@ -171,11 +168,34 @@ async fn delete(
     PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
     let d = devices::get(&state.db, &id).await?;
-    let outcome = match form.confirmed() {
-        Ok(()) => devices::delete(&state.db, &acting.actor(), acting.ip(), &id).await,
-        Err(e) => Err(e),
-    };
-    match outcome {
+    if !form.is_given() {
+        let entities = Affected {
+            total: d.entities.len() as u64,
+            names: d
+                .entities
+                .iter()
+                .take(affected::SHOWN as usize)
+                .map(|e| e.entity_id.clone())
+                .collect(),
+        };
+        let page = format!("/registry/devices/{}", d.device.device_id);
+        return ctx.confirm(
+            Confirmation::new(
+                format!("Delete the device {}?", d.device.name),
+                format!("{page}/delete"),
+                "Delete device",
+                page,
+            )
+            .what(format!(
+                "{} leaves the registry; a later import or sync may bring it back.",
+                d.device.name
+            ))
+            .reaches(&entities, |n| {
+                format!("{} go with it:", count_of(n, "entity", "entities"))
+            }),
+        );
+    }
+    match devices::delete(&state.db, &acting.actor(), acting.ip(), &id).await {
         Ok(()) => Ok(ctx.redirect(
             "/registry/devices",
             Flash::success(format!("The device {} was deleted.", d.device.name)),

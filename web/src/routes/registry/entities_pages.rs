@@ -51,7 +51,7 @@ pub struct EntityRows<'a> {
 impl ListRow<EntityRows<'_>> for EntityView {
     fn row(&self, how: &EntityRows<'_>) -> Row {
         let (e, show_device, toggle) = (self, how.show_device, how.toggle);
-        let mut row = vec![Cell::text(&e.entity_id)];
+        let mut row = vec![Cell::link(&e.entity_id, format!("{LIST}/{}", e.entity_id))];
         if show_device {
             row.push(match &e.device_id {
                 Some(d) => Cell::link(d, format!("/registry/devices/{d}")),
@@ -174,7 +174,11 @@ async fn list(
     ctx.render(&ListPage {
         layout: ctx.layout("Entities"),
         table,
-        actions: vec![],
+        actions: if ctx.may(Permission::RegistryWrite) {
+            vec![("New entity", format!("{LIST}/new"))]
+        } else {
+            vec![]
+        },
         note: None,
     })
 }

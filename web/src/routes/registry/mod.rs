@@ -7,6 +7,7 @@ pub mod devices_api;
 pub mod devices_pages;
 pub mod entities_api;
 pub mod entities_pages;
+pub mod entity_page;
 pub mod preferences_api;
 pub mod preferences_page;
 
@@ -36,5 +37,6 @@ pub fn routes(r: &mut Router) {
     devices_pages::routes(r);
     device_page::routes(r);
     entities_pages::routes(r);
+    entity_page::routes(r);
     preferences_page::routes(r);
 }

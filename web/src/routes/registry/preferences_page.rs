@@ -2,7 +2,6 @@
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
 use service::registry::preferences::{self, Theme, UiPreferences};
 
 use crate::auth::{Access, Acting};
@@ -10,7 +9,7 @@ use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Choice, Field, FormView, PageContext};
 use crate::routes::form_input::acting_user;
-use crate::routes::forms::{FieldErrors, PageForm};
+use crate::routes::forms::{FieldErrors, PageForm, page_form};
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -25,7 +24,7 @@ fn form_with(theme: &str, page_size: &str, default_tenant: &str) -> FormView {
         "/account/preferences",
         "Save preferences",
         vec![
-            Field::new("theme", "Theme", "select").choices(
+            Field::new(PreferencesForm::theme, "Theme", "select").choices(
                 themes
                     .iter()
                     .map(|(value, label)| Choice {
@@ -35,12 +34,16 @@ fn form_with(theme: &str, page_size: &str, default_tenant: &str) -> FormView {
                     })
                     .collect(),
             ),
-            Field::new("page_size", "Rows per page", "text")
+            Field::new(PreferencesForm::page_size, "Rows per page", "number")
                 .value(page_size)
                 .help("1 to 500; the console's lists show this many rows."),
-            Field::new("default_tenant", "Default sync tenant", "text")
-                .value(default_tenant)
-                .help("The sync dashboard opens on this tenant; empty for all."),
+            Field::new(
+                PreferencesForm::default_tenant,
+                "Default sync tenant",
+                "text",
+            )
+            .value(default_tenant)
+            .help("The sync dashboard opens on this tenant; empty for all."),
         ],
     )
 }
@@ -54,14 +57,17 @@ pub fn form(ui: &UiPreferences) -> FormView {
     )
 }
 
-/// The preferences form, as sent.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct PreferencesForm {
-    theme: String,
-    page_size: String,
-    default_tenant: String,
+page_form! {
+    /// The preferences form, as sent.
+    struct PreferencesForm {
+        theme: String,
+        page_size: String,
+        default_tenant: String,
+    }
 }
+
+/// The most rows a list page shows (the service's own limit).
+const MAX_PAGE_SIZE: u64 = 500;
 
 impl TryFrom<&PreferencesForm> for UiPreferences {
     type Error = service::Error;
@@ -69,19 +75,53 @@ impl TryFrom<&PreferencesForm> for UiPreferences {
     fn try_from(form: &PreferencesForm) -> Result<Self, service::Error> {
         let mut errors = FieldErrors::new();
         let theme = Theme::parse(&form.theme).unwrap_or_else(|| {
-            errors.add("theme", "is light, dark or auto");
+            errors.add(
+                PreferencesForm::theme,
+                "Choose one of the themes offered: light, dark or follow the system.",
+            );
             Theme::Auto
         });
-        let page_size = form.page_size.trim().parse::<u64>().unwrap_or_else(|_| {
-            errors.add("page_size", "must be a whole number from 1 to 500");
-            0
-        });
+        let page_size = match form.page_size.trim().parse::<u64>() {
+            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
+            _ => {
+                errors.add(
+                    PreferencesForm::page_size,
+                    "Enter a whole number of rows from 1 to 500.",
+                );
+                0
+            }
+        };
         let tenant = form.default_tenant.trim();
+        if tenant.chars().count() > 255 || tenant.contains('\0') {
+            errors.add(
+                PreferencesForm::default_tenant,
+                "Enter a tenant name of at most 255 ordinary characters, or leave it empty.",
+            );
+        }
         errors.or_value(UiPreferences {
             theme,
             page_size,
             default_tenant: (!tenant.is_empty()).then(|| tenant.to_string()),
         })
+    }
+}
+
+/// A refusal of the service, whose field names are those of the JSON API (`ui.page_size`),
+/// moved under the fields of this form.
+fn on_the_page(err: service::Error) -> service::Error {
+    match err {
+        service::Error::Validation(details) => service::Error::Validation(
+            details
+                .into_iter()
+                .map(|mut d| {
+                    if let Some(field) = d.field.strip_prefix("ui.") {
+                        d.field = field.to_string();
+                    }
+                    d
+                })
+                .collect(),
+        ),
+        other => other,
     }
 }
 
@@ -109,7 +149,7 @@ async fn save(
         Ok(_) => Ok(ctx.redirect("/account", Flash::success("Your preferences were saved."))),
         Err(e) => {
             let kept = form_with(&form.theme, &form.page_size, &form.default_tenant);
-            ctx.form_again(e, "Your preferences", kept)
+            ctx.form_again(on_the_page(e), "Your preferences", kept)
         }
     }
 }

@@ -14,15 +14,17 @@ use service::webhooks::subscriptions::{
 use std::collections::HashMap;
 
 use super::api::{DESCRIPTION_MAX, TEAM_MAX};
+use super::page_edit::display_name;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
+use crate::pages::ShownOnce;
 use crate::pages::{
     BeforeQuery, Cell, Choice, Field, FilterField, FormView, ListRow, PageContext, Row, Table, rows,
 };
 use crate::routes::form_input::merge_errors;
 use crate::routes::forms::{PageForm, distinct};
 use crate::routes::router::Router;
-use crate::routes::views::{FormPage, ListPage, SecretPage};
+use crate::routes::views::{FormPage, ListPage, duplicate_warning};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -101,7 +103,9 @@ impl WebhookForm {
                 .help("http or https. Private and loopback addresses are refused unless METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true."),
             Field::new("events", "Events", "checkboxes").choices(event_choices(&self.events)),
             Field::new("team", "Team", "text").value(&self.team),
-            Field::new("description", "Description", "textarea").value(&self.description),
+            Field::new("description", "Name", "text")
+                .value(&self.description)
+                .help("Shown in lists and on pages; empty: the URL's host."),
         ]
     }
 
@@ -128,7 +132,7 @@ impl ListRow<HashMap<String, DeliveryStats>> for WebhookSummary {
         let stats = stats.get(&w.webhook_id);
         let last = stats.and_then(|s| s.last_status.clone());
         vec![
-            Cell::link(&w.webhook_id, format!("/webhooks/{}", w.webhook_id)),
+            Cell::link(display_name(w), format!("/webhooks/{}", w.webhook_id)),
             Cell {
                 text: w.url.clone(),
                 href: None,
@@ -258,6 +262,8 @@ async fn new_page(ctx: PageContext) -> Result<HttpResponse, PageError> {
     })
 }
 
+/// Creates a webhook; without a name it is named after its URL's host. The secret is shown
+/// once after a redirect, with a warning when another webhook has the same URL or name.
 async fn create(
     ctx: PageContext,
     acting: Acting,
@@ -265,24 +271,41 @@ async fn create(
     PageForm(form): PageForm<WebhookForm>,
 ) -> Result<HttpResponse, PageError> {
     let created = match form.parse(true) {
-        Ok(new) => {
+        Ok(mut new) => {
+            if new.description.is_none() {
+                new.description = url::Url::parse(new.url.as_str())
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned));
+            }
             let (by, ip) = (acting.actor(), acting.ip());
             subscriptions::create(&state.db, &state.webhooks, &by, ip, None, new, None).await
         }
         Err(e) => Err(e),
     };
-    match created {
-        Ok((webhook, secret)) => ctx.render(&SecretPage {
-            layout: ctx.layout("Webhook created"),
-            intro: format!(
-                "The webhook {} signs its deliveries with this secret. Copy it into the receiver now: it is not shown again.",
-                webhook.webhook_id
+    let (webhook, secret) = match created {
+        Ok(created) => created,
+        Err(e) => return ctx.form_again(e, "New webhook", form.new_form()),
+    };
+    let name = display_name(&webhook);
+    let twins: Vec<String> =
+        subscriptions::similar(&state.db, &webhook.url, webhook.description.as_deref())
+            .await?
+            .into_iter()
+            .filter(|id| *id != webhook.webhook_id)
+            .collect();
+    Ok(ctx.redirect_to_secret(
+        ShownOnce::new(
+            &ctx,
+            "Webhook created",
+            format!(
+                "The webhook {name} signs its deliveries with this secret. \
+                 Copy it into the receiver now: it is not shown again."
             ),
-            secret: secret.expose().to_string(),
-            back: format!("/webhooks/{}", webhook.webhook_id),
-        }),
-        Err(e) => ctx.form_again(e, "New webhook", form.new_form()),
-    }
+            secret.expose().to_string(),
+            format!("/webhooks/{}", webhook.webhook_id),
+        )
+        .map(|s| s.warn(duplicate_warning("webhook", "URL or name", &twins))),
+    ))
 }
 
 /// Registers the list and creation pages (before `/webhooks/{id}`, which would match `new`).

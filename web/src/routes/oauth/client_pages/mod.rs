@@ -18,11 +18,12 @@ use super::bad_request;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
+use crate::pages::ShownOnce;
 use crate::pages::{Cell, PageContext, Table};
 use crate::routes::form_input::when_or;
 use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
-use crate::routes::views::{FormPage, ListPage, SecretPage};
+use crate::routes::views::{FormPage, ListPage, duplicate_warning};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -121,18 +122,32 @@ async fn create(
         Err(e) => return ctx.form_again(e, "New OAuth client", form.new_form()),
     };
     let (name, client_id) = (&created.client.name, &created.client.client_id);
+    let twins: Vec<String> = clients::named(&state.db, name)
+        .await?
+        .into_iter()
+        .filter(|id| id != client_id)
+        .collect();
+    let warning = duplicate_warning("client", "name", &twins);
     match created.secret {
-        Some(secret) => ctx.render(&SecretPage {
-            layout: ctx.layout("Client registered"),
-            intro: format!(
-                "The secret of {name} (client id {client_id}). Copy it now: it is never shown again."
-            ),
-            secret,
-            back: format!("/oauth/clients/{client_id}"),
-        }),
+        Some(secret) => Ok(ctx.redirect_to_secret(
+            ShownOnce::new(
+                &ctx,
+                "Client registered",
+                format!(
+                    "The secret of {name} (client id {client_id}). \
+             Copy it now: it is never shown again."
+                ),
+                secret,
+                format!("/oauth/clients/{client_id}"),
+            )
+            .map(|s| s.warn(warning)),
+        )),
         None => Ok(ctx.redirect(
             &format!("/oauth/clients/{client_id}"),
-            Flash::success(format!("The public client {name} was registered.")),
+            Flash::success(format!(
+                "The public client {name} was registered.{}",
+                warning.map(|w| format!(" Note: {w}")).unwrap_or_default()
+            )),
         )),
     }
 }
