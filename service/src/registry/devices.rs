@@ -16,6 +16,7 @@ use super::events;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::{begin_write, point_reads};
 use crate::pagination::{Page, PageRequest};
+use crate::vocabulary::equals_ignoring_case;
 use crate::webhooks::EventType;
 use crate::{Error, Result};
 
@@ -184,14 +185,15 @@ fn contains(backend: DbBackend, column: Column, q: &str) -> sea_orm::sea_query::
 fn filter_condition(backend: DbBackend, filter: &DeviceFilter) -> Condition {
     let mut cond = Condition::all();
     let set = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
-    if let Some(area) = set(&filter.area_id) {
-        cond = cond.add(Column::AreaId.eq(area));
-    }
-    if let Some(m) = set(&filter.manufacturer) {
-        cond = cond.add(Column::Manufacturer.eq(m));
-    }
-    if let Some(i) = set(&filter.integration) {
-        cond = cond.add(Column::Integration.eq(i));
+    // The vocabulary filters ignore case ("ikea" finds "IKEA"), each on its lowered index.
+    for (column, value) in [
+        ("area_id", &filter.area_id),
+        ("manufacturer", &filter.manufacturer),
+        ("integration", &filter.integration),
+    ] {
+        if let Some(value) = set(value) {
+            cond = cond.add(equals_ignoring_case(backend, "devices", column, &value));
+        }
     }
     if let Some(q) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
         cond = cond.add(

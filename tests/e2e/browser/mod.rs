@@ -30,6 +30,7 @@ mod access;
 mod driver;
 
 mod harness;
+mod lists;
 mod oauth;
 mod smoke;
 mod sync;

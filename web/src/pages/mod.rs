@@ -8,7 +8,8 @@ mod components;
 mod context;
 
 pub use components::{
-    BeforeQuery, Cell, Choice, Field, FilterField, FormView, ListRow, Pager, Row, Table, rows,
+    Cell, Choice, Field, FilterField, FormView, ListRow, Pager, PagerQuery, Row, Table, rows,
+    thousands,
 };
 pub use context::{PageContext, see_other};
 
