@@ -5,6 +5,7 @@
 //! failure is a typed [`Error`] that the web layer maps to HTTP in one place.
 
 pub mod access;
+pub mod affected;
 pub mod audit;
 pub mod db;
 pub mod error;

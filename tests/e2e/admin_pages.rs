@@ -173,12 +173,19 @@ async fn a_user_created_without_a_password_gets_one_shown_once_that_signs_in() {
         )
         .await;
 
-    assert_eq!(res.status(), StatusCode::OK);
-    let html = res.text().await.unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "a create ends in a redirect"
+    );
+    assert_eq!(location(&res), "/shown-once");
+    let (_, html) = admin.page("/shown-once").await;
     let marker = r#"data-testid="generated-password">"#;
     let start = html.find(marker).expect("the password is shown") + marker.len();
     let password = &html[start..start + html[start..].find('<').unwrap()];
     assert!(password.len() >= 12);
+    let (_, refreshed) = admin.page("/shown-once").await;
+    assert!(refreshed.contains(r#"data-testid="secret-gone""#) && !refreshed.contains(password));
     let alice = Agent::sign_in(&app, "alice", password).await;
     assert!(alice.is_signed_in().await);
     let (_, list) = admin.page("/admin/users?q=ALI").await;
@@ -648,4 +655,51 @@ async fn unknown_ids_and_bad_cursors_are_error_pages_not_failures() {
     );
     assert_eq!(cursor, StatusCode::BAD_REQUEST);
     assert!(html.contains("cursor"));
+}
+
+#[tokio::test]
+async fn deleting_a_role_asks_first_naming_its_holders_and_changes_nothing_until_confirmed() {
+    let app = spawn().await;
+    let admin = Agent::sign_in(&app, "admin", ADMIN_PASSWORD).await;
+    admin
+        .post(
+            "/admin/roles/new",
+            &[("name", "auditor"), ("permissions", "audit:read")],
+        )
+        .await;
+    create_user(&admin, "dora", "dora-password-1234", "auditor").await;
+    create_user(&admin, "erin", "erin-password-1234", "auditor").await;
+    let (_, list) = admin.page("/admin/roles").await;
+    let path = link_to(&list, "auditor");
+    let (_, role_page) = admin.page(&path).await;
+    assert!(
+        role_page.contains(r#"<button type="submit" class="danger">Delete role…</button>"#),
+        "the delete button is styled as danger"
+    );
+    assert!(
+        !role_page.contains(r#"name="confirm""#),
+        "the role page deletes nothing itself"
+    );
+
+    let asked = admin.post(&format!("{path}/delete"), &[]).await;
+
+    assert_eq!(asked.status(), StatusCode::OK);
+    let question = asked.text().await.unwrap();
+    assert!(question.contains(r#"data-testid="confirmation""#));
+    assert!(question.contains("The role auditor is held by 2 users:"));
+    assert!(
+        question.contains(r#"data-testid="affected-name">dora<"#)
+            && question.contains(r#"data-testid="affected-name">erin<"#)
+    );
+    assert!(question.contains(r#"class="danger" data-testid="confirm-submit""#));
+    assert!(question.contains(&format!(r#"href="{path}" data-testid="confirm-cancel""#)));
+    assert_eq!(actions(&question, &path), [format!("{path}/delete")]);
+    assert_eq!(admin.page(&path).await.0, StatusCode::OK, "still there");
+
+    let deleted = admin
+        .post(&format!("{path}/delete"), &[("confirm", "yes")])
+        .await;
+
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(admin.page(&path).await.0, StatusCode::NOT_FOUND);
 }

@@ -62,6 +62,17 @@ async fn post_page(who: &Signed<'_>, path: &str, fields: &[(&str, &str)]) -> (u1
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
+/// The page a secret is shown on once, as `who` reaches it after the redirect.
+async fn shown_once(who: &Signed<'_>) -> String {
+    let res = who
+        .browser
+        .get(who.app.url("/shown-once"))
+        .send()
+        .await
+        .unwrap();
+    res.text().await.unwrap()
+}
+
 /// Sends JSON with the session cookie and CSRF header; returns status and body.
 async fn send_json(
     who: &Signed<'_>,
@@ -179,7 +190,12 @@ async fn a_user_manager_cannot_give_themselves_or_anyone_a_role_beyond_their_own
         ],
     )
     .await;
-    assert_eq!(status, 200, "the one-time password page");
+    assert_eq!(status, 303, "on to the one-time password page");
+    assert!(
+        shown_once(&who)
+            .await
+            .contains("data-testid=\"generated-password\"")
+    );
 
     let (status, body) = send_json(
         &who,
@@ -348,7 +364,12 @@ async fn acting_on_a_user_needs_every_permission_that_user_holds() {
         &[("password", "")],
     )
     .await;
-    assert_eq!(status, 200, "the new password is shown: {page}");
+    assert_eq!(status, 303, "on to the new password: {page}");
+    assert!(
+        shown_once(&who)
+            .await
+            .contains("data-testid=\"generated-password\"")
+    );
     let (status, _) = post_page(
         &who,
         &format!("/admin/users/{low}"),

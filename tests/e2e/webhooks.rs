@@ -636,9 +636,12 @@ async fn the_pages_create_show_test_and_list_a_webhook() {
         .send()
         .await
         .unwrap();
-    assert_eq!(created.status(), StatusCode::OK);
-    let html = created.text().await.unwrap();
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    assert_eq!(created.headers()["location"], "/shown-once");
+    let html = app.get("/shown-once").await.text().await.unwrap();
     assert!(html.contains("whsec_"), "the secret is shown once");
+    let again = app.get("/shown-once").await.text().await.unwrap();
+    assert!(!again.contains("whsec_") && again.contains("can no longer be shown"));
     let (_, list) = call(&app, reqwest::Method::GET, "/api/webhooks", None).await;
     let id = list["items"][0]["webhook_id"].as_str().unwrap().to_string();
 
@@ -672,10 +675,20 @@ async fn the_pages_create_show_test_and_list_a_webhook() {
         .await
         .unwrap();
     assert_eq!(missing_token.status(), StatusCode::FORBIDDEN);
-    let disabled = app
+    let asked = app
         .client
         .post(app.url(&format!("/webhooks/{id}/disable")))
         .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), StatusCode::OK, "disabling asks first");
+    assert!(asked.text().await.unwrap().contains("deliveries waiting to be sent"));
+    assert_eq!(fetch_webhook(&app, &id).await["is_enabled"], true);
+    let disabled = app
+        .client
+        .post(app.url(&format!("/webhooks/{id}/disable")))
+        .form(&[("csrf_token", token.as_str()), ("confirm", "yes")])
         .send()
         .await
         .unwrap();

@@ -2,14 +2,15 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait,
-    QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType,
+    ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
 };
 use serde::Serialize;
 use serde_json::json;
 
 use super::guard::{ensure_a_user_admin_remains, role_permissions};
 use super::{BuiltinRole, Grantor, PermissionSet};
+use crate::affected::{self, Affected};
 use crate::audit::{self, AuditEntry};
 use crate::db::begin_write;
 use crate::{Error, FieldError, Result};
@@ -136,6 +137,29 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<RoleSummary>> {
 /// One role.
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<RoleSummary> {
     Ok(summary(find(db, id).await?))
+}
+
+/// The users holding the role `id`, by name: what deleting it, or taking a permission from
+/// it, acts on.
+pub async fn holders(db: &impl ConnectionTrait, id: i64) -> Result<Affected> {
+    let total = entity::user_roles::Entity::find()
+        .filter(entity::user_roles::Column::RoleId.eq(id))
+        .count(db)
+        .await?;
+    let names = entity::user_roles::Entity::find()
+        .join(
+            JoinType::InnerJoin,
+            entity::user_roles::Relation::LocalUsers.def(),
+        )
+        .filter(entity::user_roles::Column::RoleId.eq(id))
+        .order_by_asc(entity::local_users::Column::Username)
+        .limit(affected::SHOWN)
+        .select_only()
+        .column(entity::local_users::Column::Username)
+        .into_tuple::<String>()
+        .all(db)
+        .await?;
+    Ok(Affected { total, names })
 }
 
 async fn find(db: &impl ConnectionTrait, id: i64) -> Result<rbac_roles::Model> {

@@ -7,8 +7,8 @@ use entity::webhook_deliveries::{self, Column};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -131,6 +131,19 @@ pub async fn list(
     }
     let rows = query.all(db).await?;
     Ok(Page::from_request(rows, page, |d| d.id).map(DeliverySummary::from))
+}
+
+/// How many deliveries of one webhook still wait for an attempt (pending, or failed with
+/// another attempt scheduled): what disabling or deleting the webhook holds or drops.
+pub async fn waiting(db: &impl ConnectionTrait, webhook_id: &str) -> Result<u64> {
+    Ok(webhook_deliveries::Entity::find()
+        .filter(Column::WebhookId.eq(webhook_id))
+        .filter(Column::Status.is_in([
+            DeliveryStatus::Pending.as_str(),
+            DeliveryStatus::Failed.as_str(),
+        ]))
+        .count(db)
+        .await?)
 }
 
 /// Sends a delivery again: a new row with the same message id and payload, due now.

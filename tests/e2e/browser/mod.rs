@@ -27,6 +27,7 @@
 //! command on the same connection.
 
 mod access;
+mod actions;
 mod driver;
 
 mod harness;

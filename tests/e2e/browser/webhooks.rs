@@ -63,6 +63,14 @@ async fn an_admin_subscribes_tests_redelivers_and_rotates_in_the_console() {
     assert_eq!(receiver.wait_for(2, Duration::from_secs(10)).await.len(), 2);
 
     browser.submit("form[action$='/rotate-secret']").await;
+    assert!(
+        browser
+            .text("[data-testid=confirmation]")
+            .await
+            .contains("both the old and the new secret"),
+        "rotating asks first"
+    );
+    browser.submit("form.confirm-form").await;
     let rotated = browser.text("[data-testid=generated-password]").await;
     assert!(rotated.starts_with("whsec_") && rotated != secret);
     browser.goto(&app.url("/webhooks")).await;

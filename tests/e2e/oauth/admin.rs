@@ -306,18 +306,17 @@ async fn an_admin_registers_edits_disables_and_deletes_a_client_in_the_console()
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 200);
-    let page = res.text().await.unwrap();
+    assert_eq!(res.status(), 303, "a create ends in a redirect");
+    assert_eq!(res.headers()["location"], "/shown-once");
+    let page = app.get("/shown-once").await.text().await.unwrap();
     assert!(page.contains("never shown again"));
     assert!(!page.contains("<b>client</b>"), "names are escaped");
-    let secret = page
-        .split("data-testid=\"generated-password\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_owned();
+    let secret = shown_secret(&page);
+    let again = app.get("/shown-once").await.text().await.unwrap();
+    assert!(
+        again.contains("can no longer be shown") && !again.contains(&secret),
+        "a refresh shows the secret no more"
+    );
     let (_, list) = {
         let r = app.get("/api/oauth/clients").await;
         (r.status(), r.json::<Value>().await.unwrap())
@@ -348,42 +347,95 @@ async fn an_admin_registers_edits_disables_and_deletes_a_client_in_the_console()
     let listing = app.get("/oauth/clients").await.text().await.unwrap();
     assert!(listing.contains(&id));
 
-    let res = app
-        .client
-        .post(app.url(&format!("/oauth/clients/{id}/disable")))
-        .form(&[("csrf_token", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    let (status, _) = post_form(
-        &app,
-        "/oauth/token",
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &id),
-            ("client_secret", &secret),
-        ],
-    )
-    .await;
-    assert_eq!(status, 401, "disabled in the console");
+    let client_credentials = |secret: String| {
+        let (app, id) = (&app, id.clone());
+        async move {
+            post_form(
+                app,
+                "/oauth/token",
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", &id),
+                    ("client_secret", &secret),
+                ],
+            )
+            .await
+            .0
+        }
+    };
+    let post = |action: &'static str, confirm: bool| {
+        let (app, id, csrf) = (&app, id.clone(), csrf.clone());
+        async move {
+            let mut form = vec![("csrf_token", csrf.as_str())];
+            if confirm {
+                form.push(("confirm", "yes"));
+            }
+            app.client
+                .post(app.url(&format!("/oauth/clients/{id}/{action}")))
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
 
-    let res = app
-        .client
-        .post(app.url(&format!("/oauth/clients/{id}/delete")))
-        .form(&[("csrf_token", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422, "deleting needs the confirmation");
-    let res = app
-        .client
-        .post(app.url(&format!("/oauth/clients/{id}/delete")))
-        .form(&[("csrf_token", csrf.as_str()), ("confirm", "yes")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
+    // Rotating asks first: one click changes nothing.
+    let asked = post("rotate-secret", false).await;
+    assert_eq!(asked.status(), 200);
+    let question = asked.text().await.unwrap();
+    assert!(question.contains("stops the current secret at once"));
+    assert!(question.contains("1 live token issued with the current secret"));
+    assert_eq!(
+        client_credentials(secret.clone()).await,
+        200,
+        "not rotated yet"
+    );
+    let rotated = post("rotate-secret", true).await;
+    assert_eq!(rotated.status(), 303);
+    assert_eq!(rotated.headers()["location"], "/shown-once");
+    let new_secret = shown_secret(&app.get("/shown-once").await.text().await.unwrap());
+    assert_ne!(new_secret, secret);
+    assert_eq!(
+        client_credentials(secret.clone()).await,
+        401,
+        "the old one stopped"
+    );
+    let secret = new_secret;
+    assert_eq!(client_credentials(secret.clone()).await, 200);
+
+    // Disabling asks first too.
+    let asked = post("disable", false).await;
+    assert_eq!(asked.status(), 200);
+    assert!(
+        asked
+            .text()
+            .await
+            .unwrap()
+            .contains("live tokens stop working now")
+    );
+    assert_eq!(
+        client_credentials(secret.clone()).await,
+        200,
+        "not disabled yet"
+    );
+    assert_eq!(post("disable", true).await.status(), 303);
+    assert_eq!(
+        client_credentials(secret.clone()).await,
+        401,
+        "disabled in the console"
+    );
+
+    let asked = post("delete", false).await;
+    assert_eq!(asked.status(), 200, "deleting asks first");
+    assert!(
+        asked
+            .text()
+            .await
+            .unwrap()
+            .contains(r#"data-testid="confirmation""#)
+    );
+    assert_eq!(app.get(&format!("/oauth/clients/{id}")).await.status(), 200);
+    assert_eq!(post("delete", true).await.status(), 303);
     assert_eq!(app.get(&format!("/oauth/clients/{id}")).await.status(), 404);
 
     for path in [
@@ -465,18 +517,26 @@ async fn revoking_all_tokens_or_deleting_the_client_stops_a_token_in_use_at_once
     let client = service_client(&app, &["users:read"]).await;
     let csrf = app.csrf_token(&app.client).await;
     let actions = [
-        (
-            "tokens/revoke",
-            None,
-            "revoked with all of its client's tokens",
-        ),
-        ("delete", Some(("confirm", "yes")), "gone with its client"),
+        ("tokens/revoke", "revoked with all of its client's tokens"),
+        ("delete", "gone with its client"),
     ];
-    for (action, confirm, why) in actions {
+    for (action, why) in actions {
         let token = token_for(&app, &client, None).await;
         assert_eq!(bearer_get(&app, "/api/users", &token).await.status(), 200);
-        let mut form = vec![("csrf_token", csrf.as_str())];
-        form.extend(confirm);
+        let asked = app
+            .client
+            .post(app.url(&format!("/oauth/clients/{}/{action}", client.id)))
+            .form(&[("csrf_token", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(asked.status(), 200, "{action} asks first");
+        assert_eq!(
+            bearer_get(&app, "/api/users", &token).await.status(),
+            200,
+            "{action} changed nothing yet"
+        );
+        let form = [("csrf_token", csrf.as_str()), ("confirm", "yes")];
         let res = app
             .client
             .post(app.url(&format!("/oauth/clients/{}/{action}", client.id)))
@@ -491,4 +551,15 @@ async fn revoking_all_tokens_or_deleting_the_client_stops_a_token_in_use_at_once
             "{why}"
         );
     }
+}
+
+/// The secret a shown-once page shows.
+fn shown_secret(page: &str) -> String {
+    page.split("data-testid=\"generated-password\">")
+        .nth(1)
+        .expect("the page shows a secret")
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned()
 }

@@ -459,6 +459,8 @@ pub struct FormView {
     pub fields: Vec<Field>,
     /// A message about the whole form.
     pub error: Option<String>,
+    /// The submit button is styled as danger (the form starts a destructive action).
+    pub danger: bool,
 }
 
 impl FormView {
@@ -469,6 +471,16 @@ impl FormView {
             submit,
             fields,
             error: None,
+            danger: false,
+        }
+    }
+
+    /// A form of one danger-styled button that starts a destructive or disruptive action at
+    /// `action`; the action's route asks first (see [`crate::pages::Confirmation`]).
+    pub fn danger_button(action: impl Into<String>, label: &'static str) -> Self {
+        Self {
+            danger: true,
+            ..Self::new(action, label, Vec::new())
         }
     }
 

@@ -138,6 +138,21 @@ impl PageContext {
         layout
     }
 
+    /// The signed-in user's id (`None` for anyone else).
+    pub fn user_id(&self) -> Option<i64> {
+        self.caller.as_ref().and_then(Caller::user_id)
+    }
+
+    /// The key that signs and encrypts the console's cookies.
+    pub(super) fn cookie_key(&self) -> &Key {
+        &self.key
+    }
+
+    /// Whether the cookies the page sets carry `Secure`.
+    pub(super) fn cookie_secure(&self) -> bool {
+        self.secure
+    }
+
     /// The signed-in user's console preferences (defaults for anyone else).
     pub fn ui(&self) -> &UiPreferences {
         &self.ui

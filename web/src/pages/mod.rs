@@ -5,13 +5,17 @@
 //! message, CSRF token) and renders it.
 
 mod components;
+mod confirmation;
 mod context;
+mod shown_once;
 
 pub use components::{
     Cell, Choice, Field, FilterField, FormView, ListRow, Pager, PagerQuery, Row, Table, rows,
     thousands,
 };
+pub use confirmation::{Confirmation, ConfirmationPage, Consequence, count_of};
 pub use context::{PageContext, see_other};
+pub use shown_once::{PATH as SHOWN_ONCE_PATH, ShownOnce};
 
 use actix_web::http::StatusCode;
 use askama::Template;

@@ -10,6 +10,7 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use futures_util::future::LocalBoxFuture;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use service::FieldError;
 
@@ -101,6 +102,34 @@ pub fn distinct(values: &[String]) -> Vec<String> {
         }
     }
     out
+}
+
+/// The body of a destructive or disruptive action: without `confirm=yes` it only asks
+/// (see [`crate::pages::Confirmation`]); with it, the action runs.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ConfirmForm {
+    /// `yes` once the question was answered.
+    pub confirm: String,
+}
+
+impl ConfirmForm {
+    /// True when the submission carries the confirmation.
+    pub fn is_given(&self) -> bool {
+        self.confirm == "yes"
+    }
+
+    /// Passes when the submission carries the confirmation; refuses the action otherwise.
+    pub fn confirmed(&self) -> Result<(), service::Error> {
+        if self.is_given() {
+            Ok(())
+        } else {
+            Err(service::Error::invalid(
+                "confirm",
+                "tick the box to confirm the deletion",
+            ))
+        }
+    }
 }
 
 /// A submission the service refused, sorted for the page that shows it again.

@@ -12,6 +12,7 @@ pub mod oauth;
 pub mod openapi;
 pub mod registry;
 pub mod router;
+mod shown_once;
 pub mod sync;
 mod views;
 pub mod webhooks;
@@ -31,6 +32,7 @@ pub fn router() -> Router {
     sync::routes(&mut r);
     registry::routes(&mut r);
     webhooks::routes(&mut r);
+    shown_once::routes(&mut r);
     r
 }
 

@@ -1,8 +1,7 @@
 //! Page views shared by the admin areas: the generic list and form pages, a secret shown
-//! once, and the confirmation a delete form asks for.
+//! once.
 
 use askama::Template;
-use serde::Deserialize;
 
 use crate::pages::{Choice, Field, FormView, Layout, Table};
 
@@ -32,7 +31,8 @@ pub struct FormPage {
 pub struct SecretPage {
     pub layout: Layout,
     pub intro: String,
-    pub secret: String,
+    /// `None` once it was shown: the page says it can no longer be.
+    pub secret: Option<String>,
     /// Where "Done" leads.
     pub back: String,
 }
@@ -50,26 +50,4 @@ pub fn delete_form(action: String, submit: &'static str, what: String) -> FormVi
             }]),
         ],
     )
-}
-
-/// The body of a delete form.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ConfirmForm {
-    /// `yes` when the box is ticked.
-    pub confirm: String,
-}
-
-impl ConfirmForm {
-    /// Passes when the `confirm` box is ticked; refuses the deletion otherwise.
-    pub fn confirmed(&self) -> Result<(), service::Error> {
-        if self.confirm == "yes" {
-            Ok(())
-        } else {
-            Err(service::Error::invalid(
-                "confirm",
-                "tick the box to confirm the deletion",
-            ))
-        }
-    }
 }

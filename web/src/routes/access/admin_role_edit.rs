@@ -10,11 +10,11 @@ use super::admin_roles::RoleForm;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{FormView, Layout, PageContext};
+use crate::pages::{Confirmation, FormView, Layout, PageContext, count_of};
 use crate::routes::form_input::path_id;
+use crate::routes::forms::ConfirmForm;
 use crate::routes::forms::{PageForm, Refused};
 use crate::routes::router::Router;
-use crate::routes::views::{self, ConfirmForm};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -42,11 +42,7 @@ fn current(role: &RoleSummary) -> RoleForm {
 }
 
 fn delete_form(role: &RoleSummary) -> FormView {
-    views::delete_form(
-        format!("/admin/roles/{}/delete", role.id),
-        "Delete role",
-        format!("Yes, delete {}; its users lose what it grants", role.name),
-    )
+    FormView::danger_button(format!("/admin/roles/{}/delete", role.id), "Delete role…")
 }
 
 /// Renders the role page; the forms only for a custom role and a caller who may change it.
@@ -123,6 +119,7 @@ async fn update(
     }
 }
 
+/// Deletes a custom role once confirmed; before that, asks, naming the users who hold it.
 async fn delete(
     ctx: PageContext,
     acting: Acting,
@@ -132,11 +129,30 @@ async fn delete(
 ) -> Result<HttpResponse, PageError> {
     let id = path_id(&id, "role")?;
     let role = roles::get(&state.db, id).await?;
-    let outcome = match form.confirmed() {
-        Ok(()) => roles::delete(&state.db, &acting.grantor(), acting.ip(), id).await,
-        Err(e) => Err(e),
-    };
-    match outcome {
+    // A built-in role is not asked about: the service refuses to delete it either way.
+    if !form.is_given() && !role.is_system {
+        let holders = roles::holders(&state.db, id).await?;
+        return ctx.confirm(
+            Confirmation::new(
+                format!("Delete the role {}?", role.name),
+                format!("/admin/roles/{id}/delete"),
+                "Delete role",
+                format!("/admin/roles/{id}"),
+            )
+            .what(format!(
+                "The role {} is deleted for good; its holders lose what it grants.",
+                role.name
+            ))
+            .reaches(&holders, |n| {
+                format!(
+                    "The role {} is held by {}:",
+                    role.name,
+                    count_of(n, "user", "users")
+                )
+            }),
+        );
+    }
+    match roles::delete(&state.db, &acting.grantor(), acting.ip(), id).await {
         Ok(()) => Ok(ctx.redirect(
             "/admin/roles",
             Flash::success(format!("The role {} was deleted.", role.name)),

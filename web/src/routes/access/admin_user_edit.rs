@@ -12,11 +12,13 @@ use super::admin_users::role_choices;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
+use crate::pages::ShownOnce;
 use crate::pages::{Field, FormView, Layout, PageContext};
 use crate::routes::form_input::{acting_user, path_id, when, when_or};
+use crate::routes::forms::ConfirmForm;
 use crate::routes::forms::{PageForm, Refused, distinct, ticked};
 use crate::routes::router::Router;
-use crate::routes::views::{self, ConfirmForm, SecretPage};
+use crate::routes::views;
 use crate::state::AppState;
 
 /// What the page shows about the user.
@@ -221,15 +223,16 @@ async fn reset_password(
         Err(e) => Err(e),
     };
     match outcome {
-        Ok(Some(generated)) => ctx.render(&SecretPage {
-            layout: ctx.layout("Password reset"),
-            intro: format!(
+        Ok(Some(generated)) => Ok(ctx.redirect_to_secret(ShownOnce::new(
+            &ctx,
+            "Password reset",
+            format!(
                 "The new password of {}. Hand it over now: it is not shown again.",
                 user.username
             ),
-            secret: generated.expose().to_string(),
-            back: format!("/admin/users/{id}"),
-        }),
+            generated.expose().to_string(),
+            format!("/admin/users/{id}"),
+        ))),
         Ok(None) => Ok(ctx.redirect(
             &format!("/admin/users/{id}"),
             Flash::success(format!("The password of {} was changed.", user.username)),

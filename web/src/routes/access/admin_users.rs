@@ -10,13 +10,14 @@ use service::pagination::{Page, PageRequest, Sort};
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
+use crate::pages::ShownOnce;
 use crate::pages::{
     Cell, Choice, Field, FilterField, FormView, ListRow, PageContext, PagerQuery, Row, Table, rows,
 };
 use crate::routes::form_input::{merge_errors, when_or};
 use crate::routes::forms::{PageForm, distinct};
 use crate::routes::router::Router;
-use crate::routes::views::{FormPage, ListPage, SecretPage};
+use crate::routes::views::{FormPage, ListPage};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -235,15 +236,17 @@ async fn create(
         Err(e) => Err(e),
     };
     match created {
-        Ok((user, Some(generated))) => ctx.render(&SecretPage {
-            layout: ctx.layout("User created"),
-            intro: format!(
-                "The user {} was created with this password. Hand it over now: it is not shown again.",
+        Ok((user, Some(generated))) => Ok(ctx.redirect_to_secret(ShownOnce::new(
+            &ctx,
+            "User created",
+            format!(
+                "The user {} was created with this password. \
+             Hand it over now: it is not shown again.",
                 user.username
             ),
-            secret: generated.expose().to_string(),
-            back: "/admin/users".into(),
-        }),
+            generated.expose().to_string(),
+            "/admin/users",
+        ))),
         Ok((user, None)) => Ok(ctx.redirect(
             "/admin/users",
             Flash::success(format!("The user {} was created.", user.username)),

@@ -13,9 +13,10 @@ use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{FormView, Layout, ListRow, PageContext, Table};
 use crate::routes::form_input::{when, when_or};
+use crate::routes::forms::ConfirmForm;
 use crate::routes::forms::{PageForm, Refused};
 use crate::routes::router::Router;
-use crate::routes::views::{self, ConfirmForm};
+use crate::routes::views;
 use crate::state::AppState;
 
 /// What the page shows about the device.

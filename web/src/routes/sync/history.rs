@@ -19,9 +19,10 @@ use crate::pages::{
     Table, rows,
 };
 use crate::routes::form_input::{when, when_or};
+use crate::routes::forms::ConfirmForm;
 use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
-use crate::routes::views::{ConfirmForm, FormPage, ListPage};
+use crate::routes::views::{FormPage, ListPage};
 use crate::state::AppState;
 
 fn not_found(err: service::Error) -> PageError {

@@ -14,12 +14,22 @@ use super::pages::WebhookForm;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{FormView, Layout, PageContext, Pager};
+use crate::pages::ShownOnce;
+use crate::pages::{Confirmation, FormView, Layout, PageContext, Pager, count_of};
 use crate::routes::form_input::{when, when_or};
+use crate::routes::forms::ConfirmForm;
 use crate::routes::forms::{PageForm, Refused};
 use crate::routes::router::Router;
-use crate::routes::views::{self, ConfirmForm, SecretPage};
 use crate::state::AppState;
+
+/// The webhook's name as people know it: its description, or its id when it has none.
+pub(super) fn display_name(w: &WebhookSummary) -> String {
+    w.description
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| w.webhook_id.clone(), str::to_owned)
+}
 
 /// What the page shows about the webhook.
 struct WebhookView {
@@ -112,11 +122,16 @@ fn edit_form(w: &WebhookSummary, sent: Option<&WebhookForm>) -> FormView {
 }
 
 fn delete_form(w: &WebhookSummary) -> FormView {
-    views::delete_form(
+    FormView::danger_button(
         format!("/webhooks/{}/delete", w.webhook_id),
-        "Delete webhook",
-        format!("Yes, delete {} and its delivery log", w.webhook_id),
+        "Delete webhook…",
     )
+}
+
+/// A question about the webhook `w`, posting back to its action `action`.
+fn question(w: &WebhookSummary, title: String, action: &str, label: &str) -> Confirmation {
+    let page = format!("/webhooks/{}", w.webhook_id);
+    Confirmation::new(title, format!("{page}/{action}"), label, page)
 }
 
 async fn render(
@@ -277,33 +292,80 @@ async fn enable(
     set_enabled(&ctx, &acting, &state, &id, true).await
 }
 
+/// Disables the webhook once confirmed; before that, asks, naming the deliveries it holds.
 async fn disable(
     ctx: PageContext,
     acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
+    PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
+    if !form.is_given() {
+        let w = subscriptions::get(&state.db, &state.webhooks, &id).await?;
+        let waiting = deliveries::waiting(&state.db, &id).await?;
+        let name = display_name(&w);
+        return ctx.confirm(
+            question(
+                &w,
+                format!("Disable the webhook {name}?"),
+                "disable",
+                "Disable webhook",
+            )
+            .what(format!(
+                "{} receives nothing until it is enabled again; events for it are held \
+                     and go out when it is.",
+                w.url
+            ))
+            .consequence(format!(
+                "{} waiting to be sent {} held.",
+                count_of(waiting, "delivery", "deliveries"),
+                if waiting == 1 { "is" } else { "are" }
+            )),
+        );
+    }
     set_enabled(&ctx, &acting, &state, &id, false).await
 }
 
+/// Gives the webhook a new secret once confirmed (shown once, after a redirect).
 async fn rotate(
     ctx: PageContext,
     acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
+    PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
+    if !form.is_given() {
+        let w = subscriptions::get(&state.db, &state.webhooks, &id).await?;
+        let name = display_name(&w);
+        return ctx.confirm(
+            question(
+                &w,
+                format!("Rotate the secret of {name}?"),
+                "rotate-secret",
+                "Rotate secret",
+            )
+            .what(
+                "A new signing secret is made and shown once. For 24 hours deliveries carry \
+                 signatures with both the old and the new secret; after that the receiver \
+                 refuses them unless it was given the new one.",
+            ),
+        );
+    }
     let ip = acting.ip();
     let (w, secret) =
         subscriptions::rotate_secret(&state.db, &state.webhooks, &acting.actor(), ip, &id).await?;
-    ctx.render(&SecretPage {
-        layout: ctx.layout("Secret rotated"),
-        intro: format!(
-            "The new signing secret of {}. For 24 hours deliveries carry signatures with both the old and this secret; update the receiver before then. It is not shown again.",
-            w.webhook_id
+    Ok(ctx.redirect_to_secret(ShownOnce::new(
+        &ctx,
+        "Secret rotated",
+        format!(
+            "The new signing secret of {}. For 24 hours deliveries carry signatures with \
+             both the old and this secret; update the receiver before then. \
+             It is not shown again.",
+            display_name(&w)
         ),
-        secret: secret.expose().to_string(),
-        back: format!("/webhooks/{}", w.webhook_id),
-    })
+        secret.expose().to_string(),
+        format!("/webhooks/{}", w.webhook_id),
+    )))
 }
 
 async fn test(
@@ -345,6 +407,7 @@ async fn redeliver(
     Ok(ctx.redirect(&format!("/webhooks/{id}#deliveries"), flash))
 }
 
+/// Deletes the webhook once confirmed; before that, asks, naming the deliveries it drops.
 async fn delete(
     ctx: PageContext,
     acting: Acting,
@@ -353,14 +416,32 @@ async fn delete(
     PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
     let w = subscriptions::get(&state.db, &state.webhooks, &id).await?;
-    let outcome = match form.confirmed() {
-        Ok(()) => subscriptions::delete(&state.db, &acting.actor(), acting.ip(), &id).await,
-        Err(e) => Err(e),
-    };
-    match outcome {
+    let name = display_name(&w);
+    if !form.is_given() {
+        let waiting = deliveries::waiting(&state.db, &id).await?;
+        return ctx.confirm(
+            question(
+                &w,
+                format!("Delete the webhook {name}?"),
+                "delete",
+                "Delete webhook",
+            )
+            .what(format!(
+                "{} receives nothing from now on; the delivery log goes with the webhook \
+                     (the audit trail keeps what was done).",
+                w.url
+            ))
+            .consequence(format!(
+                "{} waiting to be sent {} dropped.",
+                count_of(waiting, "delivery", "deliveries"),
+                if waiting == 1 { "is" } else { "are" }
+            )),
+        );
+    }
+    match subscriptions::delete(&state.db, &acting.actor(), acting.ip(), &id).await {
         Ok(()) => Ok(ctx.redirect(
             "/webhooks",
-            Flash::success(format!("The webhook {id} was deleted.")),
+            Flash::success(format!("The webhook {name} was deleted.")),
         )),
         Err(e) => {
             let refused = Refused::sort(e)?;

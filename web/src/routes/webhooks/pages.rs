@@ -16,13 +16,14 @@ use std::collections::HashMap;
 use super::api::{DESCRIPTION_MAX, TEAM_MAX};
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
+use crate::pages::ShownOnce;
 use crate::pages::{
     Cell, Choice, Field, FilterField, FormView, ListRow, PageContext, PagerQuery, Row, Table, rows,
 };
 use crate::routes::form_input::merge_errors;
 use crate::routes::forms::{PageForm, distinct};
 use crate::routes::router::Router;
-use crate::routes::views::{FormPage, ListPage, SecretPage};
+use crate::routes::views::{FormPage, ListPage};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -271,15 +272,17 @@ async fn create(
         Err(e) => Err(e),
     };
     match created {
-        Ok((webhook, secret)) => ctx.render(&SecretPage {
-            layout: ctx.layout("Webhook created"),
-            intro: format!(
-                "The webhook {} signs its deliveries with this secret. Copy it into the receiver now: it is not shown again.",
+        Ok((webhook, secret)) => Ok(ctx.redirect_to_secret(ShownOnce::new(
+            &ctx,
+            "Webhook created",
+            format!(
+                "The webhook {} signs its deliveries with this secret. \
+             Copy it into the receiver now: it is not shown again.",
                 webhook.webhook_id
             ),
-            secret: secret.expose().to_string(),
-            back: format!("/webhooks/{}", webhook.webhook_id),
-        }),
+            secret.expose().to_string(),
+            format!("/webhooks/{}", webhook.webhook_id),
+        ))),
         Err(e) => ctx.form_again(e, "New webhook", form.new_form()),
     }
 }

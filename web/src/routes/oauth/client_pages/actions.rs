@@ -4,7 +4,7 @@
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, web};
 use service::access::Permission;
-use service::oauth::clients::{self, ClientInput};
+use service::oauth::clients::{self, ClientInput, ClientView};
 use uuid::Uuid;
 
 use super::detail::render_client;
@@ -12,10 +12,11 @@ use super::form::ClientForm;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{FormView, PageContext};
+use crate::pages::ShownOnce;
+use crate::pages::{Confirmation, FormView, PageContext, count_of};
+use crate::routes::forms::ConfirmForm;
 use crate::routes::forms::{PageForm, Refused};
 use crate::routes::router::Router;
-use crate::routes::views::{self, ConfirmForm, SecretPage};
 use crate::state::AppState;
 
 async fn update(
@@ -57,6 +58,17 @@ async fn update(
     }
 }
 
+/// The client's live tokens, for the questions that name them.
+async fn live_token_count(state: &AppState, client_id: &str) -> Result<u64, PageError> {
+    Ok(clients::live_tokens(&state.db, client_id).await?.len() as u64)
+}
+
+/// A question about the client `client`, posting back to its action `action`.
+fn question(client: &ClientView, title: String, action: &str, label: &str) -> Confirmation {
+    let page = format!("/oauth/clients/{}", client.client_id);
+    Confirmation::new(title, format!("{page}/{action}"), label, page)
+}
+
 async fn set_enabled(
     ctx: &PageContext,
     acting: &Acting,
@@ -89,33 +101,82 @@ async fn enable(
     set_enabled(&ctx, &acting, &state, &client_id, true).await
 }
 
+/// Disables the client once confirmed; before that, asks, naming its live tokens.
 async fn disable(
     ctx: PageContext,
     acting: Acting,
     state: web::Data<AppState>,
     client_id: web::Path<String>,
+    PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
+    if !form.is_given() {
+        let client = clients::view(&state.db, &client_id).await?;
+        let tokens = live_token_count(&state, &client_id).await?;
+        return ctx.confirm(
+            question(
+                &client,
+                format!("Disable the client {}?", client.name),
+                "disable",
+                "Disable client",
+            )
+            .what(format!(
+                "{} can no longer get tokens, and the tokens it holds stop working at once, \
+                 until it is enabled again.",
+                client.name
+            ))
+            .consequence(format!(
+                "{} stop working now.",
+                count_of(tokens, "live token", "live tokens")
+            )),
+        );
+    }
     set_enabled(&ctx, &acting, &state, &client_id, false).await
 }
 
+/// Replaces the secret once confirmed (the new one is shown once, after a redirect);
+/// before that, asks: the current secret stops working at once.
 async fn rotate(
     ctx: PageContext,
     acting: Acting,
     state: web::Data<AppState>,
     client_id: web::Path<String>,
+    PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
+    if !form.is_given() {
+        let client = clients::view(&state.db, &client_id).await?;
+        let tokens = live_token_count(&state, &client_id).await?;
+        return ctx.confirm(
+            question(
+                &client,
+                format!("Rotate the secret of {}?", client.name),
+                "rotate-secret",
+                "Rotate secret",
+            )
+            .what(
+                "Rotating stops the current secret at once: every application using it is \
+                 refused until it is given the new one, which is shown once.",
+            )
+            .consequence(format!(
+                "{} issued with the current secret keep working until they expire.",
+                count_of(tokens, "live token", "live tokens")
+            )),
+        );
+    }
     let secret =
         clients::rotate_secret(&state.db, &acting.grantor(), acting.ip(), &client_id).await?;
-    ctx.render(&SecretPage {
-        layout: ctx.layout("Secret rotated"),
-        intro: format!(
-            "The new secret of client {client_id}. The old one stopped working. Copy it now: it is never shown again."
+    Ok(ctx.redirect_to_secret(ShownOnce::new(
+        &ctx,
+        "Secret rotated",
+        format!(
+            "The new secret of client {client_id}. The old one stopped working. \
+             Copy it now: it is never shown again."
         ),
         secret,
-        back: format!("/oauth/clients/{client_id}"),
-    })
+        format!("/oauth/clients/{client_id}"),
+    )))
 }
 
+/// Deletes the client once confirmed; before that, asks, naming its live tokens.
 async fn delete(
     ctx: PageContext,
     acting: Acting,
@@ -123,22 +184,37 @@ async fn delete(
     client_id: web::Path<String>,
     PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
-    let outcome = match form.confirmed() {
-        Ok(()) => clients::delete(&state.db, &acting.grantor(), acting.ip(), &client_id).await,
-        Err(e) => Err(e),
-    };
-    match outcome {
+    if !form.is_given() {
+        let client = clients::view(&state.db, &client_id).await?;
+        let tokens = live_token_count(&state, &client_id).await?;
+        return ctx.confirm(
+            question(
+                &client,
+                format!("Delete the client {}?", client.name),
+                "delete",
+                "Delete client",
+            )
+            .what(format!(
+                "{} is deleted for good with its codes and tokens; applications using it are \
+                 refused from now on.",
+                client.name
+            ))
+            .consequence(format!(
+                "{} stop working now.",
+                count_of(tokens, "live token", "live tokens")
+            )),
+        );
+    }
+    match clients::delete(&state.db, &acting.grantor(), acting.ip(), &client_id).await {
         Ok(()) => Ok(ctx.redirect(
             "/oauth/clients",
             Flash::success(format!("The client {client_id} was deleted.")),
         )),
         Err(e) => {
             let refused = Refused::sort(e)?;
-            let client = clients::view(&state.db, &client_id).await?;
-            let form = views::delete_form(
+            let form = FormView::danger_button(
                 format!("/oauth/clients/{client_id}/delete"),
-                "Delete client",
-                format!("Yes, delete {} with all its codes and tokens", client.name),
+                "Delete client…",
             )
             .with_error(&refused.error);
             let failed = Some(("delete-client", form));
@@ -147,16 +223,38 @@ async fn delete(
     }
 }
 
+/// Revokes one token once confirmed.
 async fn revoke_one(
     ctx: PageContext,
     acting: Acting,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
     let (client_id, token) = path.into_inner();
     let token: Uuid = token
         .parse()
         .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "token not found"))?;
+    if !form.is_given() {
+        let client = clients::view(&state.db, &client_id).await?;
+        let live = clients::live_tokens(&state.db, &client_id).await?;
+        let Some(t) = live.iter().find(|t| t.id == token) else {
+            return Err(PageError::new(StatusCode::NOT_FOUND, "token not found"));
+        };
+        let holder = t.username.as_deref().unwrap_or("the client itself");
+        return ctx.confirm(
+            question(
+                &client,
+                format!("Revoke this {} token of {}?", t.kind, client.name),
+                &format!("tokens/{token}/revoke"),
+                "Revoke token",
+            )
+            .what(format!(
+                "The {} token issued to {holder} (scope {}) stops working at once.",
+                t.kind, t.scope
+            )),
+        );
+    }
     clients::revoke_token(&state.db, &acting.actor(), acting.ip(), token).await?;
     Ok(ctx.redirect(
         &format!("/oauth/clients/{client_id}"),
@@ -164,12 +262,31 @@ async fn revoke_one(
     ))
 }
 
+/// Revokes every live token of the client once confirmed.
 async fn revoke_all(
     ctx: PageContext,
     acting: Acting,
     state: web::Data<AppState>,
     client_id: web::Path<String>,
+    PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
+    if !form.is_given() {
+        let client = clients::view(&state.db, &client_id).await?;
+        let tokens = live_token_count(&state, &client_id).await?;
+        return ctx.confirm(
+            question(
+                &client,
+                format!("Revoke every token of {}?", client.name),
+                "tokens/revoke",
+                "Revoke all",
+            )
+            .what("Applications and users holding them must sign in or ask for a token again.")
+            .consequence(format!(
+                "{} stop working now.",
+                count_of(tokens, "live token", "live tokens")
+            )),
+        );
+    }
     let n = clients::revoke_all(&state.db, &acting.actor(), acting.ip(), &client_id).await?;
     Ok(ctx.redirect(
         &format!("/oauth/clients/{client_id}"),

@@ -13,7 +13,6 @@ use crate::error::PageError;
 use crate::pages::{FormView, Layout, PageContext};
 use crate::routes::form_input::{when, when_or};
 use crate::routes::router::Router;
-use crate::routes::views;
 use crate::state::AppState;
 
 struct TokenRow {
@@ -58,39 +57,31 @@ fn action_forms(
         (
             if c.is_enabled { "Disable" } else { "Enable" },
             "toggle-client",
-            FormView::new(
-                format!(
-                    "/oauth/clients/{id}/{}",
-                    if c.is_enabled { "disable" } else { "enable" }
-                ),
-                if c.is_enabled {
-                    "Disable client"
-                } else {
-                    "Enable client"
-                },
-                vec![],
-            ),
+            if c.is_enabled {
+                FormView::danger_button(format!("/oauth/clients/{id}/disable"), "Disable client…")
+            } else {
+                FormView::new(
+                    format!("/oauth/clients/{id}/enable"),
+                    "Enable client",
+                    vec![],
+                )
+            },
         ),
     ];
     if c.is_confidential {
         forms.push((
             "Rotate secret",
             "rotate-secret",
-            FormView::new(
+            FormView::danger_button(
                 format!("/oauth/clients/{id}/rotate-secret"),
-                "Rotate secret",
-                vec![],
+                "Rotate secret…",
             ),
         ));
     }
     forms.push((
         "Delete client",
         "delete-client",
-        views::delete_form(
-            format!("/oauth/clients/{id}/delete"),
-            "Delete client",
-            format!("Yes, delete {} with all its codes and tokens", c.name),
-        ),
+        FormView::danger_button(format!("/oauth/clients/{id}/delete"), "Delete client…"),
     ));
     if let Some((testid, form)) = failed {
         for slot in forms.iter_mut().filter(|f| f.1 == testid) {
@@ -131,10 +122,9 @@ pub(super) async fn render_client(
             tokens,
             write,
             revoke_all: write.then(|| {
-                FormView::new(
+                FormView::danger_button(
                     format!("/oauth/clients/{client_id}/tokens/revoke"),
-                    "Revoke all",
-                    vec![],
+                    "Revoke all…",
                 )
             }),
             forms: if write {

@@ -17,11 +17,12 @@ use self::form::ClientForm;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
+use crate::pages::ShownOnce;
 use crate::pages::{Cell, PageContext, PagerQuery, Table};
 use crate::routes::form_input::when_or;
 use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
-use crate::routes::views::{FormPage, ListPage, SecretPage};
+use crate::routes::views::{FormPage, ListPage};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -144,14 +145,16 @@ async fn create(
     };
     let (name, client_id) = (&created.client.name, &created.client.client_id);
     match created.secret {
-        Some(secret) => ctx.render(&SecretPage {
-            layout: ctx.layout("Client registered"),
-            intro: format!(
-                "The secret of {name} (client id {client_id}). Copy it now: it is never shown again."
+        Some(secret) => Ok(ctx.redirect_to_secret(ShownOnce::new(
+            &ctx,
+            "Client registered",
+            format!(
+                "The secret of {name} (client id {client_id}). \
+             Copy it now: it is never shown again."
             ),
             secret,
-            back: format!("/oauth/clients/{client_id}"),
-        }),
+            format!("/oauth/clients/{client_id}"),
+        ))),
         None => Ok(ctx.redirect(
             &format!("/oauth/clients/{client_id}"),
             Flash::success(format!("The public client {name} was registered.")),
