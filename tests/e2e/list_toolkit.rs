@@ -23,6 +23,11 @@ fn first_cells(html: &str) -> Vec<String> {
         .split("<tr>")
         .skip(1)
         .map(|row| {
+            // The first cell after the bulk checkbox, if the list has one.
+            let row = match row.find(r#"<td class="select">"#) {
+                Some(at) => &row[at + row[at..].find("</td>").unwrap() + 5..],
+                None => row,
+            };
             let cell = &row[row.find("<td").unwrap()..row.find("</td>").unwrap()];
             let mut text = String::new();
             let mut in_tag = false;
@@ -291,4 +296,101 @@ async fn long_values_are_shortened_with_the_full_value_on_hover_and_actors_link(
         page.contains(r#"<td class="nowrap">"#),
         "times stay on one line"
     );
+}
+
+/// The CSRF token of a page's forms.
+fn csrf(html: &str) -> String {
+    crate::helpers::csrf_in(html).expect("a CSRF token")
+}
+
+#[tokio::test]
+async fn a_bulk_delete_asks_first_naming_the_devices_then_deletes_them_all_or_none() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    upsert_devices(
+        &app,
+        json!([
+            {"device_id": "a1", "name": "Lamp"},
+            {"device_id": "a2", "name": "Plug"},
+            {"device_id": "a3", "name": "Keep"},
+        ]),
+    )
+    .await;
+    let list = html(&app, "/registry/devices", 200).await;
+    assert!(list.contains(r#"data-select-all="bulk-form""#));
+    assert!(list.contains(r#"name="ids" value="a1" form="bulk-form""#));
+    let token = csrf(&list);
+    let post = |body: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/registry/devices/bulk-delete"))
+                .form(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let ids = |list: &[&str]| {
+        let mut body = vec![
+            ("csrf_token", token.clone()),
+            ("back", "/registry/devices".to_string()),
+        ];
+        body.extend(list.iter().map(|id| ("ids", id.to_string())));
+        body
+    };
+
+    // Without the confirmation, a question naming them; nothing is gone.
+    let question = post(ids(&["a1", "a2"])).await;
+    assert_eq!(question.status(), 200);
+    let question = question.text().await.unwrap();
+    assert!(question.contains("Delete 2 devices?"), "{question}");
+    assert!(question.contains("Lamp (a1)") && question.contains("Plug (a2)"));
+    assert!(question.contains(r#"class="danger""#));
+    assert!(
+        question.contains(r#"name="ids" value="a2""#),
+        "the ids ride along"
+    );
+    assert_eq!(
+        first_cells(&html(&app, "/registry/devices", 200).await).len(),
+        3
+    );
+
+    // One unknown id refuses the whole deletion.
+    let mut refused = ids(&["a1", "nope"]);
+    refused.push(("confirm", "yes".into()));
+    assert_eq!(post(refused).await.status(), 404);
+    assert_eq!(
+        first_cells(&html(&app, "/registry/devices", 200).await).len(),
+        3
+    );
+
+    // A reader may not, whatever the ids.
+    let reader = app.client_with_role("viewer").await;
+    let reader_page = app.text_of(&reader, "/registry/devices").await;
+    assert!(!reader_page.contains("bulk-form"), "a reader gets no boxes");
+    let res = reader
+        .post(app.url("/registry/devices/bulk-delete"))
+        .form(&[
+            ("csrf_token", csrf(&reader_page)),
+            ("ids", "a1".into()),
+            ("confirm", "yes".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    let mut confirmed = ids(&["a1", "a2"]);
+    confirmed.push(("confirm", "yes".into()));
+    let done = post(confirmed).await;
+    assert_eq!(done.status(), 303);
+    assert_eq!(
+        first_cells(&html(&app, "/registry/devices", 200).await),
+        ["a3"]
+    );
+    let deleted: i64 = app
+        .scalar("SELECT COUNT(*) FROM audit WHERE action = 'device.deleted'")
+        .await;
+    assert_eq!(deleted, 2, "one audit row per device");
 }

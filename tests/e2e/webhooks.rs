@@ -683,7 +683,13 @@ async fn the_pages_create_show_test_and_list_a_webhook() {
         .await
         .unwrap();
     assert_eq!(asked.status(), StatusCode::OK, "disabling asks first");
-    assert!(asked.text().await.unwrap().contains("deliveries waiting to be sent"));
+    assert!(
+        asked
+            .text()
+            .await
+            .unwrap()
+            .contains("deliveries waiting to be sent")
+    );
     assert_eq!(fetch_webhook(&app, &id).await["is_enabled"], true);
     let disabled = app
         .client

@@ -369,29 +369,59 @@ pub async fn delete(
     device_id: &str,
 ) -> Result<()> {
     let txn = begin_write(db).await?;
-    let view = find(&txn, device_id).await?;
+    let entry = remove(&txn, actor, ip, device_id).await?;
+    audit::commit_audited(txn, entry, &[]).await
+}
+
+/// Deletes each of `device_ids` with its entities, all or none, in one transaction with an
+/// audit row per device; an id that names no device refuses the whole deletion. Answers how
+/// many were deleted.
+pub async fn delete_many(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    ip: Option<String>,
+    device_ids: &[String],
+) -> Result<usize> {
+    let txn = begin_write(db).await?;
+    let mut entries = Vec::with_capacity(device_ids.len());
+    for id in device_ids {
+        entries.push(remove(&txn, actor, ip.clone(), id).await?);
+    }
+    let Some(last) = entries.pop() else {
+        return Ok(0);
+    };
+    for entry in entries {
+        audit::record(&txn, entry).await?;
+    }
+    audit::commit_audited(txn, last, &[]).await?;
+    Ok(device_ids.len())
+}
+
+/// Deletes one device and its entities inside `txn` and queues its event; answers the audit
+/// row that records it.
+async fn remove(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    ip: Option<String>,
+    device_id: &str,
+) -> Result<AuditEntry> {
+    let view = find(txn, device_id).await?;
     // Entities go first: the cascade is declared, but deleting them explicitly does not
     // depend on the connection's foreign-key setting.
     let removed = entity::entities::Entity::delete_many()
         .filter(entity::entities::Column::DeviceId.eq(device_id))
-        .exec(&txn)
+        .exec(txn)
         .await?
         .rows_affected;
-    devices::Entity::delete_by_id(device_id).exec(&txn).await?;
+    devices::Entity::delete_by_id(device_id).exec(txn).await?;
     events::emit_one(
-        &txn,
+        txn,
         EventType::DeviceDeleted,
         json!({"device_id": device_id}),
     )
     .await?;
-    audit::commit_audited(
-        txn,
-        AuditEntry::new("device.deleted", actor)
-            .target(device_id.to_string())
-            .details(json!({"name": view.name, "entities_deleted": removed}))
-            .ip(ip),
-        &[],
-    )
-    .await?;
-    Ok(())
+    Ok(AuditEntry::new("device.deleted", actor)
+        .target(device_id.to_string())
+        .details(json!({"name": view.name, "entities_deleted": removed}))
+        .ip(ip))
 }

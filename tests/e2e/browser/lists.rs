@@ -55,9 +55,9 @@ async fn a_list_sorts_by_its_header_pages_both_ways_and_filters_without_regard_t
 
     // Sort by name, then reverse it.
     browser.goto(&app.url("/registry/devices?limit=3")).await;
-    browser.click("th:nth-child(2) a.sort").await;
+    browser.click("th a.sort[href*='sort=name']").await;
     browser
-        .wait_for("th[aria-sort=ascending]:nth-child(2)", WAIT)
+        .wait_for("th[aria-sort=ascending] a[href*='sort=-name']", WAIT)
         .await;
     assert!(
         first_row(&browser).await.contains("Lamp 0"),
@@ -68,9 +68,9 @@ async fn a_list_sorts_by_its_header_pages_both_ways_and_filters_without_regard_t
         .eval("return getComputedStyle(document.querySelector('th[aria-sort=ascending] a.sort'), '::after').content")
         .await;
     assert_eq!(arrow, json!("\" ▲\""));
-    browser.click("th:nth-child(2) a.sort").await;
+    browser.click("th[aria-sort=ascending] a.sort").await;
     browser
-        .wait_for("th[aria-sort=descending]:nth-child(2)", WAIT)
+        .wait_for("th[aria-sort=descending] a[href*='sort=name']", WAIT)
         .await;
     assert!(first_row(&browser).await.contains("Lamp 6"));
     browser.assert_clean(&app.address).await;
@@ -178,5 +178,51 @@ async fn the_audit_trail_with_long_details_fits_a_1280_px_window() {
         browser.exists("td[title]").await,
         "a shortened value keeps its full text on hover"
     );
+    browser.assert_clean(&app.address).await;
+}
+
+#[tokio::test]
+async fn a_bulk_delete_ticks_the_page_asks_first_and_deletes() {
+    let app = spawn_app().await;
+    let Some(browser) = Browser::launch().await else {
+        return;
+    };
+    seven_devices(&app).await;
+    sign_in(&app, &browser).await;
+    browser
+        .goto(&app.url("/registry/devices?manufacturer=ikea"))
+        .await;
+    browser.click("input[data-select-all]").await;
+    let ticked = browser
+        .eval("return document.querySelectorAll('input[name=ids]:checked').length")
+        .await;
+    assert_eq!(ticked, json!(4), "the header box ticks the page");
+    browser.submit("#bulk-form").await;
+    browser.wait_for("[data-testid=confirmation]", WAIT).await;
+    assert_eq!(browser.text("h1").await, "Delete 4 devices?");
+    assert_eq!(
+        browser
+            .eval("return document.querySelectorAll('[data-testid=affected-name]').length")
+            .await,
+        json!(4)
+    );
+    assert!(
+        browser
+            .exists("button.danger[data-testid=confirm-submit]")
+            .await
+    );
+    browser.assert_clean(&app.address).await;
+    browser.submit("form.confirm-form").await;
+    browser
+        .wait_for_text(".flash", "4 devices were deleted.", WAIT)
+        .await;
+    assert!(
+        browser.current_url().await.contains("manufacturer=ikea"),
+        "back on the list as it was"
+    );
+    browser.goto(&app.url("/registry/devices")).await;
+    browser
+        .wait_for_text("[data-testid=list-note]", "3 devices match.", WAIT)
+        .await;
     browser.assert_clean(&app.address).await;
 }

@@ -207,6 +207,30 @@ pub struct Table {
     /// What was wrong with the query that no filter field shows (the sort, a cursor, the
     /// page size).
     pub error: Option<String>,
+    /// A checkbox per row and an action on the rows ticked (only for those who may act).
+    pub bulk: Option<Bulk>,
+}
+
+/// An action on the rows ticked in a list: a box per row (and one ticking the whole page),
+/// and a danger button posting the ticked ids to the action's route, which asks first as a
+/// single deletion does (see [`crate::pages::Confirmation`]).
+#[derive(Debug, Clone, Default)]
+pub struct Bulk {
+    /// Where the ticked ids post.
+    pub action: String,
+    /// The button's label ("Delete selected").
+    pub label: &'static str,
+    /// The id of each row, in row order.
+    pub ids: Vec<String>,
+    /// The list page to come back to (kept with its filters).
+    pub back: String,
+}
+
+impl Bulk {
+    /// The id of the row at `row` (by reference, as templates pass their arguments).
+    pub fn id(&self, row: &usize) -> &str {
+        self.ids.get(*row).map_or("", String::as_str)
+    }
 }
 
 /// A column header that sorts the list.
@@ -321,6 +345,24 @@ impl Table {
     /// their arguments).
     pub fn sort_link(&self, column: &usize) -> Option<&SortLink> {
         self.sort_links.iter().find(|l| l.column == *column)
+    }
+
+    /// Gives each row a checkbox (its id from `ids`, in row order) and the list a button that
+    /// posts the ticked ids to `action`; `back` is the page to return to.
+    pub fn bulk(
+        mut self,
+        action: impl Into<String>,
+        label: &'static str,
+        ids: Vec<String>,
+        back: impl Into<String>,
+    ) -> Self {
+        self.bulk = Some(Bulk {
+            action: action.into(),
+            label,
+            ids,
+            back: back.into(),
+        });
+        self
     }
 
     /// Offers `label` (linking to `href`) when the list is empty: how to add the first item.

@@ -10,7 +10,7 @@ mod context;
 mod shown_once;
 
 pub use components::{
-    Cell, Choice, Field, FilterField, FormView, ListRow, Pager, PagerQuery, Row, Table, rows,
+    Bulk, Cell, Choice, Field, FilterField, FormView, ListRow, Pager, PagerQuery, Row, Table, rows,
     thousands,
 };
 pub use confirmation::{Confirmation, ConfirmationPage, Consequence, count_of};
