@@ -31,6 +31,7 @@ pub mod operations;
 pub mod pagination;
 pub mod registry;
 pub mod sync;
+pub mod vocabulary;
 pub mod webhooks;
 
 pub use error::{Error, FieldError, Result};

@@ -155,6 +155,15 @@ impl<T> Page<T> {
         }
     }
 
+    /// A page with nothing on it and no neighbours (a list whose filters were refused).
+    pub fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            next_cursor: None,
+            prev_cursor: None,
+        }
+    }
+
     /// Replaces the items with `items` (the same ones, enriched), keeping the cursors.
     pub fn map_all<U>(self, items: Vec<U>) -> Page<U> {
         Page {
@@ -172,6 +181,111 @@ impl<T> Page<T> {
             prev_cursor: self.prev_cursor,
         }
     }
+}
+
+/// The sortable columns of one list: a closed set, each walking an index, parsed at the edge
+/// from the `sort` parameter.
+pub trait SortField: Copy + Eq + 'static {
+    /// Every sortable column, in the order an error message lists them.
+    const ALL: &'static [Self];
+
+    /// The column's name in the `sort` parameter.
+    fn name(self) -> &'static str;
+}
+
+/// A list's order: one of its sortable columns, ascending, or descending when the `sort`
+/// parameter names it with a leading `-` (`-name`). The list's id breaks ties, in the same
+/// direction, so every order is total and a cursor names one place in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort<F> {
+    pub field: F,
+    pub descending: bool,
+}
+
+impl<F: SortField> Sort<F> {
+    /// `field`, ascending.
+    pub fn asc(field: F) -> Self {
+        Self {
+            field,
+            descending: false,
+        }
+    }
+
+    /// `field`, descending.
+    pub fn desc(field: F) -> Self {
+        Self {
+            field,
+            descending: true,
+        }
+    }
+
+    /// Parses the `sort` parameter; absent or empty is `default`, an unknown column is a bad
+    /// request naming the known ones.
+    pub fn parse(raw: Option<&str>, default: Self) -> Result<Self> {
+        let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+            return Ok(default);
+        };
+        let (descending, name) = match raw.strip_prefix('-') {
+            Some(name) => (true, name),
+            None => (false, raw),
+        };
+        F::ALL
+            .iter()
+            .find(|f| f.name() == name)
+            .map(|&field| Self { field, descending })
+            .ok_or_else(|| {
+                let known: Vec<&str> = F::ALL.iter().map(|f| f.name()).collect();
+                Error::invalid(
+                    "sort",
+                    format!(
+                        "must be one of {} (a leading - reverses it)",
+                        known.join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// The `sort` parameter naming this order.
+    pub fn param(self) -> String {
+        if self.descending {
+            format!("-{}", self.field.name())
+        } else {
+            self.field.name().to_string()
+        }
+    }
+
+    /// The order the query for `page` reads its rows in: the list's own, reversed when the
+    /// page is read backward.
+    pub fn order<K>(self, page: &PageRequest<K>) -> sea_orm::Order {
+        if page.reads_descending(self.descending) {
+            sea_orm::Order::Desc
+        } else {
+            sea_orm::Order::Asc
+        }
+    }
+}
+
+/// The rows past the key `(value, id)` of a list ordered by `(column, id_column)`, read
+/// `descending` or not: `column` beyond `value`, or equal to it with `id_column` beyond
+/// `id`. This is the keyset condition of every sort with an id tie-break; a composite index
+/// on `(column, id)` serves it and the ordering together.
+pub fn past_key<C: sea_orm::ColumnTrait>(
+    column: C,
+    value: impl Into<sea_orm::Value> + Clone,
+    id_column: C,
+    id: impl Into<sea_orm::Value>,
+    descending: bool,
+) -> sea_orm::Condition {
+    let (beyond, id_beyond) = if descending {
+        (column.lt(value.clone()), id_column.lt(id))
+    } else {
+        (column.gt(value.clone()), id_column.gt(id))
+    };
+    sea_orm::Condition::any().add(beyond).add(
+        sea_orm::Condition::all()
+            .add(column.eq(value))
+            .add(id_beyond),
+    )
 }
 
 /// Encodes a sort key as an opaque cursor.
@@ -280,6 +394,51 @@ mod tests {
         let p = PageRequest::<i32>::parse_both(None, None, Some(&c)).unwrap();
         assert_eq!(p.before, Some(1));
         assert!(p.after.is_none());
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Col {
+        Name,
+        Time,
+    }
+
+    impl SortField for Col {
+        const ALL: &'static [Self] = &[Self::Name, Self::Time];
+        fn name(self) -> &'static str {
+            match self {
+                Self::Name => "name",
+                Self::Time => "time",
+            }
+        }
+    }
+
+    #[test]
+    fn a_sort_is_a_known_column_with_an_optional_minus() {
+        let default = Sort::desc(Col::Time);
+        assert_eq!(Sort::parse(None, default).unwrap(), default);
+        assert_eq!(Sort::parse(Some(""), default).unwrap(), default);
+        assert_eq!(
+            Sort::parse(Some("name"), default).unwrap(),
+            Sort::asc(Col::Name)
+        );
+        assert_eq!(
+            Sort::parse(Some("-name"), default).unwrap(),
+            Sort::desc(Col::Name)
+        );
+        assert_eq!(Sort::desc(Col::Name).param(), "-name");
+        assert!(Sort::parse(Some("password"), default).is_err());
+        assert!(Sort::parse(Some("--name"), default).is_err());
+    }
+
+    #[test]
+    fn a_backward_read_reverses_the_sort_order() {
+        let sort = Sort::asc(Col::Name);
+        assert_eq!(sort.order(&request(None, None)), sea_orm::Order::Asc);
+        assert_eq!(sort.order(&request(None, Some(2))), sea_orm::Order::Desc);
+        assert_eq!(
+            Sort::desc(Col::Name).order(&request(None, Some(2))),
+            sea_orm::Order::Asc
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ fn rows(html: &str) -> Vec<String> {
 }
 
 /// The address of the pager link marked `rel`, if the page has one.
-fn link(html: &str, rel: &str) -> Option<String> {
+pub fn link(html: &str, rel: &str) -> Option<String> {
     let marker = format!("rel=\"{rel}\"");
     let at = html.find(&marker)?;
     let tag = &html[html[..at].rfind("<a ")?..at];
@@ -43,6 +43,19 @@ fn link(html: &str, rel: &str) -> Option<String> {
             .replace("&#38;", "&")
             .replace("&amp;", "&"),
     )
+}
+
+/// The pager's position text ("Rows 51–100"), if the page shows one.
+pub fn position(html: &str) -> Option<String> {
+    let at = html.find("data-testid=\"position\">")? + "data-testid=\"position\">".len();
+    Some(html[at..at + html[at..].find('<')?].to_string())
+}
+
+/// The first and last row numbers of a position text.
+fn span(position: &str) -> (u64, u64) {
+    let numbers = position.trim_start_matches("Rows ").replace(',', "");
+    let (a, b) = numbers.split_once('–').expect("a range");
+    (a.parse().unwrap(), b.parse().unwrap())
 }
 
 async fn page(app: &TestApp, path: &str) -> String {
@@ -76,6 +89,24 @@ async fn walk_both_ways(app: &TestApp, first: &str, kept: &[&str]) -> usize {
     backward.reverse();
     let shown = |pages: &[String]| pages.iter().map(|p| rows(p)).collect::<Vec<_>>();
     assert_eq!(shown(&backward), shown(&forward), "same rows, same order");
+    // Each page says where it lies, counting on from the page before, both ways.
+    let positions = |pages: &[String]| pages.iter().map(|p| position(p)).collect::<Vec<_>>();
+    assert_eq!(positions(&backward), positions(&forward), "same positions");
+    let mut next_first = 1;
+    for (p, html) in forward.iter().enumerate() {
+        let (first, last) =
+            span(&position(html).unwrap_or_else(|| panic!("page {p} has a position")));
+        assert_eq!(
+            first, next_first,
+            "page {p} starts where the one before ended"
+        );
+        assert_eq!(
+            last - first + 1,
+            rows(html).len() as u64,
+            "page {p} counts its rows"
+        );
+        next_first = last + 1;
+    }
     assert!(
         link(&backward[0], "prev").is_none(),
         "back on the first page"

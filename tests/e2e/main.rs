@@ -18,6 +18,8 @@ mod forms_and_cookies;
 mod health;
 mod hostile_input;
 mod list_pagination;
+mod list_plans;
+mod list_toolkit;
 mod login_bursts;
 mod migrations;
 mod oauth;

@@ -16,7 +16,7 @@ use super::{BuiltinRole, Grantor, Password, PermissionSet, password, sessions};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::begin_write;
 use crate::db::hot::caller::identity_of;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, Sort, SortField};
 use crate::{Error, FieldError, Result};
 
 use entity::local_users::{self, Column};
@@ -261,15 +261,39 @@ pub struct UserFilter {
     pub active: Option<bool>,
 }
 
-/// A page of users ordered by username.
+/// The sortable column of the user list: the username (unique, so its own index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserSortField {
+    Username,
+}
+
+impl SortField for UserSortField {
+    const ALL: &'static [Self] = &[Self::Username];
+
+    fn name(self) -> &'static str {
+        "username"
+    }
+}
+
+/// The user list's order.
+pub type UserSort = Sort<UserSortField>;
+
+/// The default order: by username, A to Z.
+pub const BY_USERNAME: UserSort = Sort {
+    field: UserSortField::Username,
+    descending: false,
+};
+
+/// A page of users in `sort` order.
 pub async fn list(
     db: &impl ConnectionTrait,
     filter: &UserFilter,
+    sort: UserSort,
     page: &PageRequest<String>,
 ) -> Result<Page<UserSummary>> {
     // Reading backward walks the same index the other way.
     let mut query = local_users::Entity::find().limit(page.limit + 1);
-    if page.reads_descending(false) {
+    if sort.order(page) == sea_orm::Order::Desc {
         query = query.order_by_desc(Column::Username);
         if let Some(before) = page.boundary() {
             query = query.filter(Column::Username.lt(before.as_str()));

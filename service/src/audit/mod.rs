@@ -10,7 +10,9 @@ mod query;
 
 pub use chain::{ChainStatus, GENESIS_HASH, check_head, verify_chain};
 pub use commit::commit_audited;
-pub use query::{AuditFilter, AuditRecord, list};
+pub use query::{
+    AuditFilter, AuditKey, AuditRecord, AuditSort, AuditSortField, NEWEST_FIRST, list,
+};
 
 use std::sync::LazyLock;
 

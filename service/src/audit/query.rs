@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::Result;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, Sort, SortField, past_key};
 
 use entity::audit::Column;
 
@@ -37,24 +37,85 @@ pub struct AuditRecord {
     pub row_hash: String,
 }
 
-/// A page of the trail, newest first.
+/// The sortable columns of the trail, each on an index ending in the row id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditSortField {
+    /// Time of writing: the row id, which grows with it.
+    Time,
+    Actor,
+    Action,
+}
+
+impl SortField for AuditSortField {
+    const ALL: &'static [Self] = &[Self::Time, Self::Actor, Self::Action];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Time => "time",
+            Self::Actor => "actor",
+            Self::Action => "action",
+        }
+    }
+}
+
+/// The trail's order; newest first unless the page asks otherwise.
+pub type AuditSort = Sort<AuditSortField>;
+
+/// The default order: newest first.
+pub const NEWEST_FIRST: AuditSort = Sort {
+    field: AuditSortField::Time,
+    descending: true,
+};
+
+/// Where a page of the trail starts or ends: the row id, with the sorted text first when the
+/// trail is sorted by actor or action. A bare id reads as it did before sorting existed, so
+/// cursors handed out by `GET /api/audit` stay valid.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum AuditKey {
+    Id(i64),
+    Text(String, i64),
+}
+
+/// A page of the trail in `sort` order.
 pub async fn list(
     db: &impl ConnectionTrait,
     filter: &AuditFilter,
-    page: &PageRequest<i64>,
+    sort: AuditSort,
+    page: &PageRequest<AuditKey>,
 ) -> Result<Page<AuditRecord>> {
-    // Reading backward (towards newer rows) walks the primary key the other way.
+    // Reading backward walks the same index the other way.
+    let order = sort.order(page);
+    let descending = order == sea_orm::Order::Desc;
+    let column = match sort.field {
+        AuditSortField::Time => None,
+        AuditSortField::Actor => Some(Column::Actor),
+        AuditSortField::Action => Some(Column::Action),
+    };
     let mut query = entity::audit::Entity::find().limit(page.limit + 1);
-    if page.reads_descending(true) {
-        query = query.order_by_desc(Column::Id);
-        if let Some(&after) = page.boundary() {
-            query = query.filter(Column::Id.lt(after));
+    if let Some(column) = column {
+        query = query.order_by(column, order.clone());
+    }
+    query = query.order_by(Column::Id, order);
+    match (column, page.boundary()) {
+        (_, None) => {}
+        (None, Some(AuditKey::Id(id))) => {
+            query = query.filter(if descending {
+                Column::Id.lt(*id)
+            } else {
+                Column::Id.gt(*id)
+            });
         }
-    } else {
-        query = query.order_by_asc(Column::Id);
-        if let Some(&before) = page.boundary() {
-            query = query.filter(Column::Id.gt(before));
+        (Some(column), Some(AuditKey::Text(value, id))) => {
+            query = query.filter(past_key(
+                column,
+                value.as_str(),
+                Column::Id,
+                *id,
+                descending,
+            ));
         }
+        _ => return Err(crate::Error::invalid("cursor", "is not a valid cursor")),
     }
     if let Some(actor) = &filter.actor {
         query = query.filter(Column::Actor.eq(actor.as_str()));
@@ -75,7 +136,11 @@ pub async fn list(
         query = query.filter(Column::Timestamp.lt(until.fixed_offset()));
     }
     let rows = query.all(db).await?;
-    let page = Page::from_request(rows, page, |r| r.id);
+    let page = Page::from_request(rows, page, |r| match sort.field {
+        AuditSortField::Time => AuditKey::Id(r.id),
+        AuditSortField::Actor => AuditKey::Text(r.actor.clone(), r.id),
+        AuditSortField::Action => AuditKey::Text(r.action.clone(), r.id),
+    });
     Ok(page.map(|r| AuditRecord {
         id: r.id,
         action: r.action,

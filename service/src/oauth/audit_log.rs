@@ -132,11 +132,24 @@ pub async fn list(
     filter: &LogFilter,
     page: &PageRequest<i64>,
 ) -> Result<Page<LogRecord>> {
+    // Reading backward (towards newer events) walks the primary key the other way.
+    let descending = page.reads_descending(true);
     let mut query = oauth_audit_logs::Entity::find()
-        .order_by_desc(Column::Id)
+        .order_by(
+            Column::Id,
+            if descending {
+                sea_orm::Order::Desc
+            } else {
+                sea_orm::Order::Asc
+            },
+        )
         .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(Column::Id.lt(after));
+    if let Some(&key) = page.boundary() {
+        query = query.filter(if descending {
+            Column::Id.lt(key)
+        } else {
+            Column::Id.gt(key)
+        });
     }
     if let Some(event) = filter.event_type.as_deref().filter(|e| !e.is_empty()) {
         query = query.filter(Column::EventType.eq(event));
@@ -158,16 +171,14 @@ pub async fn list(
         query = query.filter(Column::CreatedAt.lt(to.and_utc().fixed_offset()));
     }
     let rows = query.all(db).await?;
-    Ok(
-        Page::from_rows(rows, page.limit, |r| r.id).map(|r| LogRecord {
-            id: r.id,
-            event_type: r.event_type,
-            subject: r.subject,
-            client_id: r.client_id,
-            user_id: r.user_id,
-            metadata: r.metadata,
-            created_at: r.created_at.to_utc(),
-            created_by: r.created_by,
-        }),
-    )
+    Ok(Page::from_request(rows, page, |r| r.id).map(|r| LogRecord {
+        id: r.id,
+        event_type: r.event_type,
+        subject: r.subject,
+        client_id: r.client_id,
+        user_id: r.user_id,
+        metadata: r.metadata,
+        created_at: r.created_at.to_utc(),
+        created_by: r.created_by,
+    }))
 }

@@ -19,6 +19,7 @@ use super::{OAuthError, Scope, grant_type, secrets, subjects};
 use crate::access::Identity;
 use crate::access::throttle::{self, Counter, Limit};
 use crate::db::begin_write;
+use crate::pagination::{Page, PageRequest, past_key};
 use crate::{Error, Result};
 
 /// The answer of the device authorization endpoint (RFC 8628 §3.2).
@@ -287,41 +288,64 @@ pub struct DeviceCodeView {
     pub expires_at: DateTime<Utc>,
 }
 
-/// The most recent device codes, newest first. Pending codes
-/// past their expiry are shown as `expired`.
-pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<DeviceCodeView>> {
+/// Where a page of device codes starts or ends: creation time, then the code's id.
+pub type DeviceCodeKey = (DateTime<Utc>, Uuid);
+
+/// A page of device codes, newest first (index `(created_at, id)`). Pending codes past their
+/// expiry are shown as `expired`.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    page: &PageRequest<DeviceCodeKey>,
+) -> Result<Page<DeviceCodeView>> {
+    // Reading backward walks the same index the other way.
+    let descending = page.reads_descending(true);
+    let order = if descending {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
+    let mut query = devices::Entity::find()
+        .order_by(devices::Column::CreatedAt, order.clone())
+        .order_by(devices::Column::Id, order)
+        .limit(page.limit + 1);
+    if let Some(&(created, id)) = page.boundary() {
+        query = query.filter(past_key(
+            devices::Column::CreatedAt,
+            created.fixed_offset(),
+            devices::Column::Id,
+            id,
+            descending,
+        ));
+    }
+    let rows = query.all(db).await?;
+    let found = Page::from_request(rows, page, |d| (d.created_at.to_utc(), d.id));
     let names = clients::names_by_id(db).await?;
+    let user_ids: Vec<Uuid> = found.items.iter().filter_map(|d| d.user_id).collect();
     let users: std::collections::HashMap<Uuid, Option<String>> =
         entity::oauth_users::Entity::find()
+            .filter(entity::oauth_users::Column::Id.is_in(user_ids))
             .all(db)
             .await?
             .into_iter()
             .map(|u| (u.id, u.username))
             .collect();
     let now = Utc::now().fixed_offset();
-    Ok(devices::Entity::find()
-        .order_by_desc(devices::Column::CreatedAt)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| {
-            let (client_id, client_name) = names.get(&d.client_id).cloned().unwrap_or_default();
-            let state = if d.state == "pending" && d.expires_at <= now {
-                "expired".to_owned()
-            } else {
-                d.state
-            };
-            DeviceCodeView {
-                user_code: secrets::display_user_code(&d.user_code),
-                client_id,
-                client_name,
-                scope: d.scope,
-                state,
-                username: d.user_id.and_then(|u| users.get(&u).cloned().flatten()),
-                created_at: d.created_at.to_utc(),
-                expires_at: d.expires_at.to_utc(),
-            }
-        })
-        .collect())
+    Ok(found.map(|d| {
+        let (client_id, client_name) = names.get(&d.client_id).cloned().unwrap_or_default();
+        let state = if d.state == "pending" && d.expires_at <= now {
+            "expired".to_owned()
+        } else {
+            d.state
+        };
+        DeviceCodeView {
+            user_code: secrets::display_user_code(&d.user_code),
+            client_id,
+            client_name,
+            scope: d.scope,
+            state,
+            username: d.user_id.and_then(|u| users.get(&u).cloned().flatten()),
+            created_at: d.created_at.to_utc(),
+            expires_at: d.expires_at.to_utc(),
+        }
+    }))
 }

@@ -261,7 +261,9 @@ pub async fn audit(db: &impl ConnectionTrait, show: u64) -> Result<AuditOverview
         after: None,
         before: None,
     };
-    let newest = audit::list(db, &AuditFilter::default(), &page).await?.items;
+    let newest = audit::list(db, &AuditFilter::default(), audit::NEWEST_FIRST, &page)
+        .await?
+        .items;
     let chain_problem = audit::check_head(db).await?;
     Ok(AuditOverview {
         newest,

@@ -16,6 +16,7 @@ use super::events;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::{Handle, begin_write, hot};
 use crate::pagination::{Page, PageRequest};
+use crate::vocabulary::equals_ignoring_case;
 use crate::webhooks::EventType;
 use crate::{Error, Result};
 
@@ -184,14 +185,15 @@ fn contains(backend: DbBackend, column: Column, q: &str) -> sea_orm::sea_query::
 fn filter_condition(backend: DbBackend, filter: &DeviceFilter) -> Condition {
     let mut cond = Condition::all();
     let set = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
-    if let Some(area) = set(&filter.area_id) {
-        cond = cond.add(Column::AreaId.eq(area));
-    }
-    if let Some(m) = set(&filter.manufacturer) {
-        cond = cond.add(Column::Manufacturer.eq(m));
-    }
-    if let Some(i) = set(&filter.integration) {
-        cond = cond.add(Column::Integration.eq(i));
+    // The vocabulary filters ignore case ("ikea" finds "IKEA"), each on its lowered index.
+    for (column, value) in [
+        ("area_id", &filter.area_id),
+        ("manufacturer", &filter.manufacturer),
+        ("integration", &filter.integration),
+    ] {
+        if let Some(value) = set(value) {
+            cond = cond.add(equals_ignoring_case(backend, "devices", column, &value));
+        }
     }
     if let Some(q) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
         cond = cond.add(
@@ -349,29 +351,59 @@ pub async fn delete(
     device_id: &str,
 ) -> Result<()> {
     let txn = begin_write(db).await?;
-    let view = find(&txn, device_id).await?;
+    let entry = remove(&txn, actor, ip, device_id).await?;
+    audit::commit_audited(txn, entry, &[]).await
+}
+
+/// Deletes each of `device_ids` with its entities, all or none, in one transaction with an
+/// audit row per device; an id that names no device refuses the whole deletion. Answers how
+/// many were deleted.
+pub async fn delete_many(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    ip: Option<String>,
+    device_ids: &[String],
+) -> Result<usize> {
+    let txn = begin_write(db).await?;
+    let mut entries = Vec::with_capacity(device_ids.len());
+    for id in device_ids {
+        entries.push(remove(&txn, actor, ip.clone(), id).await?);
+    }
+    let Some(last) = entries.pop() else {
+        return Ok(0);
+    };
+    for entry in entries {
+        audit::record(&txn, entry).await?;
+    }
+    audit::commit_audited(txn, last, &[]).await?;
+    Ok(device_ids.len())
+}
+
+/// Deletes one device and its entities inside `txn` and queues its event; answers the audit
+/// row that records it.
+async fn remove(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    ip: Option<String>,
+    device_id: &str,
+) -> Result<AuditEntry> {
+    let view = find(txn, device_id).await?;
     // Entities go first: the cascade is declared, but deleting them explicitly does not
     // depend on the connection's foreign-key setting.
     let removed = entity::entities::Entity::delete_many()
         .filter(entity::entities::Column::DeviceId.eq(device_id))
-        .exec(&txn)
+        .exec(txn)
         .await?
         .rows_affected;
-    devices::Entity::delete_by_id(device_id).exec(&txn).await?;
+    devices::Entity::delete_by_id(device_id).exec(txn).await?;
     events::emit_one(
-        &txn,
+        txn,
         EventType::DeviceDeleted,
         json!({"device_id": device_id}),
     )
     .await?;
-    audit::commit_audited(
-        txn,
-        AuditEntry::new("device.deleted", actor)
-            .target(device_id.to_string())
-            .details(json!({"name": view.name, "entities_deleted": removed}))
-            .ip(ip),
-        &[],
-    )
-    .await?;
-    Ok(())
+    Ok(AuditEntry::new("device.deleted", actor)
+        .target(device_id.to_string())
+        .details(json!({"name": view.name, "entities_deleted": removed}))
+        .ip(ip))
 }

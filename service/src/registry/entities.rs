@@ -12,7 +12,7 @@ use serde_json::json;
 use super::EntityInput;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::begin_write;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, Sort, SortField, past_key};
 use crate::{Error, Result};
 
 /// An entity as the API and pages show it.
@@ -50,13 +50,59 @@ pub struct EntityFilter {
     pub disabled: Option<bool>,
 }
 
-/// A page of entities ordered by entity id.
+/// The sortable columns of the entity list, each on an index ending in the entity id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntitySortField {
+    EntityId,
+    Domain,
+}
+
+impl SortField for EntitySortField {
+    const ALL: &'static [Self] = &[Self::EntityId, Self::Domain];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::EntityId => "entity_id",
+            Self::Domain => "domain",
+        }
+    }
+}
+
+/// The entity list's order.
+pub type EntitySort = Sort<EntitySortField>;
+
+/// The default order: by entity id.
+pub const BY_ENTITY_ID: EntitySort = Sort {
+    field: EntitySortField::EntityId,
+    descending: false,
+};
+
+/// Where a page of entities starts or ends: the entity id, with the domain first when sorted
+/// by domain. A bare id reads as cursors did before sorting existed.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum EntityKey {
+    Id(String),
+    Text(String, String),
+}
+
+impl EntityKey {
+    fn holds_nul(&self) -> bool {
+        match self {
+            Self::Id(id) => id.contains('\0'),
+            Self::Text(v, id) => v.contains('\0') || id.contains('\0'),
+        }
+    }
+}
+
+/// A page of entities in `sort` order.
 pub async fn list(
     db: &impl ConnectionTrait,
     filter: &EntityFilter,
-    page: &PageRequest<String>,
+    sort: EntitySort,
+    page: &PageRequest<EntityKey>,
 ) -> Result<Page<EntityView>> {
-    if page.boundary().is_some_and(|a| a.contains('\0')) {
+    if page.boundary().is_some_and(EntityKey::holds_nul) {
         return Err(Error::invalid("cursor", "is not a valid cursor"));
     }
     // No stored text holds a NUL character (PostgreSQL refuses them in a query).
@@ -64,9 +110,7 @@ pub async fn list(
         .iter()
         .any(|v| v.as_ref().is_some_and(|s| s.contains('\0')))
     {
-        return Ok(Page::from_rows(Vec::new(), page.limit, |e: &EntityView| {
-            e.entity_id.clone()
-        }));
+        return Ok(Page::empty());
     }
     let set = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
     let mut cond = Condition::all();
@@ -83,24 +127,46 @@ pub async fn list(
         cond = cond.add(Column::Disabled.eq(disabled));
     }
     // Reading backward walks the same index the other way.
-    let order = if page.reads_descending(false) {
-        if let Some(before) = page.boundary() {
-            cond = cond.add(Column::EntityId.lt(before.as_str()));
+    let order = sort.order(page);
+    let descending = order == sea_orm::Order::Desc;
+    let by_domain = sort.field == EntitySortField::Domain;
+    match (by_domain, page.boundary()) {
+        (_, None) => {}
+        (false, Some(EntityKey::Id(id))) => {
+            cond = cond.add(if descending {
+                Column::EntityId.lt(id.as_str())
+            } else {
+                Column::EntityId.gt(id.as_str())
+            });
         }
-        sea_orm::Order::Desc
-    } else {
-        if let Some(after) = page.boundary() {
-            cond = cond.add(Column::EntityId.gt(after.as_str()));
+        (true, Some(EntityKey::Text(domain, id))) => {
+            cond = cond.add(past_key(
+                Column::Domain,
+                domain.as_str(),
+                Column::EntityId,
+                id.as_str(),
+                descending,
+            ));
         }
-        sea_orm::Order::Asc
-    };
-    let rows = entities::Entity::find()
-        .filter(cond)
+        _ => return Err(Error::invalid("cursor", "is not a valid cursor")),
+    }
+    let mut query = entities::Entity::find().filter(cond);
+    if by_domain {
+        query = query.order_by(Column::Domain, order.clone());
+    }
+    let rows = query
         .order_by(Column::EntityId, order)
         .limit(page.limit + 1)
         .all(db)
         .await?;
-    Ok(Page::from_request(rows, page, |e| e.entity_id.clone()).map(EntityView::from))
+    Ok(Page::from_request(rows, page, |e| {
+        if by_domain {
+            EntityKey::Text(e.domain.clone(), e.entity_id.clone())
+        } else {
+            EntityKey::Id(e.entity_id.clone())
+        }
+    })
+    .map(EntityView::from))
 }
 
 /// How many entities each of `device_ids` has (devices without any are left out).

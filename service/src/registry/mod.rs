@@ -12,6 +12,8 @@ pub mod preferences;
 
 pub use bulk::UpsertCounts;
 pub use devices::{DeviceDetail, DeviceFilter, DeviceKey, DeviceSort, DeviceView};
-pub use entities::{EntityFilter, EntityView};
+pub use entities::{
+    BY_ENTITY_ID, EntityFilter, EntityKey, EntitySort, EntitySortField, EntityView,
+};
 pub use input::{DeviceId, DeviceInput, EntityId, EntityInput, RawDevice, RawEntity};
 pub use preferences::{Preferences, Theme, UiPreferences};

@@ -17,5 +17,8 @@ pub mod stale;
 pub use hub::{LiveEvent, LiveHub, LiveSubscription};
 pub use live::TenantCard;
 pub use model::{EntityCounts, SyncRecord, SyncStatus, SyncType, TenantId};
-pub use query::{HistoryFilter, HistoryKey, StatusAnswer, TenantSummary};
+pub use query::{
+    HistoryFilter, HistoryKey, HistorySort, HistorySortField, NEWEST_SYNC_FIRST, StatusAnswer,
+    TenantSummary,
+};
 pub use runs::{NewSync, SyncUpdate};

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use entity::sync_history::{self, Column};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 use super::model::{EntityCounts, SyncRecord, SyncStatus, SyncType, TenantId};
 use super::runs::running_of;
 use crate::Result;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, Sort, SortField, past_key};
+use crate::vocabulary::equals_ignoring_case;
 
 /// Filters of the history; all optional. `since` is inclusive, `until` exclusive, both on
 /// `start_time`.
@@ -28,25 +29,51 @@ pub struct HistoryFilter {
 /// The history's sort key: `start_time`, then `id`, both descending.
 pub type HistoryKey = (DateTime<Utc>, i64);
 
-/// A page of the history, newest first.
+/// The sortable column of the history: when a sync started (index `(start_time, id)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistorySortField {
+    Started,
+}
+
+impl SortField for HistorySortField {
+    const ALL: &'static [Self] = &[Self::Started];
+
+    fn name(self) -> &'static str {
+        "started"
+    }
+}
+
+/// The history's order.
+pub type HistorySort = Sort<HistorySortField>;
+
+/// The default order: newest first.
+pub const NEWEST_SYNC_FIRST: HistorySort = Sort {
+    field: HistorySortField::Started,
+    descending: true,
+};
+
+/// A page of the history in `sort` order (newest first by default).
 pub async fn history(
     db: &impl ConnectionTrait,
     filter: &HistoryFilter,
+    sort: HistorySort,
     page: &PageRequest<HistoryKey>,
 ) -> Result<Page<SyncRecord>> {
-    // Reading backward (towards newer syncs) walks the same index the other way.
-    let descending = page.reads_descending(true);
-    let order = if descending {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
-    };
+    // Reading backward walks the same index the other way.
+    let order = sort.order(page);
+    let descending = order == sea_orm::Order::Desc;
     let mut query = sync_history::Entity::find()
         .order_by(Column::StartTime, order.clone())
         .order_by(Column::Id, order)
         .limit(page.limit + 1);
+    // The tenant ignores case ("Acme" finds "acme"), on the index of its lowered text.
     if let Some(t) = &filter.tenant_id {
-        query = query.filter(Column::TenantId.eq(t.as_str()));
+        query = query.filter(equals_ignoring_case(
+            db.get_database_backend(),
+            "sync_history",
+            "tenant_id",
+            t.as_str(),
+        ));
     }
     if let Some(s) = filter.status {
         query = query.filter(Column::Status.eq(s.as_str()));
@@ -61,19 +88,13 @@ pub async fn history(
         query = query.filter(Column::StartTime.lt(until.fixed_offset()));
     }
     if let Some(&(start, id)) = page.boundary() {
-        let start = start.fixed_offset();
-        let (start_past, id_past) = if descending {
-            (Column::StartTime.lt(start), Column::Id.lt(id))
-        } else {
-            (Column::StartTime.gt(start), Column::Id.gt(id))
-        };
-        query = query.filter(
-            Condition::any().add(start_past).add(
-                Condition::all()
-                    .add(Column::StartTime.eq(start))
-                    .add(id_past),
-            ),
-        );
+        query = query.filter(past_key(
+            Column::StartTime,
+            start.fixed_offset(),
+            Column::Id,
+            id,
+            descending,
+        ));
     }
     let rows = query.all(db).await?;
     let page = Page::from_request(rows, page, |r| (r.start_time.to_utc(), r.id));

@@ -27,11 +27,12 @@
 //! command on the same connection.
 
 mod access;
-mod console;
 mod actions;
+mod console;
 mod driver;
 
 mod harness;
+mod lists;
 mod oauth;
 mod smoke;
 mod sync;

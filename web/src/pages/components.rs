@@ -1,6 +1,8 @@
 //! The shared page components: one list table and one form, used by every area.
 
+use actix_web::http::StatusCode;
 use service::FieldError;
+use service::pagination::{Page, PageRequest};
 
 /// One cell of a list table.
 #[derive(Debug, Clone, Default)]
@@ -10,6 +12,8 @@ pub struct Cell {
     pub href: Option<String>,
     /// A CSS class (`badge ok`, `mono`, …).
     pub class: &'static str,
+    /// The full value, shown on hover, when `text` is a shortened form of it.
+    pub title: Option<String>,
 }
 
 impl Cell {
@@ -26,8 +30,46 @@ impl Cell {
         Self {
             text: text.into(),
             href: Some(href.into()),
-            class: "",
+            ..Self::default()
         }
+    }
+
+    /// Text in a fixed-width font (ids, hashes, codes).
+    pub fn mono(text: impl Into<String>) -> Self {
+        Self {
+            class: "mono",
+            ..Self::text(text)
+        }
+    }
+
+    /// A long value (a hash, an id, JSON, a user agent) cut to its first `keep` characters so
+    /// the table keeps its columns in view; the full value shows on hover.
+    pub fn short(text: impl Into<String>, keep: usize) -> Self {
+        let full: String = text.into();
+        if full.chars().count() <= keep {
+            return Self::mono(full);
+        }
+        let cut: String = full.chars().take(keep).collect();
+        Self {
+            text: format!("{cut}…"),
+            class: "mono",
+            title: Some(full),
+            href: None,
+        }
+    }
+
+    /// A time, kept on one line.
+    pub fn time(text: impl Into<String>) -> Self {
+        Self {
+            class: "nowrap",
+            ..Self::text(text)
+        }
+    }
+
+    /// Makes the cell a link to `href`.
+    pub fn linked(mut self, href: impl Into<String>) -> Self {
+        self.href = Some(href.into());
+        self
     }
 
     /// A one-button form (a toggle) that POSTs to `action` with the page's CSRF token; any
@@ -37,6 +79,7 @@ impl Cell {
             text: text.into(),
             href: Some(action.into()),
             class: Self::POST_BUTTON,
+            title: None,
         }
     }
 
@@ -49,6 +92,7 @@ impl Cell {
             text: text.into(),
             href: None,
             class,
+            title: None,
         }
     }
 }
@@ -74,17 +118,76 @@ where
     items.into_iter().map(|item| item.row(ctx)).collect()
 }
 
-/// A filter input above a table; with `options` it is a select.
-#[derive(Debug, Clone)]
+/// A filter input above a table: a search box, a date, or (with `options`) a select; a box
+/// on a fixed vocabulary offers its known values (`suggestions`, as a `<datalist>`).
+#[derive(Debug, Clone, Default)]
 pub struct FilterField {
     pub name: &'static str,
     pub label: &'static str,
     pub value: String,
     pub options: Vec<Choice>,
+    /// The input's type: `search` or `date`.
+    pub kind: &'static str,
+    /// Known values offered while typing.
+    pub suggestions: Vec<String>,
+    /// Why the value was refused, shown under the field.
+    pub error: Option<String>,
 }
 
-/// The one list-page component: columns, rows, filters, sortable headers, keyset pagination,
-/// empty state.
+impl FilterField {
+    /// A search box holding `value` (absent is empty).
+    pub fn text(name: &'static str, label: &'static str, value: &Option<String>) -> Self {
+        Self {
+            name,
+            label,
+            value: value.clone().unwrap_or_default(),
+            kind: "search",
+            ..Self::default()
+        }
+    }
+
+    /// A date box (the browser's date picker); it sends `YYYY-MM-DD`. A value it cannot
+    /// show (an RFC 3339 time, a typo) falls back to a text box, so it is kept as typed.
+    pub fn date(name: &'static str, label: &'static str, value: &Option<String>) -> Self {
+        let value = value.clone().unwrap_or_default();
+        let is_date =
+            value.is_empty() || chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").is_ok();
+        Self {
+            kind: if is_date { "date" } else { "search" },
+            ..Self::text(name, label, &Some(value))
+        }
+    }
+
+    /// A select of `options` (value, label), the one equal to `value` selected.
+    pub fn select(
+        name: &'static str,
+        label: &'static str,
+        value: &Option<String>,
+        options: &[(&str, &str)],
+    ) -> Self {
+        let value = value.clone().unwrap_or_default();
+        Self {
+            options: options
+                .iter()
+                .map(|(v, l)| Choice {
+                    value: v.to_string(),
+                    label: l.to_string(),
+                    checked: *v == value,
+                })
+                .collect(),
+            ..Self::text(name, label, &Some(value))
+        }
+    }
+
+    /// Offers `values` while typing.
+    pub fn suggest(mut self, values: Vec<String>) -> Self {
+        self.suggestions = values;
+        self
+    }
+}
+
+/// The one list-page component: columns, rows, filters, sortable headers, keyset pagination
+/// with the position, empty state.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
     pub columns: Vec<&'static str>,
@@ -92,14 +195,42 @@ pub struct Table {
     pub filters: Vec<FilterField>,
     /// Where the filter form submits (the list page itself).
     pub action: String,
-    /// The pager: links to the previous and next pages, built from the current filters and
-    /// the page's cursors; `None` when the list has one page. (The field keeps the name it
-    /// had when it held only the next link, as the OAuth pages still build their tables field
-    /// by field.)
-    pub next_url: Option<Pager>,
+    /// The previous and next links and the page's position; `None` when the list has one
+    /// page.
+    pub pager: Option<Pager>,
     /// Headers that sort the list (see [`Table::sortable`]).
     pub sort_links: Vec<SortLink>,
     pub empty: &'static str,
+    /// The button an empty list offers to add the first item: label and address (only for
+    /// those who may add).
+    pub empty_action: Option<(&'static str, String)>,
+    /// What was wrong with the query that no filter field shows (the sort, a cursor, the
+    /// page size).
+    pub error: Option<String>,
+    /// A checkbox per row and an action on the rows ticked (only for those who may act).
+    pub bulk: Option<Bulk>,
+}
+
+/// An action on the rows ticked in a list: a box per row (and one ticking the whole page),
+/// and a danger button posting the ticked ids to the action's route, which asks first as a
+/// single deletion does (see [`crate::pages::Confirmation`]).
+#[derive(Debug, Clone, Default)]
+pub struct Bulk {
+    /// Where the ticked ids post.
+    pub action: String,
+    /// The button's label ("Delete selected").
+    pub label: &'static str,
+    /// The id of each row, in row order.
+    pub ids: Vec<String>,
+    /// The list page to come back to (kept with its filters).
+    pub back: String,
+}
+
+impl Bulk {
+    /// The id of the row at `row` (by reference, as templates pass their arguments).
+    pub fn id(&self, row: &usize) -> &str {
+        self.ids.get(*row).map_or("", String::as_str)
+    }
 }
 
 /// A column header that sorts the list.
@@ -114,55 +245,74 @@ pub struct SortLink {
     pub state: &'static str,
 }
 
-/// The pager under a list: previous and next links, each keeping the list's filters.
+/// The pager under a list: previous and next links, each keeping the list's filters, and
+/// where the page lies in the list ("51–100").
 #[derive(Debug, Clone, Default)]
 pub struct Pager {
     /// The page before this one (`before` cursor); absent on the first page.
     pub prev: Option<String>,
     /// The page after this one (`cursor`); absent on the last page.
     pub next: Option<String>,
+    /// The rows shown, counted from the list's start; absent when not known (a link
+    /// from before positions were carried).
+    pub position: Option<String>,
 }
 
-/// The `before` cursor of a list page's query string, read beside the page's own query
-/// struct so the JSON lists sharing those structs keep their documented parameters.
+/// What the pager reads of a list page's query string beside the page's own query struct
+/// (so the JSON lists sharing those structs keep their documented parameters): the `before`
+/// cursor and the position of the page's first row.
 #[derive(Debug, Default, serde::Deserialize)]
-pub struct BeforeQuery {
+pub struct PagerQuery {
     /// Reads the page that ends before this cursor.
     pub before: Option<String>,
+    /// The page's first row is the list's `from`-th (1-based). Carried by the pager's links
+    /// rather than counted, so a page deep in a long list costs what the first does.
+    pub from: Option<u64>,
 }
 
 impl Table {
-    /// Sets the next-page link from the filters in use and the page's cursor, for lists
-    /// that page forward only.
-    pub fn paginate(
-        self,
-        base: &str,
-        params: &[(&str, Option<String>)],
-        next_cursor: Option<String>,
-    ) -> Self {
-        self.paginate_both(base, params, None, next_cursor)
-    }
-
-    /// Sets the previous- and next-page links from the filters in use and the page's
-    /// cursors ([`service::pagination::Page`]'s `prev_cursor` and `next_cursor`).
-    pub fn paginate_both(
+    /// Sets the pager from the filters in use (`params`, the sort among them), the request
+    /// the page answered and the page itself: previous and next links (keyset both ways)
+    /// and the position of its rows.
+    pub fn paginate<K, T>(
         mut self,
         base: &str,
         params: &[(&str, Option<String>)],
-        prev_cursor: Option<String>,
-        next_cursor: Option<String>,
+        at: &PagerQuery,
+        request: &PageRequest<K>,
+        page: &Page<T>,
     ) -> Self {
-        let pager = Pager {
-            prev: prev_cursor.map(|c| list_url(base, params, &[("before", c)])),
-            next: next_cursor.map(|c| list_url(base, params, &[("cursor", c)])),
+        // The first page is row 1 whatever the link said; elsewhere the link says.
+        let first = match (&page.prev_cursor, at.from) {
+            (None, _) => Some(1),
+            (Some(_), Some(from)) if from > 1 => Some(from),
+            (Some(_), _) => None,
         };
-        self.next_url = (pager.prev.is_some() || pager.next.is_some()).then_some(pager);
+        let shown = page.items.len() as u64;
+        let from = |n: u64| ("from", n.to_string());
+        let pager = Pager {
+            prev: page.prev_cursor.clone().map(|c| {
+                let mut extra = vec![("before", c)];
+                extra.extend(first.map(|f| from(f.saturating_sub(request.limit).max(1))));
+                list_url(base, params, &extra)
+            }),
+            next: page.next_cursor.clone().map(|c| {
+                let mut extra = vec![("cursor", c)];
+                extra.extend(first.map(|f| from(f + shown)));
+                list_url(base, params, &extra)
+            }),
+            position: first
+                .filter(|_| shown > 0)
+                .map(|f| format!("Rows {}–{}", thousands(f), thousands(f + shown - 1))),
+        };
+        self.pager = (pager.prev.is_some() || pager.next.is_some()).then_some(pager);
         self
     }
 
-    /// Makes the headers of `sorts` (a column's position and its ascending sort value; the
-    /// descending one is the same with a leading `-`) links that sort the list, given the sort
-    /// in use (`current`) and the filters in `params` (without the sort).
+    /// Makes the headers of `sorts` (a column's position and its sort parameter) links that
+    /// sort the list, given the sort in use (`current`, `-` first when descending) and the
+    /// filters in `params` (without the sort). A header sorts ascending first, and reverses
+    /// the order it already sorts by.
     pub fn sortable(
         mut self,
         base: &str,
@@ -196,6 +346,76 @@ impl Table {
     pub fn sort_link(&self, column: &usize) -> Option<&SortLink> {
         self.sort_links.iter().find(|l| l.column == *column)
     }
+
+    /// Gives each row a checkbox (its id from `ids`, in row order) and the list a button that
+    /// posts the ticked ids to `action`; `back` is the page to return to.
+    pub fn bulk(
+        mut self,
+        action: impl Into<String>,
+        label: &'static str,
+        ids: Vec<String>,
+        back: impl Into<String>,
+    ) -> Self {
+        self.bulk = Some(Bulk {
+            action: action.into(),
+            label,
+            ids,
+            back: back.into(),
+        });
+        self
+    }
+
+    /// Offers `label` (linking to `href`) when the list is empty: how to add the first item.
+    pub fn add_first(mut self, label: &'static str, href: impl Into<String>) -> Self {
+        self.empty_action = Some((label, href.into()));
+        self
+    }
+
+    /// Shows why the query was refused: each field error under its filter, anything else
+    /// above the table. The rows are left out, as they answer no valid query.
+    pub fn refused(mut self, err: &service::Error) -> Self {
+        let details: &[FieldError] = match err {
+            service::Error::Validation(d) => d,
+            _ => &[],
+        };
+        let mut unplaced = Vec::new();
+        for d in details {
+            match self.filters.iter_mut().find(|f| f.name == d.field) {
+                Some(f) => f.error = Some(d.message.clone()),
+                None => unplaced.push(format!("The {} {}.", d.field, d.message)),
+            }
+        }
+        if details.is_empty() {
+            unplaced.push(crate::error::classify(err).2);
+        }
+        self.error = (!unplaced.is_empty()).then(|| unplaced.join(" "));
+        self.rows.clear();
+        self.pager = None;
+        self
+    }
+
+    /// `400` when the query was refused (see [`Table::refused`]), else `200`.
+    pub fn status(&self) -> StatusCode {
+        let refused = self.error.is_some() || self.filters.iter().any(|f| f.error.is_some());
+        if refused {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        }
+    }
+}
+
+/// Thousands separators (`12,345`).
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `base` with the non-empty `params` and then `extra` as its query string.

@@ -11,7 +11,8 @@ mod nav;
 mod shown_once;
 
 pub use components::{
-    BeforeQuery, Cell, Choice, Field, FilterField, FormView, ListRow, Pager, Row, Table, rows,
+    Bulk, Cell, Choice, Field, FilterField, FormView, ListRow, Pager, PagerQuery, Row, Table, rows,
+    thousands,
 };
 pub use confirmation::{Confirmation, ConfirmationPage, Consequence, count_of};
 pub use context::{PageContext, see_other};

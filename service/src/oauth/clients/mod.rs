@@ -14,4 +14,7 @@ mod views;
 pub use admin::{Created, create, delete, rotate_secret, update};
 pub use spec::{ClientInput, ClientSpec};
 pub use tokens::{TokenView, live_tokens, revoke_all, revoke_token};
-pub use views::{Client, ClientView, count, find, get, list, named, names_by_id, view};
+pub use views::{
+    BY_NAME, Client, ClientSort, ClientSortField, ClientView, count, find, get, list, named,
+    names_by_id, view,
+};

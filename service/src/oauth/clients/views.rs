@@ -139,26 +139,50 @@ async fn active_token_counts(
         .collect())
 }
 
-/// Clients by name, then identifier.
+/// The sortable column of the client list: the name (index `(name, client_identifier)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientSortField {
+    Name,
+}
+
+impl crate::pagination::SortField for ClientSortField {
+    const ALL: &'static [Self] = &[Self::Name];
+
+    fn name(self) -> &'static str {
+        "name"
+    }
+}
+
+/// The client list's order.
+pub type ClientSort = crate::pagination::Sort<ClientSortField>;
+
+/// The default order: by name, A to Z.
+pub const BY_NAME: ClientSort = crate::pagination::Sort {
+    field: ClientSortField::Name,
+    descending: false,
+};
+
+/// Clients by name, then identifier, in `sort`'s direction.
 pub async fn list(
     db: &impl ConnectionTrait,
+    sort: ClientSort,
     page: &PageRequest<(String, String)>,
 ) -> Result<Page<ClientView>> {
+    // Reading backward walks the same index the other way.
+    let order = sort.order(page);
     let mut query = clients::Entity::find()
         .find_also_related(configs::Entity)
-        .order_by_asc(clients::Column::Name)
-        .order_by_asc(clients::Column::ClientIdentifier)
+        .order_by(clients::Column::Name, order.clone())
+        .order_by(clients::Column::ClientIdentifier, order.clone())
         .limit(page.limit + 1);
-    if let Some((name, id)) = &page.after {
-        query = query.filter(
-            sea_orm::Condition::any()
-                .add(clients::Column::Name.gt(name.as_str()))
-                .add(
-                    sea_orm::Condition::all()
-                        .add(clients::Column::Name.eq(name.as_str()))
-                        .add(clients::Column::ClientIdentifier.gt(id.as_str())),
-                ),
-        );
+    if let Some((name, id)) = page.boundary() {
+        query = query.filter(crate::pagination::past_key(
+            clients::Column::Name,
+            name.as_str(),
+            clients::Column::ClientIdentifier,
+            id.as_str(),
+            order == sea_orm::Order::Desc,
+        ));
     }
     let rows: Vec<Client> = query
         .all(db)
@@ -169,7 +193,7 @@ pub async fn list(
             Some(Client { row, spec })
         })
         .collect();
-    let page = Page::from_rows(rows, page.limit, |c| {
+    let page = Page::from_request(rows, page, |c| {
         (c.row.name.clone(), c.row.client_identifier.clone())
     });
     let ids: Vec<Uuid> = page.items.iter().map(|c| c.row.id).collect();

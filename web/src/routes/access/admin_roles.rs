@@ -22,11 +22,7 @@ impl ListRow for RoleSummary {
         vec![
             Cell::link(&r.name, format!("/admin/roles/{}", r.id)),
             Cell::text(r.description.clone().unwrap_or_default()),
-            Cell {
-                text: r.permissions.join(", "),
-                href: None,
-                class: "mono",
-            },
+            Cell::mono(r.permissions.join(", ")),
             if r.is_system {
                 Cell::badge("built-in", "badge")
             } else {

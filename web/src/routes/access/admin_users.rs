@@ -1,18 +1,18 @@
 //! Admin users: the list (`/admin/users`) and creating a user (`/admin/users/new`).
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use service::access::users::{self, NewUser, UserFilter, UserSummary};
+use service::access::users::{self, NewUser, UserFilter, UserSort, UserSummary};
 use service::access::{Password, Permission, Username, roles};
-use service::pagination::PageRequest;
+use service::pagination::{Page, PageRequest, Sort};
 
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::ShownOnce;
 use crate::pages::{
-    BeforeQuery, Cell, Choice, Field, FilterField, FormView, ListRow, PageContext, Row, Table, rows,
+    Cell, Choice, Field, FilterField, FormView, ListRow, PageContext, PagerQuery, Row, Table, rows,
 };
 use crate::routes::form_input::{merge_errors, when_or};
 use crate::routes::forms::{PageForm, distinct};
@@ -25,30 +25,36 @@ struct ListQuery {
     q: Option<String>,
     role: Option<String>,
     status: Option<String>,
+    sort: Option<String>,
     limit: Option<u64>,
     cursor: Option<String>,
 }
 
-fn bad_request(message: impl Into<String>) -> PageError {
-    PageError::new(StatusCode::BAD_REQUEST, message)
-}
-
-fn filter(q: &ListQuery) -> Result<UserFilter, PageError> {
+/// The sort, the filter and the page a user-list query asks for; a bad value is an error
+/// under its field.
+fn parse(
+    q: &ListQuery,
+    at: &PagerQuery,
+) -> Result<(UserSort, UserFilter, PageRequest<String>), service::Error> {
+    let sort = Sort::parse(q.sort.as_deref(), users::BY_USERNAME)?;
     let active = match q.status.as_deref().unwrap_or_default() {
         "" => None,
         "active" => Some(true),
         "inactive" => Some(false),
         _ => {
-            return Err(bad_request(
-                "The status filter is either active or inactive.",
+            return Err(service::Error::invalid(
+                "status",
+                "must be active or inactive",
             ));
         }
     };
-    Ok(UserFilter {
+    let page = PageRequest::parse_both(q.limit, q.cursor.as_deref(), at.before.as_deref())?;
+    let filter = UserFilter {
         q: q.q.clone().filter(|s| !s.trim().is_empty()),
         role: q.role.clone().filter(|s| !s.is_empty()),
         active,
-    })
+    };
+    Ok((sort, filter, page))
 }
 
 /// A user in the user list.
@@ -69,87 +75,76 @@ impl ListRow for UserSummary {
     }
 }
 
-fn choices(values: &[&str], selected: &str) -> Vec<Choice> {
-    values
-        .iter()
-        .map(|v| Choice {
-            value: v.to_string(),
-            label: v.to_string(),
-            checked: *v == selected,
-        })
-        .collect()
-}
-
 async fn list(
     ctx: PageContext,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
-    before: web::Query<BeforeQuery>,
+    at: web::Query<PagerQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let filter = filter(&query)?;
-    let page = PageRequest::<String>::parse_both(
-        query.limit,
-        query.cursor.as_deref(),
-        before.before.as_deref(),
-    )
-    .map_err(|e| bad_request(e.to_string()))?;
-    let found = users::list(&state.db, &filter, &page).await?;
+    let (found, request, refused) = match parse(&query, &at) {
+        Ok((sort, filter, request)) => (
+            users::list(&state.db, &filter, sort, &request).await?,
+            Some(request),
+            None,
+        ),
+        Err(e @ service::Error::Validation(_)) => (Page::empty(), None, Some(e)),
+        Err(e) => return Err(e.into()),
+    };
+    let sort = Sort::parse(query.sort.as_deref(), users::BY_USERNAME).unwrap_or(users::BY_USERNAME);
     let role_names: Vec<String> = roles::list(&state.db)
         .await?
         .into_iter()
         .map(|r| r.name)
         .collect();
-    let role_refs: Vec<&str> = role_names.iter().map(String::as_str).collect();
-    let value = |v: &Option<String>| v.clone().unwrap_or_default();
-    let table = Table {
+    let role_options: Vec<(&str, &str)> = role_names
+        .iter()
+        .map(|r| (r.as_str(), r.as_str()))
+        .collect();
+    let kept = [
+        ("q", query.q.clone()),
+        ("role", query.role.clone()),
+        ("status", query.status.clone()),
+        ("limit", query.limit.map(|l| l.to_string())),
+    ];
+    let mut paged = kept.to_vec();
+    paged.push(("sort", Some(sort.param())));
+    let mut table = Table {
         columns: vec!["Username", "Email", "Roles", "Status", "Last login"],
         rows: rows(&found.items, &()),
         filters: vec![
-            FilterField {
-                name: "q",
-                label: "Search",
-                value: value(&query.q),
-                options: vec![],
-            },
-            FilterField {
-                name: "role",
-                label: "Role",
-                value: value(&query.role),
-                options: choices(&role_refs, &value(&query.role)),
-            },
-            FilterField {
-                name: "status",
-                label: "Status",
-                value: value(&query.status),
-                options: choices(&["active", "inactive"], &value(&query.status)),
-            },
+            FilterField::text("q", "Search", &query.q),
+            FilterField::select("role", "Role", &query.role, &role_options),
+            FilterField::select(
+                "status",
+                "Status",
+                &query.status,
+                &[("active", "active"), ("inactive", "inactive")],
+            ),
         ],
         action: "/admin/users".into(),
-        next_url: None,
-        sort_links: Vec::new(),
         empty: "No users match these filters.",
+        ..Table::default()
     }
-    .paginate_both(
-        "/admin/users",
-        &[
-            ("q", query.q.clone()),
-            ("role", query.role.clone()),
-            ("status", query.status.clone()),
-            ("limit", query.limit.map(|l| l.to_string())),
-        ],
-        found.prev_cursor,
-        found.next_cursor,
-    );
+    .sortable("/admin/users", &kept, &[(0, "username")], &sort.param());
+    if let Some(request) = &request {
+        table = table.paginate("/admin/users", &paged, &at, request, &found);
+    }
+    if let Some(err) = &refused {
+        table = table.refused(err);
+    }
     let mut actions = Vec::new();
     if ctx.may(Permission::UsersWrite) {
         actions.push(("New user", "/admin/users/new".to_string()));
     }
-    ctx.render(&ListPage {
-        layout: ctx.layout("Users"),
-        table,
-        actions,
-        note: None,
-    })
+    ctx.render_status(
+        table.status(),
+        &ListPage {
+            layout: ctx.layout("Users"),
+            table,
+            actions,
+            note: None,
+        },
+    )
 }
 
 /// The role checkboxes, ticked for `selected`.

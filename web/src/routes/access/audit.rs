@@ -6,15 +6,13 @@ use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use service::access::Permission;
-use service::audit::{self, AuditFilter, AuditRecord};
-use service::pagination::PageRequest;
+use service::audit::{self, AuditFilter, AuditRecord, AuditSort, NEWEST_FIRST};
+use service::pagination::{Page, PageRequest, Sort};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Access;
 use crate::error::{ApiError, PageError};
-use crate::pages::{
-    BeforeQuery, Cell, FilterField, Layout, ListRow, PageContext, Row, Table, rows,
-};
+use crate::pages::{Cell, FilterField, Layout, ListRow, PageContext, PagerQuery, Row, Table, rows};
 use crate::routes::api_errors::{QueryErrors, ReadErrors};
 use crate::routes::router::Router;
 use crate::state::AppState;
@@ -34,6 +32,9 @@ pub struct AuditQuery {
     /// 1–500, default 50.
     pub limit: Option<u64>,
     pub cursor: Option<String>,
+    /// `time` (the default, `-time`: newest first), `actor` or `action`; a leading `-`
+    /// reverses it.
+    pub sort: Option<String>,
 }
 
 /// A page of audit rows.
@@ -90,38 +91,53 @@ pub async fn list_api(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = filter(&query).map_err(ApiError::bad_query)?;
+    let sort = Sort::parse(query.sort.as_deref(), NEWEST_FIRST).map_err(ApiError::bad_query)?;
     let page =
         PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(ApiError::bad_query)?;
-    let page = audit::list(&state.db, &filter, &page).await?;
+    let page = audit::list(&state.db, &filter, sort, &page).await?;
     Ok(HttpResponse::Ok().json(AuditPage {
         items: page.items,
         next_cursor: page.next_cursor,
     }))
 }
 
-/// A row of the trail in the audit list.
+/// Where an actor links: a client to its page, a user to theirs; `cli` and `system` nowhere.
+fn actor_href(actor: &str) -> Option<String> {
+    let encode = |s: &str| {
+        serde_urlencoded::to_string([("", s)])
+            .map(|q| q.trim_start_matches('=').to_string())
+            .unwrap_or_default()
+    };
+    if let Some(client) = actor.strip_prefix("client:") {
+        return Some(format!("/oauth/clients/{}", encode(client)));
+    }
+    actor
+        .strip_prefix("user:")
+        .map(|user| format!("/admin/users?q={}", encode(user)))
+}
+
+/// A row of the trail in the audit list: the time on one line, the actor a link to what it
+/// names, long values shortened with the full value on hover.
 impl ListRow for AuditRecord {
     fn row(&self, _: &()) -> Row {
         let r = self;
+        let actor = Cell::short(&r.actor, 28);
         vec![
-            Cell::text(r.timestamp.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
-            Cell::text(&r.actor),
-            Cell {
-                text: r.action.clone(),
-                href: None,
-                class: "mono",
+            Cell::time(r.timestamp.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+            match actor_href(&r.actor) {
+                Some(href) => actor.linked(href),
+                None => actor,
             },
-            Cell::text(r.target_id.clone().unwrap_or_default()),
-            Cell {
-                text: r
-                    .details
+            Cell::mono(&r.action),
+            Cell::short(r.target_id.clone().unwrap_or_default(), 24),
+            Cell::short(
+                r.details
                     .as_ref()
                     .map(|d| d.to_string())
                     .unwrap_or_default(),
-                href: None,
-                class: "mono",
-            },
-            Cell::text(r.ip_address.clone().unwrap_or_default()),
+                60,
+            ),
+            Cell::short(r.ip_address.clone().unwrap_or_default(), 39),
         ]
     }
 }
@@ -139,75 +155,62 @@ async fn list_page(
     ctx: PageContext,
     state: web::Data<AppState>,
     query: web::Query<AuditQuery>,
-    before: web::Query<BeforeQuery>,
+    at: web::Query<PagerQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let parsed = filter(&query).and_then(|f| {
-        let page = PageRequest::parse_both(
-            query.limit,
-            query.cursor.as_deref(),
-            before.before.as_deref(),
-        )?;
-        Ok((f, page))
+    let parsed = Sort::parse(query.sort.as_deref(), NEWEST_FIRST).and_then(|sort| {
+        let f = filter(&query)?;
+        let page =
+            PageRequest::parse_both(query.limit, query.cursor.as_deref(), at.before.as_deref())?;
+        Ok((f, sort, page))
     });
-    let (filter, page_request) = parsed
-        .map_err(|e| PageError::new(actix_web::http::StatusCode::BAD_REQUEST, e.to_string()))?;
-    let page = audit::list(&state.db, &filter, &page_request).await?;
+    let (page, request, refused) = match parsed {
+        Ok((filter, sort, request)) => (
+            audit::list(&state.db, &filter, sort, &request).await?,
+            Some(request),
+            None,
+        ),
+        Err(e @ service::Error::Validation(_)) => (Page::empty(), None, Some(e)),
+        Err(e) => return Err(e.into()),
+    };
     let chain = audit::verify_chain(&state.db).await?;
-    let rows = rows(&page.items, &());
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let table = Table {
+    let filters = [
+        ("actor", query.actor.clone()),
+        ("action", query.action.clone()),
+        ("target_id", query.target_id.clone()),
+        ("since", query.since.clone()),
+        ("until", query.until.clone()),
+        ("limit", query.limit.map(|l| l.to_string())),
+    ];
+    let current: AuditSort =
+        Sort::parse(query.sort.as_deref(), NEWEST_FIRST).unwrap_or(NEWEST_FIRST);
+    let mut paged = filters.to_vec();
+    paged.push(("sort", Some(current.param())));
+    let mut table = Table {
         columns: vec!["Time", "Actor", "Action", "Target", "Details", "IP"],
-        rows,
+        rows: rows(&page.items, &()),
         filters: vec![
-            FilterField {
-                name: "actor",
-                label: "Actor",
-                value: text(&query.actor),
-                options: vec![],
-            },
-            FilterField {
-                name: "action",
-                label: "Action starts with",
-                value: text(&query.action),
-                options: vec![],
-            },
-            FilterField {
-                name: "target_id",
-                label: "Target",
-                value: text(&query.target_id),
-                options: vec![],
-            },
-            FilterField {
-                name: "since",
-                label: "Since",
-                value: text(&query.since),
-                options: vec![],
-            },
-            FilterField {
-                name: "until",
-                label: "Until",
-                value: text(&query.until),
-                options: vec![],
-            },
+            FilterField::text("actor", "Actor", &query.actor),
+            FilterField::text("action", "Action starts with", &query.action),
+            FilterField::text("target_id", "Target", &query.target_id),
+            FilterField::date("since", "Since", &query.since),
+            FilterField::date("until", "Until", &query.until),
         ],
         action: "/audit".into(),
-        next_url: None,
-        sort_links: Vec::new(),
         empty: "No audit rows match these filters.",
+        ..Table::default()
     }
-    .paginate_both(
+    .sortable(
         "/audit",
-        &[
-            ("actor", query.actor.clone()),
-            ("action", query.action.clone()),
-            ("target_id", query.target_id.clone()),
-            ("since", query.since.clone()),
-            ("until", query.until.clone()),
-            ("limit", query.limit.map(|l| l.to_string())),
-        ],
-        page.prev_cursor,
-        page.next_cursor,
+        &filters,
+        &[(0, "time"), (1, "actor"), (2, "action")],
+        &current.param(),
     );
+    if let Some(request) = &request {
+        table = table.paginate("/audit", &paged, &at, request, &page);
+    }
+    if let Some(err) = &refused {
+        table = table.refused(err);
+    }
     let (chain, chain_ok) = match chain.problem() {
         Some(problem) => (format!("Hash chain {problem}."), false),
         None => (
@@ -215,12 +218,15 @@ async fn list_page(
             true,
         ),
     };
-    ctx.render(&AuditListPage {
-        layout: ctx.layout("Audit trail"),
-        table,
-        chain,
-        chain_ok,
-    })
+    ctx.render_status(
+        table.status(),
+        &AuditListPage {
+            layout: ctx.layout("Audit trail"),
+            table,
+            chain,
+            chain_ok,
+        },
+    )
 }
 
 /// Registers the audit routes.

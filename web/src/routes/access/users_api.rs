@@ -104,7 +104,7 @@ pub async fn list(
         role: query.role.clone(),
         active: query.active,
     };
-    let page = users::list(&state.db, &filter, &page).await?;
+    let page = users::list(&state.db, &filter, users::BY_USERNAME, &page).await?;
     Ok(HttpResponse::Ok().json(UserPage {
         items: page.items.into_iter().map(UserJson::from).collect(),
         next_cursor: page.next_cursor,

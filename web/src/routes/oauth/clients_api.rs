@@ -167,7 +167,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let page =
         PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(ApiError::bad_query)?;
-    let page = clients::list(&state.db, &page).await?;
+    let page = clients::list(&state.db, clients::BY_NAME, &page).await?;
     Ok(HttpResponse::Ok().json(ClientPage {
         items: page.items,
         next_cursor: page.next_cursor,

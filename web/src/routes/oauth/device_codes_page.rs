@@ -2,23 +2,42 @@
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
+use serde::Deserialize;
 use service::access::Permission;
 use service::oauth::device;
+use service::pagination::{Page, PageRequest};
 
 use crate::auth::Access;
 use crate::error::PageError;
-use crate::pages::{Cell, PageContext, Table};
+use crate::pages::{Cell, PageContext, PagerQuery, Table};
 use crate::routes::form_input::when;
 use crate::routes::router::Router;
 use crate::routes::views::ListPage;
 use crate::state::AppState;
 
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    limit: Option<u64>,
+    cursor: Option<String>,
+}
+
 async fn device_codes(
     ctx: PageContext,
     state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+    at: web::Query<PagerQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let codes = device::recent(&state.db, 200).await?;
-    let table = Table {
+    let (found, request, refused) =
+        match PageRequest::parse_both(query.limit, query.cursor.as_deref(), at.before.as_deref()) {
+            Ok(request) => (
+                device::list(&state.db, &request).await?,
+                Some(request),
+                None,
+            ),
+            Err(e @ service::Error::Validation(_)) => (Page::empty(), None, Some(e)),
+            Err(e) => return Err(e.into()),
+        };
+    let mut table = Table {
         columns: vec![
             "User code",
             "Client",
@@ -28,8 +47,9 @@ async fn device_codes(
             "Created",
             "Expires",
         ],
-        rows: codes
-            .into_iter()
+        rows: found
+            .items
+            .iter()
             .map(|d| {
                 let class = match d.state.as_str() {
                     "approved" | "consumed" => "badge ok",
@@ -37,32 +57,38 @@ async fn device_codes(
                     _ => "badge",
                 };
                 vec![
-                    Cell {
-                        class: "mono",
-                        ..Cell::text(d.user_code)
-                    },
-                    Cell::link(d.client_name, format!("/oauth/clients/{}", d.client_id)),
-                    Cell::badge(d.state, class),
-                    Cell::text(d.username.unwrap_or_default()),
-                    Cell::text(d.scope),
-                    Cell::text(when(d.created_at)),
-                    Cell::text(when(d.expires_at)),
+                    Cell::mono(&d.user_code),
+                    Cell::link(&d.client_name, format!("/oauth/clients/{}", d.client_id)),
+                    Cell::badge(&d.state, class),
+                    Cell::text(d.username.clone().unwrap_or_default()),
+                    Cell::short(&d.scope, 40),
+                    Cell::time(when(d.created_at)),
+                    Cell::time(when(d.expires_at)),
                 ]
             })
             .collect(),
-        filters: vec![],
         action: "/oauth/device-codes".into(),
-        next_url: None,
-        sort_links: Vec::new(),
-        empty: "No device has asked for access yet.",
+        empty: "No device has asked for access yet. Devices ask through the device authorization endpoint with a client that may use the device grant.",
+        ..Table::default()
     };
-    ctx.render(&ListPage {
-        layout: ctx.layout("Device codes"),
-        table,
-        actions: vec![("OAuth clients", "/oauth/clients".to_string())],
-        note: Some("The 200 most recent device authorization requests, newest first.".into()),
-    })
+    if let Some(request) = &request {
+        let kept = [("limit", query.limit.map(|l| l.to_string()))];
+        table = table.paginate("/oauth/device-codes", &kept, &at, request, &found);
+    }
+    if let Some(err) = &refused {
+        table = table.refused(err);
+    }
+    ctx.render_status(
+        table.status(),
+        &ListPage {
+            layout: ctx.layout("Device codes"),
+            table,
+            actions: vec![("OAuth clients", "/oauth/clients".to_string())],
+            note: Some("Device authorization requests, newest first.".into()),
+        },
+    )
 }
+
 /// Declares the page.
 pub fn routes(r: &mut Router) {
     let read = Access::Permission(Permission::OauthRead);

@@ -10,16 +10,9 @@ pub mod device_page;
 pub mod oauth_log_page;
 pub mod protocol;
 
-use actix_web::http::StatusCode;
 use utoipa::OpenApi;
 
-use crate::error::PageError;
 use crate::routes::Router;
-
-/// A page's answer to a query it cannot read (a bad cursor, id or date).
-fn bad_request(message: impl Into<String>) -> PageError {
-    PageError::new(StatusCode::BAD_REQUEST, message)
-}
 
 /// The OAuth area's part of the API description (the JSON administration routes).
 /// It names the handler of each of the area's JSON routes (the schemas they use follow from

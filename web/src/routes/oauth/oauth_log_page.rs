@@ -6,74 +6,109 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use service::access::Permission;
 use service::oauth::{audit_log, clients};
-use service::pagination::PageRequest;
+use service::pagination::{Page, PageRequest};
 use uuid::Uuid;
 
-use super::bad_request;
 use super::clients_api::log_filter;
 use crate::auth::Access;
 use crate::error::PageError;
-use crate::pages::{Cell, Choice, FilterField, PageContext, Table};
+use crate::pages::{Cell, FilterField, PageContext, PagerQuery, Table};
 use crate::routes::form_input::when;
+use crate::routes::forms::FieldErrors;
 use crate::routes::router::Router;
 use crate::routes::views::ListPage;
 use crate::state::AppState;
 
+/// The page's query. The dates are `since` and `until` as on the other lists, so that
+/// `from` stays the pager's position.
 #[derive(Debug, Deserialize)]
 struct AuditQuery {
     event_type: Option<String>,
     client_id: Option<String>,
     user_id: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
     limit: Option<u64>,
     cursor: Option<String>,
 }
 
-fn date(raw: &Option<String>, name: &str) -> Result<Option<NaiveDate>, PageError> {
-    match raw.as_deref().filter(|d| !d.is_empty()) {
-        None => Ok(None),
-        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| bad_request(format!("The {name} date must be YYYY-MM-DD."))),
-    }
+/// The filters' own values: the event, the user's id and the two days; each bad value is an
+/// error under its field.
+struct Parsed {
+    user_id: Option<Uuid>,
+    since: Option<NaiveDate>,
+    until: Option<NaiveDate>,
+    page: PageRequest<i64>,
+}
+
+fn parse(query: &AuditQuery, at: &PagerQuery) -> Result<Parsed, service::Error> {
+    let mut errors = FieldErrors::new();
+    let user_id = match query
+        .user_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    {
+        None => None,
+        Some(u) => u.parse::<Uuid>().map_or_else(
+            |_| {
+                errors.add("user_id", "must be a user's id (a UUID)");
+                None
+            },
+            Some,
+        ),
+    };
+    let mut date = |field: &'static str, raw: &Option<String>| match raw
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        None => None,
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_or_else(
+            |_| {
+                errors.add(field, "must be a date (YYYY-MM-DD)");
+                None
+            },
+            Some,
+        ),
+    };
+    let since = date("since", &query.since);
+    let until = date("until", &query.until);
+    let page = PageRequest::parse_both(query.limit, query.cursor.as_deref(), at.before.as_deref())?;
+    errors.or_value(Parsed {
+        user_id,
+        since,
+        until,
+        page,
+    })
 }
 
 async fn audit(
     ctx: PageContext,
     state: web::Data<AppState>,
     query: web::Query<AuditQuery>,
+    at: web::Query<PagerQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())
-        .map_err(|e| bad_request(e.to_string()))?;
-    let user_id = match query.user_id.as_deref().filter(|u| !u.is_empty()) {
-        None => None,
-        Some(u) => Some(
-            u.parse::<Uuid>()
-                .map_err(|_| bad_request("The user filter is an id."))?,
-        ),
+    let (found, request, refused) = match parse(&query, &at) {
+        Ok(parsed) => {
+            let filter = log_filter(
+                &state,
+                query.event_type.clone(),
+                query.client_id.as_deref(),
+                parsed.user_id,
+                parsed.since,
+                parsed.until,
+            )
+            .await?;
+            let found = audit_log::list(&state.db, &filter, &parsed.page).await?;
+            (found, Some(parsed.page), None)
+        }
+        Err(e @ service::Error::Validation(_)) => (Page::empty(), None, Some(e)),
+        Err(e) => return Err(e.into()),
     };
-    let filter = log_filter(
-        &state,
-        query.event_type.clone(),
-        query.client_id.as_deref(),
-        user_id,
-        date(&query.from, "from")?,
-        date(&query.to, "to")?,
-    )
-    .await?;
-    let found = audit_log::list(&state.db, &filter, &page).await?;
     let names = clients::names_by_id(&state.db).await?;
-    let value = |v: &Option<String>| v.clone().unwrap_or_default();
-    let events: Vec<Choice> = audit_log::EVENTS
-        .iter()
-        .map(|e| Choice {
-            value: e.to_string(),
-            label: e.to_string(),
-            checked: query.event_type.as_deref() == Some(e),
-        })
-        .collect();
-    let table = Table {
+    let events: Vec<(&str, &str)> = audit_log::EVENTS.iter().map(|e| (*e, *e)).collect();
+    let mut table = Table {
         columns: vec![
             "When", "Event", "Client", "User", "Subject", "By", "Details",
         ],
@@ -83,81 +118,61 @@ async fn audit(
             .map(|r| {
                 let client = r.client_id.and_then(|id| names.get(&id).cloned());
                 vec![
-                    Cell::text(when(r.created_at)),
-                    Cell::text(&r.event_type),
+                    Cell::time(when(r.created_at)),
+                    Cell::mono(&r.event_type),
                     match client {
                         Some((ident, name)) => Cell::link(name, format!("/oauth/clients/{ident}")),
-                        None => Cell::text(r.client_id.map(|c| c.to_string()).unwrap_or_default()),
+                        None => {
+                            Cell::short(r.client_id.map(|c| c.to_string()).unwrap_or_default(), 13)
+                        }
                     },
-                    Cell::text(r.user_id.map(|u| u.to_string()).unwrap_or_default()),
-                    Cell {
-                        class: "mono",
-                        ..Cell::text(r.subject.clone().unwrap_or_default())
-                    },
-                    Cell::text(r.created_by.clone().unwrap_or_default()),
-                    Cell::text(
+                    Cell::short(r.user_id.map(|u| u.to_string()).unwrap_or_default(), 13),
+                    Cell::short(r.subject.clone().unwrap_or_default(), 24),
+                    Cell::short(r.created_by.clone().unwrap_or_default(), 24),
+                    Cell::short(
                         r.metadata
                             .as_ref()
                             .map(|m| m.to_string())
                             .unwrap_or_default(),
+                        60,
                     ),
                 ]
             })
             .collect(),
         filters: vec![
-            FilterField {
-                name: "event_type",
-                label: "Event",
-                value: value(&query.event_type),
-                options: events,
-            },
-            FilterField {
-                name: "client_id",
-                label: "Client id",
-                value: value(&query.client_id),
-                options: vec![],
-            },
-            FilterField {
-                name: "user_id",
-                label: "User id",
-                value: value(&query.user_id),
-                options: vec![],
-            },
-            FilterField {
-                name: "from",
-                label: "From (YYYY-MM-DD)",
-                value: value(&query.from),
-                options: vec![],
-            },
-            FilterField {
-                name: "to",
-                label: "To (YYYY-MM-DD)",
-                value: value(&query.to),
-                options: vec![],
-            },
+            FilterField::select("event_type", "Event", &query.event_type, &events),
+            FilterField::text("client_id", "Client id", &query.client_id),
+            FilterField::text("user_id", "User id", &query.user_id),
+            FilterField::date("since", "From", &query.since),
+            FilterField::date("until", "To (included)", &query.until),
         ],
         action: "/oauth/audit".into(),
-        next_url: None,
-        sort_links: Vec::new(),
         empty: "No OAuth event matches these filters.",
-    }
-    .paginate(
-        "/oauth/audit",
-        &[
+        ..Table::default()
+    };
+    if let Some(request) = &request {
+        let kept = [
             ("event_type", query.event_type.clone()),
             ("client_id", query.client_id.clone()),
             ("user_id", query.user_id.clone()),
-            ("from", query.from.clone()),
-            ("to", query.to.clone()),
-        ],
-        found.next_cursor,
-    );
-    ctx.render(&ListPage {
-        layout: ctx.layout("OAuth log"),
-        table,
-        actions: vec![("OAuth clients", "/oauth/clients".to_string())],
-        note: None,
-    })
+            ("since", query.since.clone()),
+            ("until", query.until.clone()),
+            ("limit", query.limit.map(|l| l.to_string())),
+        ];
+        table = table.paginate("/oauth/audit", &kept, &at, request, &found);
+    }
+    if let Some(err) = &refused {
+        table = table.refused(err);
+    }
+    ctx.render_status(
+        table.status(),
+        &ListPage {
+            layout: ctx.layout("OAuth log"),
+            table,
+            actions: vec![("OAuth clients", "/oauth/clients".to_string())],
+            note: None,
+        },
+    )
 }
 
 /// Declares the page.

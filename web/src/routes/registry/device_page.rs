@@ -112,10 +112,8 @@ fn render(
                     })
                     .collect(),
                 filters: vec![],
-                action: String::new(),
-                next_url: None,
-                sort_links: Vec::new(),
                 empty: "This device has no entities.",
+                ..Table::default()
             },
             edit: write.then_some(edit),
             delete: write.then_some(delete),

@@ -1,22 +1,25 @@
 //! The device list (`/registry/devices`) and creating a device by hand (`/registry/devices/new`).
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use service::access::Permission;
-use service::pagination::PageRequest;
+use service::affected::{Affected, SHOWN};
+use service::pagination::{Page, PageRequest};
 use service::registry::{
     DeviceFilter, DeviceKey, DeviceSort, DeviceView, RawDevice, devices, entities,
 };
+use service::vocabulary::{self, KNOWN_VALUES};
 
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{
-    Cell, Choice, Field, FilterField, FormView, ListRow, PageContext, Row, Table, rows,
+    Cell, Confirmation, Field, FilterField, FormView, ListRow, PageContext, PagerQuery, Row, Table,
+    count_of, rows, thousands,
 };
 use crate::routes::form_input::when_or;
-use crate::routes::forms::PageForm;
+use crate::routes::forms::{ConfirmForm, PageForm, distinct};
 use crate::routes::router::Router;
 use crate::routes::views::{FormPage, ListPage};
 use crate::state::AppState;
@@ -34,10 +37,7 @@ struct ListQuery {
     limit: Option<u64>,
     cursor: Option<String>,
     before: Option<String>,
-}
-
-fn bad_request(message: impl Into<String>) -> PageError {
-    PageError::new(StatusCode::BAD_REQUEST, message)
+    from: Option<u64>,
 }
 
 const SORTS: &[(&str, &str)] = &[
@@ -46,15 +46,6 @@ const SORTS: &[(&str, &str)] = &[
     ("name", "Name, A → Z"),
     ("-name", "Name, Z → A"),
 ];
-
-fn text_filter(name: &'static str, label: &'static str, value: &Option<String>) -> FilterField {
-    FilterField {
-        name,
-        label,
-        value: value.clone().unwrap_or_default(),
-        options: vec![],
-    }
-}
 
 /// A device in the device list, with its entity count from `counts` (device id and count,
 /// read beside the page in one query).
@@ -67,77 +58,97 @@ impl ListRow<[(String, i64)]> for DeviceView {
             .map_or(0, |(_, n)| *n);
         let opt = |v: &Option<String>| Cell::text(v.clone().unwrap_or_default());
         vec![
-            Cell::link(&d.device_id, format!("/registry/devices/{}", d.device_id)),
+            Cell::short(&d.device_id, 40).linked(format!("/registry/devices/{}", d.device_id)),
             Cell::text(&d.name),
             opt(&d.manufacturer),
             opt(&d.model),
             opt(&d.area_id),
             opt(&d.integration),
             Cell::text(entity_count.to_string()),
-            Cell::text(when_or(d.last_seen, "never")),
+            Cell::time(when_or(d.last_seen, "never")),
         ]
     }
 }
 
-/// Thousands separators for the count line.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-async fn list(
-    ctx: PageContext,
-    state: web::Data<AppState>,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, PageError> {
-    let sort_raw = query.sort.clone().unwrap_or_default();
-    let sort = DeviceSort::parse(&sort_raw)
-        .ok_or_else(|| bad_request("The sort is device_id, -device_id, name or -name."))?;
-    let limit = query.limit.or(Some(ctx.ui().page_size));
+/// The sort, the filter and the page a device-list query asks for; a bad value is an error
+/// under its field.
+fn parse(
+    query: &ListQuery,
+    page_size: u64,
+) -> Result<(DeviceSort, DeviceFilter, PageRequest<DeviceKey>), service::Error> {
+    let sort = DeviceSort::parse(query.sort.as_deref().unwrap_or_default()).ok_or_else(|| {
+        service::Error::invalid("sort", "must be device_id, -device_id, name or -name")
+    })?;
     let page = PageRequest::<DeviceKey>::parse_both(
-        limit,
+        query.limit.or(Some(page_size)),
         query.cursor.as_deref(),
         query.before.as_deref(),
-    )
-    .map_err(|e| bad_request(e.to_string()))?;
+    )?;
     let filter = DeviceFilter {
         area_id: query.area_id.clone(),
         manufacturer: query.manufacturer.clone(),
         integration: query.integration.clone(),
         q: query.q.clone(),
     };
-    let found = devices::list(&state.db, &filter, sort, &page)
-        .await
-        .map_err(|e| bad_request(e.to_string()))?;
-    let ids: Vec<String> = found.items.iter().map(|d| d.device_id.clone()).collect();
-    let counts = entities::counts_by_device(&state.db, &ids).await?;
+    Ok((sort, filter, page))
+}
+
+/// The line above the table: how many devices match, counted up to [`COUNT_CAP`].
+async fn count_note(
+    state: &AppState,
+    filter: &DeviceFilter,
+    found: &Page<DeviceView>,
+) -> Result<String, PageError> {
     // A text search cannot use an index, so counting its matches would read the whole table
     // on every view; the page then says only whether more pages follow.
     let searching = filter.q.as_deref().is_some_and(|q| !q.trim().is_empty());
-    let note = if searching && found.next_cursor.is_some() {
-        format!(
+    if searching && found.next_cursor.is_some() {
+        return Ok(format!(
             "The first {} matching devices are shown; the next page has more.",
             found.items.len()
-        )
+        ));
+    }
+    let matching = if searching {
+        found.items.len() as u64
     } else {
-        let matching = if searching {
-            found.items.len() as u64
-        } else {
-            devices::count_capped(&state.db, &filter, COUNT_CAP).await?
-        };
-        match matching {
-            n if n > COUNT_CAP => format!("{}+ devices match.", thousands(COUNT_CAP)),
-            1 => "1 device matches.".to_string(),
-            n => format!("{} devices match.", thousands(n)),
-        }
+        devices::count_capped(&state.db, filter, COUNT_CAP).await?
     };
+    Ok(match matching {
+        n if n > COUNT_CAP => format!("{}+ devices match.", thousands(COUNT_CAP)),
+        1 => "1 device matches.".to_string(),
+        n => format!("{} devices match.", thousands(n)),
+    })
+}
+
+async fn list(
+    ctx: PageContext,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let here = match req.query_string() {
+        "" => LIST.to_string(),
+        q => format!("{LIST}?{q}"),
+    };
+    let (found, request, note, refused) = match parse(&query, ctx.ui().page_size) {
+        Ok((sort, filter, request)) => {
+            let found = devices::list(&state.db, &filter, sort, &request).await?;
+            let note = count_note(&state, &filter, &found).await?;
+            (found, Some(request), Some(note), None)
+        }
+        Err(e @ service::Error::Validation(_)) => (Page::empty(), None, None, Some(e)),
+        Err(e) => return Err(e.into()),
+    };
+    let sort = DeviceSort::parse(query.sort.as_deref().unwrap_or_default()).unwrap_or_default();
+    let ids: Vec<String> = found.items.iter().map(|d| d.device_id.clone()).collect();
+    let counts = entities::counts_by_device(&state.db, &ids).await?;
+    let known =
+        |column: &'static str| vocabulary::known_values(&state.db, "devices", column, KNOWN_VALUES);
+    let (areas, manufacturers, integrations) = (
+        known("area_id").await?,
+        known("manufacturer").await?,
+        known("integration").await?,
+    );
     // What the header and next-page links keep of this view.
     let kept = [
         ("q", query.q.clone()),
@@ -148,7 +159,8 @@ async fn list(
     ];
     let mut paged = kept.to_vec();
     paged.push(("sort", query.sort.clone()));
-    let table = Table {
+    let write = ctx.may(Permission::RegistryWrite);
+    let mut table = Table {
         columns: vec![
             "Device id",
             "Name",
@@ -161,51 +173,144 @@ async fn list(
         ],
         rows: rows(&found.items, counts.as_slice()),
         filters: vec![
-            text_filter("q", "Search", &query.q),
-            text_filter("area_id", "Area", &query.area_id),
-            text_filter("manufacturer", "Manufacturer", &query.manufacturer),
-            text_filter("integration", "Integration", &query.integration),
-            FilterField {
-                name: "sort",
-                label: "Sort by",
-                value: sort.as_str().to_string(),
-                options: SORTS
-                    .iter()
-                    .map(|(value, label)| Choice {
-                        value: value.to_string(),
-                        label: label.to_string(),
-                        checked: *value == sort.as_str(),
-                    })
-                    .collect(),
-            },
+            FilterField::text("q", "Search", &query.q),
+            FilterField::text("area_id", "Area", &query.area_id).suggest(areas),
+            FilterField::text("manufacturer", "Manufacturer", &query.manufacturer)
+                .suggest(manufacturers),
+            FilterField::text("integration", "Integration", &query.integration)
+                .suggest(integrations),
+            FilterField::select("sort", "Sort by", &Some(sort.as_str().to_string()), SORTS),
         ],
         action: "/registry/devices".into(),
-        next_url: None,
-        sort_links: Vec::new(),
         empty: "No devices match these filters.",
+        ..Table::default()
     }
     .sortable(
         "/registry/devices",
         &kept,
         &[(0, "device_id"), (1, "name")],
         sort.as_str(),
-    )
-    .paginate_both(
-        "/registry/devices",
-        &paged,
-        found.prev_cursor,
-        found.next_cursor,
     );
-    let mut actions = Vec::new();
-    if ctx.may(Permission::RegistryWrite) {
-        actions.push(("New device", "/registry/devices/new".to_string()));
+    if let Some(request) = &request {
+        let at = PagerQuery {
+            before: query.before.clone(),
+            from: query.from,
+        };
+        table = table.paginate("/registry/devices", &paged, &at, request, &found);
     }
-    ctx.render(&ListPage {
-        layout: ctx.layout("Devices"),
-        table,
-        actions,
-        note: Some(note),
-    })
+    if let Some(err) = &refused {
+        table = table.refused(err);
+    }
+    let mut actions = Vec::new();
+    if write {
+        actions.push(("New device", "/registry/devices/new".to_string()));
+        table = table.add_first("New device", "/registry/devices/new").bulk(
+            BULK_DELETE,
+            "Delete selected",
+            found.items.iter().map(|d| d.device_id.clone()).collect(),
+            here,
+        );
+    }
+    ctx.render_status(
+        table.status(),
+        &ListPage {
+            layout: ctx.layout("Devices"),
+            table,
+            actions,
+            note,
+        },
+    )
+}
+
+/// The list's address, and where its bulk deletion posts.
+const LIST: &str = "/registry/devices";
+const BULK_DELETE: &str = "/registry/devices/bulk-delete";
+
+/// How many devices one bulk deletion may name (the largest page).
+const BULK_MAX: usize = 500;
+
+/// The bulk deletion's body: the ticked ids, the list page to return to, and the
+/// confirmation once the question was answered.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct BulkForm {
+    ids: Vec<String>,
+    back: String,
+    confirm: String,
+}
+
+/// Deletes the ticked devices with their entities after asking, naming them and counting
+/// the entities that go with them; nothing changes until the question's button is pressed.
+async fn bulk_delete(
+    ctx: PageContext,
+    acting: Acting,
+    state: web::Data<AppState>,
+    PageForm(form): PageForm<BulkForm>,
+) -> Result<HttpResponse, PageError> {
+    // Only a page of this list is a place to come back to (no open redirect).
+    let back = Some(form.back.as_str())
+        .filter(|b| *b == LIST || b.starts_with("/registry/devices?"))
+        .unwrap_or(LIST)
+        .to_string();
+    let ids = distinct(&form.ids);
+    if ids.is_empty() {
+        return Ok(ctx.redirect(&back, Flash::error("Tick the devices to delete first.")));
+    }
+    if ids.len() > BULK_MAX {
+        return Err(PageError::new(
+            StatusCode::BAD_REQUEST,
+            format!("At most {BULK_MAX} devices are deleted at once."),
+        ));
+    }
+    let confirm = ConfirmForm {
+        confirm: form.confirm.clone(),
+    };
+    if !confirm.is_given() {
+        let mut names = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let device = devices::find(&state.db, id).await?;
+            names.push(format!("{} ({})", device.name, device.device_id));
+        }
+        let entities: i64 = entities::counts_by_device(&state.db, &ids)
+            .await?
+            .iter()
+            .map(|(_, n)| n)
+            .sum();
+        let total = ids.len() as u64;
+        let shown = names.into_iter().take(SHOWN as usize).collect();
+        let mut question = Confirmation::new(
+            format!("Delete {}?", count_of(total, "device", "devices")),
+            BULK_DELETE,
+            "Delete devices",
+            back.clone(),
+        )
+        .what("Each device is deleted with its entities, and webhooks hear of each deletion.")
+        .reaches(
+            &Affected {
+                total,
+                names: shown,
+            },
+            |n| format!("{} will be deleted:", count_of(n, "device", "devices")),
+        );
+        if entities > 0 {
+            question = question.consequence(format!(
+                "{} go with them.",
+                count_of(entities.max(0) as u64, "entity", "entities")
+            ));
+        }
+        for id in &ids {
+            question = question.hidden("ids", id);
+        }
+        return ctx.confirm(question.hidden("back", &back));
+    }
+    let deleted = devices::delete_many(&state.db, &acting.actor(), acting.ip(), &ids).await?;
+    Ok(ctx.redirect(
+        &back,
+        Flash::success(format!(
+            "{} deleted.",
+            count_of(deleted as u64, "device was", "devices were")
+        )),
+    ))
 }
 
 /// The device form, as sent; `device_id` only when creating (a device keeps its id).
@@ -307,7 +412,8 @@ async fn create(
 pub fn routes(r: &mut Router) {
     let read = Access::Permission(Permission::RegistryRead);
     let write = Access::Permission(Permission::RegistryWrite);
-    r.page(Method::GET, "/registry/devices", read, list)
+    r.page(Method::GET, LIST, read, list)
+        .page(Method::POST, BULK_DELETE, write, bulk_delete)
         .page(Method::GET, "/registry/devices/new", write, new_page)
         .page(Method::POST, "/registry/devices/new", write, create);
 }

@@ -83,7 +83,7 @@ pub async fn list(
         platform: query.platform,
         disabled: query.disabled,
     };
-    let page = entities::list(&state.db, &filter, &page).await?;
+    let page = entities::list(&state.db, &filter, service::registry::BY_ENTITY_ID, &page).await?;
     Ok(HttpResponse::Ok().json(EntityPage {
         items: page.items,
         next_cursor: page.next_cursor,

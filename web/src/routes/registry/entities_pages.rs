@@ -4,13 +4,13 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use service::access::Permission;
-use service::pagination::PageRequest;
-use service::registry::{EntityFilter, EntityView, entities};
+use service::pagination::{Page, PageRequest, Sort};
+use service::registry::{BY_ENTITY_ID, EntityFilter, EntityKey, EntitySort, EntityView, entities};
 
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{BeforeQuery, Cell, Choice, FilterField, ListRow, PageContext, Row, Table};
+use crate::pages::{Cell, FilterField, ListRow, PageContext, PagerQuery, Row, Table};
 use crate::routes::router::Router;
 use crate::routes::views::ListPage;
 use crate::state::AppState;
@@ -23,6 +23,7 @@ struct ListQuery {
     domain: Option<String>,
     platform: Option<String>,
     disabled: Option<String>,
+    sort: Option<String>,
     limit: Option<u64>,
     cursor: Option<String>,
 }
@@ -84,30 +85,56 @@ impl ListRow<EntityRows<'_>> for EntityView {
     }
 }
 
-async fn list(
-    ctx: PageContext,
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<ListQuery>,
-    before: web::Query<BeforeQuery>,
-) -> Result<HttpResponse, PageError> {
+/// The sort, the filter and the page an entity-list query asks for; a bad value is an error
+/// under its field.
+fn parse(
+    query: &ListQuery,
+    at: &PagerQuery,
+    page_size: u64,
+) -> Result<(EntitySort, EntityFilter, PageRequest<EntityKey>), service::Error> {
+    let sort = Sort::parse(query.sort.as_deref(), BY_ENTITY_ID)?;
     let disabled = match query.disabled.as_deref().unwrap_or_default() {
         "" => None,
         "true" => Some(true),
         "false" => Some(false),
-        _ => return Err(bad_request("The disabled filter is true or false.")),
+        _ => {
+            return Err(service::Error::invalid(
+                "disabled",
+                "must be enabled or disabled",
+            ));
+        }
     };
-    let limit = query.limit.or(Some(ctx.ui().page_size));
-    let page =
-        PageRequest::<String>::parse_both(limit, query.cursor.as_deref(), before.before.as_deref())
-            .map_err(|e| bad_request(e.to_string()))?;
+    let page = PageRequest::parse_both(
+        query.limit.or(Some(page_size)),
+        query.cursor.as_deref(),
+        at.before.as_deref(),
+    )?;
     let filter = EntityFilter {
         device_id: query.device_id.clone(),
         domain: query.domain.clone(),
         platform: query.platform.clone(),
         disabled,
     };
-    let found = entities::list(&state.db, &filter, &page).await?;
+    Ok((sort, filter, page))
+}
+
+async fn list(
+    ctx: PageContext,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+    at: web::Query<PagerQuery>,
+) -> Result<HttpResponse, PageError> {
+    let (found, request, refused) = match parse(&query, &at, ctx.ui().page_size) {
+        Ok((sort, filter, request)) => (
+            entities::list(&state.db, &filter, sort, &request).await?,
+            Some(request),
+            None,
+        ),
+        Err(e @ service::Error::Validation(_)) => (Page::empty(), None, Some(e)),
+        Err(e) => return Err(e.into()),
+    };
+    let sort = Sort::parse(query.sort.as_deref(), BY_ENTITY_ID).unwrap_or(BY_ENTITY_ID);
     let here = match req.query_string() {
         "" => LIST.to_string(),
         q => format!("{LIST}?{q}"),
@@ -117,14 +144,16 @@ async fn list(
     if write {
         columns.push("Toggle");
     }
-    let text = |name, label, value: &Option<String>| FilterField {
-        name,
-        label,
-        value: value.clone().unwrap_or_default(),
-        options: vec![],
-    };
-    let disabled_value = query.disabled.clone().unwrap_or_default();
-    let table = Table {
+    let kept = [
+        ("device_id", query.device_id.clone()),
+        ("domain", query.domain.clone()),
+        ("platform", query.platform.clone()),
+        ("disabled", query.disabled.clone()),
+        ("limit", query.limit.map(|l| l.to_string())),
+    ];
+    let mut paged = kept.to_vec();
+    paged.push(("sort", Some(sort.param())));
+    let mut table = Table {
         columns,
         rows: found
             .items
@@ -137,50 +166,48 @@ async fn list(
             })
             .collect(),
         filters: vec![
-            text("device_id", "Device id", &query.device_id),
-            text("domain", "Domain", &query.domain),
-            text("platform", "Platform", &query.platform),
-            FilterField {
-                name: "disabled",
-                label: "Status",
-                value: disabled_value.clone(),
-                options: [("false", "enabled"), ("true", "disabled")]
-                    .iter()
-                    .map(|(value, label)| Choice {
-                        value: value.to_string(),
-                        label: label.to_string(),
-                        checked: *value == disabled_value,
-                    })
-                    .collect(),
-            },
+            FilterField::text("device_id", "Device id", &query.device_id),
+            FilterField::text("domain", "Domain", &query.domain),
+            FilterField::text("platform", "Platform", &query.platform),
+            FilterField::select(
+                "disabled",
+                "Status",
+                &query.disabled,
+                &[("false", "enabled"), ("true", "disabled")],
+            ),
         ],
         action: LIST.into(),
-        next_url: None,
-        sort_links: Vec::new(),
         empty: "No entities match these filters.",
+        ..Table::default()
     }
-    .paginate_both(
+    .sortable(
         LIST,
-        &[
-            ("device_id", query.device_id.clone()),
-            ("domain", query.domain.clone()),
-            ("platform", query.platform.clone()),
-            ("disabled", query.disabled.clone()),
-            ("limit", query.limit.map(|l| l.to_string())),
-        ],
-        found.prev_cursor,
-        found.next_cursor,
+        &kept,
+        &[(0, "entity_id"), (2, "domain")],
+        &sort.param(),
     );
-    ctx.render(&ListPage {
-        layout: ctx.layout("Entities"),
-        table,
-        actions: if ctx.may(Permission::RegistryWrite) {
-            vec![("New entity", format!("{LIST}/new"))]
-        } else {
-            vec![]
+    if let Some(request) = &request {
+        table = table.paginate(LIST, &paged, &at, request, &found);
+    }
+    if ctx.may(Permission::RegistryWrite) {
+        table = table.add_first("New entity", format!("{LIST}/new"));
+    }
+    if let Some(err) = &refused {
+        table = table.refused(err);
+    }
+    ctx.render_status(
+        table.status(),
+        &ListPage {
+            layout: ctx.layout("Entities"),
+            table,
+            actions: if ctx.may(Permission::RegistryWrite) {
+                vec![("New entity", format!("{LIST}/new"))]
+            } else {
+                vec![]
+            },
+            note: None,
         },
-        note: None,
-    })
+    )
 }
 
 #[derive(Debug, Deserialize)]

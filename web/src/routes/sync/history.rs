@@ -1,13 +1,13 @@
 //! `/sync/history` (filtered, keyset-paginated), `/sync/{id}` (the full record) and the
 //! cancel form behind the cards' and the detail page's "Cancel sync" buttons.
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use service::access::Permission;
-use service::pagination::PageRequest;
+use service::pagination::{Page, PageRequest, Sort};
 use service::sync::runs;
-use service::sync::{SyncRecord, SyncStatus, SyncType, query};
+use service::sync::{NEWEST_SYNC_FIRST, SyncRecord, SyncStatus, SyncType, query};
 
 use super::params::{HistoryQuery, sync_id};
 use super::views::{badge, duration_text, error_summary};
@@ -15,7 +15,7 @@ use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{
-    BeforeQuery, Cell, Choice, Field, FilterField, FormView, Layout, ListRow, PageContext, Row,
+    Cell, Choice, Field, FilterField, FormView, Layout, ListRow, PageContext, PagerQuery, Row,
     Table, rows,
 };
 use crate::routes::form_input::{when, when_or};
@@ -24,18 +24,6 @@ use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
 use crate::routes::views::{FormPage, ListPage};
 use crate::state::AppState;
-
-fn bad_request(err: service::Error) -> PageError {
-    let message = match &err {
-        service::Error::Validation(d) => d
-            .iter()
-            .map(|e| format!("{} {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    };
-    PageError::new(StatusCode::BAD_REQUEST, message)
-}
 
 fn not_found(err: service::Error) -> PageError {
     PageError::from(err)
@@ -62,7 +50,7 @@ impl ListRow for SyncRecord {
             Cell::text(&s.tenant_id),
             Cell::text(&s.sync_type),
             Cell::badge(&s.status, badge(&s.status)),
-            Cell::text(when(s.start_time)),
+            Cell::time(when(s.start_time)),
             Cell::text(duration_text(s.elapsed(now))),
             Cell::text(format!("{}%", s.progress_percentage)),
             Cell::text(s.users_count.to_string()),
@@ -81,7 +69,7 @@ async fn history(
     req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<HistoryQuery>,
-    before: web::Query<BeforeQuery>,
+    at: web::Query<PagerQuery>,
 ) -> Result<HttpResponse, PageError> {
     // Preferences: the page size of every list, and the default tenant when the page is
     // opened without any filter.
@@ -92,71 +80,70 @@ async fn history(
     if req.query_string().is_empty() {
         query.tenant_id = ctx.ui().default_tenant.clone();
     }
-    let filter = query.filter().map_err(bad_request)?;
-    let page = PageRequest::parse_both(
-        query.limit,
-        query.cursor.as_deref(),
-        before.before.as_deref(),
-    )
-    .map_err(bad_request)?;
-    let found = query::history(&state.db, &filter, &page).await?;
-    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let parsed = Sort::parse(query.sort.as_deref(), NEWEST_SYNC_FIRST).and_then(|sort| {
+        let filter = query.filter()?;
+        let page =
+            PageRequest::parse_both(query.limit, query.cursor.as_deref(), at.before.as_deref())?;
+        Ok((filter, sort, page))
+    });
+    let (found, request, refused) = match parsed {
+        Ok((filter, sort, request)) => (
+            query::history(&state.db, &filter, sort, &request).await?,
+            Some(request),
+            None,
+        ),
+        Err(e @ service::Error::Validation(_)) => (Page::empty(), None, Some(e)),
+        Err(e) => return Err(e.into()),
+    };
+    // Each select shows its value as sent, even when another filter was refused.
+    let chosen_status = query.status.as_deref().and_then(SyncStatus::parse);
+    let chosen_type = query.sync_type.as_deref().and_then(SyncType::parse);
+    let current =
+        Sort::parse(query.sort.as_deref(), NEWEST_SYNC_FIRST).unwrap_or(NEWEST_SYNC_FIRST);
+    let tenants = query::tenant_ids(&state.db, None, service::vocabulary::KNOWN_VALUES).await?;
     let statuses: Vec<&str> = SyncStatus::ALL.iter().map(|s| s.as_str()).collect();
     let types: Vec<&str> = SyncType::ALL.iter().map(|t| t.as_str()).collect();
-    let table = Table {
+    let kept = query.pairs();
+    let mut paged = kept.clone();
+    paged.push(("sort", Some(current.param())));
+    let mut table = Table {
         columns: vec![
             "Sync", "Tenant", "Type", "Status", "Started", "Duration", "Progress", "Users", "Error",
         ],
         rows: rows(&found.items, &()),
         filters: vec![
+            FilterField::text("tenant_id", "Tenant", &query.tenant_id).suggest(tenants),
             FilterField {
-                name: "tenant_id",
-                label: "Tenant",
-                value: value(&query.tenant_id),
-                options: vec![],
+                options: choices(&statuses, chosen_status.map(SyncStatus::as_str)),
+                ..FilterField::text("status", "Status", &query.status)
             },
             FilterField {
-                name: "status",
-                label: "Status",
-                value: value(&query.status),
-                options: choices(&statuses, filter.status.map(SyncStatus::as_str)),
+                options: choices(&types, chosen_type.map(SyncType::as_str)),
+                ..FilterField::text("sync_type", "Type", &query.sync_type)
             },
-            FilterField {
-                name: "sync_type",
-                label: "Type",
-                value: value(&query.sync_type),
-                options: choices(&types, filter.sync_type.map(SyncType::as_str)),
-            },
-            FilterField {
-                name: "since",
-                label: "Started from (YYYY-MM-DD)",
-                value: value(&query.since),
-                options: vec![],
-            },
-            FilterField {
-                name: "until",
-                label: "Started before (YYYY-MM-DD)",
-                value: value(&query.until),
-                options: vec![],
-            },
+            FilterField::date("since", "Started from", &query.since),
+            FilterField::date("until", "Started before", &query.until),
         ],
         action: "/sync/history".into(),
-        next_url: None,
-        sort_links: Vec::new(),
-        empty: "No sync matches these filters.",
+        empty: "No sync matches these filters. Syncs are started by the importer through the API.",
+        ..Table::default()
     }
-    .paginate_both(
-        "/sync/history",
-        &query.pairs(),
-        found.prev_cursor,
-        found.next_cursor,
-    );
-    ctx.render(&ListPage {
-        layout: ctx.layout("Sync history"),
-        table,
-        actions: vec![("Live dashboard", "/sync".to_string())],
-        note: Some("Newest first. Dates are in UTC.".into()),
-    })
+    .sortable("/sync/history", &kept, &[(4, "started")], &current.param());
+    if let Some(request) = &request {
+        table = table.paginate("/sync/history", &paged, &at, request, &found);
+    }
+    if let Some(err) = &refused {
+        table = table.refused(err);
+    }
+    ctx.render_status(
+        table.status(),
+        &ListPage {
+            layout: ctx.layout("Sync history"),
+            table,
+            actions: vec![("Live dashboard", "/sync".to_string())],
+            note: Some("Newest first unless sorted otherwise. Dates are in UTC.".into()),
+        },
+    )
 }
 
 /// Every column of one sync, for its page.

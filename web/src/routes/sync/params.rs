@@ -22,6 +22,8 @@ pub struct HistoryQuery {
     /// 1–500, default 50.
     pub limit: Option<u64>,
     pub cursor: Option<String>,
+    /// `started` (oldest first) or `-started` (newest first, the default).
+    pub sort: Option<String>,
 }
 
 /// An empty parameter (an untouched form field) means "no filter".

@@ -193,8 +193,11 @@ pub async fn list(
     query: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.filter().map_err(ApiError::bad_query)?;
+    let sort =
+        service::pagination::Sort::parse(query.sort.as_deref(), service::sync::NEWEST_SYNC_FIRST)
+            .map_err(ApiError::bad_query)?;
     let page = query.page().map_err(ApiError::bad_query)?;
-    let page = query::history(&state.db, &filter, &page).await?;
+    let page = query::history(&state.db, &filter, sort, &page).await?;
     Ok(HttpResponse::Ok().json(SyncPage {
         items: page.items,
         next_cursor: page.next_cursor,

@@ -167,6 +167,7 @@ async fn render(
     let pager = Pager {
         prev: found.prev_cursor.map(|c| link("before", c)),
         next: found.next_cursor.map(|c| link("cursor", c)),
+        position: None,
     };
     ctx.render_status(
         status,

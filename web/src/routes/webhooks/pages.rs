@@ -1,10 +1,10 @@
 //! Webhook pages: the list (`/webhooks`) and creating one (`/webhooks/new`).
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use service::access::Permission;
-use service::pagination::PageRequest;
+use service::pagination::{Page, PageRequest};
 use service::webhooks::EventType;
 use service::webhooks::deliveries::{self, DeliveryStats};
 use service::webhooks::ssrf::WebhookUrl;
@@ -19,7 +19,7 @@ use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::pages::ShownOnce;
 use crate::pages::{
-    BeforeQuery, Cell, Choice, Field, FilterField, FormView, ListRow, PageContext, Row, Table, rows,
+    Cell, Choice, Field, FilterField, FormView, ListRow, PageContext, PagerQuery, Row, Table, rows,
 };
 use crate::routes::form_input::merge_errors;
 use crate::routes::forms::{PageForm, distinct};
@@ -132,12 +132,8 @@ impl ListRow<HashMap<String, DeliveryStats>> for WebhookSummary {
         let stats = stats.get(&w.webhook_id);
         let last = stats.and_then(|s| s.last_status.clone());
         vec![
-            Cell::link(display_name(w), format!("/webhooks/{}", w.webhook_id)),
-            Cell {
-                text: w.url.clone(),
-                href: None,
-                class: "mono",
-            },
+            Cell::short(display_name(w), 32).linked(format!("/webhooks/{}", w.webhook_id)),
+            Cell::short(&w.url, 40),
             Cell::text(w.events.join(", ")),
             Cell::text(w.team.clone().unwrap_or_default()),
             if w.is_enabled {
@@ -157,43 +153,54 @@ impl ListRow<HashMap<String, DeliveryStats>> for WebhookSummary {
                 Some(s) => Cell::badge(s, "badge"),
                 None => Cell::text("none yet"),
             },
-            Cell::text(failure_rate(stats)),
+            Cell::time(failure_rate(stats)),
         ]
     }
+}
+
+/// The filter and the page a webhook-list query asks for; a bad value is an error under its
+/// field.
+fn parse(
+    query: &ListQuery,
+    at: &PagerQuery,
+) -> Result<(WebhookFilter, PageRequest<String>), service::Error> {
+    let is_enabled = match query.status.as_deref().unwrap_or_default() {
+        "" => None,
+        "enabled" => Some(true),
+        "disabled" => Some(false),
+        _ => {
+            return Err(service::Error::invalid(
+                "status",
+                "must be enabled or disabled",
+            ));
+        }
+    };
+    let page = PageRequest::parse_both(query.limit, query.cursor.as_deref(), at.before.as_deref())?;
+    let filter = WebhookFilter {
+        team: query.team.clone().filter(|t| !t.trim().is_empty()),
+        is_enabled,
+    };
+    Ok((filter, page))
 }
 
 async fn list(
     ctx: PageContext,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
-    before: web::Query<BeforeQuery>,
+    at: web::Query<PagerQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let is_enabled = match query.status.as_deref().unwrap_or_default() {
-        "" => None,
-        "enabled" => Some(true),
-        "disabled" => Some(false),
-        _ => {
-            return Err(PageError::new(
-                StatusCode::BAD_REQUEST,
-                "The status filter is either enabled or disabled.",
-            ));
-        }
+    let (found, request, refused) = match parse(&query, &at) {
+        Ok((filter, request)) => (
+            subscriptions::list(&state.db, &state.webhooks, &filter, &request).await?,
+            Some(request),
+            None,
+        ),
+        Err(e @ service::Error::Validation(_)) => (Page::empty(), None, Some(e)),
+        Err(e) => return Err(e.into()),
     };
-    let page = PageRequest::<String>::parse_both(
-        query.limit,
-        query.cursor.as_deref(),
-        before.before.as_deref(),
-    )
-    .map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-    let filter = WebhookFilter {
-        team: query.team.clone().filter(|t| !t.trim().is_empty()),
-        is_enabled,
-    };
-    let found = subscriptions::list(&state.db, &state.webhooks, &filter, &page).await?;
     let ids: Vec<String> = found.items.iter().map(|w| w.webhook_id.clone()).collect();
     let stats = deliveries::stats(&state.db, &ids).await?;
-    let status = query.status.clone().unwrap_or_default();
-    let table = Table {
+    let mut table = Table {
         columns: vec![
             "Webhook",
             "URL",
@@ -205,53 +212,45 @@ async fn list(
         ],
         rows: rows(&found.items, &stats),
         filters: vec![
-            FilterField {
-                name: "team",
-                label: "Team",
-                value: query.team.clone().unwrap_or_default(),
-                options: vec![],
-            },
-            FilterField {
-                name: "status",
-                label: "State",
-                value: status.clone(),
-                options: ["enabled", "disabled"]
-                    .iter()
-                    .map(|v| Choice {
-                        value: v.to_string(),
-                        label: v.to_string(),
-                        checked: *v == status,
-                    })
-                    .collect(),
-            },
+            FilterField::text("team", "Team", &query.team),
+            FilterField::select(
+                "status",
+                "State",
+                &query.status,
+                &[("enabled", "enabled"), ("disabled", "disabled")],
+            ),
         ],
         action: "/webhooks".into(),
-        next_url: None,
-        sort_links: Vec::new(),
         empty: "No webhooks match these filters.",
-    }
-    .paginate_both(
-        "/webhooks",
-        &[
+        ..Table::default()
+    };
+    if let Some(request) = &request {
+        let kept = [
             ("team", query.team.clone()),
             ("status", query.status.clone()),
             ("limit", query.limit.map(|l| l.to_string())),
-        ],
-        found.prev_cursor,
-        found.next_cursor,
-    );
+        ];
+        table = table.paginate("/webhooks", &kept, &at, request, &found);
+    }
+    if let Some(err) = &refused {
+        table = table.refused(err);
+    }
     let mut actions = Vec::new();
     if ctx.may(Permission::WebhooksWrite) {
         actions.push(("New webhook", "/webhooks/new".to_string()));
+        table = table.add_first("New webhook", "/webhooks/new");
     }
-    ctx.render(&ListPage {
-        layout: ctx.layout("Webhooks"),
-        table,
-        actions,
-        note: Some(
-            "Deliveries are signed to the Standard Webhooks specification and retried with backoff; a disabled endpoint is re-enabled from its page.".into(),
-        ),
-    })
+    ctx.render_status(
+        table.status(),
+        &ListPage {
+            layout: ctx.layout("Webhooks"),
+            table,
+            actions,
+            note: Some(
+                "Deliveries are signed to the Standard Webhooks specification and retried with backoff; a disabled endpoint is re-enabled from its page.".into(),
+            ),
+        },
+    )
 }
 
 async fn new_page(ctx: PageContext) -> Result<HttpResponse, PageError> {

@@ -11,15 +11,14 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use service::access::Permission;
 use service::oauth::clients::{self, ClientSpec};
-use service::pagination::PageRequest;
+use service::pagination::{Page, PageRequest, Sort};
 
 use self::form::ClientForm;
-use super::bad_request;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::ShownOnce;
-use crate::pages::{Cell, PageContext, Table};
+use crate::pages::{Cell, PageContext, PagerQuery, Table};
 use crate::routes::form_input::when_or;
 use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
@@ -28,6 +27,7 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 struct PageQuery {
+    sort: Option<String>,
     limit: Option<u64>,
     cursor: Option<String>,
 }
@@ -36,11 +36,27 @@ async fn list(
     ctx: PageContext,
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
+    at: web::Query<PagerQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())
-        .map_err(|e| bad_request(e.to_string()))?;
-    let found = clients::list(&state.db, &page).await?;
-    let table = Table {
+    let parsed = Sort::parse(query.sort.as_deref(), clients::BY_NAME).and_then(|sort| {
+        let page =
+            PageRequest::parse_both(query.limit, query.cursor.as_deref(), at.before.as_deref())?;
+        Ok((sort, page))
+    });
+    let (found, request, refused) = match parsed {
+        Ok((sort, request)) => (
+            clients::list(&state.db, sort, &request).await?,
+            Some(request),
+            None,
+        ),
+        Err(e @ service::Error::Validation(_)) => (Page::empty(), None, Some(e)),
+        Err(e) => return Err(e.into()),
+    };
+    let sort = Sort::parse(query.sort.as_deref(), clients::BY_NAME).unwrap_or(clients::BY_NAME);
+    let kept = [("limit", query.limit.map(|l| l.to_string()))];
+    let mut paged = kept.to_vec();
+    paged.push(("sort", Some(sort.param())));
+    let mut table = Table {
         columns: vec![
             "Name",
             "Client id",
@@ -56,10 +72,7 @@ async fn list(
             .map(|c| {
                 vec![
                     Cell::link(&c.name, format!("/oauth/clients/{}", c.client_id)),
-                    Cell {
-                        class: "mono",
-                        ..Cell::text(&c.client_id)
-                    },
+                    Cell::short(&c.client_id, 24),
                     Cell::text(if c.is_confidential {
                         "confidential"
                     } else {
@@ -72,31 +85,40 @@ async fn list(
                         Cell::badge("disabled", "badge bad")
                     },
                     Cell::text(c.active_tokens.to_string()),
-                    Cell::text(when_or(c.last_used_at, "never")),
+                    Cell::time(when_or(c.last_used_at, "never")),
                 ]
             })
             .collect(),
-        filters: vec![],
         action: "/oauth/clients".into(),
-        next_url: None,
-        sort_links: Vec::new(),
         empty: "No OAuth client is registered yet.",
+        ..Table::default()
     }
-    .paginate("/oauth/clients", &[], found.next_cursor);
+    .sortable("/oauth/clients", &kept, &[(0, "name")], &sort.param());
+    if let Some(request) = &request {
+        table = table.paginate("/oauth/clients", &paged, &at, request, &found);
+    }
+    if let Some(err) = &refused {
+        table = table.refused(err);
+    }
     let mut actions = vec![
         ("Device codes", "/oauth/device-codes".to_string()),
         ("OAuth log", "/oauth/audit".to_string()),
     ];
     if ctx.may(Permission::OauthWrite) {
         actions.insert(0, ("New client", "/oauth/clients/new".to_string()));
+        table = table.add_first("New client", "/oauth/clients/new");
     }
-    ctx.render(&ListPage {
-        layout: ctx.layout("OAuth clients"),
-        table,
-        actions,
-        note: Some("Services call Metadeck's API with tokens these clients obtain; a client's scopes are permissions of the catalog.".into()),
-    })
+    ctx.render_status(
+        table.status(),
+        &ListPage {
+            layout: ctx.layout("OAuth clients"),
+            table,
+            actions,
+            note: Some("Services call Metadeck's API with tokens these clients obtain; a client's scopes are permissions of the catalog.".into()),
+        },
+    )
 }
+
 async fn new_page(ctx: PageContext) -> Result<HttpResponse, PageError> {
     ctx.render(&FormPage {
         layout: ctx.layout("New OAuth client"),
