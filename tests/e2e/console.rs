@@ -452,7 +452,7 @@ async fn a_user_whose_session_an_admin_revoked_is_told_so_and_nobody_else_is() {
     let res = app
         .client
         .post(app.url(&format!("/admin/sessions/{session}/revoke")))
-        .form(&[("csrf_token", csrf.as_str())])
+        .form(&[("csrf_token", csrf.as_str()), ("confirm", "yes")])
         .send()
         .await
         .unwrap();
