@@ -10,6 +10,7 @@ pub mod health;
 pub mod home;
 pub mod oauth;
 pub mod openapi;
+pub mod ops;
 pub mod registry;
 pub mod router;
 pub mod sync;
@@ -31,6 +32,7 @@ pub fn router() -> Router {
     sync::routes(&mut r);
     registry::routes(&mut r);
     webhooks::routes(&mut r);
+    ops::routes(&mut r);
     r
 }
 
