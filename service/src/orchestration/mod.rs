@@ -8,6 +8,7 @@
 
 pub mod canonical;
 pub mod dag;
+pub mod diff;
 pub mod events;
 pub mod facts;
 pub mod input;

@@ -3,6 +3,7 @@
 
 mod events;
 mod facts;
+mod pages;
 mod resources;
 mod runs;
 mod sweeper;

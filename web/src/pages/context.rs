@@ -30,6 +30,7 @@ const NAV: &[(&str, &str, Option<Permission>)] = &[
         Some(Permission::RegistryRead),
     ),
     ("Webhooks", "/webhooks", Some(Permission::WebhooksRead)),
+    ("Runs", "/ops/runs", Some(Permission::OpsRead)),
     (
         "OAuth clients",
         "/oauth/clients",

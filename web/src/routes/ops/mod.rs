@@ -4,6 +4,9 @@
 pub mod bodies;
 pub mod events_api;
 pub mod facts_api;
+pub mod graph;
+pub mod live;
+pub mod pages;
 pub mod resources_api;
 pub mod runs_api;
 
@@ -31,4 +34,6 @@ pub fn routes(r: &mut Router) {
     events_api::routes(r);
     resources_api::routes(r);
     facts_api::routes(r);
+    pages::routes(r);
+    live::routes(r);
 }
