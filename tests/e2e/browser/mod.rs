@@ -31,6 +31,7 @@ mod driver;
 
 mod harness;
 mod oauth;
+mod ops;
 mod smoke;
 mod sync;
 mod webhooks;
