@@ -31,6 +31,7 @@ pub mod plan_units;
 pub mod purge_permits;
 pub mod rbac_roles;
 pub mod resource_state;
+pub mod resource_state_versions;
 pub mod retention_policies;
 pub mod runs;
 pub mod sessions;

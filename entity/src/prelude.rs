@@ -25,6 +25,7 @@ pub use super::plan_units::Entity as PlanUnits;
 pub use super::purge_permits::Entity as PurgePermits;
 pub use super::rbac_roles::Entity as RbacRoles;
 pub use super::resource_state::Entity as ResourceState;
+pub use super::resource_state_versions::Entity as ResourceStateVersions;
 pub use super::retention_policies::Entity as RetentionPolicies;
 pub use super::runs::Entity as Runs;
 pub use super::sessions::Entity as Sessions;

@@ -19,6 +19,7 @@ pub struct Model {
     pub last_applied: Option<DateTimeWithTimeZone>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    pub serial: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -17,6 +17,8 @@ pub struct Model {
     pub metadata: Option<Json>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub error: Option<String>,
     #[sea_orm(has_many)]
     pub plan_units: HasMany<super::plan_units::Entity>,
 }

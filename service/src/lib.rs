@@ -28,6 +28,7 @@ pub mod db;
 pub mod error;
 pub mod oauth;
 pub mod operations;
+pub mod orchestration;
 pub mod pagination;
 pub mod registry;
 pub mod sync;

@@ -24,6 +24,7 @@ mod login_bursts;
 mod migrations;
 mod oauth;
 mod openapi;
+mod ops;
 mod registry;
 mod registry_import;
 mod registry_pages;

@@ -7,6 +7,7 @@ pub mod error;
 pub mod flash;
 pub mod json;
 pub mod middleware;
+pub mod ops_tasks;
 pub mod pages;
 pub mod routes;
 pub mod settings;

@@ -104,6 +104,11 @@ pub struct Settings {
     pub webhook_allow_private_networks: bool,
     /// Waits between webhook delivery attempts, after the immediate first one.
     pub webhook_retry_schedule: Vec<Duration>,
+    /// A running orchestration run silent this long is failed as lost
+    /// (`METADECK_OPS_LOST_MINUTES`, default 60).
+    pub ops_lost_after: Duration,
+    /// How often the orchestration sweeper runs (`METADECK_OPS_SWEEP_SECONDS`, default 60).
+    pub ops_sweep_every: Duration,
 }
 
 impl Settings {
@@ -279,6 +284,20 @@ impl Settings {
             86_400,
         )?
         .unwrap_or(60);
+        let ops_lost_minutes = parse_num(
+            var("METADECK_OPS_LOST_MINUTES"),
+            "METADECK_OPS_LOST_MINUTES",
+            1,
+            525_600,
+        )?
+        .unwrap_or(60);
+        let ops_sweep_seconds = parse_num(
+            var("METADECK_OPS_SWEEP_SECONDS"),
+            "METADECK_OPS_SWEEP_SECONDS",
+            1,
+            86_400,
+        )?
+        .unwrap_or(60);
         let webhook_allow_private_networks = parse_bool(
             var("METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
             "METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS",
@@ -313,6 +332,8 @@ impl Settings {
                 .unwrap_or(10_000) as usize,
             webhook_allow_private_networks,
             webhook_retry_schedule,
+            ops_lost_after: Duration::from_secs(ops_lost_minutes * 60),
+            ops_sweep_every: Duration::from_secs(ops_sweep_seconds),
         })
     }
 

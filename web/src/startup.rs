@@ -94,6 +94,7 @@ impl Application {
         let (shutdown, stopping) = tokio::sync::watch::channel(false);
         let sync_live = service::sync::LiveHub::new(stopping.clone());
         crate::sync_tasks::spawn(&db, &settings, &sync_live, &stopping);
+        crate::ops_tasks::spawn(&db, &settings, &stopping);
         let listener = TcpListener::bind(settings.bind)?;
         let local = listener.local_addr()?;
         let public_url = settings

@@ -34,6 +34,7 @@ mod driver;
 mod harness;
 mod lists;
 mod oauth;
+mod ops;
 mod smoke;
 mod sync;
 mod webhooks;

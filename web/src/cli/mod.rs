@@ -6,6 +6,7 @@
 mod clients;
 mod import;
 mod ops;
+mod purge;
 mod users;
 
 use std::path::PathBuf;
@@ -43,6 +44,12 @@ enum Command {
     },
     /// Compact the database (VACUUM) and report its size before and after
     Vacuum {
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete what has expired (facts past their TTL) and report how many of each kind
+    Purge {
         /// Print the report as JSON
         #[arg(long)]
         json: bool,
@@ -193,6 +200,7 @@ async fn run(command: Command, settings: Settings) -> Outcome {
         Command::Migrate { action } => ops::migrate(settings, action).await,
         Command::Check { json } => ops::check(settings, json).await,
         Command::Vacuum { json } => ops::vacuum(settings, json).await,
+        Command::Purge { json } => purge::run(settings, json).await,
         Command::Backup { output, json } => ops::backup(settings, output, json).await,
         Command::Client {
             action:

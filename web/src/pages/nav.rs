@@ -2,7 +2,7 @@
 //!
 //! Adding a page to the menu is one line in [`ENTRIES`]. An entry shows only to callers who
 //! may open it, and a group without a visible entry is left out, so an area whose pages do
-//! not exist yet (orchestration, gateway, system) simply has no lines here.
+//! not exist yet (gateway, system) simply has no lines here.
 
 use service::access::Permission;
 
@@ -56,6 +56,24 @@ const ENTRIES: &[Entry] = &[
         "Webhooks",
         "/webhooks",
         Some(Permission::WebhooksRead),
+    ),
+    entry(
+        "Orchestration",
+        "Runs",
+        "/ops/runs",
+        Some(Permission::OpsRead),
+    ),
+    entry(
+        "Orchestration",
+        "Resources",
+        "/ops/resources",
+        Some(Permission::OpsRead),
+    ),
+    entry(
+        "Orchestration",
+        "Facts",
+        "/ops/facts",
+        Some(Permission::OpsRead),
     ),
     entry(
         "Access",

@@ -10,6 +10,7 @@ pub mod health;
 pub mod home;
 pub mod oauth;
 pub mod openapi;
+pub mod ops;
 pub mod registry;
 pub mod router;
 mod shown_once;
@@ -33,6 +34,7 @@ pub fn router() -> Router {
     registry::routes(&mut r);
     webhooks::routes(&mut r);
     shown_once::routes(&mut r);
+    ops::routes(&mut r);
     r
 }
 

@@ -40,6 +40,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(super::sync::ApiDoc::openapi());
     doc.merge(super::registry::ApiDoc::openapi());
     doc.merge(super::webhooks::ApiDoc::openapi());
+    doc.merge(super::ops::ApiDoc::openapi());
     name_what_routes_need(&mut doc);
     doc
 }

@@ -1,0 +1,23 @@
+//! The orchestration area's background work, started with the server: the sweeper that
+//! deletes expired facts and fails lost runs. It ends when the shutdown signal turns true.
+
+use sea_orm::DatabaseConnection;
+use service::orchestration::sweeper;
+use tokio::sync::watch;
+
+use crate::settings::Settings;
+
+/// Spawns the orchestration sweeper on the current runtime.
+pub fn spawn(db: &DatabaseConnection, settings: &Settings, shutdown: &watch::Receiver<bool>) {
+    tokio::spawn(sweeper::run_sweeper(
+        db.clone(),
+        lost_after(settings),
+        settings.ops_sweep_every,
+        shutdown.clone(),
+    ));
+}
+
+/// The lost-run period as the service takes it.
+pub fn lost_after(settings: &Settings) -> chrono::Duration {
+    chrono::Duration::from_std(settings.ops_lost_after).unwrap_or(chrono::Duration::minutes(60))
+}
