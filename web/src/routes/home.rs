@@ -216,14 +216,17 @@ fn add_webhooks(page: &mut Overview, hooks: overview::WebhookOverview) {
         .collect::<Vec<_>>()
         .join(" · "),
     });
-    if hooks.disabled + hooks.failing > 0 {
+    let quiet = [
+        (hooks.disabled > 0)
+            .then(|| plural(hooks.disabled, "webhook is", "webhooks are") + " disabled"),
+        (hooks.failing > 0)
+            .then(|| plural(hooks.failing, "webhook is", "webhooks are") + " failing"),
+    ];
+    let quiet: Vec<String> = quiet.into_iter().flatten().collect();
+    if !quiet.is_empty() {
         page.warnings.push(Warning {
             id: "quiet-webhooks",
-            message: format!(
-                "{} and {} deliver nothing.",
-                plural(hooks.disabled, "disabled webhook", "disabled webhooks"),
-                plural(hooks.failing, "failing webhook", "failing webhooks"),
-            ),
+            message: format!("{}: their events are not delivered.", quiet.join(" and ")),
             href: "/webhooks".into(),
             action: "Review webhooks",
         });
@@ -235,6 +238,7 @@ fn add_webhooks(page: &mut Overview, hooks: overview::WebhookOverview) {
             .map(|w| QuietWebhook {
                 href: format!("/webhooks/{}", w.webhook_id),
                 state: match (w.is_enabled, w.failing_since, w.disabled_reason) {
+                    (false, _, Some(reason)) if reason.starts_with("disabled") => reason,
                     (false, _, Some(reason)) => format!("disabled: {reason}"),
                     (false, _, None) => "disabled".into(),
                     (true, Some(since), _) => format!("failing since {}", when(since)),
