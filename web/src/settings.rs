@@ -102,6 +102,10 @@ pub struct Settings {
     pub bulk_max: usize,
     /// Webhook URLs may reach loopback, private and link-local destinations.
     pub webhook_allow_private_networks: bool,
+    /// This instance sends the queued webhook deliveries (`METADECK_WEBHOOK_DISPATCH`, default
+    /// true). With several instances on one database any number may send (claims are leased);
+    /// `false` keeps an instance to serving requests while the others deliver.
+    pub webhook_dispatch: bool,
     /// Waits between webhook delivery attempts, after the immediate first one.
     pub webhook_retry_schedule: Vec<Duration>,
     /// A running orchestration run silent this long is failed as lost
@@ -303,6 +307,11 @@ impl Settings {
             "METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS",
         )?
         .unwrap_or(false);
+        let webhook_dispatch = parse_bool(
+            var("METADECK_WEBHOOK_DISPATCH"),
+            "METADECK_WEBHOOK_DISPATCH",
+        )?
+        .unwrap_or(true);
         let webhook_retry_schedule = service::webhooks::parse_retry_schedule(
             &var("METADECK_WEBHOOK_RETRY_SCHEDULE")
                 .unwrap_or_else(|| service::webhooks::DEFAULT_RETRY_SCHEDULE.into()),
@@ -331,6 +340,7 @@ impl Settings {
             bulk_max: parse_num(var("METADECK_BULK_MAX"), "METADECK_BULK_MAX", 1, 1_000_000)?
                 .unwrap_or(10_000) as usize,
             webhook_allow_private_networks,
+            webhook_dispatch,
             webhook_retry_schedule,
             ops_lost_after: Duration::from_secs(ops_lost_minutes * 60),
             ops_sweep_every: Duration::from_secs(ops_sweep_seconds),

@@ -195,17 +195,17 @@ impl Application {
         crate::sync_tasks::end_streams_on_signal(Arc::clone(&self.shutdown));
         // The webhook dispatcher runs beside the server and stops (letting deliveries in
         // flight finish) before the pool closes.
-        let dispatcher = service::webhooks::dispatcher::start(
-            self.state.db.clone(),
-            self.state.webhooks.clone(),
-            service::webhooks::dispatcher::DispatcherOptions::default(),
-        );
-        let dispatcher = match dispatcher {
-            Ok(d) => Some(d),
-            Err(err) => {
-                tracing::error!(error = %err, "the webhook dispatcher cannot start");
-                None
-            }
+        let dispatcher = if self.state.settings.webhook_dispatch {
+            service::webhooks::dispatcher::start(
+                self.state.db.clone(),
+                self.state.webhooks.clone(),
+                service::webhooks::dispatcher::DispatcherOptions::default(),
+            )
+            .map_err(|err| tracing::error!(error = %err, "the webhook dispatcher cannot start"))
+            .ok()
+        } else {
+            tracing::info!("webhook deliveries are queued here and sent by other instances");
+            None
         };
         // SQLite's WAL is copied into the database file on a thread of its own, not inside
         // commits (`service::db::checkpoints`).
