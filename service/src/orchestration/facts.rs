@@ -30,7 +30,8 @@ pub struct FactView {
     pub target_id: String,
     pub namespace: String,
     pub key: String,
-    #[schema(value_type = Object)]
+    /// Any JSON value.
+    #[schema(value_type = Value)]
     pub value: Value,
     /// Seconds it lives after its last write; 0 = never expires.
     pub ttl: i64,

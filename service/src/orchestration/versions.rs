@@ -30,7 +30,7 @@ pub struct VersionView {
     /// Null for a deletion.
     pub hash: Option<String>,
     /// Null for a deletion.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub state: Option<Value>,
     pub run_id: Option<String>,
     /// Who wrote it (`user:…`, `client:…`).

@@ -98,6 +98,19 @@ impl IntoResponses for QueryErrors {
     }
 }
 
+/// What a route whose path segments are parsed or checked can answer about them: `400` for a
+/// segment that is not of the route's type, `422` for one that is refused (named in `details`).
+pub struct PathErrors;
+
+impl IntoResponses for PathErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        errors(&[
+            (400, "A path segment is not of the route's type"),
+            (422, "A path segment is refused, each named in `details`"),
+        ])
+    }
+}
+
 /// What a route whose path names one thing answers when there is no such thing: `404`.
 pub struct NotFound;
 

@@ -92,7 +92,7 @@ pub struct PutResource {
 #[serde(deny_unknown_fields)]
 pub struct PutFact {
     /// Any JSON value.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub value: Value,
     /// Seconds until it expires; 0 (the default) = never.
     pub ttl: Option<i64>,

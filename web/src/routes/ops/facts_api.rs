@@ -13,7 +13,9 @@ use super::bodies::{FactPage, FactQuery, PutFact};
 use crate::auth::Access;
 use crate::error::ApiError;
 use crate::json::Json;
-use crate::routes::api_errors::{BodyErrors, NotFound, QueryErrors, ReadErrors, WriteErrors};
+use crate::routes::api_errors::{
+    BodyErrors, NotFound, PathErrors, QueryErrors, ReadErrors, WriteErrors,
+};
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -83,7 +85,7 @@ pub async fn put(
     ),
     responses(
         (status = 200, description = "The fact", body = FactView),
-        ReadErrors, NotFound,
+        ReadErrors, PathErrors, NotFound,
     ))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -101,7 +103,7 @@ pub async fn get(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        WriteErrors, NotFound,
+        WriteErrors, PathErrors, NotFound,
     ))]
 pub async fn delete(
     state: web::Data<AppState>,

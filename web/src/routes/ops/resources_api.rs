@@ -13,7 +13,9 @@ use super::bodies::{PutResource, ResourcePage, ResourceQuery, VersionPage, Versi
 use crate::auth::{Access, Acting};
 use crate::error::{ApiError, ErrorBody};
 use crate::json::Json;
-use crate::routes::api_errors::{BodyErrors, NotFound, QueryErrors, ReadErrors, WriteErrors};
+use crate::routes::api_errors::{
+    BodyErrors, NotFound, PathErrors, QueryErrors, ReadErrors, WriteErrors,
+};
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -92,7 +94,7 @@ pub async fn put(
     ),
     responses(
         (status = 200, description = "The resource", body = ResourceView),
-        ReadErrors, NotFound,
+        ReadErrors, PathErrors, NotFound,
     ))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -113,7 +115,7 @@ pub async fn get(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        WriteErrors, NotFound,
+        WriteErrors, PathErrors, NotFound,
         (status = 409, description = "`If-Match` is not the current hash", body = ErrorBody),
     ))]
 pub async fn delete(
@@ -156,7 +158,7 @@ pub async fn list(
     ),
     responses(
         (status = 200, description = "A page of versions", body = VersionPage),
-        ReadErrors, QueryErrors, NotFound,
+        ReadErrors, PathErrors, QueryErrors, NotFound,
     ))]
 pub async fn list_versions(
     state: web::Data<AppState>,
@@ -178,7 +180,7 @@ pub async fn list_versions(
     ),
     responses(
         (status = 200, description = "The version", body = VersionView),
-        ReadErrors, NotFound,
+        ReadErrors, PathErrors, NotFound,
     ))]
 pub async fn get_version(
     state: web::Data<AppState>,
@@ -200,6 +202,7 @@ pub async fn get_version(
     responses(
         (status = 200, description = "The resource as restored", body = ResourceView),
         WriteErrors, NotFound,
+        (status = 400, description = "The serial is not a whole number", body = ErrorBody),
         (status = 409, description = "`If-Match` is not the current hash", body = ErrorBody),
         (status = 422, description = "The version is a deletion", body = ErrorBody),
     ))]
