@@ -137,6 +137,20 @@ impl TestApp {
         assert_eq!(res.status(), 303, "the admin signs in");
     }
 
+    /// Stores `items` through the signed-in client's bulk upsert of `kind` (`devices` or
+    /// `entities`) and asserts it was taken.
+    pub async fn bulk_upsert(&self, kind: &str, token: &str, items: Vec<serde_json::Value>) {
+        let res = self
+            .client
+            .post(self.url(&format!("/internal/{kind}/bulk_upsert")))
+            .header("X-CSRF-Token", token)
+            .json(&serde_json::Value::Array(items))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "the bulk upsert of {kind} is taken");
+    }
+
     /// The CSRF token of `client`'s session, read from a page.
     pub async fn csrf_token(&self, client: &reqwest::Client) -> String {
         let html = client

@@ -126,15 +126,7 @@ async fn the_device_list_pages_forward_and_back_with_its_filters_kept() {
                    "area_id": if i < 7 { "kitchen" } else { "hall" }})
         })
         .collect();
-    let res = app
-        .client
-        .post(app.url("/internal/devices/bulk_upsert"))
-        .header("X-CSRF-Token", &token)
-        .json(&Value::Array(items))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    app.bulk_upsert("devices", &token, items).await;
 
     let pages = walk_both_ways(
         &app,
@@ -188,15 +180,7 @@ async fn the_entity_and_user_lists_page_forward_and_back_with_their_filters_kept
         .map(|i| json!({"entity_id": format!("light.l{i}"), "device_id": null}))
         .chain((0..3).map(|i| json!({"entity_id": format!("switch.s{i}"), "device_id": null})))
         .collect();
-    let res = app
-        .client
-        .post(app.url("/internal/entities/bulk_upsert"))
-        .header("X-CSRF-Token", &token)
-        .json(&Value::Array(items))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    app.bulk_upsert("entities", &token, items).await;
     for i in 0..5 {
         app.create_user(
             &format!("paged{i}"),

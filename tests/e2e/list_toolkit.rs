@@ -80,15 +80,7 @@ async fn a_header_sorts_its_column_and_again_reverses_it_with_an_arrow() {
         .iter()
         .map(|id| json!({"entity_id": id, "device_id": null}))
         .collect();
-    let res = app
-        .client
-        .post(app.url("/internal/entities/bulk_upsert"))
-        .header("X-CSRF-Token", &token)
-        .json(&Value::Array(items))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    app.bulk_upsert("entities", &token, items).await;
 
     let by_id = html(&app, "/registry/entities", 200).await;
     assert_eq!(

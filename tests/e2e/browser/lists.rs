@@ -29,15 +29,7 @@ async fn seven_devices(app: &TestApp) {
                    "manufacturer": if i % 2 == 0 { "IKEA" } else { "Shelly" }})
         })
         .collect();
-    let res = app
-        .client
-        .post(app.url("/internal/devices/bulk_upsert"))
-        .header("X-CSRF-Token", &token)
-        .json(&Value::Array(items))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    app.bulk_upsert("devices", &token, items).await;
 }
 
 async fn first_row(browser: &Browser) -> String {
