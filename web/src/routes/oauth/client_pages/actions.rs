@@ -58,9 +58,22 @@ async fn update(
     }
 }
 
-/// The client's live tokens, for the questions that name them.
-async fn live_token_count(state: &AppState, client_id: &str) -> Result<u64, PageError> {
-    Ok(clients::live_tokens(&state.db, client_id).await?.len() as u64)
+/// Asks before an action on the client: the question `build` makes of the client and the
+/// number of its live tokens.
+async fn ask(
+    ctx: &PageContext,
+    state: &AppState,
+    client_id: &str,
+    build: impl FnOnce(&ClientView, u64) -> Confirmation,
+) -> Result<HttpResponse, PageError> {
+    let client = clients::view(&state.db, client_id).await?;
+    let tokens = clients::live_tokens(&state.db, client_id).await?.len() as u64;
+    ctx.confirm(build(&client, tokens))
+}
+
+/// "3 live tokens".
+fn live_tokens(n: u64) -> String {
+    count_of(n, "live token", "live tokens")
 }
 
 /// A question about the client `client`, posting back to its action `action`.
@@ -110,11 +123,9 @@ async fn disable(
     PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
     if !form.is_given() {
-        let client = clients::view(&state.db, &client_id).await?;
-        let tokens = live_token_count(&state, &client_id).await?;
-        return ctx.confirm(
+        return ask(&ctx, &state, &client_id, |client, tokens| {
             question(
-                &client,
+                client,
                 format!("Disable the client {}?", client.name),
                 "disable",
                 "Disable client",
@@ -124,11 +135,9 @@ async fn disable(
                  until it is enabled again.",
                 client.name
             ))
-            .consequence(format!(
-                "{} stop working now.",
-                count_of(tokens, "live token", "live tokens")
-            )),
-        );
+            .consequence(format!("{} stop working now.", live_tokens(tokens)))
+        })
+        .await;
     }
     set_enabled(&ctx, &acting, &state, &client_id, false).await
 }
@@ -143,11 +152,9 @@ async fn rotate(
     PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
     if !form.is_given() {
-        let client = clients::view(&state.db, &client_id).await?;
-        let tokens = live_token_count(&state, &client_id).await?;
-        return ctx.confirm(
+        return ask(&ctx, &state, &client_id, |client, tokens| {
             question(
-                &client,
+                client,
                 format!("Rotate the secret of {}?", client.name),
                 "rotate-secret",
                 "Rotate secret",
@@ -158,9 +165,10 @@ async fn rotate(
             )
             .consequence(format!(
                 "{} issued with the current secret keep working until they expire.",
-                count_of(tokens, "live token", "live tokens")
-            )),
-        );
+                live_tokens(tokens)
+            ))
+        })
+        .await;
     }
     let secret =
         clients::rotate_secret(&state.db, &acting.grantor(), acting.ip(), &client_id).await?;
@@ -185,11 +193,9 @@ async fn delete(
     PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
     if !form.is_given() {
-        let client = clients::view(&state.db, &client_id).await?;
-        let tokens = live_token_count(&state, &client_id).await?;
-        return ctx.confirm(
+        return ask(&ctx, &state, &client_id, |client, tokens| {
             question(
-                &client,
+                client,
                 format!("Delete the client {}?", client.name),
                 "delete",
                 "Delete client",
@@ -199,11 +205,9 @@ async fn delete(
                  refused from now on.",
                 client.name
             ))
-            .consequence(format!(
-                "{} stop working now.",
-                count_of(tokens, "live token", "live tokens")
-            )),
-        );
+            .consequence(format!("{} stop working now.", live_tokens(tokens)))
+        })
+        .await;
     }
     match clients::delete(&state.db, &acting.grantor(), acting.ip(), &client_id).await {
         Ok(()) => Ok(ctx.redirect(
@@ -271,21 +275,17 @@ async fn revoke_all(
     PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
     if !form.is_given() {
-        let client = clients::view(&state.db, &client_id).await?;
-        let tokens = live_token_count(&state, &client_id).await?;
-        return ctx.confirm(
+        return ask(&ctx, &state, &client_id, |client, tokens| {
             question(
-                &client,
+                client,
                 format!("Revoke every token of {}?", client.name),
                 "tokens/revoke",
                 "Revoke all",
             )
             .what("Applications and users holding them must sign in or ask for a token again.")
-            .consequence(format!(
-                "{} stop working now.",
-                count_of(tokens, "live token", "live tokens")
-            )),
-        );
+            .consequence(format!("{} stop working now.", live_tokens(tokens)))
+        })
+        .await;
     }
     let n = clients::revoke_all(&state.db, &acting.actor(), acting.ip(), &client_id).await?;
     Ok(ctx.redirect(
