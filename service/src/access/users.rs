@@ -192,18 +192,47 @@ pub async fn create(
     ip: Option<String>,
     input: NewUser,
 ) -> Result<(UserSummary, Option<Password>)> {
-    let generated = input.password.is_none().then(Password::generate);
-    let password = input
-        .password
-        .as_ref()
-        .or(generated.as_ref())
-        .cloned()
-        .ok_or_else(|| Error::internal("no password"))?;
-    let hash = password::hash(&password).await?;
+    let hashed = HashedPassword::of(&input).await?;
     let txn = begin_write(db).await?;
+    let (user, entry) = create_in(&txn, by, ip, input, &hashed).await?;
+    audit::commit_audited(txn, entry, &[]).await?;
+    Ok((user, hashed.generated))
+}
+
+/// A new user's password, hashed before the write begins (hashing is slow on purpose, and
+/// must not hold the writer's turn).
+pub struct HashedPassword {
+    hash: String,
+    /// The password generated because none was given, to show once.
+    generated: Option<Password>,
+}
+
+impl HashedPassword {
+    /// Hashes the password of `input`, or a generated one when it has none.
+    pub async fn of(input: &NewUser) -> Result<Self> {
+        let generated = input.password.is_none().then(Password::generate);
+        let password = input
+            .password
+            .as_ref()
+            .or(generated.as_ref())
+            .ok_or_else(|| Error::internal("no password"))?;
+        let hash = password::hash(password).await?;
+        Ok(Self { hash, generated })
+    }
+}
+
+/// Creates a user inside `txn` with a password hashed beforehand, without committing:
+/// answers the user and the audit row that records the creation.
+pub async fn create_in(
+    txn: &impl ConnectionTrait,
+    by: &Grantor,
+    ip: Option<String>,
+    input: NewUser,
+    password: &HashedPassword,
+) -> Result<(UserSummary, AuditEntry)> {
     let taken = local_users::Entity::find()
         .filter(Column::Username.eq(input.username.as_str()))
-        .count(&txn)
+        .count(txn)
         .await?;
     if taken > 0 {
         return Err(Error::Conflict {
@@ -211,33 +240,28 @@ pub async fn create(
             details: vec![FieldError::new("username", "is taken")],
         });
     }
-    let ids = grantable_roles(&txn, by, &input.roles).await?;
+    let ids = grantable_roles(txn, by, &input.roles).await?;
     let now = Utc::now().fixed_offset();
     let user = local_users::ActiveModel {
         username: Set(input.username.as_str().to_string()),
-        password_hash: Set(Some(hash)),
+        password_hash: Set(Some(password.hash.clone())),
         email: Set(input.email.clone()),
         is_active: Set(true),
         failed_login_count: Set(0),
         // NULL while the password is a generated one (`must_change_password`).
-        password_changed_at: Set(generated.is_none().then_some(now)),
+        password_changed_at: Set(password.generated.is_none().then_some(now)),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    set_roles(&txn, user.id, &ids).await?;
-    audit::commit_audited(
-        txn,
-        AuditEntry::new("user.created", &by.actor)
-            .target(user.username.clone())
-            .details(json!({"email": input.email, "roles": input.roles}))
-            .ip(ip),
-        &[],
-    )
-    .await?;
-    Ok((summary(user, input.roles), generated))
+    set_roles(txn, user.id, &ids).await?;
+    let entry = AuditEntry::new("user.created", &by.actor)
+        .target(user.username.clone())
+        .details(json!({"email": input.email, "roles": input.roles}))
+        .ip(ip);
+    Ok((summary(user, input.roles), entry))
 }
 
 fn summary(user: local_users::Model, roles: Vec<String>) -> UserSummary {
@@ -636,8 +660,18 @@ pub async fn ensure_first_admin(
         password,
         roles: vec![BuiltinRole::Admin.name().to_string()],
     };
-    let (_, generated) = create(db, &Grantor::operator(Actor::System), None, input).await?;
-    Ok(generated)
+    let hashed = HashedPassword::of(&input).await?;
+    // Counted again in the write: of two processes starting on an empty database at once,
+    // only the first creates the admin, and the other starts without one of its own.
+    let txn = begin_write(db).await?;
+    if local_users::Entity::find().count(&txn).await? > 0 {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    let by = Grantor::operator(Actor::System);
+    let (_, entry) = create_in(&txn, &by, None, input, &hashed).await?;
+    audit::commit_audited(txn, entry, &[]).await?;
+    Ok(hashed.generated)
 }
 
 /// The identity of the active user named `username`, in one query on the unique

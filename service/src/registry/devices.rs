@@ -318,28 +318,60 @@ pub async fn put(
     input: DeviceInput,
 ) -> Result<(DeviceView, bool)> {
     let txn = begin_write(db).await?;
-    let counts = super::bulk::write_devices(&txn, std::slice::from_ref(&input), false).await?;
+    let (stored, entry) = put_in(&txn, actor, ip, &input).await?;
+    audit::commit_audited(txn, entry, &[]).await?;
+    Ok(stored)
+}
+
+/// Creates a device that does not exist yet: unlike [`put`], an id already in use is a
+/// conflict under `device_id` rather than a replacement (the console's "new device" form).
+/// The check and the insert share one transaction, so two creations of one id cannot both
+/// pass it.
+#[tracing::instrument(name = "registry.devices.create", skip_all)]
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    ip: Option<String>,
+    input: DeviceInput,
+) -> Result<DeviceView> {
+    let txn = begin_write(db).await?;
+    let id = input.device_id.as_str();
+    if devices::Entity::find_by_id(id).one(&txn).await?.is_some() {
+        return Err(Error::Conflict {
+            message: format!("the device {id} already exists"),
+            details: vec![crate::FieldError::new("device_id", "is taken")],
+        });
+    }
+    let ((view, _), entry) = put_in(&txn, actor, ip, &input).await?;
+    audit::commit_audited(txn, entry, &[]).await?;
+    Ok(view)
+}
+
+/// Creates or replaces a device inside `txn` and queues its event, without committing:
+/// answers the device, whether it was created, and the audit row that records the change.
+pub async fn put_in(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    ip: Option<String>,
+    input: &DeviceInput,
+) -> Result<((DeviceView, bool), AuditEntry)> {
+    let counts = super::bulk::write_devices(txn, std::slice::from_ref(input), false).await?;
     let created = counts.created == 1;
-    let view = find(&txn, input.device_id.as_str()).await?;
-    events::device_changed(&txn, &view, created).await?;
-    audit::commit_audited(
-        txn,
-        AuditEntry::new(
-            if created {
-                "device.created"
-            } else {
-                "device.updated"
-            },
-            actor,
-        )
-        .target(view.device_id.clone())
-        .details(json!({"name": view.name, "manufacturer": view.manufacturer,
-                "model": view.model, "area_id": view.area_id, "integration": view.integration}))
-        .ip(ip),
-        &[],
+    let view = find(txn, input.device_id.as_str()).await?;
+    events::device_changed(txn, &view, created).await?;
+    let entry = AuditEntry::new(
+        if created {
+            "device.created"
+        } else {
+            "device.updated"
+        },
+        actor,
     )
-    .await?;
-    Ok((view, created))
+    .target(view.device_id.clone())
+    .details(json!({"name": view.name, "manufacturer": view.manufacturer,
+            "model": view.model, "area_id": view.area_id, "integration": view.integration}))
+    .ip(ip);
+    Ok(((view, created), entry))
 }
 
 /// Deletes a device and, by cascade, its entities.

@@ -209,41 +209,25 @@ pub async fn put(
     input: EntityInput,
 ) -> Result<(EntityView, bool)> {
     let txn = begin_write(db).await?;
-    let counts = super::bulk::write_entities(&txn, std::slice::from_ref(&input)).await?;
-    let created = counts.created == 1;
-    let view = get(&txn, input.entity_id.as_str()).await?;
-    audit::commit_audited(
-        txn,
-        AuditEntry::new(
-            if created {
-                "entity.created"
-            } else {
-                "entity.updated"
-            },
-            actor,
-        )
-        .target(view.entity_id.clone())
-        .details(
-            json!({"device_id": view.device_id, "platform": view.platform,
-                "disabled": view.disabled}),
-        )
-        .ip(ip),
-        &[],
-    )
-    .await?;
-    Ok((view, created))
+    let (stored, entry) = put_in(&txn, actor, ip, &input).await?;
+    audit::commit_audited(txn, entry, &[]).await?;
+    Ok(stored)
 }
 
 /// Creates an entity that does not exist yet: unlike [`put`], an id already in use is a
 /// conflict under `entity_id` rather than a replacement (the console's "new entity" form).
+/// The check and the insert share one transaction, so two creations of one id cannot both
+/// pass it.
+#[tracing::instrument(name = "registry.entities.create", skip_all)]
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
     ip: Option<String>,
     input: EntityInput,
 ) -> Result<EntityView> {
+    let txn = begin_write(db).await?;
     if entities::Entity::find_by_id(input.entity_id.as_str())
-        .one(db)
+        .one(&txn)
         .await?
         .is_some()
     {
@@ -255,7 +239,37 @@ pub async fn create(
             )],
         });
     }
-    Ok(put(db, actor, ip, input).await?.0)
+    let ((view, _), entry) = put_in(&txn, actor, ip, &input).await?;
+    audit::commit_audited(txn, entry, &[]).await?;
+    Ok(view)
+}
+
+/// Creates or replaces an entity inside `txn`, without committing: answers the entity,
+/// whether it was created, and the audit row that records the change. Its device must exist.
+pub async fn put_in(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    ip: Option<String>,
+    input: &EntityInput,
+) -> Result<((EntityView, bool), AuditEntry)> {
+    let counts = super::bulk::write_entities(txn, std::slice::from_ref(input)).await?;
+    let created = counts.created == 1;
+    let view = get(txn, input.entity_id.as_str()).await?;
+    let entry = AuditEntry::new(
+        if created {
+            "entity.created"
+        } else {
+            "entity.updated"
+        },
+        actor,
+    )
+    .target(view.entity_id.clone())
+    .details(
+        json!({"device_id": view.device_id, "platform": view.platform,
+        "disabled": view.disabled}),
+    )
+    .ip(ip);
+    Ok(((view, created), entry))
 }
 
 /// Enables or disables an entity (the toggle of the entity page).

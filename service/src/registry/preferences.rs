@@ -4,10 +4,11 @@
 use chrono::Utc;
 use entity::user_preferences::{self, Column};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::db::writer_turn;
 use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::{Error, FieldError, Result};
 
@@ -164,9 +165,17 @@ pub async fn ui(db: &impl ConnectionTrait, user_id: i64) -> Result<UiPreferences
     get(db, user_id).await.map(|p| p.ui)
 }
 
-/// Replaces a user's preferences.
+/// Replaces a user's preferences, in this process's writer turn (one statement, so no
+/// transaction of its own).
 #[tracing::instrument(name = "registry.preferences.put", skip_all, fields(user_id))]
-pub async fn put(
+pub async fn put(db: &DatabaseConnection, user_id: i64, prefs: Preferences) -> Result<Preferences> {
+    let turn = writer_turn(db).await?;
+    put_in(&turn, user_id, prefs).await
+}
+
+/// Replaces a user's preferences inside a write the caller holds (a transaction or a writer
+/// turn).
+pub async fn put_in(
     db: &impl ConnectionTrait,
     user_id: i64,
     prefs: Preferences,

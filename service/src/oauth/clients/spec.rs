@@ -53,8 +53,17 @@ pub struct ClientSpec {
 impl ClientSpec {
     /// Settings of a new client: the input over the defaults.
     pub fn new_from(input: ClientInput) -> Result<Self> {
-        let confidential = input.is_confidential.unwrap_or(true);
-        let base = Self {
+        let base = Self::defaults(input.is_confidential.unwrap_or(true));
+        if input.name.is_none() {
+            return Err(Error::invalid("name", "is required"));
+        }
+        base.with(input)
+    }
+
+    /// What a new client of the given type gets for every setting it is not given (the
+    /// registration form starts from these too); the name is empty.
+    pub fn defaults(confidential: bool) -> Self {
+        Self {
             name: String::new(),
             is_confidential: confidential,
             is_enabled: true,
@@ -71,11 +80,7 @@ impl ClientSpec {
             device_poll_interval_seconds: 5,
             require_pkce: true,
             skip_consent: false,
-        };
-        if input.name.is_none() {
-            return Err(Error::invalid("name", "is required"));
         }
-        base.with(input)
     }
 
     /// These settings changed by `input`, validated as a whole.

@@ -2,7 +2,6 @@
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
 use service::access::Permission;
 use service::access::roles::{self, RoleInput, RoleSummary};
 
@@ -10,7 +9,7 @@ use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Cell, Choice, Field, FormView, ListRow, PageContext, Row, Table, rows};
-use crate::routes::forms::{PageForm, distinct};
+use crate::routes::forms::{PageForm, distinct, page_form};
 use crate::routes::router::Router;
 use crate::routes::views::{FormPage, ListPage};
 use crate::state::AppState;
@@ -67,13 +66,13 @@ fn permission_choices(selected: &[String]) -> Vec<Choice> {
         .collect()
 }
 
-/// The role form, as sent; `name` only when creating (a role keeps its name).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct RoleForm {
-    pub name: String,
-    pub description: String,
-    pub permissions: Vec<String>,
+page_form! {
+    /// The role form, as sent; `name` only when creating (a role keeps its name).
+    pub struct RoleForm {
+        pub name: String,
+        pub description: String,
+        pub permissions: Vec<String>,
+    }
 }
 
 impl RoleForm {
@@ -81,11 +80,13 @@ impl RoleForm {
     pub fn view(&self, action: String, submit: &'static str, with_name: bool) -> FormView {
         let mut fields = Vec::new();
         if with_name {
-            fields.push(Field::new("name", "Name", "text").value(&self.name));
+            fields.push(Field::new(Self::name, "Name", "text").value(&self.name));
         }
-        fields.push(Field::new("description", "Description", "textarea").value(&self.description));
         fields.push(
-            Field::new("permissions", "Permissions", "checkboxes")
+            Field::new(Self::description, "Description", "textarea").value(&self.description),
+        );
+        fields.push(
+            Field::new(Self::permissions, "Permissions", "checkboxes")
                 .choices(permission_choices(&self.permissions)),
         );
         FormView::new(action, submit, fields)

@@ -4,7 +4,7 @@
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
+use secrecy::{ExposeSecret, SecretString};
 use service::access::users::{self, UserSummary, UserUpdate};
 use service::access::{Password, Permission};
 use service::affected::Affected;
@@ -17,7 +17,7 @@ use crate::pages::ShownOnce;
 use crate::pages::{Confirmation, Field, FormView, Layout, PageContext, count_of};
 use crate::routes::form_input::{acting_user, path_id, when, when_or};
 use crate::routes::forms::ConfirmForm;
-use crate::routes::forms::{PageForm, Refused, distinct, ticked};
+use crate::routes::forms::{PageForm, Refused, distinct, page_form, ticked};
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -72,13 +72,14 @@ async fn edit_form(
         format!("/admin/users/{id}"),
         "Save changes",
         vec![
-            Field::new("email", "Email", "email").value(email),
-            Field::new("is_active", "Active (may sign in)", "checkbox").value(if active {
+            Field::new(EditForm::email, "Email", "email").value(email),
+            Field::new(EditForm::is_active, "Active (may sign in)", "checkbox").value(if active {
                 "true"
             } else {
                 ""
             }),
-            Field::new("roles", "Roles", "checkboxes").choices(role_choices(state, roles).await?),
+            Field::new(EditForm::roles, "Roles", "checkboxes")
+                .choices(role_choices(state, roles).await?),
         ],
     ))
 }
@@ -86,7 +87,11 @@ async fn edit_form(
 /// On one's own page the active box is not offered (nobody deactivates themselves): the
 /// form carries the user's current state instead.
 fn without_deactivation(mut form: FormView) -> FormView {
-    for f in form.fields.iter_mut().filter(|f| f.name == "is_active") {
+    for f in form
+        .fields
+        .iter_mut()
+        .filter(|f| f.name == EditForm::is_active)
+    {
         f.kind = "hidden";
         f.value = "true".into();
     }
@@ -98,7 +103,7 @@ fn reset_form(id: i64) -> FormView {
         format!("/admin/users/{id}/reset-password"),
         "Reset password",
         vec![
-            Field::new("password", "New password", "password")
+            Field::new(ResetForm::password, "New password", "password")
                 .autocomplete("new-password")
                 .help("Leave empty to generate one; it is shown once. The user's sessions end."),
         ],
@@ -168,13 +173,13 @@ async fn show(
     render(&ctx, StatusCode::OK, &user, forms, may_act)
 }
 
-/// The user's settings form, as sent.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct EditForm {
-    email: String,
-    is_active: String,
-    roles: Vec<String>,
+page_form! {
+    /// The user's settings form, as sent.
+    struct EditForm {
+        email: String,
+        is_active: String,
+        roles: Vec<String>,
+    }
 }
 
 impl TryFrom<&EditForm> for UserUpdate {
@@ -189,12 +194,12 @@ impl TryFrom<&EditForm> for UserUpdate {
     }
 }
 
-/// The password-reset form, as sent.
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct ResetForm {
-    /// Empty: a password is generated and shown once.
-    password: String,
+page_form! {
+    /// The password-reset form, as sent.
+    struct ResetForm {
+        /// Empty: a password is generated and shown once. A secret, so `Debug` hides it.
+        password: SecretString,
+    }
 }
 
 async fn update(
@@ -243,9 +248,9 @@ async fn reset_password(
     let keep = (acting.user_id() == Some(id))
         .then(|| acting.session_id())
         .flatten();
-    let outcome = match form.password.as_str() {
+    let outcome = match form.password.expose_secret() {
         "" => Ok(None),
-        p => Password::parse(p, &user.username, "password").map(Some),
+        p => Password::parse(p, &user.username, ResetForm::password).map(Some),
     };
     let outcome = match outcome {
         Ok(pw) => {

@@ -2,6 +2,7 @@
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use service::access::users::{self, NewUser, UserFilter, UserSort, UserSummary};
 use service::access::{Password, Permission, Username, roles};
@@ -15,7 +16,7 @@ use crate::pages::{
     Cell, Choice, Field, FilterField, FormView, ListRow, PageContext, PagerQuery, Row, Table, rows,
 };
 use crate::routes::form_input::{merge_errors, when_or};
-use crate::routes::forms::{PageForm, distinct};
+use crate::routes::forms::{PageForm, distinct, page_form};
 use crate::routes::router::Router;
 use crate::routes::views::{FormPage, ListPage};
 use crate::state::AppState;
@@ -163,15 +164,15 @@ pub async fn role_choices(state: &AppState, selected: &[String]) -> Result<Vec<C
         .collect())
 }
 
-/// The new-user form, as sent.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct NewUserForm {
-    username: String,
-    email: String,
-    /// Empty: a password is generated and shown once.
-    password: String,
-    roles: Vec<String>,
+page_form! {
+    /// The new-user form, as sent.
+    struct NewUserForm {
+        username: String,
+        email: String,
+        /// Empty: a password is generated and shown once. A secret, so `Debug` hides it.
+        password: SecretString,
+        roles: Vec<String>,
+    }
 }
 
 impl TryFrom<&NewUserForm> for NewUser {
@@ -181,9 +182,14 @@ impl TryFrom<&NewUserForm> for NewUser {
     fn try_from(form: &NewUserForm) -> Result<Self, service::Error> {
         let username = Username::parse(&form.username);
         let email = users::parse_email(Some(&form.email));
-        let password = match form.password.as_str() {
+        let password = match form.password.expose_secret() {
             "" => Ok(None),
-            p => Password::parse(p, &form.username.trim().to_lowercase(), "password").map(Some),
+            p => Password::parse(
+                p,
+                &form.username.trim().to_lowercase(),
+                NewUserForm::password,
+            )
+            .map(Some),
         };
         match (username, email, password) {
             (Ok(username), Ok(email), Ok(password)) => Ok(NewUser {
@@ -205,12 +211,12 @@ impl NewUserForm {
             "/admin/users/new",
             "Create user",
             vec![
-                Field::new("username", "Username", "text").value(&self.username),
-                Field::new("email", "Email", "email").value(&self.email),
-                Field::new("password", "Password", "password")
+                Field::new(Self::username, "Username", "text").value(&self.username),
+                Field::new(Self::email, "Email", "email").value(&self.email),
+                Field::new(Self::password, "Password", "password")
                     .autocomplete("new-password")
                     .help("Leave empty to generate one; it is shown once."),
-                Field::new("roles", "Roles", "checkboxes")
+                Field::new(Self::roles, "Roles", "checkboxes")
                     .choices(role_choices(state, &self.roles).await?),
             ],
         ))

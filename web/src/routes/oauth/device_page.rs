@@ -11,7 +11,7 @@ use crate::auth::{Access, Acting, Caller};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Field, FormView, PageContext};
-use crate::routes::forms::PageForm;
+use crate::routes::forms::{PageForm, page_form};
 use crate::routes::router::Router;
 use crate::routes::views::FormPage;
 use crate::state::AppState;
@@ -26,7 +26,7 @@ fn code_form(typed: &str) -> FormView {
         "/device",
         "Continue",
         vec![
-            Field::new("user_code", "Code shown on the device", "text")
+            Field::new(DeviceForm::user_code, "Code shown on the device", "text")
                 .value(typed)
                 .autocomplete("off")
                 .help("Eight letters, with or without the dash."),
@@ -65,18 +65,18 @@ fn typer(acting: &Acting) -> Result<CodeTyper, PageError> {
     })
 }
 
-/// The code form, or the consent form's answer, as sent.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct DeviceForm {
-    user_code: String,
-    /// `approve` or `deny`; empty when only the code was typed.
-    decision: String,
+page_form! {
+    /// The code form, or the consent form's answer, as sent.
+    struct DeviceForm {
+        user_code: String,
+        /// `approve` or `deny`; empty when only the code was typed.
+        decision: String,
+    }
 }
 
 impl DeviceForm {
     /// The answer: none yet (only the code was typed), allow, or deny.
-    fn decision(&self) -> Result<Option<bool>, PageError> {
+    fn answer(&self) -> Result<Option<bool>, PageError> {
         match self.decision.as_str() {
             "" => Ok(None),
             "approve" => Ok(Some(true)),
@@ -101,7 +101,7 @@ fn too_many_guesses(
         StatusCode::TOO_MANY_REQUESTS,
         typed,
         Some(service::Error::invalid(
-            "user_code",
+            DeviceForm::user_code,
             format!("too many wrong codes; try again in {minutes} minutes"),
         )),
     )?;
@@ -131,7 +131,7 @@ async fn consent(
                 client_name: pending.client.spec.name.clone(),
                 scopes: described(pending.scope.intersect(Scope(held))),
                 action: "/device",
-                hidden: vec![("user_code".into(), shown.clone())],
+                hidden: vec![(DeviceForm::user_code.into(), shown.clone())],
                 user_code: Some(shown),
             })
         }
@@ -140,7 +140,7 @@ async fn consent(
             StatusCode::UNPROCESSABLE_ENTITY,
             typed,
             Some(service::Error::invalid(
-                "user_code",
+                DeviceForm::user_code,
                 "no pending request has this code; it may have expired",
             )),
         ),
@@ -171,7 +171,7 @@ async fn submit(
 ) -> Result<HttpResponse, PageError> {
     let typed = form.user_code.as_str();
     let typer = typer(&acting)?;
-    let Some(approve) = form.decision()? else {
+    let Some(approve) = form.answer()? else {
         return consent(&ctx, &state, &acting, &typer, typed).await;
     };
     let user = acting.user.clone().ok_or_else(|| {
@@ -191,7 +191,7 @@ async fn submit(
             StatusCode::UNPROCESSABLE_ENTITY,
             typed,
             Some(service::Error::invalid(
-                "user_code",
+                DeviceForm::user_code,
                 "no pending request has this code; it may have expired",
             )),
         ),

@@ -19,7 +19,7 @@ use crate::pages::{
     count_of, rows, thousands,
 };
 use crate::routes::form_input::when_or;
-use crate::routes::forms::{ConfirmForm, PageForm, distinct};
+use crate::routes::forms::{ConfirmForm, PageForm, distinct, page_form};
 use crate::routes::router::Router;
 use crate::routes::views::{FormPage, ListPage};
 use crate::state::AppState;
@@ -313,18 +313,18 @@ async fn bulk_delete(
     ))
 }
 
-/// The device form, as sent; `device_id` only when creating (a device keeps its id).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct DeviceForm {
-    pub device_id: String,
-    pub name: String,
-    pub manufacturer: String,
-    pub model: String,
-    pub area_id: String,
-    pub integration: String,
-    /// RFC 3339; empty for never.
-    pub last_seen: String,
+page_form! {
+    /// The device form, as sent; `device_id` only when creating (a device keeps its id).
+    pub struct DeviceForm {
+        pub device_id: String,
+        pub name: String,
+        pub manufacturer: String,
+        pub model: String,
+        pub area_id: String,
+        pub integration: String,
+        /// RFC 3339; empty for never.
+        pub last_seen: String,
+    }
 }
 
 impl DeviceForm {
@@ -333,18 +333,18 @@ impl DeviceForm {
         let mut fields = Vec::new();
         if with_id {
             fields.push(
-                Field::new("device_id", "Device id", "text")
+                Field::new(Self::device_id, "Device id", "text")
                     .value(&self.device_id)
                     .help("1 to 255 characters: letters, digits and . _ : @ -"),
             );
         }
         fields.extend([
-            Field::new("name", "Name", "text").value(&self.name),
-            Field::new("manufacturer", "Manufacturer", "text").value(&self.manufacturer),
-            Field::new("model", "Model", "text").value(&self.model),
-            Field::new("area_id", "Area", "text").value(&self.area_id),
-            Field::new("integration", "Integration", "text").value(&self.integration),
-            Field::new("last_seen", "Last seen", "text")
+            Field::new(Self::name, "Name", "text").value(&self.name),
+            Field::new(Self::manufacturer, "Manufacturer", "text").value(&self.manufacturer),
+            Field::new(Self::model, "Model", "text").value(&self.model),
+            Field::new(Self::area_id, "Area", "text").value(&self.area_id),
+            Field::new(Self::integration, "Integration", "text").value(&self.integration),
+            Field::new(Self::last_seen, "Last seen", "text")
                 .value(&self.last_seen)
                 .help("RFC 3339, e.g. 2026-11-22T19:03:00Z; empty for never."),
         ]);
@@ -385,22 +385,12 @@ async fn create(
     state: web::Data<AppState>,
     PageForm(form): PageForm<DeviceForm>,
 ) -> Result<HttpResponse, PageError> {
-    let id = form.device_id.trim().to_string();
-    let created = match form.raw(id.clone()).parse() {
-        Ok(device) => match devices::find(&state.db, &id).await {
-            Ok(_) => Err(service::Error::Conflict {
-                message: format!("the device {id} already exists"),
-                details: vec![service::FieldError::new("device_id", "is taken")],
-            }),
-            Err(service::Error::NotFound(_)) => {
-                devices::put(&state.db, &acting.actor(), acting.ip(), device).await
-            }
-            Err(e) => Err(e),
-        },
+    let created = match form.raw(form.device_id.trim().to_string()).parse() {
+        Ok(device) => devices::create(&state.db, &acting.actor(), acting.ip(), device).await,
         Err(e) => Err(e),
     };
     match created {
-        Ok((device, _)) => Ok(ctx.redirect(
+        Ok(device) => Ok(ctx.redirect(
             &format!("/registry/devices/{}", device.device_id),
             Flash::success(format!("The device {} was created.", device.name)),
         )),

@@ -22,7 +22,7 @@ use crate::pages::{
     Cell, Choice, Field, FilterField, FormView, ListRow, PageContext, PagerQuery, Row, Table, rows,
 };
 use crate::routes::form_input::merge_errors;
-use crate::routes::forms::{PageForm, distinct};
+use crate::routes::forms::{PageForm, distinct, page_form};
 use crate::routes::router::Router;
 use crate::routes::views::{FormPage, ListPage, duplicate_warning};
 use crate::state::AppState;
@@ -65,23 +65,24 @@ pub fn event_choices(selected: &[String]) -> Vec<Choice> {
         .collect()
 }
 
-/// The webhook form (create and edit), as sent.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct WebhookForm {
-    pub url: String,
-    pub events: Vec<String>,
-    pub team: String,
-    pub description: String,
+page_form! {
+    /// The webhook form (create and edit), as sent.
+    pub struct WebhookForm {
+        pub url: String,
+        pub events: Vec<String>,
+        pub team: String,
+        pub description: String,
+    }
 }
 
 impl WebhookForm {
     /// The subscription the form describes, each error under its field.
     pub fn parse(&self, is_enabled: bool) -> Result<WebhookInput, service::Error> {
-        let url = WebhookUrl::parse(&self.url, "url");
-        let events = EventList::parse(&distinct(&self.events), "events");
-        let team = optional_text(Some(&self.team), "team", TEAM_MAX);
-        let description = optional_text(Some(&self.description), "description", DESCRIPTION_MAX);
+        let url = WebhookUrl::parse(&self.url, Self::url);
+        let events = EventList::parse(&distinct(&self.events), Self::events);
+        let team = optional_text(Some(&self.team), Self::team, TEAM_MAX);
+        let description =
+            optional_text(Some(&self.description), Self::description, DESCRIPTION_MAX);
         match (url, events, team, description) {
             (Ok(url), Ok(events), Ok(team), Ok(description)) => Ok(WebhookInput {
                 url,
@@ -98,12 +99,12 @@ impl WebhookForm {
     /// The form's fields with these values.
     pub fn fields(&self) -> Vec<Field> {
         vec![
-            Field::new("url", "URL", "url")
+            Field::new(Self::url, "URL", "url")
                 .value(&self.url)
                 .help("http or https. Private and loopback addresses are refused unless METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true."),
-            Field::new("events", "Events", "checkboxes").choices(event_choices(&self.events)),
-            Field::new("team", "Team", "text").value(&self.team),
-            Field::new("description", "Name", "text")
+            Field::new(Self::events, "Events", "checkboxes").choices(event_choices(&self.events)),
+            Field::new(Self::team, "Team", "text").value(&self.team),
+            Field::new(Self::description, "Name", "text")
                 .value(&self.description)
                 .help("Shown in lists and on pages; empty: the URL's host."),
         ]

@@ -1,12 +1,11 @@
 //! The settings form of an OAuth client: what it shows and how what it sends is parsed.
 
-use serde::Deserialize;
 use service::access::Permission;
-use service::oauth::clients::{ClientInput, ClientView};
+use service::oauth::clients::{ClientInput, ClientSpec, ClientView};
 use service::oauth::grant_type;
 
 use crate::pages::{Choice, Field, FormView};
-use crate::routes::forms::{FieldErrors, distinct, ticked};
+use crate::routes::forms::{FieldErrors, distinct, page_form, ticked};
 
 fn checks(values: &[&str], selected: &[String]) -> Vec<Choice> {
     values
@@ -19,24 +18,24 @@ fn checks(values: &[&str], selected: &[String]) -> Vec<Choice> {
         .collect()
 }
 
-/// The settings form of an OAuth client, as sent. On the client's page every field but
-/// `client_type` is present, so every setting is given.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct ClientForm {
-    name: String,
-    /// `confidential` or `public`; only on the registration form.
-    client_type: String,
-    /// One redirect URI per line.
-    redirect_uris: String,
-    grant_types: Vec<String>,
-    allowed_scopes: Vec<String>,
-    access_token_ttl_seconds: String,
-    refresh_token_ttl_seconds: String,
-    device_code_ttl_seconds: String,
-    device_poll_interval_seconds: String,
-    require_pkce: String,
-    skip_consent: String,
+page_form! {
+    /// The settings form of an OAuth client, as sent. On the client's page every field but
+    /// `client_type` is present, so every setting is given.
+    pub(super) struct ClientForm {
+        name: String,
+        /// `confidential` or `public`; only on the registration form.
+        client_type: String,
+        /// One redirect URI per line.
+        redirect_uris: String,
+        grant_types: Vec<String>,
+        allowed_scopes: Vec<String>,
+        access_token_ttl_seconds: String,
+        refresh_token_ttl_seconds: String,
+        device_code_ttl_seconds: String,
+        device_poll_interval_seconds: String,
+        require_pkce: String,
+        skip_consent: String,
+    }
 }
 
 impl ClientForm {
@@ -57,14 +56,16 @@ impl ClientForm {
         }
     }
 
-    /// What the registration form starts with.
+    /// What the registration form starts with: the service's defaults for a new
+    /// (confidential) client, with no grant type ticked so that the type decides them.
     pub(super) fn defaults() -> Self {
+        let spec = ClientSpec::defaults(true);
         Self {
-            access_token_ttl_seconds: "3600".into(),
-            refresh_token_ttl_seconds: "2592000".into(),
-            device_code_ttl_seconds: "600".into(),
-            device_poll_interval_seconds: "5".into(),
-            require_pkce: "true".into(),
+            access_token_ttl_seconds: spec.access_token_ttl_seconds.to_string(),
+            refresh_token_ttl_seconds: spec.refresh_token_ttl_seconds.to_string(),
+            device_code_ttl_seconds: spec.device_code_ttl_seconds.to_string(),
+            device_poll_interval_seconds: spec.device_poll_interval_seconds.to_string(),
+            require_pkce: spec.require_pkce.to_string(),
             ..Self::default()
         }
     }
@@ -80,14 +81,18 @@ impl ClientForm {
             redirect_uris: Some(self.redirect_uris.lines().map(str::to_owned).collect()),
             grant_types: (!grants.is_empty() || !creating).then_some(grants),
             allowed_scopes: Some(distinct(&self.allowed_scopes)),
-            access_token_ttl_seconds: errors
-                .whole_number("access_token_ttl_seconds", &self.access_token_ttl_seconds),
-            refresh_token_ttl_seconds: errors
-                .whole_number("refresh_token_ttl_seconds", &self.refresh_token_ttl_seconds),
+            access_token_ttl_seconds: errors.whole_number(
+                Self::access_token_ttl_seconds,
+                &self.access_token_ttl_seconds,
+            ),
+            refresh_token_ttl_seconds: errors.whole_number(
+                Self::refresh_token_ttl_seconds,
+                &self.refresh_token_ttl_seconds,
+            ),
             device_code_ttl_seconds: errors
-                .whole_number("device_code_ttl_seconds", &self.device_code_ttl_seconds),
+                .whole_number(Self::device_code_ttl_seconds, &self.device_code_ttl_seconds),
             device_poll_interval_seconds: errors.whole_number(
-                "device_poll_interval_seconds",
+                Self::device_poll_interval_seconds,
                 &self.device_poll_interval_seconds,
             ),
             require_pkce: Some(ticked(&self.require_pkce)),
@@ -106,42 +111,44 @@ impl ClientForm {
                 checked: self.allowed_scopes.iter().any(|s| s == p.as_str()),
             })
             .collect();
-        let mut fields = vec![Field::new("name", "Name", "text").value(&self.name)];
+        let mut fields = vec![Field::new(Self::name, "Name", "text").value(&self.name)];
         if creating {
             let public = self.client_type == "public";
-            fields.push(Field::new("client_type", "Type", "select").choices(vec![
-                Choice {
-                    value: "confidential".into(),
-                    label: "Confidential — a service that keeps a secret".into(),
-                    checked: !public,
-                },
-                Choice {
-                    value: "public".into(),
-                    label: "Public — a browser or native app (no secret, PKCE)".into(),
-                    checked: public,
-                },
-            ]));
+            fields.push(
+                Field::new(Self::client_type, "Type", "select").choices(vec![
+                    Choice {
+                        value: "confidential".into(),
+                        label: "Confidential — a service that keeps a secret".into(),
+                        checked: !public,
+                    },
+                    Choice {
+                        value: "public".into(),
+                        label: "Public — a browser or native app (no secret, PKCE)".into(),
+                        checked: public,
+                    },
+                ]),
+            );
         }
         let checkbox = |on: &str| if ticked(on) { "true" } else { "" };
         fields.extend([
-            Field::new("redirect_uris", "Redirect URIs", "textarea")
+            Field::new(Self::redirect_uris, "Redirect URIs", "textarea")
                 .value(&self.redirect_uris)
                 .help("One per line: https, or http on 127.0.0.1 / [::1] / localhost. Needed for the authorization-code grant."),
-            Field::new("grant_types", "Grant types", "checkboxes")
+            Field::new(Self::grant_types, "Grant types", "checkboxes")
                 .choices(checks(grant_type::ALL, &self.grant_types))
                 .help("None ticked: client_credentials for a confidential client, authorization_code and refresh_token for a public one."),
-            Field::new("allowed_scopes", "Allowed scopes", "checkboxes").choices(scopes),
-            Field::new("access_token_ttl_seconds", "Access token lifetime (seconds)", "number")
+            Field::new(Self::allowed_scopes, "Allowed scopes", "checkboxes").choices(scopes),
+            Field::new(Self::access_token_ttl_seconds, "Access token lifetime (seconds)", "number")
                 .value(&self.access_token_ttl_seconds),
-            Field::new("refresh_token_ttl_seconds", "Refresh token lifetime (seconds)", "number")
+            Field::new(Self::refresh_token_ttl_seconds, "Refresh token lifetime (seconds)", "number")
                 .value(&self.refresh_token_ttl_seconds),
-            Field::new("device_code_ttl_seconds", "Device code lifetime (seconds)", "number")
+            Field::new(Self::device_code_ttl_seconds, "Device code lifetime (seconds)", "number")
                 .value(&self.device_code_ttl_seconds),
-            Field::new("device_poll_interval_seconds", "Device poll interval (seconds)", "number")
+            Field::new(Self::device_poll_interval_seconds, "Device poll interval (seconds)", "number")
                 .value(&self.device_poll_interval_seconds),
-            Field::new("require_pkce", "Require PKCE (always on for public clients)", "checkbox")
+            Field::new(Self::require_pkce, "Require PKCE (always on for public clients)", "checkbox")
                 .value(checkbox(&self.require_pkce)),
-            Field::new("skip_consent", "Skip the consent page (first-party apps only)", "checkbox")
+            Field::new(Self::skip_consent, "Skip the consent page (first-party apps only)", "checkbox")
                 .value(checkbox(&self.skip_consent)),
         ]);
         fields
