@@ -1,7 +1,7 @@
 //! Every console form, sent a value of the wrong type or missing a field, comes back with
 //! `422`, the error under that field, and what was typed still in the form.
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp, csrf_in, spawn_app_with};
+use crate::helpers::{ADMIN_PASSWORD, TestApp, csrf_in, spawn_app, spawn_app_with};
 
 /// One refused submission and what its page must show.
 struct Case {
@@ -322,8 +322,182 @@ async fn every_form_shows_a_wrong_or_missing_field_under_it_and_keeps_the_input(
                 "value=\"Kept words\"".into(),
             ],
         },
+        // A taken id, name or username is refused by the service inside its write; the
+        // refusal still sits under the field that names it.
+        Case {
+            page: "/registry/devices/new".into(),
+            action: "/registry/devices/new".into(),
+            sent: sent(&[
+                ("device_id", "lamp-1"),
+                ("name", "Second lamp"),
+                ("area_id", "hall"),
+            ]),
+            field: "device_id",
+            kept: vec!["value=\"Second lamp\"".into(), "value=\"hall\"".into()],
+        },
+        Case {
+            page: "/admin/roles/new".into(),
+            action: "/admin/roles/new".into(),
+            sent: sent(&[
+                ("name", "auditor"),
+                ("description", "A second auditor"),
+                ("permissions", "audit:read"),
+            ]),
+            field: "name",
+            kept: vec![
+                "value=\"auditor\"".into(),
+                "A second auditor</textarea>".into(),
+            ],
+        },
+        Case {
+            page: "/admin/users/new".into(),
+            action: "/admin/users/new".into(),
+            sent: sent(&[
+                ("username", "dora"),
+                ("email", "dora@example.org"),
+                ("roles", "viewer"),
+            ]),
+            field: "username",
+            kept: vec![
+                "value=\"dora@example.org\"".into(),
+                "value=\"viewer\" checked".into(),
+            ],
+        },
+        // An event outside the catalog, under the event boxes, the URL kept.
+        Case {
+            page: "/webhooks/new".into(),
+            action: "/webhooks/new".into(),
+            sent: sent(&[
+                ("url", "http://127.0.0.1:9/other"),
+                ("events", "device.exploded"),
+                ("description", "Typed hook"),
+            ]),
+            field: "events",
+            kept: vec![
+                "value=\"http://127.0.0.1:9/other\"".into(),
+                "value=\"Typed hook\"".into(),
+            ],
+        },
+        Case {
+            page: format!("/oauth/clients/{client}"),
+            action: format!("/oauth/clients/{client}"),
+            sent: sent(&[
+                ("name", "Polling client"),
+                ("allowed_scopes", "users:read"),
+                ("device_poll_interval_seconds", "often"),
+                ("device_code_ttl_seconds", "900"),
+            ]),
+            field: "device_poll_interval_seconds",
+            kept: vec![
+                "value=\"Polling client\"".into(),
+                "value=\"often\"".into(),
+                "value=\"900\"".into(),
+            ],
+        },
     ];
     for case in &cases {
         assert_refused_under_field(&app, case).await;
     }
+    let stored: i64 = app
+        .scalar("SELECT count(*) FROM devices WHERE device_id = 'lamp-1' AND name = 'Lamp'")
+        .await;
+    assert_eq!(
+        stored, 1,
+        "the refused creation left the existing device as it was"
+    );
+}
+
+/// Posts `form` to `action` with the CSRF token of `page`; answers the status and the page.
+async fn post_form(
+    app: &TestApp,
+    page: &str,
+    action: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let csrf = csrf_in(&app.get(page).await.text().await.unwrap()).expect("a CSRF token");
+    let mut body = vec![("csrf_token", csrf.as_str())];
+    body.extend_from_slice(form);
+    let res = app
+        .client
+        .post(app.url(action))
+        .form(&body)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_refused_password_is_never_sent_back_and_the_other_input_is_kept() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+
+    let (status, html) = post_form(
+        &app,
+        "/admin/users/new",
+        "/admin/users/new",
+        &[
+            ("username", "frida"),
+            ("password", "tiny-secret"),
+            ("roles", "viewer"),
+        ],
+    )
+    .await;
+
+    assert_eq!(status, 422);
+    let block = field_block(&html, "password").expect("the password field");
+    assert!(block.contains("data-field-error=\"password\""), "{block}");
+    assert!(
+        !html.contains("tiny-secret"),
+        "the password is not echoed\n{html}"
+    );
+    assert!(html.contains("value=\"frida\""), "the username is kept");
+    let users: i64 = app
+        .scalar("SELECT count(*) FROM local_users WHERE username = 'frida'")
+        .await;
+    assert_eq!(users, 0, "nobody was created");
+
+    app.create_user("gina", "viewer", "a-password-for-tests")
+        .await;
+    let gina: i64 = app
+        .scalar("SELECT id FROM local_users WHERE username = 'gina'")
+        .await;
+    let page = format!("/admin/users/{gina}");
+    let (status, html) = post_form(
+        &app,
+        &page,
+        &format!("{page}/reset-password"),
+        &[("password", "gina-short")],
+    )
+    .await;
+    assert_eq!(status, 422, "a password under 12 characters is refused");
+    let block = field_block(&html, "password").expect("the password field");
+    assert!(block.contains("data-field-error=\"password\""), "{block}");
+    assert!(!html.contains("gina-short"), "the password is not echoed");
+}
+
+#[tokio::test]
+async fn the_client_registration_form_starts_from_the_services_defaults() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+
+    let html = app.get("/oauth/clients/new").await.text().await.unwrap();
+
+    for (field, value) in [
+        ("access_token_ttl_seconds", "3600"),
+        ("refresh_token_ttl_seconds", "2592000"),
+        ("device_code_ttl_seconds", "600"),
+        ("device_poll_interval_seconds", "5"),
+    ] {
+        let block = field_block(&html, field).unwrap_or_else(|| panic!("{field}\n{html}"));
+        assert!(
+            block.contains(&format!("value=\"{value}\"")),
+            "{field}: {block}"
+        );
+    }
+    let pkce = field_block(&html, "require_pkce").expect("the PKCE box");
+    assert!(
+        pkce.contains("checked"),
+        "PKCE is required by default: {pkce}"
+    );
 }
