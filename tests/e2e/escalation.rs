@@ -549,7 +549,9 @@ async fn a_token_with_users_write_cannot_create_an_admin() {
             .unwrap();
     let client = super::oauth::Registered {
         id: created.client.client_id,
-        secret: created.secret,
+        secret: created
+            .secret
+            .map(|s| secrecy::ExposeSecret::expose_secret(&s).to_owned()),
     };
     let token = super::oauth::token_for(&app, &client, None).await;
     let create = |roles: Value| {

@@ -1,6 +1,7 @@
 //! `metadeck client create`: an OAuth client without the console, so a new install can get
 //! its first machine token.
 
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use service::access::Grantor;
 use service::audit::Actor;
@@ -50,7 +51,7 @@ pub(super) async fn create(settings: Settings, new: NewClient, json: bool) -> Ou
         Ok(created) => {
             let report = ClientReport {
                 client_id: created.client.client_id,
-                client_secret: created.secret,
+                client_secret: created.secret.map(|s| s.expose_secret().to_owned()),
             };
             emit(json, &report, |r| match &r.client_secret {
                 Some(secret) => format!(

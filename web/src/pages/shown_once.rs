@@ -24,7 +24,7 @@ const COOKIE: &str = "metadeck_once";
 const LIFETIME: Duration = Duration::minutes(5);
 
 /// What the page shows, held in the cookie until then.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct ShownOnce {
     /// The page's title ("Client created").
     pub title: String,
@@ -38,6 +38,17 @@ pub struct ShownOnce {
     pub warning: Option<String>,
     /// The user who caused it; nobody else's page shows it.
     user: i64,
+}
+
+/// Prints everything but the secret, which must not reach a log.
+impl std::fmt::Debug for ShownOnce {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShownOnce")
+            .field("title", &self.title)
+            .field("secret", &"[REDACTED]")
+            .field("back", &self.back)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ShownOnce {

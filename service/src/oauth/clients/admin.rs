@@ -3,6 +3,7 @@
 use chrono::Utc;
 use entity::{oauth_client_configs as configs, oauth_clients as clients};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use secrecy::SecretString;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -31,11 +32,12 @@ fn ensure_may_change(
     )
 }
 
-/// A created client and its secret (shown once; `None` for public clients).
+/// A created client and its secret (shown once; `None` for public clients). The secret is a
+/// [`SecretString`], so the derived `Debug` prints it as `[REDACTED]`.
 #[derive(Debug)]
 pub struct Created {
     pub client: ClientView,
-    pub secret: Option<String>,
+    pub secret: Option<SecretString>,
 }
 
 /// Registers a client allowed nothing beyond what `grantor` holds.
@@ -97,7 +99,7 @@ pub async fn create(
     .await?;
     Ok(Created {
         client: view,
-        secret,
+        secret: secret.map(SecretString::from),
     })
 }
 
@@ -179,7 +181,7 @@ pub async fn rotate_secret(
     grantor: &Grantor,
     ip: Option<String>,
     client_id: &str,
-) -> Result<String> {
+) -> Result<SecretString> {
     let txn = begin_write(db).await?;
     let client = get(&txn, client_id).await?;
     ensure_may_change(
@@ -217,7 +219,7 @@ pub async fn rotate_secret(
         &[],
     )
     .await?;
-    Ok(secret)
+    Ok(secret.into())
 }
 
 /// Deletes a client; its codes, tokens and device codes go with it (ON DELETE CASCADE).

@@ -3,6 +3,7 @@
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use service::access::Permission;
 use service::oauth::audit_log::{self, LogFilter, LogRecord};
@@ -59,14 +60,16 @@ pub struct UpdateClient {
 }
 
 /// A created client with its secret, shown only in this answer (null for public clients).
-#[derive(Debug, Serialize, ToSchema)]
+/// No `Debug`: nothing may print the secret.
+#[derive(Serialize, ToSchema)]
 pub struct CreatedClient {
     pub client: ClientView,
     pub client_secret: Option<String>,
 }
 
-/// The new secret after a rotation, shown only in this answer.
-#[derive(Debug, Serialize, ToSchema)]
+/// The new secret after a rotation, shown only in this answer. No `Debug`: nothing may
+/// print the secret.
+#[derive(Serialize, ToSchema)]
 pub struct RotatedSecret {
     pub client_id: String,
     pub client_secret: String,
@@ -195,7 +198,7 @@ pub async fn create(
         .await?;
     Ok(HttpResponse::Created().json(CreatedClient {
         client: created.client,
-        client_secret: created.secret,
+        client_secret: created.secret.map(|s| s.expose_secret().to_owned()),
     }))
 }
 
@@ -279,7 +282,7 @@ pub async fn rotate_secret(
         .await?;
     Ok(HttpResponse::Ok().json(RotatedSecret {
         client_id: client_id.into_inner(),
-        client_secret: secret,
+        client_secret: secret.expose_secret().to_owned(),
     }))
 }
 

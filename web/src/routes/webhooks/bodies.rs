@@ -47,8 +47,9 @@ impl From<WebhookSummary> for WebhookJson {
     }
 }
 
-/// A webhook subscription with its full secret: only in the create and rotate answers.
-#[derive(Debug, Serialize, ToSchema)]
+/// A webhook subscription with its full secret: only in the create and rotate answers. No
+/// `Debug`: nothing may print the secret.
+#[derive(Serialize, ToSchema)]
 pub struct WebhookWithSecret {
     pub webhook_id: String,
     pub url: String,

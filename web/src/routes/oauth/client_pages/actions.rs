@@ -3,6 +3,7 @@
 
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, web};
+use secrecy::ExposeSecret;
 use service::access::Permission;
 use service::oauth::clients::{self, ClientInput, ClientView};
 use uuid::Uuid;
@@ -179,7 +180,7 @@ async fn rotate(
             "The new secret of client {client_id}. The old one stopped working. \
              Copy it now: it is never shown again."
         ),
-        secret,
+        secret.expose_secret().to_owned(),
         format!("/oauth/clients/{client_id}"),
     )))
 }

@@ -8,6 +8,7 @@ mod form;
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 use service::access::Permission;
 use service::oauth::clients::{self, ClientSpec};
@@ -159,7 +160,7 @@ async fn create(
                     "The secret of {name} (client id {client_id}). \
              Copy it now: it is never shown again."
                 ),
-                secret,
+                secret.expose_secret().to_owned(),
                 format!("/oauth/clients/{client_id}"),
             )
             .map(|s| s.warn(warning)),
