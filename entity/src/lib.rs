@@ -10,6 +10,7 @@ pub mod ad_group_mappings;
 pub mod audit;
 pub mod audit_anchors;
 pub mod audit_chain_head;
+pub mod backups;
 pub mod devices;
 pub mod entities;
 pub mod events;

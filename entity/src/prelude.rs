@@ -4,6 +4,7 @@ pub use super::ad_group_mappings::Entity as AdGroupMappings;
 pub use super::audit::Entity as Audit;
 pub use super::audit_anchors::Entity as AuditAnchors;
 pub use super::audit_chain_head::Entity as AuditChainHead;
+pub use super::backups::Entity as Backups;
 pub use super::devices::Entity as Devices;
 pub use super::entities::Entity as Entities;
 pub use super::events::Entity as Events;

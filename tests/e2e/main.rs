@@ -30,6 +30,7 @@ mod registry_import;
 mod registry_pages;
 mod static_assets;
 mod sync;
+mod system;
 mod typed_forms;
 mod webhook_receiver;
 mod webhooks;

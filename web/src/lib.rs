@@ -15,4 +15,5 @@ pub mod signing;
 pub mod startup;
 pub mod state;
 pub mod sync_tasks;
+pub mod system_tasks;
 pub mod telemetry;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use rand::RngExt;
 use service::db::Backend;
+use service::operations::backup::{BackupSchedule, PG_DUMP_HINT, parse_every, schedule};
 
 /// A configuration value that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +114,8 @@ pub struct Settings {
     pub ops_lost_after: Duration,
     /// How often the orchestration sweeper runs (`METADECK_OPS_SWEEP_SECONDS`, default 60).
     pub ops_sweep_every: Duration,
+    /// Scheduled backups (`METADECK_BACKUP_DIR`, `_EVERY`, `_KEEP`); `None` without a directory.
+    pub backup_schedule: Option<BackupSchedule>,
 }
 
 impl Settings {
@@ -344,6 +347,7 @@ impl Settings {
             webhook_retry_schedule,
             ops_lost_after: Duration::from_secs(ops_lost_minutes * 60),
             ops_sweep_every: Duration::from_secs(ops_sweep_seconds),
+            backup_schedule: backup_schedule(&var, backend)?,
         })
     }
 
@@ -364,6 +368,30 @@ impl Settings {
             max_connections: self.db_max_connections,
         }
     }
+}
+
+/// Scheduled backups: on with `METADECK_BACKUP_DIR`, every `METADECK_BACKUP_EVERY` (default
+/// 24h), keeping `METADECK_BACKUP_KEEP` files (default 7). Only SQLite databases are copied;
+/// on PostgreSQL the directory is refused at start rather than failing every run.
+fn backup_schedule(
+    var: &impl Fn(&str) -> Option<String>,
+    backend: Backend,
+) -> Result<Option<BackupSchedule>, ConfigError> {
+    let every = parse_every(&var("METADECK_BACKUP_EVERY").unwrap_or_else(|| schedule::DEFAULT_EVERY.into()))
+        .map_err(|m| invalid("METADECK_BACKUP_EVERY", m))?;
+    let keep = parse_num(var("METADECK_BACKUP_KEEP"), "METADECK_BACKUP_KEEP", 1, 10_000)?
+        .map_or(schedule::DEFAULT_KEEP, |n| n as usize);
+    let Some(dir) = var("METADECK_BACKUP_DIR") else {
+        return Ok(None);
+    };
+    if backend == Backend::Postgres {
+        return Err(invalid("METADECK_BACKUP_DIR", PG_DUMP_HINT));
+    }
+    Ok(Some(BackupSchedule {
+        dir: PathBuf::from(dir),
+        every,
+        keep,
+    }))
 }
 
 fn parse_num(

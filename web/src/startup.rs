@@ -95,6 +95,7 @@ impl Application {
         let sync_live = service::sync::LiveHub::new(stopping.clone());
         crate::sync_tasks::spawn(&db, &settings, &sync_live, &stopping);
         crate::ops_tasks::spawn(&db, &settings, &stopping);
+        crate::system_tasks::spawn(&db, &settings, &stopping);
         let listener = TcpListener::bind(settings.bind)?;
         let local = listener.local_addr()?;
         let public_url = settings

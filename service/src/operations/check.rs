@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::db::Backend;
 
 /// Findings of an integrity check; empty `problems` means all is well.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CheckReport {
     pub backend: &'static str,
     pub checks: Vec<String>,
@@ -21,7 +21,7 @@ impl CheckReport {
 }
 
 /// SQLite: `PRAGMA integrity_check` and `PRAGMA foreign_key_check`. PostgreSQL: constraints
-/// that are not validated and indexes that are not valid. On both, the audit trail's hash chain. On both, the audit trail's hash chain.
+/// that are not validated and indexes that are not valid. On both, the audit trail's hash chain.
 pub async fn check_database(db: &impl ConnectionTrait) -> Result<CheckReport, DbErr> {
     let backend = Backend::of(db);
     let (checks, queries): (Vec<String>, Vec<(&str, &str)>) = match backend {
@@ -81,4 +81,23 @@ pub async fn check_database(db: &impl ConnectionTrait) -> Result<CheckReport, Db
         checks,
         problems,
     })
+}
+
+/// The name "check now" runs are recorded under in `worker_runs`.
+pub const CHECK_WORKER: &str = "check";
+
+/// Runs [`check_database`] and records it as the `check` worker's last run, so that its
+/// findings stay on `/system` after the page that asked for it.
+pub async fn check_and_record(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<CheckReport, DbErr> {
+    let started_at = chrono::Utc::now();
+    let report = check_database(db).await?;
+    let run = super::worker_runs::FinishedRun {
+        started_at,
+        details: serde_json::json!({"checks": report.checks, "problems": report.problems}),
+        error: (!report.ok()).then(|| format!("{} problem(s) found", report.problems.len())),
+    };
+    super::worker_runs::record_finished(db, CHECK_WORKER, run).await;
+    Ok(report)
 }

@@ -1,13 +1,16 @@
-//! Operations: database health, integrity check, online backup, vacuum (spec 01 and 09).
+//! Operations: database health, integrity check, verified and scheduled backups, vacuum
+//! (spec 01 and 09).
 
-mod backup;
+pub mod backup;
 mod check;
 mod health;
 pub mod overview;
+pub mod status;
 mod vacuum;
+pub mod worker_runs;
 
-pub use backup::{BackupReport, backup_sqlite};
-pub use check::{CheckReport, check_database};
+pub use backup::{BackupRecord, BackupReport, Trigger, VerifyReport, last_success, verify_file};
+pub use check::{CHECK_WORKER, CheckReport, check_and_record, check_database};
 pub use health::{
     DatabaseHealth, FileSizes, HealthProbe, MigrationState, WorkerStatus, apply_pending_migrations,
     file_sizes, migration_state, table_names, table_row_counts, worker_statuses,

@@ -36,6 +36,7 @@ events! {
     RunFailed = "run.failed";
     ClientCreated = "client.created";
     ClientDeleted = "client.deleted";
+    SystemBackupFailed = "system.backup_failed";
     WebhookTest = "webhook.test";
 }
 

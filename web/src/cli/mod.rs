@@ -65,10 +65,13 @@ enum Command {
         action: ClientAction,
     },
     /// Write a consistent copy of the live SQLite database, verified before success is reported
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Backup {
+        #[command(subcommand)]
+        action: Option<BackupAction>,
         /// The new file to write (must not exist)
-        #[arg(long, short)]
-        output: PathBuf,
+        #[arg(long, short, required = true)]
+        output: Option<PathBuf>,
         /// Print the report as JSON
         #[arg(long)]
         json: bool,
@@ -106,6 +109,19 @@ enum UserAction {
         #[arg(long)]
         password_stdin: bool,
         /// Print {"username", "password"} as JSON (the password only when generated)
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BackupAction {
+    /// Open a backup read-only and check it is restorable: integrity, foreign keys, the audit
+    /// chain, the schema version and row counts; exit 1 on any finding
+    Verify {
+        /// The backup file to check
+        file: PathBuf,
+        /// Print the report as JSON
         #[arg(long)]
         json: bool,
     },
@@ -201,7 +217,16 @@ async fn run(command: Command, settings: Settings) -> Outcome {
         Command::Check { json } => ops::check(settings, json).await,
         Command::Vacuum { json } => ops::vacuum(settings, json).await,
         Command::Purge { json } => purge::run(settings, json).await,
-        Command::Backup { output, json } => ops::backup(settings, output, json).await,
+        Command::Backup {
+            action: Some(BackupAction::Verify { file, json }),
+            ..
+        } => ops::verify_backup(file, json).await,
+        Command::Backup {
+            output: Some(output),
+            json,
+            ..
+        } => ops::backup(settings, output, json).await,
+        Command::Backup { .. } => Outcome::Failure("backup needs --output FILE".into()),
         Command::Client {
             action:
                 ClientAction::Create {

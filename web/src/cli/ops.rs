@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
-use service::operations;
+use service::audit::Actor;
+use service::operations::{self, Trigger, backup};
 
 use super::{MigrateAction, Outcome, emit};
 use crate::settings::Settings;
@@ -105,21 +106,53 @@ pub(super) async fn vacuum(settings: Settings, json: bool) -> Outcome {
     }
 }
 
-/// `metadeck backup --output FILE`.
+/// `metadeck backup --output FILE`: a verified copy, recorded as a backup of the database.
 pub(super) async fn backup(settings: Settings, output: PathBuf, json: bool) -> Outcome {
     let db = try_outcome!(open(&settings).await);
-    match operations::backup_sqlite(&db, &output).await {
+    let record = match backup::take(&db, Trigger::Cli, &Actor::Cli, &output).await {
+        Ok(record) => record,
+        Err(service::Error::Forbidden(message)) => return Outcome::Failure(message),
+        Err(err) => return failed("backup", err),
+    };
+    match backup::report(&record) {
         Ok(report) => {
             emit(json, &report, |r| {
                 format!(
-                    "backup written to {} ({} bytes, verified)",
+                    "backup written to {} ({} bytes, sha256 {}, verified)",
                     r.path.display(),
-                    r.bytes
+                    r.bytes,
+                    r.sha256
                 )
             });
             Outcome::Success
         }
-        Err(service::Error::Forbidden(message)) => Outcome::Failure(message),
-        Err(err) => failed("backup", err),
+        Err(error) => failed("backup", error),
+    }
+}
+
+/// `metadeck backup verify FILE`: needs no database of its own, only the file; exit 1 on any
+/// finding.
+pub(super) async fn verify_backup(file: PathBuf, json: bool) -> Outcome {
+    let report = backup::verify_file(&file).await;
+    emit(json, &report, |r| {
+        if r.ok {
+            format!(
+                "ok: integrity ok, no foreign key violation, audit chain intact, schema {}, {} tables, {} rows",
+                r.schema_version.as_deref().unwrap_or("none"),
+                r.row_counts.len(),
+                r.row_counts.values().sum::<i64>()
+            )
+        } else {
+            r.findings.join("\n")
+        }
+    });
+    if report.ok {
+        Outcome::Success
+    } else {
+        Outcome::Failure(format!(
+            "{} is not a restorable backup: {} finding(s)",
+            file.display(),
+            report.findings.len()
+        ))
     }
 }

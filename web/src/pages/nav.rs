@@ -2,7 +2,7 @@
 //!
 //! Adding a page to the menu is one line in [`ENTRIES`]. An entry shows only to callers who
 //! may open it, and a group without a visible entry is left out, so an area whose pages do
-//! not exist yet (gateway, system) simply has no lines here.
+//! not exist yet (gateway) simply has no lines here.
 
 use service::access::Permission;
 
@@ -111,6 +111,7 @@ const ENTRIES: &[Entry] = &[
         "/oauth/audit",
         Some(Permission::OauthRead),
     ),
+    entry("System", "System", "/system", Some(Permission::SystemRead)),
 ];
 
 /// One visible menu entry.

@@ -15,6 +15,7 @@ pub mod registry;
 pub mod router;
 mod shown_once;
 pub mod sync;
+pub mod system;
 mod views;
 pub mod webhooks;
 
@@ -35,6 +36,7 @@ pub fn router() -> Router {
     webhooks::routes(&mut r);
     shown_once::routes(&mut r);
     ops::routes(&mut r);
+    system::routes(&mut r);
     r
 }
 
