@@ -7,6 +7,12 @@
 --   200,000 entities   two per device: sensor.dev_000001_battery and <domain>.dev_000001
 --   10,000 syncs       50 tenants × 200 completed syncs, one every 6 hours per tenant
 --   1,000 webhooks     wh_0000000000000001 …, events ["sync.*"], a placeholder secret
+--   101 runs           run-0001 … run-0100 (200 plan units each, in layers of 10; every tenth
+--                      failed) and run-p14 (1,000 plan units in layers of 25), all ended
+--   1,000,000 events   9,000 per run-0001 … run-0100 and 100,000 for run-p14; 3 % error,
+--                      7 % warn, 10 % debug, the rest info
+--   10,000 resources   5 types × 2,000 names (res-00001 …), each at version 1, hashed here
+--   10,000 facts       2,000 hosts × 5 keys; one in five with a day's TTL
 
 \set ON_ERROR_STOP 1
 SET synchronous_commit = off;
@@ -95,6 +101,117 @@ SELECT 'wh_' || lpad(to_hex(n), 16, '0'),
        b.ts - interval '30 days' + make_interval(secs => n * 600),
        NULL, NULL, NULL, NULL
 FROM generate_series(1, 1000) AS n
+CROSS JOIN bench_now b;
+
+-- Orchestration runs: r = 1 … 100, one an hour, ended; every tenth failed.
+INSERT INTO runs (id, plan_path, status, started_at, finished_at, metadata, created_at, updated_at, error)
+SELECT 'run-' || lpad(r::text, 4, '0'), format('plans/stack-%s.tf', lpad((r % 12 + 1)::text, 2, '0')),
+       CASE WHEN r % 10 = 0 THEN 'failed' ELSE 'succeeded' END,
+       b.ts - make_interval(secs => (101 - r) * 3600 - 5),
+       b.ts - make_interval(secs => (101 - r) * 3600 - 1800),
+       json_build_object('engine', 'bench', 'commit', lpad(to_hex(r::bigint * 2654435761), 40, '0'),
+                         'workspace', 'ws-' || lpad((r % 7)::text, 2, '0')),
+       b.ts - make_interval(secs => (101 - r) * 3600),
+       b.ts - make_interval(secs => (101 - r) * 3600 - 1800),
+       CASE WHEN r % 10 = 0 THEN 'apply failed: quota exceeded' END
+FROM generate_series(1, 100) AS r
+CROSS JOIN bench_now b;
+-- run-p14, the run of P14's page: the newest, 1,000 plan units and 100,000 events.
+INSERT INTO runs (id, plan_path, status, started_at, finished_at, metadata, created_at, updated_at, error)
+SELECT 'run-p14', 'plans/fleet.tf', 'succeeded', b.ts - interval '3000 seconds', b.ts - interval '600 seconds',
+       json_build_object('engine', 'bench', 'workspace', 'fleet'),
+       b.ts - interval '3005 seconds', b.ts - interval '600 seconds', NULL
+FROM bench_now b;
+
+CREATE TEMP TABLE bench_types (i int PRIMARY KEY, name text NOT NULL) ON COMMIT DROP;
+INSERT INTO bench_types VALUES
+    (0, 'aws_instance'), (1, 'aws_security_group'), (2, 'aws_s3_bucket'), (3, 'dns_record'),
+    (4, 'k8s_deployment');
+
+-- Plan units: k = 1 … 200 of each run r, in layers of 10 (unit k depends on k - 10 and, past
+-- the second layer, k - 11); then run-p14's k = 1 … 1,000 in layers of 25.
+INSERT INTO plan_units (id, run_id, resource_type, resource_name, action, status, dependencies,
+                        desired_state, error, started_at, finished_at, created_at, updated_at)
+SELECT u.run_id || '-u' || lpad(k::text, 3, '0'), u.run_id, t.name, 'res-' || lpad(((r * 200 + k) % 2000 + 1)::text, 5, '0'),
+       CASE k % 4 WHEN 0 THEN 'update' WHEN 1 THEN 'create' WHEN 2 THEN 'noop' ELSE 'update' END,
+       CASE WHEN r % 10 = 0 AND k > 150 THEN 'skipped' WHEN r % 10 = 0 AND k = 150 THEN 'failed' ELSE 'succeeded' END,
+       (CASE WHEN k <= 10 THEN '[]'
+             WHEN k <= 20 THEN format('["%s-u%s"]', u.run_id, lpad((k - 10)::text, 3, '0'))
+             ELSE format('["%s-u%s","%s-u%s"]', u.run_id, lpad((k - 10)::text, 3, '0'), u.run_id, lpad((k - 11)::text, 3, '0')) END)::json,
+       json_build_object('size', 't3.small', 'index', k), CASE WHEN r % 10 = 0 AND k = 150 THEN 'quota exceeded' END,
+       ru.started_at, ru.finished_at, ru.created_at, ru.finished_at
+FROM generate_series(1, 100) AS r
+CROSS JOIN generate_series(1, 200) AS k
+CROSS JOIN LATERAL (SELECT 'run-' || lpad(r::text, 4, '0') AS run_id) u
+JOIN bench_types t ON t.i = k % 5
+JOIN runs ru ON ru.id = u.run_id;
+INSERT INTO plan_units (id, run_id, resource_type, resource_name, action, status, dependencies,
+                        desired_state, error, started_at, finished_at, created_at, updated_at)
+SELECT 'run-p14-u' || lpad(k::text, 4, '0'), 'run-p14', t.name, 'res-' || lpad(k::text, 5, '0'),
+       CASE k % 3 WHEN 0 THEN 'update' WHEN 1 THEN 'create' ELSE 'noop' END, 'succeeded',
+       (CASE WHEN k <= 25 THEN '[]'
+             WHEN k <= 50 THEN format('["run-p14-u%s"]', lpad((k - 25)::text, 4, '0'))
+             ELSE format('["run-p14-u%s","run-p14-u%s"]', lpad((k - 25)::text, 4, '0'), lpad((k - 26)::text, 4, '0')) END)::json,
+       json_build_object('size', 't3.small', 'index', k), NULL,
+       ru.started_at, ru.finished_at, ru.created_at, ru.finished_at
+FROM generate_series(1, 1000) AS k
+JOIN bench_types t ON t.i = k % 5
+JOIN runs ru ON ru.id = 'run-p14';
+
+-- Events: n = 1 … 900,000 are run-0001 … run-0100's (9,000 each, in time order), then
+-- n = 900,001 … 1,000,000 run-p14's; each names one of its run's plan units.
+INSERT INTO events (run_id, plan_unit_id, level, message, details, timestamp)
+SELECT e.run_id, e.unit_id,
+       CASE WHEN n % 100 < 3 THEN 'error' WHEN n % 100 < 10 THEN 'warn' WHEN n % 100 < 20 THEN 'debug' ELSE 'info' END,
+       CASE WHEN n % 100 < 3 THEN format('%s: apply failed, retrying (attempt %s)', e.unit_id, n % 5 + 1)
+            WHEN n % 100 < 10 THEN format('%s: still creating after %s s', e.unit_id, n % 300)
+            ELSE format('%s: step %s done', e.unit_id, n % 40) END,
+       CASE WHEN n % 100 < 3 THEN json_build_object('attempt', n % 5 + 1, 'code', 'QuotaExceeded') ELSE '{}'::json END,
+       e.at
+FROM generate_series(1, 1000000) AS n
+CROSS JOIN bench_now b
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN n <= 900000 THEN 'run-' || lpad(((n - 1) / 9000 + 1)::text, 4, '0') ELSE 'run-p14' END AS run_id,
+           CASE WHEN n <= 900000 THEN 'run-' || lpad(((n - 1) / 9000 + 1)::text, 4, '0') || '-u' || lpad(((n - 1) % 200 + 1)::text, 3, '0')
+                ELSE 'run-p14-u' || lpad(((n - 900001) % 1000 + 1)::text, 4, '0') END AS unit_id,
+           CASE WHEN n <= 900000 THEN b.ts - make_interval(secs => (101 - ((n - 1) / 9000 + 1)) * 3600 - 5 - ((n - 1) % 9000) / 5)
+                ELSE b.ts - make_interval(secs => 3000 - (n - 900001) / 42) END AS at
+) e
+ORDER BY n;
+
+-- Resource state: n = 1 … 10,000, type n % 5, name res-00001 …; the state is written in its
+-- canonical JSON (sorted keys, no whitespace) and hashed as the server hashes it.
+INSERT INTO resource_state (id, resource_type, resource_name, state, hash, last_run_id, last_applied,
+                            created_at, updated_at, serial)
+SELECT format('rs-%s', lpad(n::text, 6, '0')), t.name, x.name, x.state::json,
+       encode(sha256(convert_to(x.state, 'UTF8')), 'hex'), 'run-' || lpad((n % 100 + 1)::text, 4, '0'),
+       b.ts - interval '1 day' + make_interval(secs => n), b.ts - interval '1 day' + make_interval(secs => n),
+       b.ts - interval '1 day' + make_interval(secs => n), 1
+FROM generate_series(1, 10000) AS n
+CROSS JOIN bench_now b
+JOIN bench_types t ON t.i = n % 5
+CROSS JOIN LATERAL (
+    SELECT 'res-' || lpad(((n - 1) / 5 + 1)::text, 5, '0') AS name,
+           format('{"arn":"arn:bench:%s:res-%s","id":"id-%s","region":"eu-west-%s","size":"%s","tags":{"env":"%s","team":"team-%s"}}',
+                  t.name, lpad(((n - 1) / 5 + 1)::text, 5, '0'), lpad(n::text, 6, '0'), n % 3 + 1,
+                  CASE n % 3 WHEN 0 THEN 't3.small' WHEN 1 THEN 't3.large' ELSE 'm5.xlarge' END,
+                  CASE n % 4 WHEN 0 THEN 'prod' ELSE 'staging' END, lpad((n % 20 + 1)::text, 2, '0')) AS state
+) x;
+INSERT INTO resource_state_versions (resource_type, resource_name, serial, hash, state, run_id, actor, created_at)
+SELECT resource_type, resource_name, serial, hash, state, last_run_id, 'client:bench-engine', updated_at
+FROM resource_state;
+
+-- Facts: host h = 1 … 2,000 × 5 keys; one fact in five expires in a day.
+INSERT INTO facts (id, target_id, namespace, key, value, ttl, expires_at, created_at, updated_at)
+SELECT format('fact-%s-%s', lpad(h::text, 4, '0'), k.k), 'host-' || lpad(h::text, 4, '0'), k.ns, k.key,
+       (CASE k.k WHEN 1 THEN '"debian"' WHEN 2 THEN '"6.1.0"' WHEN 3 THEN format('"10.0.%s.%s"', h / 250, h % 250)
+                 WHEN 4 THEN format('"02:00:00:00:%s:%s"', lpad(to_hex(h / 256), 2, '0'), lpad(to_hex(h % 256), 2, '0'))
+                 ELSE (h % 16 + 1)::text END)::json,
+       CASE WHEN k.k = 3 THEN 86400 ELSE 0 END,
+       CASE WHEN k.k = 3 THEN b.ts + interval '1 day' END,
+       b.ts - interval '1 hour', b.ts - interval '1 hour'
+FROM generate_series(1, 2000) AS h
+CROSS JOIN (VALUES (1, 'os', 'name'), (2, 'os', 'kernel'), (3, 'net', 'ip'), (4, 'net', 'mac'), (5, 'hw', 'cpus')) AS k(k, ns, key)
 CROSS JOIN bench_now b;
 
 COMMIT;

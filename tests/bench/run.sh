@@ -68,7 +68,8 @@ STANDALONE=(measure_startup measure_webhook_delivery)
 # Everything that signs in runs before measure_logins, whose sign-in storm trips the throttle.
 MEASUREMENTS=(measure_idle_rss measure_healthz_load measure_oauth_tokens measure_bearer_api
     measure_registry_get measure_registry_list measure_registry_page measure_registry_bulk
-    measure_writes measure_sync_live measure_logins measure_rss_after_load)
+    measure_writes measure_ops_events_batch measure_ops_events_single measure_ops_resource_get
+    measure_ops_run_page measure_sync_live measure_logins measure_rss_after_load)
 
 mkdir -p "$OUT"
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -361,6 +362,71 @@ measure_registry_bulk() {
         "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["devices_per_s"])' "$json")" "devices/s" ge 100000
 }
 
+# ops_run ID — creates the run ID over the API (bearer token BENCH_TOKEN) and starts it, as an
+# engine does before it reports events.
+ops_run() {
+    curl -sf -o /dev/null -H "Authorization: Bearer $BENCH_TOKEN" -H 'Content-Type: application/json' \
+        -d "{\"id\":\"$1\",\"plan_path\":\"plans/bench.tf\"}" "$BASE_URL/api/ops/runs" || die "creating the run $1 failed"
+    curl -sf -o /dev/null -X PATCH -H "Authorization: Bearer $BENCH_TOKEN" -H 'Content-Type: application/json' \
+        -d '{"status":"running"}' "$BASE_URL/api/ops/runs/$1" || die "starting the run $1 failed"
+}
+
+# P11: POST /api/ops/events with arrays of 1,000 events, one connection (each array one
+# transaction); events written per second.
+measure_ops_events_batch() {
+    bench_token "ops:read ops:write"
+    export BENCH_TOKEN OPS_RUN=bench-p11 OPS_BATCH=1000
+    ops_run "$OPS_RUN"
+    local before after
+    before=$(count "events WHERE run_id = '$OPS_RUN'")
+    wrk -t1 -c1 -d"${DURATION}s" --latency -s "$BENCH/ops_events.lua" "$BASE_URL/api/ops/events" >"$OUT/wrk-ops-events-batch.txt"
+    parse_wrk "$OUT/wrk-ops-events-batch.txt"
+    after=$(count "events WHERE run_id = '$OPS_RUN'")
+    local lost=$(((WRK_REQUESTS - WRK_ERRORS) * OPS_BATCH - (after - before)))
+    ((lost > 0)) || lost=0
+    bench_row P11 "POST /api/ops/events, arrays of 1,000, 1 connection (batch p50 $WRK_P50_MS ms; errors: $WRK_ERRORS; lost: $lost)" \
+        "$((WRK_RPS * OPS_BATCH))" "events/s" ge 150000
+}
+
+# P12: 32 clients each appending single events; events/s, errors, and lost events
+# (acknowledged appends missing from the log).
+measure_ops_events_single() {
+    bench_token "ops:read ops:write"
+    export BENCH_TOKEN OPS_RUN=bench-p12 OPS_BATCH=1
+    ops_run "$OPS_RUN"
+    local before after lost
+    before=$(count "events WHERE run_id = '$OPS_RUN'")
+    run_wrk ops-events-single /api/ops/events -s "$BENCH/ops_events.lua"
+    after=$(count "events WHERE run_id = '$OPS_RUN'")
+    # Appends in flight when wrk stops may land uncounted: more rows than acknowledgements is
+    # expected, fewer would be lost events.
+    lost=$((WRK_REQUESTS - WRK_ERRORS - (after - before)))
+    ((lost > 0)) || lost=0
+    bench_row P12 "POST /api/ops/events, single events, $CONNECTIONS clients (p99 $WRK_P99_MS ms)" "$WRK_RPS" "events/s" ge 5000
+    bench_row P12 "errors / lost events" "$((WRK_ERRORS + lost))" "" le 0
+}
+
+# P13: GET /api/ops/resources/{type}/{name} over random resources, with a bearer token.
+measure_ops_resource_get() {
+    bench_token "ops:read"
+    export BENCH_TOKEN
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$BENCH/ops_resource_get.lua" "$BASE_URL/" >/dev/null
+    run_wrk ops-resource-get / -s "$BENCH/ops_resource_get.lua"
+    bench_row P13 "GET /api/ops/resources/{type}/{name}, $CONNECTIONS conn., bearer token (errors: $WRK_ERRORS)" "$WRK_RPS" "req/s" ge 15000
+    bench_row P13 "GET /api/ops/resources/{type}/{name} p99" "$WRK_P99_MS" ms le 5
+}
+
+# P14: the signed-in admin's page of run-p14 (1,000 plan units drawn as SVG, 100,000 events),
+# one request at a time; the median.
+measure_ops_run_page() {
+    admin_session
+    wrk -t1 -c1 -d2s -H "Cookie: $ADMIN_COOKIE" "$BASE_URL/ops/runs/run-p14" >/dev/null
+    wrk -t1 -c1 -d"${DURATION}s" --latency -H "Cookie: $ADMIN_COOKIE" "$BASE_URL/ops/runs/run-p14" >"$OUT/wrk-ops-run-page.txt"
+    parse_wrk "$OUT/wrk-ops-run-page.txt"
+    bench_row P14 "/ops/runs/{id}, 1,000 units (SVG) and 100,000 events, 1 connection, median (p99 $WRK_P99_MS ms; errors: $WRK_ERRORS)" \
+        "$WRK_P50_MS" ms le 50
+}
+
 # Waits (up to 2 min) until no webhook delivery is due within a minute. Starting syncs emits
 # sync.started, which the dataset's 1,000 sync.* webhooks turn into 1,000 deliveries per sync;
 # P4 measures the API's writes, so those deliveries (and their first, 5-second retry: the
@@ -520,6 +586,7 @@ log "loading the standard dataset"
 t0=$(date +%s.%N)
 if [[ $BACKEND == sqlite ]]; then
     sqlite3 -bail "$DB_FILE" <"$BENCH/dataset.sql"
+    python3 "$BENCH/dataset_hashes.py" "$DB_FILE"
     count() { sqlite3 "$DB_FILE" "SELECT count(*) FROM $1"; }
     # Deliveries due within the next minute (an attempt now, or a retry soon).
     deliveries_due_soon() {
@@ -536,10 +603,13 @@ else
 fi
 t1=$(date +%s.%N)
 DATASET_SECONDS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
-DATASET="$(fmt_num "$(count devices)") devices, $(fmt_num "$(count entities)") entities, $(fmt_num "$(count sync_history)") syncs, $(fmt_num "$(count webhooks)") webhooks"
+DATASET="$(fmt_num "$(count devices)") devices, $(fmt_num "$(count entities)") entities, $(fmt_num "$(count sync_history)") syncs, $(fmt_num "$(count webhooks)") webhooks, $(fmt_num "$(count runs)") runs, $(fmt_num "$(count plan_units)") plan units, $(fmt_num "$(count events)") events, $(fmt_num "$(count resource_state)") resources, $(fmt_num "$(count facts)") facts"
 log "dataset: $DATASET in ${DATASET_SECONDS}s"
 [[ $(count devices) -eq 100000 && $(count entities) -eq 200000 && $(count sync_history) -eq 10000 && $(count webhooks) -eq 1000 ]] \
     || die "the dataset does not have the standard size"
+[[ $(count runs) -eq 101 && $(count plan_units) -eq 21000 && $(count events) -eq 1000000 && $(count resource_state) -eq 10000 \
+    && $(count resource_state_versions) -eq 10000 && $(count facts) -eq 10000 ]] \
+    || die "the dataset does not have the standard orchestration share"
 
 # ---------------------------------------------------------------------------------------------
 # measurements

@@ -11,12 +11,12 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::now;
 use super::resources::{ResourceKey, StateWrite, Written, put_in};
-use crate::audit::Actor;
+use crate::audit::{Actor, AuditEntry, commit_audited};
 use crate::db::begin_write;
 use crate::pagination::{Page, PageRequest};
 use crate::{Error, Result};
@@ -146,10 +146,15 @@ pub async fn get(db: &impl ConnectionTrait, key: &ResourceKey, serial: i64) -> R
 
 /// Writes the state of version `serial` as the resource's state (a new version, unless it
 /// is the current state already), honouring `If-Match`. A deletion cannot be restored.
+///
+/// Unlike an engine's routine writes, a restore is a person or a tool putting an old state
+/// back on purpose, so it is also written to the audit trail (with the version it wrote), in
+/// the transaction of the change.
 #[tracing::instrument(name = "orchestration.versions.restore", skip_all)]
 pub async fn restore(
     db: &DatabaseConnection,
     actor: &Actor,
+    ip: Option<String>,
     key: &ResourceKey,
     serial: i64,
     if_match: Option<String>,
@@ -168,6 +173,15 @@ pub async fn restore(
         if_match,
     };
     let written = put_in(&txn, actor, key, write).await?;
-    txn.commit().await?;
+    let entry = AuditEntry::new("resource.restored", actor)
+        .target(format!("{}/{}", key.resource_type, key.resource_name))
+        .ip(ip)
+        .details(json!({
+            "serial": serial,
+            "restored_as": written.resource.serial,
+            "changed": written.resource.changed,
+            "hash": written.resource.hash,
+        }));
+    commit_audited(txn, entry, &[]).await?;
     Ok(written)
 }

@@ -1,6 +1,7 @@
 //! The orchestration store (spec 07), spoken to as an engine would: with a bearer token
 //! holding `ops:read` and `ops:write`.
 
+mod actions;
 mod events;
 mod facts;
 mod pages;

@@ -16,8 +16,11 @@ const NODE_H: i64 = 30;
 const GAP_X: i64 = 60;
 const GAP_Y: i64 = 12;
 const MARGIN: i64 = 10;
-/// Characters of a label before it is cut.
-const LABEL_MAX: usize = 22;
+/// Characters of a label before it is cut: what the box holds of its 12 px monospace text
+/// (about 7.2 px a character) inside 8 px of padding on each side.
+const LABEL_MAX: usize = 20;
+/// Characters kept from the start of a cut label; the rest of it is the name's end.
+const LABEL_HEAD: usize = 8;
 
 /// One box.
 #[derive(Debug, Clone)]
@@ -99,16 +102,12 @@ pub fn layout(units: &[UnitView]) -> Graph {
         .enumerate()
         .map(|(i, u)| {
             let (x, y) = pos(i);
-            let mut label: String = u.resource_name.chars().take(LABEL_MAX).collect();
-            if u.resource_name.chars().count() > LABEL_MAX {
-                label.push('…');
-            }
             Node {
                 x,
                 y,
                 w: NODE_W,
                 h: NODE_H,
-                label,
+                label: label(&u.resource_name),
                 title: format!(
                     "{} — {} {}/{} ({})",
                     u.id,
@@ -143,6 +142,21 @@ pub fn layout(units: &[UnitView]) -> Graph {
     }
 }
 
+/// `name` as a box shows it: whole when it fits, else its start and its end around an
+/// ellipsis. Names in one plan often share a long prefix (`application_server_…`) and differ
+/// at the end, so keeping only the start would give many boxes the same label.
+fn label(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() <= LABEL_MAX {
+        return name.to_string();
+    }
+    let tail = LABEL_MAX - LABEL_HEAD - 1;
+    let mut out: String = chars[..LABEL_HEAD].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
+}
+
 /// The layer of each unit: 0 for a unit without dependencies, else one more than its
 /// deepest dependency. Units on a cycle (never stored, but tolerated) stay in layer 0.
 fn layers(deps: &[Vec<usize>]) -> Vec<usize> {
@@ -166,4 +180,22 @@ fn layers(deps: &[Vec<usize>]) -> Vec<usize> {
         }
     }
     layer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LABEL_MAX, label};
+
+    #[test]
+    fn a_long_name_keeps_its_start_and_its_distinguishing_end() {
+        assert_eq!(label("web"), "web");
+        let cut = label("application_server_layer_03_number_07");
+        assert_eq!(cut, "applicat…3_number_07");
+        assert_eq!(cut.chars().count(), LABEL_MAX);
+        assert_ne!(cut, label("application_server_layer_03_number_08"));
+        assert_eq!(
+            label("ünïcödé_nämé_thät_ïs_löng").chars().count(),
+            LABEL_MAX
+        );
+    }
 }

@@ -5,9 +5,12 @@ pub mod bodies;
 pub mod events_api;
 pub mod facts_api;
 pub mod graph;
+pub mod lists;
 pub mod live;
 pub mod pages;
+pub mod resource_page;
 pub mod resources_api;
+pub mod run_page;
 pub mod runs_api;
 
 use utoipa::OpenApi;

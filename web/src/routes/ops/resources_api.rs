@@ -214,12 +214,13 @@ pub async fn restore(
 ) -> Result<HttpResponse, ApiError> {
     let (t, n, serial) = path.into_inner();
     let key = key(&(t, n))?;
-    let (actor, expected) = (acting.actor(), if_match(&req));
-    let w = state
-        .write(
-            move |db| async move { versions::restore(&db, &actor, &key, serial, expected).await },
-        )
-        .await?;
+    let (actor, ip, expected) = (acting.actor(), acting.ip(), if_match(&req));
+    let w =
+        state
+            .write(move |db| async move {
+                versions::restore(&db, &actor, ip, &key, serial, expected).await
+            })
+            .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, format!("\"{}\"", w.resource.hash)))
         .json(w.resource))
