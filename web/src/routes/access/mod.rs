@@ -7,6 +7,7 @@ pub mod admin_user_edit;
 pub mod admin_users;
 pub mod audit;
 pub mod auth;
+pub mod second_factor;
 pub mod sessions;
 pub mod users_api;
 
@@ -29,6 +30,7 @@ pub fn routes(r: &mut Router) {
     auth::routes(r);
     audit::routes(r);
     account::routes(r);
+    second_factor::routes(r);
     sessions::routes(r);
     // `…/new` is declared before `…/{id}`, which would match it too.
     admin_users::routes(r);
