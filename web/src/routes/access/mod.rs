@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin_role_edit;
 pub mod admin_roles;
 pub mod admin_user_edit;
+pub mod admin_user_second_factor;
 pub mod admin_users;
 pub mod audit;
 pub mod auth;
@@ -35,6 +36,7 @@ pub fn routes(r: &mut Router) {
     // `…/new` is declared before `…/{id}`, which would match it too.
     admin_users::routes(r);
     admin_user_edit::routes(r);
+    admin_user_second_factor::routes(r);
     admin_roles::routes(r);
     admin_role_edit::routes(r);
     users_api::routes(r);
