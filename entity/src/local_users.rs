@@ -25,6 +25,10 @@ pub struct Model {
     pub sessions: HasMany<super::sessions::Entity>,
     #[sea_orm(has_one)]
     pub user_preferences: HasOne<super::user_preferences::Entity>,
+    #[sea_orm(has_many)]
+    pub user_recovery_codes: HasMany<super::user_recovery_codes::Entity>,
+    #[sea_orm(has_one)]
+    pub user_totp: HasOne<super::user_totp::Entity>,
     #[sea_orm(has_many, via = "user_roles")]
     pub rbac_roles: HasMany<super::rbac_roles::Entity>,
 }

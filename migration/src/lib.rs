@@ -20,6 +20,7 @@ mod m20261124_000002_registry_text_in_byte_order;
 mod m20261206_000001_list_indexes;
 mod m20261206_000002_orchestration_versions;
 mod m20261207_000002_backups;
+mod m20261207_000003_second_factor;
 mod support;
 
 /// The ordered list of every schema migration.
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_list_indexes::Migration),
             Box::new(m20261206_000002_orchestration_versions::Migration),
             Box::new(m20261207_000002_backups::Migration),
+            Box::new(m20261207_000003_second_factor::Migration),
         ]
     }
 }

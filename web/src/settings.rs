@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use rand::RngExt;
+use service::access::{Permission, PermissionSet};
 use service::db::Backend;
 use service::operations::backup::{BackupSchedule, PG_DUMP_HINT, parse_every, schedule};
 
@@ -116,6 +117,9 @@ pub struct Settings {
     pub ops_sweep_every: Duration,
     /// Scheduled backups (`METADECK_BACKUP_DIR`, `_EVERY`, `_KEEP`); `None` without a directory.
     pub backup_schedule: Option<BackupSchedule>,
+    /// Users holding any of these permissions must enrol a second factor before they can
+    /// open anything else (`METADECK_REQUIRE_2FA_FOR`, comma-separated; default none).
+    pub require_2fa_for: PermissionSet,
 }
 
 impl Settings {
@@ -321,6 +325,11 @@ impl Settings {
         )
         .map_err(|m| invalid("METADECK_WEBHOOK_RETRY_SCHEDULE", m))?;
 
+        let require_2fa_for = parse_permissions(
+            var("METADECK_REQUIRE_2FA_FOR").as_deref(),
+            "METADECK_REQUIRE_2FA_FOR",
+        )?;
+
         Ok(Self {
             database_url,
             db_max_connections,
@@ -348,7 +357,14 @@ impl Settings {
             ops_lost_after: Duration::from_secs(ops_lost_minutes * 60),
             ops_sweep_every: Duration::from_secs(ops_sweep_seconds),
             backup_schedule: backup_schedule(&var, backend)?,
+            require_2fa_for,
         })
+    }
+
+    /// The cipher of stored TOTP secrets (its key derived from the secret key with its own
+    /// label).
+    pub fn totp_cipher(&self) -> service::access::totp::TotpCipher {
+        service::access::totp::TotpCipher::from_secret_key(self.secret_key.expose())
     }
 
     /// What the webhook area needs: the secrets' cipher (its key derived from the secret
@@ -408,6 +424,30 @@ fn parse_num(
             format!("{v:?} is not a whole number from {min} to {max}"),
         )),
     }
+}
+
+/// A comma-separated list of permission names from the catalog (none when unset).
+fn parse_permissions(
+    value: Option<&str>,
+    var: &'static str,
+) -> Result<PermissionSet, ConfigError> {
+    let mut set = PermissionSet::EMPTY;
+    for name in value.unwrap_or_default().split(',').map(str::trim) {
+        if name.is_empty() {
+            continue;
+        }
+        let permission = Permission::parse(name).ok_or_else(|| {
+            invalid(
+                var,
+                format!(
+                    "{name:?} is not a permission (accepted: {})",
+                    PermissionSet::all().names().join(", ")
+                ),
+            )
+        })?;
+        set.insert(permission);
+    }
+    Ok(set)
 }
 
 fn parse_bool(value: Option<String>, var: &'static str) -> Result<Option<bool>, ConfigError> {
@@ -492,11 +532,21 @@ mod tests {
             ("METADECK_SYNC_SWEEP_SECONDS", "soon"),
             ("METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "maybe"),
             ("METADECK_WEBHOOK_RETRY_SCHEDULE", "5s,soon"),
+            ("METADECK_REQUIRE_2FA_FOR", "users:write,users:everything"),
         ] {
             let err = parse(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{err}");
             assert!(err.to_string().starts_with(&format!("invalid {var}: ")));
         }
+    }
+
+    #[test]
+    fn the_second_factor_is_required_for_each_listed_permission() {
+        assert!(parse(&[]).unwrap().require_2fa_for.is_empty());
+        let s = parse(&[("METADECK_REQUIRE_2FA_FOR", "users:write, oauth:write")]).unwrap();
+        assert!(s.require_2fa_for.contains(Permission::UsersWrite));
+        assert!(s.require_2fa_for.contains(Permission::OauthWrite));
+        assert!(!s.require_2fa_for.contains(Permission::UsersRead));
     }
 
     #[test]

@@ -115,6 +115,7 @@ impl Application {
         };
         let store = DbSessionStore::new(db.clone(), limits);
         let webhooks = Arc::new(settings.webhook_config());
+        let totp = settings.totp_cipher();
         let state = AppState {
             db,
             settings: Arc::new(settings),
@@ -124,6 +125,7 @@ impl Application {
             health: Arc::default(),
             sync_live,
             webhooks,
+            totp,
             runtime: tokio::runtime::Handle::current(),
         };
 

@@ -42,10 +42,20 @@ fn counters(attempt: &LoginAttempt) -> [Counter; 2] {
     ]
 }
 
+/// What a right password leads to.
+#[derive(Debug, Clone)]
+pub enum SignIn {
+    /// Signed in: the user has no second factor.
+    Complete(Identity),
+    /// The password was right, and the user's second factor is on: no session yet, only the
+    /// second step ([`super::totp::second_step`]) completes the sign-in.
+    SecondFactor { user_id: i64 },
+}
+
 /// Checks the credentials. Every refusal is the same `InvalidCredentials` (unknown user,
 /// wrong password, inactive user), or `RateLimited` while locked.
 #[tracing::instrument(name = "access.login", skip_all)]
-pub async fn login(db: &DatabaseConnection, attempt: LoginAttempt) -> Result<Identity> {
+pub async fn login(db: &DatabaseConnection, attempt: LoginAttempt) -> Result<SignIn> {
     // The attempt counts before the password is checked, so a burst cannot outrun the count.
     let [user_counter, ip_counter] = counters(&attempt);
     throttle::take(db, &[user_counter.clone(), ip_counter.clone()]).await?;
@@ -86,15 +96,23 @@ pub async fn login(db: &DatabaseConnection, attempt: LoginAttempt) -> Result<Ide
     throttle::clear(&txn, &user_counter.key).await?;
     throttle::give_back(&txn, &ip_counter.key).await?;
     let mut row: entity::local_users::ActiveModel = user.clone().into();
-    row.last_login_at = Set(Some(now.fixed_offset()));
-    row.failed_login_count = Set(0);
-    row.locked_until = Set(None);
     if verified == Verified::YesButRehash {
         // Upgrade a hash made with weaker parameters now that the password is known.
         if let Ok(pw) = Password::parse(attempt.password.expose_secret(), "", "password") {
             row.password_hash = Set(Some(password::hash(&pw).await?));
         }
     }
+    if super::totp::is_on(&txn, user.id).await? {
+        // The sign-in is not complete until the second step, so it is not recorded as one yet.
+        if row.is_changed() {
+            row.update(&txn).await?;
+        }
+        txn.commit().await?;
+        return Ok(SignIn::SecondFactor { user_id: user.id });
+    }
+    row.last_login_at = Set(Some(now.fixed_offset()));
+    row.failed_login_count = Set(0);
+    row.locked_until = Set(None);
     row.update(&txn).await?;
     let identity = identity(&txn, user.id)
         .await?
@@ -108,7 +126,7 @@ pub async fn login(db: &DatabaseConnection, attempt: LoginAttempt) -> Result<Ide
         &[],
     )
     .await?;
-    Ok(identity)
+    Ok(SignIn::Complete(identity))
 }
 
 /// Records a sign-out in the audit trail.

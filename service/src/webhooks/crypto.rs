@@ -104,59 +104,74 @@ impl std::fmt::Debug for SecretCipher {
 impl SecretCipher {
     /// The cipher keyed from the server's secret key.
     pub fn from_secret_key(secret_key: &[u8]) -> Self {
+        Self::labelled(secret_key, KEY_LABEL)
+    }
+
+    /// The same cipher for another kind of stored secret, keyed under its own HKDF `label` so
+    /// that no two kinds ever share a key (the second factor's TOTP secrets use one).
+    pub fn labelled(secret_key: &[u8], label: &[u8]) -> Self {
         let mut okm = [0u8; 32];
         // 32 bytes is far below HKDF-SHA-256's 8,160-byte limit, so expand cannot fail.
-        let _ = Hkdf::<Sha256>::new(None, secret_key).expand(KEY_LABEL, &mut okm);
+        let _ = Hkdf::<Sha256>::new(None, secret_key).expand(label, &mut okm);
         Self {
             cipher: Aes256Gcm::new(&Key::<Aes256Gcm>::from(okm)),
         }
     }
 
-    /// The stored form of `secret` for the webhook `webhook_id`.
-    pub fn encrypt(&self, webhook_id: &str, secret: &WebhookSecret) -> Result<String> {
+    /// The stored form of `plain`, bound to `owner` (the associated data: a ciphertext copied
+    /// onto another row does not open).
+    pub fn seal(&self, owner: &str, plain: &[u8]) -> Result<String> {
         let nonce: [u8; 12] = rand::rng().random();
         let sealed = self
             .cipher
             .encrypt(
                 &Nonce::from(nonce),
                 Payload {
-                    msg: secret.0.as_bytes(),
-                    aad: webhook_id.as_bytes(),
+                    msg: plain,
+                    aad: owner.as_bytes(),
                 },
             )
-            .map_err(|_| Error::internal("webhook secret encryption failed"))?;
+            .map_err(|_| Error::internal("secret encryption failed"))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
         Ok(format!("{STORED_PREFIX}{}", STANDARD.encode(out)))
     }
 
-    /// The secret stored as `stored` for `webhook_id`.
-    pub fn decrypt(&self, webhook_id: &str, stored: &str) -> Result<WebhookSecret> {
-        let undecryptable = || {
-            Error::internal(format!(
-                "the secret of webhook {webhook_id} cannot be decrypted (was METADECK_SECRET_KEY changed?)"
-            ))
-        };
+    /// The bytes sealed as `stored` for `owner`; `None` when it does not open under this key.
+    pub fn open(&self, owner: &str, stored: &str) -> Option<Vec<u8>> {
         let bytes = stored
             .strip_prefix(STORED_PREFIX)
             .and_then(|b64| STANDARD.decode(b64).ok())
-            .filter(|b| b.len() > 12)
-            .ok_or_else(undecryptable)?;
+            .filter(|b| b.len() > 12)?;
         let (nonce, sealed) = bytes.split_at(12);
-        let nonce: [u8; 12] = nonce.try_into().map_err(|_| undecryptable())?;
-        let plain = self
-            .cipher
+        let nonce: [u8; 12] = nonce.try_into().ok()?;
+        self.cipher
             .decrypt(
                 &Nonce::from(nonce),
                 Payload {
                     msg: sealed,
-                    aad: webhook_id.as_bytes(),
+                    aad: owner.as_bytes(),
                 },
             )
-            .map_err(|_| undecryptable())?;
-        String::from_utf8(plain)
+            .ok()
+    }
+
+    /// The stored form of `secret` for the webhook `webhook_id`.
+    pub fn encrypt(&self, webhook_id: &str, secret: &WebhookSecret) -> Result<String> {
+        self.seal(webhook_id, secret.0.as_bytes())
+            .map_err(|_| Error::internal("webhook secret encryption failed"))
+    }
+
+    /// The secret stored as `stored` for `webhook_id`.
+    pub fn decrypt(&self, webhook_id: &str, stored: &str) -> Result<WebhookSecret> {
+        self.open(webhook_id, stored)
+            .and_then(|plain| String::from_utf8(plain).ok())
             .map(WebhookSecret)
-            .map_err(|_| undecryptable())
+            .ok_or_else(|| {
+                Error::internal(format!(
+                    "the secret of webhook {webhook_id} cannot be decrypted (was METADECK_SECRET_KEY changed?)"
+                ))
+            })
     }
 }
 

@@ -6,14 +6,16 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpResponse, ResponseError, web};
-use service::access::{Grantor, Identity, Permission, PermissionSet, identity, sessions};
+use service::access::{Grantor, Identity, Permission, PermissionSet, identity, sessions, totp};
 use service::audit::Actor;
 use subtle::ConstantTimeEq;
 
 use super::csrf;
 use super::session_store::keys;
 use crate::error::{ApiError, PageError, page_for_status};
+use crate::pages::SHOWN_ONCE_PATH;
 use crate::routes::access::account::SET_PASSWORD;
+use crate::routes::access::second_factor::{ENROL, ENROL_QR};
 use crate::routes::form_input::urlencoded_is_utf8;
 use crate::state::AppState;
 
@@ -52,6 +54,9 @@ pub enum Via {
     Session {
         csrf: String,
         session_id: Option<String>,
+        /// Signed in through single sign-on ([`keys::SSO`]): the provider vouches for the
+        /// second factor, so the local one is never required of this session.
+        sso: bool,
     },
     /// An OAuth bearer token.
     Bearer,
@@ -143,11 +148,16 @@ pub async fn from_session(
     let session_id =
         crate::signing::verified(req, crate::startup::SESSION_COOKIE, &state.cookie_key)
             .map(|c| sessions::key_hash(c.value()));
+    let sso = session.get::<bool>(keys::SSO).ok().flatten().unwrap_or(false);
     Ok(Some(Caller {
         permissions: user.permissions,
         user: Some(user),
         client_id: None,
-        via: Via::Session { csrf, session_id },
+        via: Via::Session {
+            csrf,
+            session_id,
+            sso,
+        },
     }))
 }
 
@@ -297,6 +307,59 @@ fn password_first(
     })
 }
 
+/// Pages and cookie-authenticated calls a user who must enrol a second factor may still use:
+/// enrolment itself, the recovery codes it shows once, setting their own password (which comes
+/// first) and signing out.
+const OPEN_BEFORE_SECOND_FACTOR: &[&str] = &[
+    ENROL,
+    ENROL_QR,
+    SHOWN_ONCE_PATH,
+    SET_PASSWORD,
+    "/logout",
+];
+
+/// A session user holding a permission of `METADECK_REQUIRE_2FA_FOR` without a second factor
+/// opens nothing but enrolment: pages redirect there, JSON calls made with the session cookie
+/// are `403 second_factor_required`. Bearer tokens are not sessions and are unaffected, and an
+/// SSO session is never asked (spec 02). Costs a lookup only for holders of such a permission.
+async fn second_factor_first(
+    rule: Rule,
+    caller: Option<&Caller>,
+    req: &ServiceRequest,
+    state: &AppState,
+) -> Option<HttpResponse> {
+    let caller = caller?;
+    let Via::Session { sso: false, .. } = caller.via else {
+        return None;
+    };
+    let required = state.settings.require_2fa_for.intersection(caller.permissions);
+    if required.is_empty()
+        || rule.access == Access::Public
+        || OPEN_BEFORE_SECOND_FACTOR.contains(&req.path())
+    {
+        return None;
+    }
+    match totp::is_on(&state.db, caller.user_id()?).await {
+        Ok(true) => return None,
+        Ok(false) => {}
+        Err(e) => return Some(ApiError::from(e).error_response()),
+    }
+    Some(match rule.kind {
+        Kind::Api => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "second_factor_required",
+            format!(
+                "holders of {} must enrol a second factor first, at {ENROL}",
+                required.names().join(", ")
+            ),
+        )
+        .error_response(),
+        Kind::Page | Kind::Protocol => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, ENROL))
+            .finish(),
+    })
+}
+
 fn urlencoding(s: &str) -> String {
     serde_urlencoded::to_string([("", s)])
         .map(|q| q.trim_start_matches('=').to_string())
@@ -431,6 +494,9 @@ pub async fn enforce(
         return Ok(req.into_response(refusal));
     }
     if let Some(refusal) = password_first(rule, caller.as_ref(), &req) {
+        return Ok(req.into_response(refusal));
+    }
+    if let Some(refusal) = second_factor_first(rule, caller.as_ref(), &req, &state).await {
         return Ok(req.into_response(refusal));
     }
     let req = match check_csrf(rule, caller.as_ref(), req, &state.cookie_key).await {

@@ -7,6 +7,7 @@ mod acting;
 mod client_ip;
 pub mod csrf;
 mod enforce;
+pub mod pending_login;
 pub mod session_store;
 
 pub use acting::Acting;

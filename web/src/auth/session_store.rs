@@ -20,6 +20,10 @@ pub mod keys {
     pub const USER_AGENT: &str = "ua";
     /// Only in a session that is over: why (`expired`, `revoked`); see [`super::ended`].
     pub const ENDED: &str = "ended";
+    /// `true` in a session signed in through single sign-on. No SSO sign-in exists yet: the
+    /// one that comes sets this key, and such sessions are then not asked for the local second
+    /// factor (spec 02: SSO users skip it). Password sign-ins never set it.
+    pub const SSO: &str = "sso";
 }
 
 /// Why the session presented by the request is over, and forgets it (the row is deleted and

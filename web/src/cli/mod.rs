@@ -101,6 +101,16 @@ enum UserAction {
         #[arg(long)]
         json: bool,
     },
+    /// Remove the user's second factor (a lost phone): they sign in with the password alone
+    /// and set up an authenticator app again
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        #[arg(long)]
+        username: String,
+        /// Print {"username", "reset"} as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Set a new password and end all the user's sessions
     ResetPassword {
         #[arg(long)]
@@ -266,6 +276,9 @@ async fn run(command: Command, settings: Settings) -> Outcome {
                     json,
                 },
         } => users::reset_password(settings, username, password_stdin, json).await,
+        Command::User {
+            action: UserAction::Reset2fa { username, json },
+        } => users::reset_second_factor(settings, username, json).await,
     }
 }
 

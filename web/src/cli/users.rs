@@ -1,4 +1,4 @@
-//! `metadeck user create` and `metadeck user reset-password`.
+//! `metadeck user create`, `metadeck user reset-password` and `metadeck user reset-2fa`.
 
 use std::io::BufRead;
 
@@ -165,6 +165,45 @@ pub(super) async fn reset_password(
                 None => format!("password of {name} changed (all sessions ended)"),
             },
         ),
+        Err(e) => describe(e),
+    }
+}
+
+/// What `user reset-2fa` prints.
+#[derive(Serialize)]
+struct SecondFactorReport {
+    username: String,
+    /// False when the user had no second factor (nothing changed but the audit row).
+    reset: bool,
+}
+
+/// Removes the user's second factor (audited `totp.reset`, actor `cli`).
+pub(super) async fn reset_second_factor(settings: Settings, username: String, json: bool) -> Outcome {
+    let db = match open(&settings).await {
+        Ok(db) => db,
+        Err(o) => return o,
+    };
+    let user = match access::users::find_by_username(&db, &username).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return Outcome::Failure(format!("there is no user named {username}")),
+        Err(e) => return describe(e),
+    };
+    let by = access::Grantor::operator(Actor::Cli);
+    match access::totp::reset(&db, &by, None, user.id).await {
+        Ok(reset) => {
+            let report = SecondFactorReport {
+                username: user.username,
+                reset,
+            };
+            emit(json, &report, |r| {
+                if r.reset {
+                    format!("second factor of {} reset: they sign in with the password alone and enrol again", r.username)
+                } else {
+                    format!("{} had no second factor", r.username)
+                }
+            });
+            Outcome::Success
+        }
         Err(e) => describe(e),
     }
 }

@@ -6,13 +6,14 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use service::access::{Password, sessions, users};
+use service::access::{Password, sessions, totp, users};
 
 use crate::auth::{Access, Acting, Caller};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Field, FormView, Layout, PageContext, see_other};
-use crate::routes::form_input::{acting_user, merge_errors};
+use super::second_factor;
+use crate::routes::form_input::{acting_user, merge_errors, when};
 use crate::routes::forms::{PageForm, Refused};
 use crate::routes::router::Router;
 use crate::routes::views::FormPage;
@@ -32,6 +33,16 @@ struct AccountPage {
     form: FormView,
     /// Theme, page size and default tenant (the registry area's preferences form).
     preferences: FormView,
+    second_factor: SecondFactorView,
+}
+
+/// The account page's second-factor panel.
+struct SecondFactorView {
+    /// Since when it is on (`None`: off).
+    since: Option<String>,
+    recovery_codes_left: u64,
+    renew: FormView,
+    disable: FormView,
 }
 
 fn password_form() -> FormView {
@@ -57,6 +68,7 @@ async fn render(
 ) -> Result<HttpResponse, PageError> {
     let user = users::get(&state.db, acting_user(caller)?).await?;
     let sessions = sessions::list(&state.db, Some(user.id)).await?.len();
+    let factor = totp::status(&state.db, user.id).await?;
     ctx.render_status(
         status,
         &AccountPage {
@@ -67,6 +79,12 @@ async fn render(
             sessions,
             form,
             preferences: crate::routes::registry::preferences_page::form(ctx.ui()),
+            second_factor: SecondFactorView {
+                since: factor.since.map(when),
+                recovery_codes_left: factor.recovery_codes_left,
+                renew: second_factor::renew_form(),
+                disable: second_factor::disable_form(),
+            },
         },
     )
 }

@@ -39,6 +39,8 @@ struct UserPage {
     edit: Option<FormView>,
     reset: Option<FormView>,
     delete: Option<FormView>,
+    /// Resets the user's second factor, when they have one.
+    reset_second_factor: Option<FormView>,
     /// A refusal no shown form carries (deleting oneself).
     problem: Option<String>,
 }
@@ -48,6 +50,7 @@ struct Forms {
     edit: FormView,
     reset: FormView,
     delete: FormView,
+    second_factor: Option<FormView>,
 }
 
 impl Forms {
@@ -57,6 +60,7 @@ impl Forms {
             edit: edit_form(state, user.id, &email, user.is_active, &user.roles).await?,
             reset: reset_form(user.id),
             delete: delete_form(user),
+            second_factor: super::admin_user_second_factor::reset_button(state, user.id).await?,
         })
     }
 }
@@ -151,6 +155,7 @@ fn render(
                 None
             },
             delete: (write && !myself).then_some(forms.delete),
+            reset_second_factor: forms.second_factor.filter(|_| write),
         },
     )
 }

@@ -6,14 +6,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use secrecy::SecretString;
 use serde::Deserialize;
-use service::access::{self, LoginAttempt};
+use service::access::{self, LoginAttempt, SignIn, totp};
 
 use crate::auth::session_store::keys;
+use crate::auth::pending_login::PendingLogin;
 use crate::auth::{Access, Acting, client_ip, csrf};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{Field, FormView, Layout, PageContext, see_other};
-use crate::routes::forms::PageForm;
+use crate::pages::{Field, FormView, Layout, PageContext, count_of, see_other};
+use crate::routes::forms::{PageForm, page_form};
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -115,46 +116,177 @@ async fn login(
         ctx.render_status(status, &page)
     };
     match access::login(&state.db, attempt).await {
-        Ok(identity) => {
-            let user_agent = req
-                .headers()
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|s| s.chars().take(300).collect::<String>());
-            // A new session key at every sign-in: a key planted before sign-in is worthless after it.
-            session.renew();
-            session
-                .insert(keys::USER_ID, identity.user_id)
-                .map_err(session_error)?;
-            session
-                .insert(csrf::SESSION_KEY, csrf::new_token())
-                .map_err(session_error)?;
-            session
-                .insert(keys::IP, ip.to_string())
-                .map_err(session_error)?;
-            if let Some(ua) = user_agent {
-                session
-                    .insert(keys::USER_AGENT, ua)
-                    .map_err(session_error)?;
-            }
+        Ok(SignIn::Complete(identity)) => {
+            start_session(&req, &session, identity.user_id, ip)?;
             Ok(see_other(safe_next(&form.next)))
+        }
+        Ok(SignIn::SecondFactor { user_id }) => {
+            // No session yet: the password alone opens nothing.
+            let pending = PendingLogin::new(user_id, safe_next(&form.next));
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, SECOND_STEP))
+                .cookie(pending.cookie(&state.cookie_key, state.cookie_secure))
+                .finish())
         }
         Err(service::Error::InvalidCredentials) => refused(
             StatusCode::UNAUTHORIZED,
             "Invalid username or password".into(),
         ),
         Err(service::Error::RateLimited { retry_after_secs }) => {
-            let minutes = retry_after_secs.div_ceil(60);
-            let mut res = refused(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!(
-                    "Too many failed attempts. Try again in {minutes} minute{}.",
-                    if minutes == 1 { "" } else { "s" }
+            too_many(refused, retry_after_secs)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The `429` page of a locked sign-in step, saying when to retry.
+fn too_many(
+    refused: impl FnOnce(StatusCode, String) -> Result<HttpResponse, PageError>,
+    retry_after_secs: u64,
+) -> Result<HttpResponse, PageError> {
+    let minutes = retry_after_secs.div_ceil(60);
+    let mut res = refused(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!(
+            "Too many failed attempts. Try again in {minutes} minute{}.",
+            if minutes == 1 { "" } else { "s" }
+        ),
+    )?;
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, retry_after_secs.into());
+    Ok(res)
+}
+
+/// Starts the signed-in session of `user_id`: a new session key (a key planted before sign-in
+/// is worthless after it), its CSRF token, address and user agent.
+fn start_session(
+    req: &HttpRequest,
+    session: &Session,
+    user_id: i64,
+    ip: std::net::IpAddr,
+) -> Result<(), PageError> {
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect::<String>());
+    session.renew();
+    session
+        .insert(keys::USER_ID, user_id)
+        .map_err(session_error)?;
+    session
+        .insert(csrf::SESSION_KEY, csrf::new_token())
+        .map_err(session_error)?;
+    session
+        .insert(keys::IP, ip.to_string())
+        .map_err(session_error)?;
+    if let Some(ua) = user_agent {
+        session
+            .insert(keys::USER_AGENT, ua)
+            .map_err(session_error)?;
+    }
+    Ok(())
+}
+
+/// The second step of signing in, after a right password.
+pub const SECOND_STEP: &str = "/login/second-factor";
+
+page_form! {
+    /// The second step's form, as sent.
+    struct CodeForm {
+        /// Held as a secret, so the derived `Debug` prints `[REDACTED]`.
+        code: SecretString,
+    }
+}
+
+fn code_form() -> FormView {
+    FormView::new(
+        SECOND_STEP,
+        "Verify",
+        vec![
+            Field::new(CodeForm::code, "Code", "text")
+                .autocomplete("one-time-code")
+                .help(
+                    "The 6-digit code your authenticator app shows now, or one of your \
+                     recovery codes.",
                 ),
-            )?;
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, retry_after_secs.into());
+        ],
+    )
+}
+
+/// `GET /login/second-factor`: the code form, while a password step is pending; else back to
+/// the sign-in form.
+async fn second_step_page(
+    ctx: PageContext,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    if PendingLogin::from_request(&req, &state.cookie_key).is_none() {
+        return Ok(see_other("/login"));
+    }
+    ctx.render(&LoginPage {
+        layout: ctx.layout("Second factor"),
+        form: code_form(),
+        message: None,
+    })
+}
+
+/// `POST /login/second-factor`: a right code completes the sign-in (Post/Redirect/Get to where
+/// the user was going); after a recovery code, the user is told at once how many are left.
+async fn second_step(
+    ctx: PageContext,
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    PageForm(form): PageForm<CodeForm>,
+) -> Result<HttpResponse, PageError> {
+    let Some(pending) = PendingLogin::from_request(&req, &state.cookie_key) else {
+        return Ok(ctx.redirect(
+            "/login",
+            Flash::warning("The sign-in took too long. Enter your password again."),
+        ));
+    };
+    let ip = client_ip(&req, &state.settings.trusted_proxies);
+    let step = totp::SecondStep {
+        user_id: pending.user_id,
+        code: form.code,
+        ip,
+    };
+    let refused = |status: StatusCode, message: String| {
+        let page = LoginPage {
+            layout: ctx.layout("Second factor"),
+            form: code_form(),
+            message: Some(message),
+        };
+        ctx.render_status(status, &page)
+    };
+    match totp::second_step(&state.db, &state.totp, step).await {
+        Ok(signed_in) => {
+            start_session(&req, &session, signed_in.identity.user_id, ip)?;
+            let mut res = match signed_in.recovery_codes_left {
+                None => see_other(&pending.next),
+                Some(left) => ctx.redirect(
+                    &pending.next,
+                    Flash::warning(format!(
+                        "You signed in with a recovery code; it cannot be used again. {} left. \
+                         If your phone is lost, make new codes on your account page.",
+                        count_of(left, "recovery code is", "recovery codes are")
+                    )),
+                ),
+            };
+            // Adding a cookie to a fresh response only fails on a malformed name; this one is
+            // a constant.
+            let _ = res.add_cookie(&PendingLogin::removal(state.cookie_secure));
             Ok(res)
+        }
+        Err(service::Error::InvalidCredentials | service::Error::Validation(_)) => refused(
+            StatusCode::UNAUTHORIZED,
+            "That code is not valid. Codes work once; wait for the next one, or use a recovery \
+             code."
+                .into(),
+        ),
+        Err(service::Error::RateLimited { retry_after_secs }) => {
+            too_many(refused, retry_after_secs)
         }
         Err(e) => Err(e.into()),
     }
@@ -175,5 +307,7 @@ async fn logout(
 pub fn routes(r: &mut Router) {
     r.page(Method::GET, "/login", Access::Public, login_page)
         .page(Method::POST, "/login", Access::Public, login)
+        .page(Method::GET, SECOND_STEP, Access::Public, second_step_page)
+        .page(Method::POST, SECOND_STEP, Access::Public, second_step)
         .page(Method::POST, "/logout", Access::Signed, logout);
 }

@@ -4,9 +4,11 @@ pub mod account;
 pub mod admin_role_edit;
 pub mod admin_roles;
 pub mod admin_user_edit;
+pub mod admin_user_second_factor;
 pub mod admin_users;
 pub mod audit;
 pub mod auth;
+pub mod second_factor;
 pub mod sessions;
 pub mod users_api;
 
@@ -29,10 +31,12 @@ pub fn routes(r: &mut Router) {
     auth::routes(r);
     audit::routes(r);
     account::routes(r);
+    second_factor::routes(r);
     sessions::routes(r);
     // `…/new` is declared before `…/{id}`, which would match it too.
     admin_users::routes(r);
     admin_user_edit::routes(r);
+    admin_user_second_factor::routes(r);
     admin_roles::routes(r);
     admin_role_edit::routes(r);
     users_api::routes(r);
