@@ -71,3 +71,13 @@ pub async fn backup_sqlite(db: &DatabaseConnection, output: &Path) -> Result<Bac
         verified: true,
     })
 }
+
+/// When the last successful backup finished, for the metrics; `None` when there was none.
+///
+/// Filled by the `backups` table once it exists: until then no backup is recorded anywhere,
+/// so there is nothing to report.
+pub async fn last_success(
+    _db: &impl ConnectionTrait,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    Ok(None)
+}

@@ -1,10 +1,16 @@
-//! Operations: database health, integrity check, online backup, vacuum (spec 01 and 09).
+//! Operations: database health, integrity check, online backup, vacuum, purge and
+//! retention, the sweeper, the background workers' records, metrics (spec 01 and 09).
 
-mod backup;
+pub mod backup;
 mod check;
 mod health;
+pub mod metrics;
 pub mod overview;
+pub mod purge;
+pub mod retention;
+pub mod sweeper;
 mod vacuum;
+pub mod workers;
 
 pub use backup::{BackupReport, backup_sqlite};
 pub use check::{CheckReport, check_database};
