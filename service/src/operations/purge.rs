@@ -15,7 +15,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait, Set,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::retention::{Policy, RetentionSettings, in_force};
@@ -31,8 +31,10 @@ const TOKEN_GRACE: Duration = Duration::days(1);
 /// The newest sync history rows of each tenant that stay whatever their age.
 pub const SYNC_HISTORY_FLOOR: u64 = 100;
 
-/// Rows removed, by kind (payloads: payloads dropped from delivery rows that stay).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+/// Rows removed, by kind (payloads: payloads dropped from delivery rows that stay). Read
+/// back from the sweeper's `worker_runs` details, where a kind missing counts 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
 pub struct Removed {
     pub sessions: u64,
     pub access_tokens: u64,

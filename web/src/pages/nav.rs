@@ -111,6 +111,12 @@ const ENTRIES: &[Entry] = &[
         "/oauth/audit",
         Some(Permission::OauthRead),
     ),
+    entry(
+        "System",
+        "Retention",
+        "/system/retention",
+        Some(Permission::SystemRead),
+    ),
 ];
 
 /// One visible menu entry.
