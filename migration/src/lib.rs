@@ -21,6 +21,7 @@ mod m20261206_000001_list_indexes;
 mod m20261206_000002_orchestration_versions;
 mod m20261207_000002_backups;
 mod m20261207_000003_second_factor;
+mod m20261207_000001_retention;
 mod support;
 
 /// The ordered list of every schema migration.
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000002_orchestration_versions::Migration),
             Box::new(m20261207_000002_backups::Migration),
             Box::new(m20261207_000003_second_factor::Migration),
+            Box::new(m20261207_000001_retention::Migration),
         ]
     }
 }

@@ -120,6 +120,10 @@ pub struct Settings {
     /// Users holding any of these permissions must enrol a second factor before they can
     /// open anything else (`METADECK_REQUIRE_2FA_FOR`, comma-separated; default none).
     pub require_2fa_for: PermissionSet,
+    /// The retention policies' defaults and their `METADECK_RETENTION_*_DAYS` settings.
+    pub retention: service::operations::retention::RetentionSettings,
+    /// How often the sweeper purges (`METADECK_SWEEP_SECONDS`, default 60).
+    pub sweep_every: Duration,
 }
 
 impl Settings {
@@ -309,6 +313,14 @@ impl Settings {
             86_400,
         )?
         .unwrap_or(60);
+        let sweep_seconds = parse_num(
+            var("METADECK_SWEEP_SECONDS"),
+            "METADECK_SWEEP_SECONDS",
+            1,
+            86_400,
+        )?
+        .unwrap_or(60);
+        let retention = retention_settings(&var)?;
         let webhook_allow_private_networks = parse_bool(
             var("METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
             "METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS",
@@ -358,6 +370,8 @@ impl Settings {
             ops_sweep_every: Duration::from_secs(ops_sweep_seconds),
             backup_schedule: backup_schedule(&var, backend)?,
             require_2fa_for,
+            retention,
+            sweep_every: Duration::from_secs(sweep_seconds),
         })
     }
 
@@ -408,6 +422,24 @@ fn backup_schedule(
         every,
         keep,
     }))
+}
+
+/// The retention policies: each default, unless its `METADECK_RETENTION_*_DAYS` is set
+/// (0 to 36500 days; `0` keeps forever).
+fn retention_settings(
+    var: &impl Fn(&str) -> Option<String>,
+) -> Result<service::operations::retention::RetentionSettings, ConfigError> {
+    use service::operations::retention::{KeepDays, Policy, RetentionSettings};
+    let mut settings = RetentionSettings::default();
+    for policy in Policy::ALL {
+        let name = policy.env_var();
+        if let Some(days) =
+            parse_num(var(name), name, 0, u64::from(KeepDays::MAX))?.and_then(KeepDays::new)
+        {
+            settings.set_from_env(policy, days);
+        }
+    }
+    Ok(settings)
 }
 
 fn parse_num(

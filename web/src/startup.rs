@@ -161,6 +161,7 @@ impl Application {
                 .wrap(security_headers())
                 .wrap(from_fn(request_id_header))
                 .wrap(TracingLogger::<RequestSpan>::new())
+                .wrap(from_fn(crate::middleware::metrics::record_request))
                 .configure(routes::configure)
         })
         .workers(workers)

@@ -374,6 +374,7 @@ impl ConnectionTrait for WriteTxn {
 /// turn, then takes the write lock at once (`BEGIN IMMEDIATE`), which `busy_timeout` can wait
 /// for, instead of failing with `SQLITE_BUSY` when a read lock cannot be upgraded.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
+    let asked = std::time::Instant::now();
     let turn = writer_turn(db).await?;
     let begun = on_writer(
         &turn,
@@ -396,6 +397,8 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
             _turn: turn,
         },
     };
+    // How long the write waited for its turn and connection: what the pool-wait metric shows.
+    crate::operations::metrics::metrics().pool_wait(asked.elapsed());
     Ok(WriteTxn {
         inner: Some(inner),
         after_commit: Mutex::default(),

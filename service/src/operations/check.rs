@@ -93,11 +93,11 @@ pub async fn check_and_record(
 ) -> Result<CheckReport, DbErr> {
     let started_at = chrono::Utc::now();
     let report = check_database(db).await?;
-    let run = super::worker_runs::FinishedRun {
+    let run = super::workers::FinishedRun {
         started_at,
         details: serde_json::json!({"checks": report.checks, "problems": report.problems}),
         error: (!report.ok()).then(|| format!("{} problem(s) found", report.problems.len())),
     };
-    super::worker_runs::record_finished(db, CHECK_WORKER, run).await;
+    super::workers::record_finished(db, CHECK_WORKER, run).await;
     Ok(report)
 }

@@ -1,13 +1,18 @@
-//! Operations: database health, integrity check, verified and scheduled backups, vacuum
-//! (spec 01 and 09).
+//! Operations: database health, integrity check, verified and scheduled backups, vacuum,
+//! purge and retention, the sweeper, the background workers' records, metrics (spec 01
+//! and 09).
 
 pub mod backup;
 mod check;
 mod health;
+pub mod metrics;
 pub mod overview;
+pub mod purge;
+pub mod retention;
 pub mod status;
+pub mod sweeper;
 mod vacuum;
-pub mod worker_runs;
+pub mod workers;
 
 pub use backup::{BackupRecord, BackupReport, Trigger, VerifyReport, last_success, verify_file};
 pub use check::{CHECK_WORKER, CheckReport, check_and_record, check_database};

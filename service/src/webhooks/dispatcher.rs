@@ -22,6 +22,8 @@ use super::WebhookConfig;
 use super::sender::{Attempt, Sender};
 use super::store::{self, Claimed};
 use crate::Result;
+use crate::operations::metrics::metrics;
+use crate::operations::workers::{WorkerState, record_worker};
 
 /// Name of the worker in `worker_runs`.
 pub const WORKER_NAME: &str = "webhook_dispatcher";
@@ -106,7 +108,7 @@ pub fn start(
 const RECORD_BATCH: usize = 256;
 
 async fn run(shared: Arc<Shared>, options: DispatcherOptions, mut stopped: watch::Receiver<bool>) {
-    store::record_worker(&shared.db, "running", None).await;
+    record_worker(&shared.db, WORKER_NAME, WorkerState::Started).await;
     // Attempts are recorded by one task in batches: one write transaction for many results
     // instead of one each (SQLite has a single writer).
     let (results, inbox) = mpsc::unbounded_channel::<(Claimed, Attempt)>();
@@ -159,7 +161,7 @@ async fn run(shared: Arc<Shared>, options: DispatcherOptions, mut stopped: watch
             last_report = tokio::time::Instant::now();
             let details =
                 serde_json::json!({"attempts_since_start": sent, "in_flight": tasks.len()});
-            store::record_worker(&shared.db, "running", Some(details)).await;
+            record_worker(&shared.db, WORKER_NAME, WorkerState::Running(details)).await;
         }
         if claimed_full {
             tokio::task::yield_now().await;
@@ -181,10 +183,10 @@ async fn run(shared: Arc<Shared>, options: DispatcherOptions, mut stopped: watch
     tasks.abort_all();
     drop(results);
     let _ = tokio::time::timeout(Duration::from_secs(10), recorder).await;
-    store::record_worker(
+    record_worker(
         &shared.db,
-        "ok",
-        Some(serde_json::json!({"attempts_since_start": sent})),
+        WORKER_NAME,
+        WorkerState::Finished(serde_json::json!({"attempts_since_start": sent})),
     )
     .await;
 }
@@ -241,9 +243,14 @@ async fn record_results(
                 Err(_) => break,
             }
         }
-        if let Err(err) =
-            store::record_attempts(&shared.db, &shared.config.retry_schedule, &batch).await
-        {
+        let recorded =
+            store::record_attempts(&shared.db, &shared.config.retry_schedule, &batch).await;
+        if recorded.is_ok() {
+            for (_, attempt) in &batch {
+                metrics().delivery(attempt.succeeded());
+            }
+        }
+        if let Err(err) = recorded {
             // The leases expire and the rows are sent again with the same message ids.
             tracing::warn!(error = %err, attempts = batch.len(), "recording delivery attempts failed");
         }

@@ -7,9 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::webhook_deliveries::{self, Column};
 use entity::webhooks;
-use sea_orm::sea_query::{
-    Expr, ExprTrait, Func, LockBehavior, LockType, OnConflict, Query, SubQueryStatement,
-};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, Query, SubQueryStatement};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, prelude::DateTimeWithTimeZone,
@@ -448,53 +446,6 @@ async fn disable(
     .await?;
     tracing::warn!(webhook = webhook_id, reason, "webhook disabled");
     Ok(())
-}
-
-/// Notes the dispatcher's state in `worker_runs` (failures are logged, never fatal).
-pub async fn record_worker(db: &DatabaseConnection, result: &str, details: Option<Value>) {
-    use entity::worker_runs;
-    let now = now().fixed_offset();
-    let outcome = if details.is_none() {
-        // Start: a fresh run.
-        worker_runs::Entity::insert(worker_runs::ActiveModel {
-            worker: Set(super::dispatcher::WORKER_NAME.into()),
-            last_started_at: Set(now),
-            last_finished_at: Set(None),
-            last_result: Set(result.into()),
-            last_details: Set(None),
-            last_error: Set(None),
-        })
-        .on_conflict(
-            OnConflict::column(worker_runs::Column::Worker)
-                .update_columns([
-                    worker_runs::Column::LastStartedAt,
-                    worker_runs::Column::LastFinishedAt,
-                    worker_runs::Column::LastResult,
-                    worker_runs::Column::LastDetails,
-                    worker_runs::Column::LastError,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
-    } else {
-        let finished = (result != "running").then_some(now);
-        worker_runs::Entity::update_many()
-            .set(worker_runs::ActiveModel {
-                last_finished_at: Set(finished),
-                last_result: Set(result.into()),
-                last_details: Set(details),
-                ..Default::default()
-            })
-            .filter(worker_runs::Column::Worker.eq(super::dispatcher::WORKER_NAME))
-            .exec(db)
-            .await
-            .map(|_| ())
-    };
-    if let Err(err) = outcome {
-        tracing::debug!(error = %err, "recording the dispatcher's state failed");
-    }
 }
 
 #[cfg(test)]

@@ -1,62 +1,29 @@
-//! `metadeck purge`: removes what has expired, on demand (the background sweepers do the
-//! same periodically), and reports how many of each kind it removed.
-//!
-//! Each kind is one entry of [`KINDS`]; spec 09 lists more (sessions, tokens, codes) that
-//! join the list as entries of their own.
+//! `metadeck purge`: removes, on demand, what the sweeper removes every minute (what expired,
+//! and what the retention policies no longer keep), and reports how many of each kind.
 
-use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
-
-use sea_orm::DatabaseConnection;
-use serde::Serialize;
-use service::orchestration::facts;
+use service::operations::purge::{PurgeReport, purge};
 
 use super::{Outcome, emit};
 use crate::settings::Settings;
 
-/// A purge of one kind: how many rows it removed.
-type Purge = for<'a> fn(
-    &'a DatabaseConnection,
-) -> Pin<Box<dyn Future<Output = service::Result<u64>> + Send + 'a>>;
-
-/// Every kind the purge removes, by the name the report gives it.
-const KINDS: &[(&str, Purge)] = &[("expired_facts", |db| Box::pin(facts::purge_expired(db)))];
-
-/// What a purge removed.
-#[derive(Debug, Serialize)]
-struct PurgeReport {
-    /// Rows removed, by kind.
-    removed: BTreeMap<&'static str, u64>,
-    total: u64,
-}
-
-/// `metadeck purge [--json]`.
+/// `metadeck purge [--json]`: with `--json`, spec 09's `{"removed": {…}}`, every kind listed.
 pub(super) async fn run(settings: Settings, json: bool) -> Outcome {
     let db = match service::db::connect(&settings.db_options()).await {
         Ok(db) => db,
         Err(e) => return Outcome::Failure(format!("cannot open the database: {e}")),
     };
-    let mut report = PurgeReport {
-        removed: BTreeMap::new(),
-        total: 0,
+    let report = match purge(&db, &settings.retention).await {
+        Ok(report) => report,
+        Err(err) => return Outcome::Failure(format!("the purge failed: {err}")),
     };
-    for (kind, purge) in KINDS {
-        match purge(&db).await {
-            Ok(n) => {
-                report.removed.insert(kind, n);
-                report.total += n;
-            }
-            Err(err) => return Outcome::Failure(format!("purging {kind} failed: {err}")),
-        }
-    }
-    emit(json, &report, |r| {
+    emit(json, &report, |r: &PurgeReport| {
         let mut lines: Vec<String> = r
             .removed
+            .kinds()
             .iter()
             .map(|(kind, n)| format!("{kind}: {n} removed"))
             .collect();
-        lines.push(format!("total: {}", r.total));
+        lines.push(format!("total: {}", r.removed.total()));
         lines.join("\n")
     });
     Outcome::Success

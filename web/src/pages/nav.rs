@@ -112,6 +112,12 @@ const ENTRIES: &[Entry] = &[
         Some(Permission::OauthRead),
     ),
     entry("System", "System", "/system", Some(Permission::SystemRead)),
+    entry(
+        "System",
+        "Retention",
+        "/system/retention",
+        Some(Permission::SystemRead),
+    ),
 ];
 
 /// One visible menu entry.

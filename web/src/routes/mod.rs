@@ -8,10 +8,12 @@ pub(crate) mod form_input;
 pub(crate) mod forms;
 pub mod health;
 pub mod home;
+pub mod metrics;
 pub mod oauth;
 pub mod openapi;
 pub mod ops;
 pub mod registry;
+pub mod retention;
 pub mod router;
 mod shown_once;
 pub mod sync;
@@ -37,6 +39,8 @@ pub fn router() -> Router {
     shown_once::routes(&mut r);
     ops::routes(&mut r);
     system::routes(&mut r);
+    retention::routes(&mut r);
+    metrics::routes(&mut r);
     r
 }
 

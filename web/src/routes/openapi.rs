@@ -24,10 +24,10 @@ use crate::error::ErrorBody;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Metadeck", description = "Operational metadata: access, sync, registry, webhooks, OAuth, orchestration, gateway."),
-    paths(crate::routes::health::healthz, openapi_json),
+    paths(crate::routes::health::healthz, openapi_json, crate::routes::metrics::scrape),
     // The error shape is named here: the shared error sets refer to it without registering it.
     components(schemas(ErrorBody)),
-    tags((name = "system", description = "Health and the API description")),
+    tags((name = "system", description = "Health, the API description, metrics, retention and purge")),
 )]
 pub struct ApiDoc;
 
@@ -42,6 +42,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(super::webhooks::ApiDoc::openapi());
     doc.merge(super::ops::ApiDoc::openapi());
     doc.merge(super::system::ApiDoc::openapi());
+    doc.merge(super::retention::ApiDoc::openapi());
     name_what_routes_need(&mut doc);
     doc
 }

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use super::{Trigger, take};
 use crate::audit::Actor;
-use crate::operations::worker_runs::{FinishedRun, record_finished};
+use crate::operations::workers::{FinishedRun, record_finished};
 
 /// The worker's name in `worker_runs`.
 pub const WORKER_NAME: &str = "backup";
