@@ -8,7 +8,9 @@ pub mod admin_users;
 pub mod audit;
 pub mod auth;
 pub mod sessions;
+pub mod sessions_bulk;
 pub mod users_api;
+pub mod users_bulk;
 
 use utoipa::OpenApi;
 
@@ -30,8 +32,10 @@ pub fn routes(r: &mut Router) {
     audit::routes(r);
     account::routes(r);
     sessions::routes(r);
+    sessions_bulk::routes(r);
     // `…/new` is declared before `…/{id}`, which would match it too.
     admin_users::routes(r);
+    users_bulk::routes(r);
     admin_user_edit::routes(r);
     admin_roles::routes(r);
     admin_role_edit::routes(r);
