@@ -17,7 +17,7 @@ use crate::pages::{
     BulkAction, Cell, Field, FilterField, FormView, ListRow, PageContext, PagerQuery, Row, Table,
     count_of, rows, thousands,
 };
-use crate::routes::form_input::when_or;
+use crate::routes::form_input::{local_utc, when_or};
 use crate::routes::bulk::{self, BulkList, Described};
 use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
@@ -292,7 +292,7 @@ pub struct DeviceForm {
     pub model: String,
     pub area_id: String,
     pub integration: String,
-    /// RFC 3339; empty for never.
+    /// A `datetime-local` value in UTC (RFC 3339 is read too); empty for never.
     pub last_seen: String,
 }
 
@@ -313,9 +313,9 @@ impl DeviceForm {
             Field::new("model", "Model", "text").value(&self.model),
             Field::new("area_id", "Area", "text").value(&self.area_id),
             Field::new("integration", "Integration", "text").value(&self.integration),
-            Field::new("last_seen", "Last seen", "text")
+            Field::new("last_seen", "Last seen (UTC)", self.last_seen_kind())
                 .value(&self.last_seen)
-                .help("RFC 3339, e.g. 2026-11-22T19:03:00Z; empty for never."),
+                .help("In UTC, not your local time; empty for never."),
         ]);
         fields
     }
@@ -331,7 +331,20 @@ impl DeviceForm {
             model: opt(&self.model),
             area_id: opt(&self.area_id),
             integration: opt(&self.integration),
-            last_seen: opt(&self.last_seen),
+            last_seen: match local_utc(&self.last_seen) {
+                Some(t) => Some(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                None => opt(&self.last_seen),
+            },
+        }
+    }
+
+    /// The date-and-time picker, unless the value is one it cannot show (a typo), which then
+    /// stays in a text box as typed.
+    fn last_seen_kind(&self) -> &'static str {
+        if self.last_seen.trim().is_empty() || local_utc(&self.last_seen).is_some() {
+            "datetime-local"
+        } else {
+            "text"
         }
     }
 
