@@ -337,21 +337,6 @@
     }
   }, 1000);
 
-  // Cancelling asks first; the confirmed form says so to the server.
-  grid.addEventListener('submit', function (event) {
-    var form = event.target;
-    if (!form.matches('[data-field="cancel"]')) {
-      return;
-    }
-    var card = form.closest('[data-tenant]');
-    var question = 'Cancel the running sync of ' + card.getAttribute('data-tenant') + '?';
-    if (!window.confirm(question)) {
-      event.preventDefault();
-      return;
-    }
-    form.querySelector('input[name="confirm"]').value = 'yes';
-  });
-
   window.addEventListener('pagehide', function () {
     stopped = true;
     if (source) {

@@ -381,7 +381,7 @@ async fn acting_on_a_user_needs_every_permission_that_user_holds() {
     let (status, _) = post_page(
         &who,
         &format!("/admin/users/{low}"),
-        &[("email", ""), ("roles", "reader")],
+        &[("email", ""), ("roles", "reader"), ("confirm", "yes")],
     )
     .await;
     assert_eq!(status, 303, "deactivated");

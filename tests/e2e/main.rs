@@ -9,6 +9,7 @@ mod access;
 mod admin_pages;
 mod authz_matrix;
 mod browser;
+mod bulk_actions;
 mod cli;
 mod console;
 mod database;

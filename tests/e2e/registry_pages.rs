@@ -204,7 +204,13 @@ async fn an_entity_is_disabled_and_enabled_from_the_list() {
                 .replace("&amp;", "&")
         })
         .expect("a toggle form");
-    let toggled = post_form(&app, &action, &[]).await;
+    let asked = post_form(&app, &action, &[]).await;
+    assert_eq!(asked.status(), 200, "the toggle asks first");
+    let question = asked.text().await.unwrap();
+    assert!(question.contains("Disable the entity light.a?"), "{question}");
+    let (_, unchanged) = page(&app, "/registry/entities?disabled=true").await;
+    assert!(!unchanged.contains("light.a"), "nothing changed before the answer");
+    let toggled = post_form(&app, &action, &[("confirm", "yes")]).await;
     let (_, disabled) = page(&app, "/registry/entities?disabled=true").await;
 
     assert_eq!(toggled.status(), 303);
@@ -217,7 +223,7 @@ async fn an_entity_is_disabled_and_enabled_from_the_list() {
     let evil = post_form(
         &app,
         "/registry/entities/light.a/disabled?to=false&back=https://evil.example",
-        &[],
+        &[("confirm", "yes")],
     )
     .await;
     assert_eq!(location(&evil), "/registry/entities", "no open redirect");

@@ -1290,7 +1290,7 @@ async fn cancelling_from_the_console_asks_first_then_cancels() {
     let admin = admin(&app).await;
     let sync = start(&app, &admin, "acme", "sqlite").await;
     let action = app.url(&format!("/sync/{}/cancel", id_of(&sync)));
-    // Unconfirmed: the confirmation form, nothing canceled.
+    // Unconfirmed: the question of the confirmation component, nothing canceled.
     let res = app
         .client
         .post(&action)
@@ -1299,12 +1299,10 @@ async fn cancelling_from_the_console_asks_first_then_cancels() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("Yes, cancel the running sync")
-    );
+    let question = res.text().await.unwrap();
+    assert!(question.contains("Cancel the running sync #"), "{question}");
+    assert!(question.contains(r#"data-testid="confirmation""#));
+    assert!(question.contains(r#"name="confirm" value="yes""#));
     let (_, now) = get_json(
         &app,
         &app.client,

@@ -139,6 +139,16 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<RoleSummary> {
     Ok(summary(find(db, id).await?))
 }
 
+/// Passes when `by` may change or delete `role` (`action` reads "changing", "deleting"): it
+/// must hold everything the role grants. The console asks this before it offers either, or
+/// asks about a deletion, so nobody is shown a form or a question the change would refuse.
+pub fn ensure_may_change(by: &Grantor, role: &RoleSummary, action: &str) -> Result<()> {
+    by.ensure_holds(
+        PermissionSet::from_names(role.permissions.iter().copied()),
+        format!("{action} the role {}", role.name),
+    )
+}
+
 /// The users holding the role `id`, by name: what deleting it, or taking a permission from
 /// it, acts on.
 pub async fn holders(db: &impl ConnectionTrait, id: i64) -> Result<Affected> {

@@ -4,6 +4,8 @@ use actix_web::http::StatusCode;
 use service::FieldError;
 use service::pagination::{Page, PageRequest};
 
+use super::bulk::{Bulk, BulkAction};
+
 /// One cell of a list table.
 #[derive(Debug, Clone, Default)]
 pub struct Cell {
@@ -211,28 +213,6 @@ pub struct Table {
     pub bulk: Option<Bulk>,
 }
 
-/// An action on the rows ticked in a list: a box per row (and one ticking the whole page),
-/// and a danger button posting the ticked ids to the action's route, which asks first as a
-/// single deletion does (see [`crate::pages::Confirmation`]).
-#[derive(Debug, Clone, Default)]
-pub struct Bulk {
-    /// Where the ticked ids post.
-    pub action: String,
-    /// The button's label ("Delete selected").
-    pub label: &'static str,
-    /// The id of each row, in row order.
-    pub ids: Vec<String>,
-    /// The list page to come back to (kept with its filters).
-    pub back: String,
-}
-
-impl Bulk {
-    /// The id of the row at `row` (by reference, as templates pass their arguments).
-    pub fn id(&self, row: &usize) -> &str {
-        self.ids.get(*row).map_or("", String::as_str)
-    }
-}
-
 /// A column header that sorts the list.
 #[derive(Debug, Clone)]
 pub struct SortLink {
@@ -347,21 +327,17 @@ impl Table {
         self.sort_links.iter().find(|l| l.column == *column)
     }
 
-    /// Gives each row a checkbox (its id from `ids`, in row order) and the list a button that
-    /// posts the ticked ids to `action`; `back` is the page to return to.
+    /// Gives each row a checkbox (its id from `ids`, in row order) and the list a button per
+    /// action of `actions`, each posting the ticked ids to `route`; `back` is the page to
+    /// return to.
     pub fn bulk(
         mut self,
-        action: impl Into<String>,
-        label: &'static str,
+        route: impl Into<String>,
+        actions: &[BulkAction],
         ids: Vec<String>,
         back: impl Into<String>,
     ) -> Self {
-        self.bulk = Some(Bulk {
-            action: action.into(),
-            label,
-            ids,
-            back: back.into(),
-        });
+        self.bulk = Some(Bulk::new(route, actions, ids, back));
         self
     }
 

@@ -4,14 +4,16 @@
 //! [`PageContext`] gives every page its layout (navigation the caller may open, flash
 //! message, CSRF token) and renders it.
 
+mod bulk;
 mod components;
 mod confirmation;
 mod context;
 mod nav;
 mod shown_once;
 
+pub use bulk::{Bulk, BulkAction};
 pub use components::{
-    Bulk, Cell, Choice, Field, FilterField, FormView, ListRow, Pager, PagerQuery, Row, Table, rows,
+    Cell, Choice, Field, FilterField, FormView, ListRow, Pager, PagerQuery, Row, Table, rows,
     thousands,
 };
 pub use confirmation::{Confirmation, ConfirmationPage, Consequence, count_of};

@@ -76,9 +76,39 @@ pub fn when_or(t: Option<DateTime<Utc>>, none: &str) -> String {
     t.map(when).unwrap_or_else(|| none.to_string())
 }
 
+/// A `datetime-local` input's value (`2026-11-22T19:03`, seconds optional) read as UTC, the
+/// zone every page states for its times; `None` for anything else.
+pub fn local_utc(raw: &str) -> Option<DateTime<Utc>> {
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(raw.trim(), f).ok())
+        .map(|t| t.and_utc())
+}
+
+/// A time as a `datetime-local` input shows it (UTC, seconds only when there are any).
+pub fn as_local(t: DateTime<Utc>) -> String {
+    use chrono::Timelike;
+    if t.second() == 0 {
+        t.format("%Y-%m-%dT%H:%M").to_string()
+    } else {
+        t.format("%Y-%m-%dT%H:%M:%S").to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::urlencoded_is_utf8;
+    use super::{as_local, local_utc, urlencoded_is_utf8};
+
+    #[test]
+    fn a_local_time_is_read_as_utc_and_shown_back_the_same() {
+        let t = local_utc("2026-11-22T19:03").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-11-22T19:03:00+00:00");
+        assert_eq!(as_local(t), "2026-11-22T19:03");
+        let t = local_utc("2026-11-22T19:03:05").unwrap();
+        assert_eq!(as_local(t), "2026-11-22T19:03:05");
+        assert!(local_utc("2026-11-22T19:03:00Z").is_none());
+        assert!(local_utc("yesterday").is_none());
+    }
 
     #[test]
     fn valid_utf8_in_any_spelling_passes() {

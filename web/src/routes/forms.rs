@@ -148,18 +148,6 @@ impl ConfirmForm {
     pub fn is_given(&self) -> bool {
         self.confirm == "yes"
     }
-
-    /// Passes when the submission carries the confirmation; refuses the action otherwise.
-    pub fn confirmed(&self) -> Result<(), service::Error> {
-        if self.is_given() {
-            Ok(())
-        } else {
-            Err(service::Error::invalid(
-                "confirm",
-                "tick the box to confirm the deletion",
-            ))
-        }
-    }
 }
 
 /// A submission the service refused, sorted for the page that shows it again.

@@ -2,7 +2,9 @@
 
 use chrono::Utc;
 use entity::{oauth_client_configs as configs, oauth_clients as clients};
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
 use secrecy::SecretString;
 use serde_json::json;
 use uuid::Uuid;
@@ -30,6 +32,20 @@ fn ensure_may_change(
         client.spec.allowed_scopes.0.union(more),
         format!("{action} the client {}", client.spec.name),
     )
+}
+
+/// The client `client_id`'s name, when `grantor` may act on it (change, disable, delete): it
+/// must hold every scope the client is allowed. The console asks this before it offers or
+/// asks about an action, so nobody is shown a question the action would then refuse.
+pub async fn may_act_on(
+    db: &impl ConnectionTrait,
+    grantor: &Grantor,
+    client_id: &str,
+    action: &str,
+) -> Result<String> {
+    let client = get(db, client_id).await?;
+    ensure_may_change(grantor, &client, PermissionSet::EMPTY, action)?;
+    Ok(client.spec.name)
 }
 
 /// A created client and its secret (shown once; `None` for public clients). The secret is a

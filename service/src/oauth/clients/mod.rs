@@ -11,7 +11,7 @@ mod spec;
 mod tokens;
 mod views;
 
-pub use admin::{Created, create, delete, rotate_secret, update};
+pub use admin::{Created, create, delete, may_act_on, rotate_secret, update};
 pub use spec::{ClientInput, ClientSpec};
 pub use tokens::{TokenView, live_tokens, revoke_all, revoke_token};
 pub use views::{

@@ -45,7 +45,8 @@ fn delete_form(role: &RoleSummary) -> FormView {
     FormView::danger_button(format!("/admin/roles/{}/delete", role.id), "Delete role…")
 }
 
-/// Renders the role page; the forms only for a custom role and a caller who may change it.
+/// Renders the role page; the forms only for a custom role and a caller who may change it:
+/// one holding `users:write` and everything the role grants.
 fn render(
     ctx: &PageContext,
     status: StatusCode,
@@ -53,7 +54,11 @@ fn render(
     edit: FormView,
     delete: FormView,
 ) -> Result<HttpResponse, PageError> {
-    let changeable = !role.is_system && ctx.may(Permission::UsersWrite);
+    let holds_it = ctx
+        .caller
+        .as_ref()
+        .is_some_and(|c| roles::ensure_may_change(&c.grantor(), role, "changing").is_ok());
+    let changeable = !role.is_system && ctx.may(Permission::UsersWrite) && holds_it;
     ctx.render_status(
         status,
         &RolePage {
@@ -131,6 +136,8 @@ async fn delete(
     let role = roles::get(&state.db, id).await?;
     // A built-in role is not asked about: the service refuses to delete it either way.
     if !form.is_given() && !role.is_system {
+        // Nor is a caller who may not delete it.
+        roles::ensure_may_change(&acting.grantor(), &role, "deleting")?;
         let holders = roles::holders(&state.db, id).await?;
         return ctx.confirm(
             Confirmation::new(

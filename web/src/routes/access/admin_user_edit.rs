@@ -184,6 +184,8 @@ page_form! {
         email: String,
         is_active: String,
         roles: Vec<String>,
+        /// `yes` once deactivating was confirmed.
+        confirm: String,
     }
 }
 
@@ -216,6 +218,18 @@ async fn update(
 ) -> Result<HttpResponse, PageError> {
     let id = path_id(&id, "user")?;
     let user = users::get(&state.db, id).await?;
+    let deactivating = user.is_active && !ticked(&form.is_active);
+    let confirmed = ConfirmForm {
+        confirm: form.confirm.clone(),
+    };
+    // Deactivating another user ends their sessions: it asks first (oneself is refused below).
+    if deactivating && !confirmed.is_given() && acting.user_id() != Some(id) {
+        acting
+            .grantor()
+            .ensure_may_act_on(&state.db, id, "changing")
+            .await?;
+        return ctx.confirm(deactivation_question(&user, &form));
+    }
     let saved = match UserUpdate::try_from(&form) {
         Ok(c) => {
             let by = acting.grantor();
@@ -238,6 +252,28 @@ async fn update(
             render(&ctx, refused.status, &user, forms, true)
         }
     }
+}
+
+/// The question before the settings `form` deactivate `user`; the settings ride along.
+fn deactivation_question(user: &UserSummary, form: &EditForm) -> Confirmation {
+    let page = format!("/admin/users/{}", user.id);
+    let mut q = Confirmation::new(
+        format!("Deactivate the user {}?", user.username),
+        page.clone(),
+        "Deactivate user",
+        page,
+    )
+    .what(format!(
+        "{} can no longer sign in until activated again: their sessions end at once. The \
+         other changes of the form are saved with it.",
+        user.username
+    ))
+    .hidden("email", &form.email)
+    .hidden("is_active", "");
+    for role in distinct(&form.roles) {
+        q = q.hidden("roles", role);
+    }
+    q
 }
 
 async fn reset_password(
@@ -298,8 +334,13 @@ async fn delete(
     let id = path_id(&id, "user")?;
     let user = users::get(&state.db, id).await?;
     let myself = acting_user(&acting)? == id;
-    // Deleting oneself is refused by the service whether asked or not: no question first.
+    // Deleting oneself is refused by the service whether asked or not: no question first;
+    // nor is the question shown to a caller the deletion would refuse.
     if !form.is_given() && !myself {
+        acting
+            .grantor()
+            .ensure_may_act_on(&state.db, id, "deleting")
+            .await?;
         let roles = Affected {
             total: user.roles.len() as u64,
             names: user.roles.clone(),

@@ -1,7 +1,7 @@
 //! Admin users: the list (`/admin/users`) and creating a user (`/admin/users/new`).
 
 use actix_web::http::Method;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use service::access::users::{self, NewUser, UserFilter, UserSort, UserSummary};
@@ -15,6 +15,8 @@ use crate::pages::ShownOnce;
 use crate::pages::{
     Cell, Choice, Field, FilterField, FormView, ListRow, PageContext, PagerQuery, Row, Table, rows,
 };
+use super::users_bulk::UserBulk;
+use crate::routes::bulk::{self, BulkList};
 use crate::routes::form_input::{merge_errors, when_or};
 use crate::routes::forms::{PageForm, distinct, page_form};
 use crate::routes::router::Router;
@@ -78,6 +80,7 @@ impl ListRow for UserSummary {
 
 async fn list(
     ctx: PageContext,
+    req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
     at: web::Query<PagerQuery>,
@@ -136,6 +139,11 @@ async fn list(
     let mut actions = Vec::new();
     if ctx.may(Permission::UsersWrite) {
         actions.push(("New user", "/admin/users/new".to_string()));
+        let here = bulk::here(&req, UserBulk::LIST);
+        let ids = found.items.iter().map(|u| u.id.to_string()).collect();
+        table = table
+            .add_first("New user", "/admin/users/new")
+            .bulk(UserBulk::ROUTE, UserBulk::ACTIONS, ids, here);
     }
     ctx.render_status(
         table.status(),

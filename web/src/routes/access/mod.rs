@@ -10,7 +10,9 @@ pub mod audit;
 pub mod auth;
 pub mod second_factor;
 pub mod sessions;
+pub mod sessions_bulk;
 pub mod users_api;
+pub mod users_bulk;
 
 use utoipa::OpenApi;
 
@@ -33,8 +35,10 @@ pub fn routes(r: &mut Router) {
     account::routes(r);
     second_factor::routes(r);
     sessions::routes(r);
+    sessions_bulk::routes(r);
     // `…/new` is declared before `…/{id}`, which would match it too.
     admin_users::routes(r);
+    users_bulk::routes(r);
     admin_user_edit::routes(r);
     admin_user_second_factor::routes(r);
     admin_roles::routes(r);

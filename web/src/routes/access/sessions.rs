@@ -2,7 +2,7 @@
 //! sign-out buttons. A revoked session's next request is treated as signed out.
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use service::access::sessions::{self, SessionSummary};
@@ -11,7 +11,9 @@ use service::access::{Permission, users};
 use crate::auth::{Access, Acting, Caller};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{Confirmation, Layout, PageContext};
+use super::sessions_bulk::SessionBulk;
+use crate::pages::{Bulk, Confirmation, Layout, PageContext};
+use crate::routes::bulk::{self, BulkList};
 use crate::routes::form_input::{acting_user, when};
 use crate::routes::forms::{ConfirmForm, PageForm};
 use crate::routes::router::Router;
@@ -19,6 +21,8 @@ use crate::state::AppState;
 
 /// One session as the table shows it.
 struct SessionRow {
+    /// The stored id (a hash), for the row's bulk box.
+    id: String,
     username: String,
     created: String,
     last_seen: String,
@@ -39,11 +43,14 @@ struct SessionsPage {
     user_filter: Option<String>,
     revoke_others: Option<&'static str>,
     empty: &'static str,
+    /// The bulk sign-out (everyone's sessions, for those who may end them).
+    bulk: Option<Bulk>,
 }
 
 /// The row of `s`; `revoke` builds its button's address, if it gets one.
 fn row(s: &SessionSummary, caller: &Caller, revoke: impl Fn(&str) -> Option<String>) -> SessionRow {
     SessionRow {
+        id: s.id.clone(),
         username: s.username.clone(),
         created: when(s.created_at),
         last_seen: when(s.last_seen_at),
@@ -78,6 +85,7 @@ async fn own(
         user_filter: None,
         revoke_others: others.then_some("/account/sessions/revoke-others"),
         empty: "You have no sessions.",
+        bulk: None,
     })
 }
 
@@ -180,6 +188,7 @@ struct AdminQuery {
 
 async fn everyone(
     ctx: PageContext,
+    req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
     query: web::Query<AdminQuery>,
@@ -209,6 +218,14 @@ async fn everyone(
         user_filter: Some(name.to_string()),
         revoke_others: None,
         empty: "No sessions match this filter.",
+        bulk: may_revoke.then(|| {
+            Bulk::new(
+                SessionBulk::ROUTE,
+                SessionBulk::ACTIONS,
+                list.iter().map(|s| s.id.clone()).collect(),
+                bulk::here(&req, SessionBulk::LIST),
+            )
+        }),
     })
 }
 

@@ -13,7 +13,7 @@ use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Confirmation, FormView, Layout, ListRow, PageContext, Table, count_of};
-use crate::routes::form_input::{when, when_or};
+use crate::routes::form_input::{as_local, when, when_or};
 use crate::routes::forms::ConfirmForm;
 use crate::routes::forms::{PageForm, Refused};
 use crate::routes::router::Router;
@@ -52,10 +52,7 @@ fn current_input(d: &DeviceDetail) -> DeviceForm {
         model: opt(&v.model),
         area_id: opt(&v.area_id),
         integration: opt(&v.integration),
-        last_seen: v
-            .last_seen
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_default(),
+        last_seen: v.last_seen.map(as_local).unwrap_or_default(),
     }
 }
 

@@ -1,10 +1,9 @@
 //! The device list (`/registry/devices`) and creating a device by hand (`/registry/devices/new`).
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use service::access::Permission;
-use service::affected::{Affected, SHOWN};
 use service::pagination::{Page, PageRequest};
 use service::registry::{
     DeviceFilter, DeviceKey, DeviceSort, DeviceView, RawDevice, devices, entities,
@@ -15,10 +14,11 @@ use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{
-    Cell, Confirmation, Field, FilterField, FormView, ListRow, PageContext, PagerQuery, Row, Table,
+    BulkAction, Cell, Field, FilterField, FormView, ListRow, PageContext, PagerQuery, Row, Table,
     count_of, rows, thousands,
 };
-use crate::routes::form_input::when_or;
+use crate::routes::bulk::{self, BulkList, Described};
+use crate::routes::form_input::{local_utc, when_or};
 use crate::routes::forms::{ConfirmForm, PageForm, distinct, page_form};
 use crate::routes::router::Router;
 use crate::routes::views::{FormPage, ListPage};
@@ -206,7 +206,7 @@ async fn list(
         actions.push(("New device", "/registry/devices/new".to_string()));
         table = table.add_first("New device", "/registry/devices/new").bulk(
             BULK_DELETE,
-            "Delete selected",
+            DeviceBulk::ACTIONS,
             found.items.iter().map(|d| d.device_id.clone()).collect(),
             here,
         );
@@ -226,91 +226,60 @@ async fn list(
 const LIST: &str = "/registry/devices";
 const BULK_DELETE: &str = "/registry/devices/bulk-delete";
 
-/// How many devices one bulk deletion may name (the largest page).
-const BULK_MAX: usize = 500;
+/// The device list's bulk deletion: each device goes with its entities, all in one
+/// transaction (one unknown id refuses them all).
+pub struct DeviceBulk;
 
-/// The bulk deletion's body: the ticked ids, the list page to return to, and the
-/// confirmation once the question was answered.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct BulkForm {
-    ids: Vec<String>,
-    back: String,
-    confirm: String,
-}
+impl BulkList for DeviceBulk {
+    const LIST: &'static str = LIST;
+    const ROUTE: &'static str = BULK_DELETE;
+    const NOUN: (&'static str, &'static str) = ("device", "devices");
+    const ACTIONS: &'static [BulkAction] = &[BulkAction::Delete];
 
-/// Deletes the ticked devices with their entities after asking, naming them and counting
-/// the entities that go with them; nothing changes until the question's button is pressed.
-async fn bulk_delete(
-    ctx: PageContext,
-    acting: Acting,
-    state: web::Data<AppState>,
-    PageForm(form): PageForm<BulkForm>,
-) -> Result<HttpResponse, PageError> {
-    // Only a page of this list is a place to come back to (no open redirect).
-    let back = Some(form.back.as_str())
-        .filter(|b| *b == LIST || b.starts_with("/registry/devices?"))
-        .unwrap_or(LIST)
-        .to_string();
-    let ids = distinct(&form.ids);
-    if ids.is_empty() {
-        return Ok(ctx.redirect(&back, Flash::error("Tick the devices to delete first.")));
+    fn what(_: BulkAction) -> &'static str {
+        "Each device is deleted with its entities, and webhooks hear of each deletion."
     }
-    if ids.len() > BULK_MAX {
-        return Err(PageError::new(
-            StatusCode::BAD_REQUEST,
-            format!("At most {BULK_MAX} devices are deleted at once."),
-        ));
-    }
-    let confirm = ConfirmForm {
-        confirm: form.confirm.clone(),
-    };
-    if !confirm.is_given() {
+
+    async fn describe(
+        state: &AppState,
+        _: &Acting,
+        _: BulkAction,
+        ids: &[String],
+    ) -> Result<Described, service::Error> {
         let mut names = Vec::with_capacity(ids.len());
-        for id in &ids {
+        for id in ids {
             let device = devices::find(&state.db, id).await?;
             names.push(format!("{} ({})", device.name, device.device_id));
         }
-        let entities: i64 = entities::counts_by_device(&state.db, &ids)
+        let entities: i64 = entities::counts_by_device(&state.db, ids)
             .await?
             .iter()
             .map(|(_, n)| n)
             .sum();
-        let total = ids.len() as u64;
-        let shown = names.into_iter().take(SHOWN as usize).collect();
-        let mut question = Confirmation::new(
-            format!("Delete {}?", count_of(total, "device", "devices")),
-            BULK_DELETE,
-            "Delete devices",
-            back.clone(),
-        )
-        .what("Each device is deleted with its entities, and webhooks hear of each deletion.")
-        .reaches(
-            &Affected {
-                total,
-                names: shown,
-            },
-            |n| format!("{} will be deleted:", count_of(n, "device", "devices")),
-        );
-        if entities > 0 {
-            question = question.consequence(format!(
-                "{} go with them.",
-                count_of(entities.max(0) as u64, "entity", "entities")
-            ));
-        }
-        for id in &ids {
-            question = question.hidden("ids", id);
-        }
-        return ctx.confirm(question.hidden("back", &back));
+        let consequences = (entities > 0)
+            .then(|| {
+                format!(
+                    "{} go with them.",
+                    count_of(entities.max(0) as u64, "entity", "entities")
+                )
+            })
+            .into_iter()
+            .collect();
+        Ok(Described {
+            names,
+            consequences,
+        })
     }
-    let deleted = devices::delete_many(&state.db, &acting.actor(), acting.ip(), &ids).await?;
-    Ok(ctx.redirect(
-        &back,
-        Flash::success(format!(
-            "{} deleted.",
-            count_of(deleted as u64, "device was", "devices were")
-        )),
-    ))
+
+    async fn apply(
+        state: &AppState,
+        acting: &Acting,
+        _: BulkAction,
+        ids: &[String],
+    ) -> Result<u64, service::Error> {
+        let deleted = devices::delete_many(&state.db, &acting.actor(), acting.ip(), ids).await?;
+        Ok(deleted as u64)
+    }
 }
 
 page_form! {
@@ -322,7 +291,7 @@ page_form! {
         pub model: String,
         pub area_id: String,
         pub integration: String,
-        /// RFC 3339; empty for never.
+        /// A `datetime-local` value in UTC (RFC 3339 is read too); empty for never.
         pub last_seen: String,
     }
 }
@@ -344,9 +313,9 @@ impl DeviceForm {
             Field::new(Self::model, "Model", "text").value(&self.model),
             Field::new(Self::area_id, "Area", "text").value(&self.area_id),
             Field::new(Self::integration, "Integration", "text").value(&self.integration),
-            Field::new(Self::last_seen, "Last seen", "text")
+            Field::new(Self::last_seen, "Last seen (UTC)", self.last_seen_kind())
                 .value(&self.last_seen)
-                .help("RFC 3339, e.g. 2026-11-22T19:03:00Z; empty for never."),
+                .help("In UTC, not your local time; empty for never."),
         ]);
         fields
     }
@@ -362,7 +331,20 @@ impl DeviceForm {
             model: opt(&self.model),
             area_id: opt(&self.area_id),
             integration: opt(&self.integration),
-            last_seen: opt(&self.last_seen),
+            last_seen: match local_utc(&self.last_seen) {
+                Some(t) => Some(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                None => opt(&self.last_seen),
+            },
+        }
+    }
+
+    /// The date-and-time picker, unless the value is one it cannot show (a typo), which then
+    /// stays in a text box as typed.
+    fn last_seen_kind(&self) -> &'static str {
+        if self.last_seen.trim().is_empty() || local_utc(&self.last_seen).is_some() {
+            "datetime-local"
+        } else {
+            "text"
         }
     }
 
@@ -403,7 +385,7 @@ pub fn routes(r: &mut Router) {
     let read = Access::Permission(Permission::RegistryRead);
     let write = Access::Permission(Permission::RegistryWrite);
     r.page(Method::GET, LIST, read, list)
-        .page(Method::POST, BULK_DELETE, write, bulk_delete)
+        .page(Method::POST, BULK_DELETE, write, bulk::handle::<DeviceBulk>)
         .page(Method::GET, "/registry/devices/new", write, new_page)
         .page(Method::POST, "/registry/devices/new", write, create);
 }

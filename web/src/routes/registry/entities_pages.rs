@@ -10,7 +10,9 @@ use service::registry::{BY_ENTITY_ID, EntityFilter, EntityKey, EntitySort, Entit
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{Cell, FilterField, ListRow, PageContext, PagerQuery, Row, Table};
+use crate::pages::{BulkAction, Cell, Confirmation, FilterField, ListRow, PageContext, PagerQuery, Row, Table};
+use crate::routes::bulk::{self, BulkList, Described};
+use crate::routes::forms::{ConfirmForm, PageForm};
 use crate::routes::router::Router;
 use crate::routes::views::ListPage;
 use crate::state::AppState;
@@ -68,9 +70,9 @@ impl ListRow<EntityRows<'_>> for EntityView {
         });
         if let Some(back) = toggle {
             let (label, to) = if e.disabled {
-                ("Enable", "false")
+                ("Enable…", "false")
             } else {
-                ("Disable", "true")
+                ("Disable…", "true")
             };
             row.push(Cell::post_button(
                 label,
@@ -189,8 +191,11 @@ async fn list(
     if let Some(request) = &request {
         table = table.paginate(LIST, &paged, &at, request, &found);
     }
-    if ctx.may(Permission::RegistryWrite) {
-        table = table.add_first("New entity", format!("{LIST}/new"));
+    if write {
+        let ids = found.items.iter().map(|e| e.entity_id.clone()).collect();
+        table = table
+            .add_first("New entity", format!("{LIST}/new"))
+            .bulk(BULK, EntityBulk::ACTIONS, ids, here.clone());
     }
     if let Some(err) = &refused {
         table = table.refused(err);
@@ -210,32 +215,121 @@ async fn list(
     )
 }
 
+/// Where the entity list's bulk actions post.
+const BULK: &str = "/registry/entities/bulk";
+
+/// The entity list's bulk actions: delete, enable, disable, each entity as its own page
+/// does it.
+pub struct EntityBulk;
+
+impl BulkList for EntityBulk {
+    const LIST: &'static str = LIST;
+    const ROUTE: &'static str = BULK;
+    const NOUN: (&'static str, &'static str) = ("entity", "entities");
+    const ACTIONS: &'static [BulkAction] =
+        &[BulkAction::Enable, BulkAction::Disable, BulkAction::Delete];
+
+    fn what(action: BulkAction) -> &'static str {
+        match action {
+            BulkAction::Delete => {
+                "Each entity is deleted; its device stays. The audit trail keeps what was done."
+            }
+            BulkAction::Disable => {
+                "Each entity is marked disabled: consumers reading the registry skip it."
+            }
+            _ => "Each entity is marked enabled again.",
+        }
+    }
+
+    async fn describe(
+        state: &AppState,
+        _: &Acting,
+        _: BulkAction,
+        ids: &[String],
+    ) -> Result<Described, service::Error> {
+        let mut names = Vec::with_capacity(ids.len());
+        for id in ids {
+            names.push(entities::get(&state.db, id).await?.entity_id);
+        }
+        Ok(Described {
+            names,
+            ..Described::default()
+        })
+    }
+
+    async fn apply(
+        state: &AppState,
+        acting: &Acting,
+        action: BulkAction,
+        ids: &[String],
+    ) -> Result<u64, service::Error> {
+        let (by, db) = (acting.actor(), &state.db);
+        for id in ids {
+            match action {
+                BulkAction::Delete => entities::delete(db, &by, acting.ip(), id).await?,
+                other => {
+                    let disabled = other == BulkAction::Disable;
+                    entities::set_disabled(db, &by, acting.ip(), id, disabled).await?;
+                }
+            }
+        }
+        Ok(ids.len() as u64)
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct ToggleQuery {
     to: Option<String>,
     back: Option<String>,
 }
 
+/// Enables or disables one entity once confirmed; before that, asks (the list's toggle).
 async fn toggle(
     ctx: PageContext,
     acting: Acting,
     state: web::Data<AppState>,
     id: web::Path<String>,
     query: web::Query<ToggleQuery>,
+    PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
     let disabled = match query.to.as_deref() {
         Some("true") => true,
         Some("false") => false,
         _ => return Err(bad_request("Say to=true or to=false.")),
     };
-    let entity =
-        entities::set_disabled(&state.db, &acting.actor(), acting.ip(), &id, disabled).await?;
     // Only a page of this list is a place to come back to (no open redirect).
     let back = query
         .back
         .as_deref()
         .filter(|b| *b == LIST || b.starts_with("/registry/entities?"))
         .unwrap_or(LIST);
+    if !form.is_given() {
+        let entity = entities::get(&state.db, &id).await?;
+        let (verb, what) = if disabled {
+            (
+                "Disable",
+                "consumers reading the registry skip it until it is enabled again.",
+            )
+        } else {
+            ("Enable", "consumers reading the registry see it again.")
+        };
+        let to = if disabled { "true" } else { "false" };
+        return ctx.confirm(
+            Confirmation::new(
+                format!("{verb} the entity {}?", entity.entity_id),
+                format!(
+                    "{LIST}/{}/disabled?to={to}&back={}",
+                    entity.entity_id,
+                    urlencode(back)
+                ),
+                format!("{verb} entity"),
+                back,
+            )
+            .what(format!("The entity {} is marked {}: {what}", entity.entity_id, verb.to_lowercase() + "d")),
+        );
+    }
+    let entity =
+        entities::set_disabled(&state.db, &acting.actor(), acting.ip(), &id, disabled).await?;
     let what = if entity.disabled {
         "disabled"
     } else {
@@ -251,10 +345,12 @@ async fn toggle(
 pub fn routes(r: &mut Router) {
     let read = Access::Permission(Permission::RegistryRead);
     let write = Access::Permission(Permission::RegistryWrite);
-    r.page(Method::GET, LIST, read, list).page(
-        Method::POST,
-        "/registry/entities/{entity_id}/disabled",
-        write,
-        toggle,
-    );
+    r.page(Method::GET, LIST, read, list)
+        .page(Method::POST, BULK, write, bulk::handle::<EntityBulk>)
+        .page(
+            Method::POST,
+            "/registry/entities/{entity_id}/disabled",
+            write,
+            toggle,
+        );
 }

@@ -15,14 +15,14 @@ use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{
-    Cell, Choice, Field, FilterField, FormView, Layout, ListRow, PageContext, PagerQuery, Row,
-    Table, rows,
+    Cell, Choice, Confirmation, FilterField, FormView, Layout, ListRow, PageContext, PagerQuery,
+    Row, Table, rows,
 };
 use crate::routes::form_input::{when, when_or};
 use crate::routes::forms::ConfirmForm;
 use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
-use crate::routes::views::{FormPage, ListPage};
+use crate::routes::views::ListPage;
 use crate::state::AppState;
 
 fn not_found(err: service::Error) -> PageError {
@@ -209,17 +209,7 @@ struct DetailPage {
 }
 
 fn cancel_form(s: &SyncRecord) -> FormView {
-    FormView::new(
-        format!("/sync/{}/cancel", s.id),
-        "Cancel sync",
-        vec![
-            Field::new("confirm", "Confirm", "checkboxes").choices(vec![Choice {
-                value: "yes".into(),
-                label: format!("Yes, cancel the running sync #{} of {}", s.id, s.tenant_id),
-                checked: false,
-            }]),
-        ],
-    )
+    FormView::danger_button(format!("/sync/{}/cancel", s.id), "Cancel sync…")
 }
 
 async fn detail(
@@ -236,8 +226,8 @@ async fn detail(
     })
 }
 
-/// Cancels after the confirmation: ticked on the page, or given by the script after the
-/// browser's own confirm dialog. Without it, shows the confirmation form.
+/// Cancels once confirmed; before that, asks (the confirmation component) what the
+/// orchestrator will meet.
 async fn cancel(
     ctx: PageContext,
     acting: Acting,
@@ -247,21 +237,26 @@ async fn cancel(
 ) -> Result<HttpResponse, PageError> {
     let id = sync_id(&id).map_err(not_found)?;
     let record = runs::get(&state.db, id).await?;
-    if form.confirmed().is_err() {
+    if !form.is_given() {
         if record.status() != SyncStatus::Running {
             return Ok(ctx.redirect(
                 &format!("/sync/{id}"),
                 Flash::error(format!("The sync #{id} is {} already.", record.status)),
             ));
         }
-        return ctx.render(&FormPage {
-            layout: ctx.layout(format!("Cancel sync #{id}?")),
-            form: cancel_form(&record),
-            intro: Some(format!(
-                "The orchestrator of {} learns of the cancellation at its next report.",
+        return ctx.confirm(
+            Confirmation::new(
+                format!("Cancel the running sync #{id} of {}?", record.tenant_id),
+                format!("/sync/{id}/cancel"),
+                "Cancel sync",
+                format!("/sync/{id}"),
+            )
+            .what(format!(
+                "The sync is marked canceled at once. The orchestrator of {} learns of it at \
+                 its next report, which is refused.",
                 record.tenant_id
             )),
-        });
+        );
     }
     match runs::cancel(&state.db, &acting.actor(), acting.ip(), id).await {
         Ok(s) => {

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod bodies;
 pub mod deliveries_api;
+pub mod list_bulk;
 pub mod page_edit;
 pub mod pages;
 
@@ -26,6 +27,7 @@ pub fn routes(r: &mut Router) {
     api::routes(r);
     deliveries_api::routes(r);
     // `/webhooks/new` is declared before `/webhooks/{id}`, which would match it too.
+    list_bulk::routes(r);
     pages::routes(r);
     page_edit::routes(r);
 }

@@ -1,7 +1,7 @@
 //! Webhook pages: the list (`/webhooks`) and creating one (`/webhooks/new`).
 
 use actix_web::http::Method;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use service::access::Permission;
 use service::pagination::{Page, PageRequest};
@@ -14,6 +14,7 @@ use service::webhooks::subscriptions::{
 use std::collections::HashMap;
 
 use super::api::{DESCRIPTION_MAX, TEAM_MAX};
+use super::list_bulk::WebhookBulk;
 use super::page_edit::display_name;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
@@ -21,6 +22,7 @@ use crate::pages::ShownOnce;
 use crate::pages::{
     Cell, Choice, Field, FilterField, FormView, ListRow, PageContext, PagerQuery, Row, Table, rows,
 };
+use crate::routes::bulk::{self, BulkList};
 use crate::routes::form_input::merge_errors;
 use crate::routes::forms::{PageForm, distinct, page_form};
 use crate::routes::router::Router;
@@ -186,6 +188,7 @@ fn parse(
 
 async fn list(
     ctx: PageContext,
+    req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
     at: web::Query<PagerQuery>,
@@ -239,7 +242,13 @@ async fn list(
     let mut actions = Vec::new();
     if ctx.may(Permission::WebhooksWrite) {
         actions.push(("New webhook", "/webhooks/new".to_string()));
-        table = table.add_first("New webhook", "/webhooks/new");
+        let here = bulk::here(&req, WebhookBulk::LIST);
+        table = table.add_first("New webhook", "/webhooks/new").bulk(
+            WebhookBulk::ROUTE,
+            WebhookBulk::ACTIONS,
+            ids,
+            here,
+        );
     }
     ctx.render_status(
         table.status(),

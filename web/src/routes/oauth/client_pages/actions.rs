@@ -124,6 +124,8 @@ async fn disable(
     PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
     if !form.is_given() {
+        // Nobody is asked about what the action would then refuse.
+        clients::may_act_on(&state.db, &acting.grantor(), &client_id, "changing").await?;
         return ask(&ctx, &state, &client_id, |client, tokens| {
             question(
                 client,
@@ -153,6 +155,8 @@ async fn rotate(
     PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
     if !form.is_given() {
+        // Nobody is asked about what the action would then refuse.
+        clients::may_act_on(&state.db, &acting.grantor(), &client_id, "rotating the secret of").await?;
         return ask(&ctx, &state, &client_id, |client, tokens| {
             question(
                 client,
@@ -194,6 +198,8 @@ async fn delete(
     PageForm(form): PageForm<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
     if !form.is_given() {
+        // Nobody is asked about what the action would then refuse.
+        clients::may_act_on(&state.db, &acting.grantor(), &client_id, "deleting").await?;
         return ask(&ctx, &state, &client_id, |client, tokens| {
             question(
                 client,

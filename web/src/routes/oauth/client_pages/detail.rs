@@ -113,6 +113,15 @@ pub(super) async fn render_client(
         })
         .collect();
     let write = ctx.may(Permission::OauthWrite);
+    // The settings, toggle, rotation and deletion need every scope the client is allowed:
+    // they show only to a caller holding them (a refused form shown again stays shown).
+    let may_act = failed.is_some()
+        || match &ctx.caller {
+            Some(c) => clients::may_act_on(&state.db, &c.grantor(), client_id, "changing")
+                .await
+                .is_ok(),
+            None => false,
+        };
     ctx.render_status(
         status,
         &ClientPage {
@@ -127,7 +136,7 @@ pub(super) async fn render_client(
                     "Revoke all…",
                 )
             }),
-            forms: if write {
+            forms: if write && may_act {
                 action_forms(&client, failed)
             } else {
                 vec![]

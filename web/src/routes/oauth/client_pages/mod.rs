@@ -3,23 +3,26 @@
 //! client's own page in `detail` and what its buttons do in `actions`.
 
 mod actions;
+mod bulk;
 mod detail;
 mod form;
 
 use actix_web::http::Method;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use service::access::Permission;
 use service::oauth::clients::{self, ClientSpec};
 use service::pagination::{Page, PageRequest, Sort};
 
+use self::bulk::ClientBulk;
 use self::form::ClientForm;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::ShownOnce;
 use crate::pages::{Cell, PageContext, PagerQuery, Table};
+use crate::routes::bulk::{self as bulk_route, BulkList};
 use crate::routes::form_input::when_or;
 use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
@@ -35,6 +38,7 @@ struct PageQuery {
 
 async fn list(
     ctx: PageContext,
+    req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
     at: web::Query<PagerQuery>,
@@ -107,7 +111,11 @@ async fn list(
     ];
     if ctx.may(Permission::OauthWrite) {
         actions.insert(0, ("New client", "/oauth/clients/new".to_string()));
-        table = table.add_first("New client", "/oauth/clients/new");
+        let here = bulk_route::here(&req, ClientBulk::LIST);
+        let ids = found.items.iter().map(|c| c.client_id.clone()).collect();
+        table = table
+            .add_first("New client", "/oauth/clients/new")
+            .bulk(ClientBulk::ROUTE, ClientBulk::ACTIONS, ids, here);
     }
     ctx.render_status(
         table.status(),
@@ -181,7 +189,13 @@ pub fn routes(r: &mut Router) {
     let write = Access::Permission(Permission::OauthWrite);
     r.page(Method::GET, "/oauth/clients", read, list)
         .page(Method::GET, "/oauth/clients/new", write, new_page)
-        .page(Method::POST, "/oauth/clients/new", write, create);
+        .page(Method::POST, "/oauth/clients/new", write, create)
+        .page(
+            Method::POST,
+            ClientBulk::ROUTE,
+            write,
+            bulk_route::handle::<ClientBulk>,
+        );
     detail::routes(r);
     actions::routes(r);
 }
