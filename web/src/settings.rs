@@ -113,6 +113,9 @@ pub struct Settings {
     pub ops_lost_after: Duration,
     /// How often the orchestration sweeper runs (`METADECK_OPS_SWEEP_SECONDS`, default 60).
     pub ops_sweep_every: Duration,
+    /// How often the background checker visits every enabled MCP server
+    /// (`METADECK_MCP_CHECK_SECONDS`, default 300).
+    pub mcp_check_every: Duration,
 }
 
 impl Settings {
@@ -302,6 +305,13 @@ impl Settings {
             86_400,
         )?
         .unwrap_or(60);
+        let mcp_check_seconds = parse_num(
+            var("METADECK_MCP_CHECK_SECONDS"),
+            "METADECK_MCP_CHECK_SECONDS",
+            1,
+            86_400,
+        )?
+        .unwrap_or(service::gateway::DEFAULT_CHECK_EVERY.as_secs());
         let webhook_allow_private_networks = parse_bool(
             var("METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
             "METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS",
@@ -344,6 +354,7 @@ impl Settings {
             webhook_retry_schedule,
             ops_lost_after: Duration::from_secs(ops_lost_minutes * 60),
             ops_sweep_every: Duration::from_secs(ops_sweep_seconds),
+            mcp_check_every: Duration::from_secs(mcp_check_seconds),
         })
     }
 
@@ -355,6 +366,17 @@ impl Settings {
             allow_private_networks: self.webhook_allow_private_networks,
             retry_schedule: self.webhook_retry_schedule.clone(),
         }
+    }
+
+    /// What the gateway area needs: the header values' cipher (its own key label), the one
+    /// HTTP client of MCP checks (private destinations only as webhooks may reach them) and
+    /// the background checker's interval.
+    pub fn gateway_config(&self) -> service::Result<service::gateway::GatewayConfig> {
+        service::gateway::GatewayConfig::new(
+            self.secret_key.expose(),
+            self.webhook_allow_private_networks,
+            self.mcp_check_every,
+        )
     }
 
     /// The database options for the service layer.

@@ -37,6 +37,8 @@ pub enum StartupError {
     Io(#[from] std::io::Error),
     #[error("cannot prepare the first admin: {0}")]
     Bootstrap(#[from] service::Error),
+    #[error("cannot prepare the MCP server checks: {0}")]
+    Gateway(service::Error),
 }
 
 /// The session cookie's name.
@@ -95,6 +97,8 @@ impl Application {
         let sync_live = service::sync::LiveHub::new(stopping.clone());
         crate::sync_tasks::spawn(&db, &settings, &sync_live, &stopping);
         crate::ops_tasks::spawn(&db, &settings, &stopping);
+        let gateway = Arc::new(settings.gateway_config().map_err(StartupError::Gateway)?);
+        crate::gateway_tasks::spawn(&db, &gateway, &stopping);
         let listener = TcpListener::bind(settings.bind)?;
         let local = listener.local_addr()?;
         let public_url = settings
@@ -123,6 +127,7 @@ impl Application {
             health: Arc::default(),
             sync_live,
             webhooks,
+            gateway,
             runtime: tokio::runtime::Handle::current(),
         };
 

@@ -25,6 +25,8 @@ pub struct AppState {
     pub sync_live: Arc<service::sync::LiveHub>,
     /// The webhook secrets' cipher, the SSRF switch and the retry schedule.
     pub webhooks: Arc<service::webhooks::WebhookConfig>,
+    /// The MCP header cipher, the check client and the checker's interval.
+    pub gateway: Arc<service::gateway::GatewayConfig>,
     /// The server's shared multi-threaded runtime, where API writes run ([`AppState::write`]).
     pub runtime: tokio::runtime::Handle,
 }

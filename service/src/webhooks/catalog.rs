@@ -36,6 +36,7 @@ events! {
     RunFailed = "run.failed";
     ClientCreated = "client.created";
     ClientDeleted = "client.deleted";
+    GatewayMcpDrift = "gateway.mcp_drift";
     WebhookTest = "webhook.test";
 }
 

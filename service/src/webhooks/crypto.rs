@@ -102,11 +102,17 @@ impl std::fmt::Debug for SecretCipher {
 }
 
 impl SecretCipher {
-    /// The cipher keyed from the server's secret key.
+    /// The cipher of webhook secrets, keyed from the server's secret key.
     pub fn from_secret_key(secret_key: &[u8]) -> Self {
+        Self::labelled(secret_key, KEY_LABEL)
+    }
+
+    /// A cipher keyed from the server's secret key under `label`: each kind of stored secret
+    /// gets its own label, so no two kinds share a key.
+    pub fn labelled(secret_key: &[u8], label: &[u8]) -> Self {
         let mut okm = [0u8; 32];
         // 32 bytes is far below HKDF-SHA-256's 8,160-byte limit, so expand cannot fail.
-        let _ = Hkdf::<Sha256>::new(None, secret_key).expand(KEY_LABEL, &mut okm);
+        let _ = Hkdf::<Sha256>::new(None, secret_key).expand(label, &mut okm);
         Self {
             cipher: Aes256Gcm::new(&Key::<Aes256Gcm>::from(okm)),
         }
@@ -114,27 +120,42 @@ impl SecretCipher {
 
     /// The stored form of `secret` for the webhook `webhook_id`.
     pub fn encrypt(&self, webhook_id: &str, secret: &WebhookSecret) -> Result<String> {
+        self.seal(webhook_id, &secret.0)
+    }
+
+    /// The secret stored as `stored` for `webhook_id`.
+    pub fn decrypt(&self, webhook_id: &str, stored: &str) -> Result<WebhookSecret> {
+        self.open(webhook_id, stored).map(WebhookSecret).map_err(|_| {
+            Error::internal(format!(
+                "the secret of webhook {webhook_id} cannot be decrypted (was METADECK_SECRET_KEY changed?)"
+            ))
+        })
+    }
+
+    /// The stored form (`enc:v1:` + base64 of nonce ‖ ciphertext) of `plain`, bound to
+    /// `context` (the associated data: the row, and the field, it belongs to).
+    pub fn seal(&self, context: &str, plain: &str) -> Result<String> {
         let nonce: [u8; 12] = rand::rng().random();
         let sealed = self
             .cipher
             .encrypt(
                 &Nonce::from(nonce),
                 Payload {
-                    msg: secret.0.as_bytes(),
-                    aad: webhook_id.as_bytes(),
+                    msg: plain.as_bytes(),
+                    aad: context.as_bytes(),
                 },
             )
-            .map_err(|_| Error::internal("webhook secret encryption failed"))?;
+            .map_err(|_| Error::internal("secret encryption failed"))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
         Ok(format!("{STORED_PREFIX}{}", STANDARD.encode(out)))
     }
 
-    /// The secret stored as `stored` for `webhook_id`.
-    pub fn decrypt(&self, webhook_id: &str, stored: &str) -> Result<WebhookSecret> {
+    /// The text sealed as `stored` for `context`.
+    pub fn open(&self, context: &str, stored: &str) -> Result<String> {
         let undecryptable = || {
             Error::internal(format!(
-                "the secret of webhook {webhook_id} cannot be decrypted (was METADECK_SECRET_KEY changed?)"
+                "a secret of {context} cannot be decrypted (was METADECK_SECRET_KEY changed?)"
             ))
         };
         let bytes = stored
@@ -150,13 +171,11 @@ impl SecretCipher {
                 &Nonce::from(nonce),
                 Payload {
                     msg: sealed,
-                    aad: webhook_id.as_bytes(),
+                    aad: context.as_bytes(),
                 },
             )
             .map_err(|_| undecryptable())?;
-        String::from_utf8(plain)
-            .map(WebhookSecret)
-            .map_err(|_| undecryptable())
+        String::from_utf8(plain).map_err(|_| undecryptable())
     }
 }
 

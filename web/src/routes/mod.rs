@@ -6,6 +6,7 @@ pub mod api_errors;
 pub mod assets;
 pub(crate) mod form_input;
 pub(crate) mod forms;
+pub mod gateway;
 pub mod health;
 pub mod home;
 pub mod oauth;
@@ -33,6 +34,7 @@ pub fn router() -> Router {
     sync::routes(&mut r);
     registry::routes(&mut r);
     webhooks::routes(&mut r);
+    gateway::routes(&mut r);
     shown_once::routes(&mut r);
     ops::routes(&mut r);
     r

@@ -41,6 +41,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(super::registry::ApiDoc::openapi());
     doc.merge(super::webhooks::ApiDoc::openapi());
     doc.merge(super::ops::ApiDoc::openapi());
+    doc.merge(super::gateway::ApiDoc::openapi());
     name_what_routes_need(&mut doc);
     doc
 }
