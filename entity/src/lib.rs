@@ -19,6 +19,7 @@ pub mod gateway_config;
 pub mod local_users;
 pub mod login_throttle;
 pub mod mcp_servers;
+pub mod mcp_tool_pins;
 pub mod oauth_access_tokens;
 pub mod oauth_audit_logs;
 pub mod oauth_authorization_codes;

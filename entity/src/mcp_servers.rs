@@ -23,6 +23,16 @@ pub struct Model {
     pub server_info: Option<Json>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub last_error: Option<String>,
+    pub last_latency_ms: Option<i64>,
+    pub protocol_version: Option<String>,
+    pub tool_count: Option<i32>,
+    pub failed_checks: i32,
+    pub tools_drift: bool,
+    pub tools_pinned_at: Option<DateTimeWithTimeZone>,
+    #[sea_orm(has_many)]
+    pub mcp_tool_pins: HasMany<super::mcp_tool_pins::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

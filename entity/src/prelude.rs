@@ -13,6 +13,7 @@ pub use super::gateway_config::Entity as GatewayConfig;
 pub use super::local_users::Entity as LocalUsers;
 pub use super::login_throttle::Entity as LoginThrottle;
 pub use super::mcp_servers::Entity as McpServers;
+pub use super::mcp_tool_pins::Entity as McpToolPins;
 pub use super::oauth_access_tokens::Entity as OauthAccessTokens;
 pub use super::oauth_audit_logs::Entity as OauthAuditLogs;
 pub use super::oauth_authorization_codes::Entity as OauthAuthorizationCodes;

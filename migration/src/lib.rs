@@ -19,9 +19,10 @@ mod m20261124_000001_create_audit_chain_head;
 mod m20261124_000002_registry_text_in_byte_order;
 mod m20261206_000001_list_indexes;
 mod m20261206_000002_orchestration_versions;
+mod m20261207_000001_retention;
 mod m20261207_000002_backups;
 mod m20261207_000003_second_factor;
-mod m20261207_000001_retention;
+mod m20261207_000004_mcp_pins;
 mod support;
 
 /// The ordered list of every schema migration.
@@ -44,9 +45,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_registry_text_in_byte_order::Migration),
             Box::new(m20261206_000001_list_indexes::Migration),
             Box::new(m20261206_000002_orchestration_versions::Migration),
+            Box::new(m20261207_000001_retention::Migration),
             Box::new(m20261207_000002_backups::Migration),
             Box::new(m20261207_000003_second_factor::Migration),
-            Box::new(m20261207_000001_retention::Migration),
+            Box::new(m20261207_000004_mcp_pins::Migration),
         ]
     }
 }

@@ -26,6 +26,7 @@ pub mod affected;
 pub mod audit;
 pub mod db;
 pub mod error;
+pub mod gateway;
 pub mod oauth;
 pub mod operations;
 pub mod orchestration;

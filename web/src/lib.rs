@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod flash;
+pub mod gateway_tasks;
 pub mod json;
 pub mod middleware;
 pub mod ops_tasks;

@@ -124,6 +124,9 @@ pub struct Settings {
     pub retention: service::operations::retention::RetentionSettings,
     /// How often the sweeper purges (`METADECK_SWEEP_SECONDS`, default 60).
     pub sweep_every: Duration,
+    /// How often the background checker visits every enabled MCP server
+    /// (`METADECK_MCP_CHECK_SECONDS`, default 300).
+    pub mcp_check_every: Duration,
 }
 
 impl Settings {
@@ -321,6 +324,13 @@ impl Settings {
         )?
         .unwrap_or(60);
         let retention = retention_settings(&var)?;
+        let mcp_check_seconds = parse_num(
+            var("METADECK_MCP_CHECK_SECONDS"),
+            "METADECK_MCP_CHECK_SECONDS",
+            1,
+            86_400,
+        )?
+        .unwrap_or(service::gateway::DEFAULT_CHECK_EVERY.as_secs());
         let webhook_allow_private_networks = parse_bool(
             var("METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
             "METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS",
@@ -372,6 +382,7 @@ impl Settings {
             require_2fa_for,
             retention,
             sweep_every: Duration::from_secs(sweep_seconds),
+            mcp_check_every: Duration::from_secs(mcp_check_seconds),
         })
     }
 
@@ -389,6 +400,17 @@ impl Settings {
             allow_private_networks: self.webhook_allow_private_networks,
             retry_schedule: self.webhook_retry_schedule.clone(),
         }
+    }
+
+    /// What the gateway area needs: the header values' cipher (its own key label), the one
+    /// HTTP client of MCP checks (private destinations only as webhooks may reach them) and
+    /// the background checker's interval.
+    pub fn gateway_config(&self) -> service::Result<service::gateway::GatewayConfig> {
+        service::gateway::GatewayConfig::new(
+            self.secret_key.expose(),
+            self.webhook_allow_private_networks,
+            self.mcp_check_every,
+        )
     }
 
     /// The database options for the service layer.

@@ -37,6 +37,8 @@ pub enum StartupError {
     Io(#[from] std::io::Error),
     #[error("cannot prepare the first admin: {0}")]
     Bootstrap(#[from] service::Error),
+    #[error("cannot prepare the MCP server checks: {0}")]
+    Gateway(service::Error),
 }
 
 /// The session cookie's name.
@@ -96,6 +98,8 @@ impl Application {
         crate::sync_tasks::spawn(&db, &settings, &sync_live, &stopping);
         crate::ops_tasks::spawn(&db, &settings, &stopping);
         crate::system_tasks::spawn(&db, &settings, &stopping);
+        let gateway = Arc::new(settings.gateway_config().map_err(StartupError::Gateway)?);
+        crate::gateway_tasks::spawn(&db, &gateway, &stopping);
         let listener = TcpListener::bind(settings.bind)?;
         let local = listener.local_addr()?;
         let public_url = settings
@@ -126,6 +130,7 @@ impl Application {
             sync_live,
             webhooks,
             totp,
+            gateway,
             runtime: tokio::runtime::Handle::current(),
         };
 

@@ -27,6 +27,8 @@ pub struct AppState {
     pub webhooks: Arc<service::webhooks::WebhookConfig>,
     /// The cipher of stored TOTP secrets (the second factor).
     pub totp: service::access::totp::TotpCipher,
+    /// The MCP header cipher, the check client and the checker's interval.
+    pub gateway: Arc<service::gateway::GatewayConfig>,
     /// The server's shared multi-threaded runtime, where API writes run ([`AppState::write`]).
     pub runtime: tokio::runtime::Handle,
 }

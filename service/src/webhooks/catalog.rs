@@ -37,6 +37,7 @@ events! {
     ClientCreated = "client.created";
     ClientDeleted = "client.deleted";
     SystemBackupFailed = "system.backup_failed";
+    GatewayMcpDrift = "gateway.mcp_drift";
     WebhookTest = "webhook.test";
 }
 

@@ -102,7 +102,7 @@ impl std::fmt::Debug for SecretCipher {
 }
 
 impl SecretCipher {
-    /// The cipher keyed from the server's secret key.
+    /// The cipher of webhook secrets, keyed from the server's secret key.
     pub fn from_secret_key(secret_key: &[u8]) -> Self {
         Self::labelled(secret_key, KEY_LABEL)
     }
@@ -154,6 +154,23 @@ impl SecretCipher {
                 },
             )
             .ok()
+    }
+
+    /// The stored form of the text `plain`, bound to `context` (the row and field it
+    /// belongs to).
+    pub fn seal_text(&self, context: &str, plain: &str) -> Result<String> {
+        self.seal(context, plain.as_bytes())
+    }
+
+    /// The text sealed as `stored` for `context`.
+    pub fn open_text(&self, context: &str, stored: &str) -> Result<String> {
+        self.open(context, stored)
+            .and_then(|plain| String::from_utf8(plain).ok())
+            .ok_or_else(|| {
+                Error::internal(format!(
+                    "a secret of {context} cannot be decrypted (was METADECK_SECRET_KEY changed?)"
+                ))
+            })
     }
 
     /// The stored form of `secret` for the webhook `webhook_id`.

@@ -64,9 +64,50 @@ impl std::fmt::Display for RefusedDestination {
 impl std::error::Error for RefusedDestination {}
 
 /// Resolves names for the HTTP client and refuses the whole answer if any address in it is
-/// refused, so the connection is only ever made to checked addresses.
-struct GuardedResolver {
+/// refused, so the connection is only ever made to checked addresses. Every outgoing request
+/// to an address an admin typed in (webhooks, MCP servers) resolves through it.
+pub struct GuardedResolver {
     allow_private: bool,
+}
+
+impl GuardedResolver {
+    /// A resolver that refuses private destinations unless `allow_private`.
+    pub fn new(allow_private: bool) -> Self {
+        Self { allow_private }
+    }
+}
+
+/// The SSRF refusal behind a failed request, if that was its cause.
+pub fn refusal_in(err: &reqwest::Error) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if let Some(refused) = e.downcast_ref::<RefusedDestination>() {
+            return Some(refused.0.clone());
+        }
+        source = e.source();
+    }
+    None
+}
+
+/// The refusal of an address written in the URL itself (no resolution happens for it), or
+/// of a `localhost` name; `None` when the URL may be connected to as far as its text says.
+pub fn refused_literal(url: &Url, allow_private: bool) -> Option<String> {
+    if allow_private {
+        return None;
+    }
+    let ip = match url.host()? {
+        Host::Ipv4(v4) => IpAddr::V4(v4),
+        Host::Ipv6(v6) => IpAddr::V6(v6),
+        Host::Domain(name) => {
+            return refused_at_delivery(name, &[], false);
+        }
+    };
+    refused_range(ip).map(|range| {
+        format!(
+            "refused: {} (no connection was made)",
+            refusal_message(&ip.to_string(), range)
+        )
+    })
 }
 
 impl Resolve for GuardedResolver {
@@ -100,7 +141,7 @@ impl Sender {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .no_proxy()
-            .dns_resolver(GuardedResolver { allow_private })
+            .dns_resolver(GuardedResolver::new(allow_private))
             .user_agent(concat!("Metadeck-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| {
@@ -119,7 +160,7 @@ impl Sender {
             Ok(url) => url,
             Err(e) => return Attempt::failed(format!("the URL cannot be parsed: {e}")),
         };
-        if let Some(reason) = self.refused_literal(&url) {
+        if let Some(reason) = refused_literal(&url, self.allow_private) {
             return Attempt::failed(reason);
         }
         let timestamp = Utc::now().timestamp();
@@ -156,34 +197,14 @@ impl Sender {
         }
     }
 
-    /// The refusal of an address written in the URL itself (no resolution happens for it).
-    fn refused_literal(&self, url: &Url) -> Option<String> {
-        if self.allow_private {
-            return None;
-        }
-        let ip = match url.host()? {
-            Host::Ipv4(v4) => IpAddr::V4(v4),
-            Host::Ipv6(v6) => IpAddr::V6(v6),
-            Host::Domain(name) => {
-                return refused_at_delivery(name, &[], false);
-            }
-        };
-        refused_range(ip).map(|range| {
-            format!(
-                "refused: {} (no connection was made)",
-                refusal_message(&ip.to_string(), range)
-            )
-        })
-    }
-
     /// A failure in words, naming the SSRF refusal when that is the cause.
     fn describe(&self, err: &reqwest::Error) -> String {
+        if let Some(refused) = refusal_in(err) {
+            return refused;
+        }
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
         let mut root = err.to_string();
         while let Some(e) = source {
-            if let Some(refused) = e.downcast_ref::<RefusedDestination>() {
-                return refused.0.clone();
-            }
             root = e.to_string();
             source = e.source();
         }

@@ -2,7 +2,7 @@
 //!
 //! Adding a page to the menu is one line in [`ENTRIES`]. An entry shows only to callers who
 //! may open it, and a group without a visible entry is left out, so an area whose pages do
-//! not exist yet (gateway) simply has no lines here.
+//! not exist yet simply has no lines here.
 
 use service::access::Permission;
 
@@ -74,6 +74,12 @@ const ENTRIES: &[Entry] = &[
         "Facts",
         "/ops/facts",
         Some(Permission::OpsRead),
+    ),
+    entry(
+        "Gateway",
+        "MCP servers",
+        "/gateway/mcp-servers",
+        Some(Permission::GatewayRead),
     ),
     entry(
         "Access",

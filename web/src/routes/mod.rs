@@ -7,6 +7,7 @@ pub mod assets;
 pub(crate) mod form_input;
 pub(crate) mod bulk;
 pub(crate) mod forms;
+pub mod gateway;
 pub mod health;
 pub mod home;
 pub mod metrics;
@@ -37,6 +38,7 @@ pub fn router() -> Router {
     sync::routes(&mut r);
     registry::routes(&mut r);
     webhooks::routes(&mut r);
+    gateway::routes(&mut r);
     shown_once::routes(&mut r);
     ops::routes(&mut r);
     system::routes(&mut r);

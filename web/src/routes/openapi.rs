@@ -43,6 +43,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(super::ops::ApiDoc::openapi());
     doc.merge(super::system::ApiDoc::openapi());
     doc.merge(super::retention::ApiDoc::openapi());
+    doc.merge(super::gateway::ApiDoc::openapi());
     name_what_routes_need(&mut doc);
     doc
 }
