@@ -19,7 +19,7 @@ use crate::pages::{
 };
 use crate::routes::bulk::{self, BulkList, Described};
 use crate::routes::form_input::{local_utc, when_or};
-use crate::routes::forms::{ConfirmForm, PageForm, distinct, page_form};
+use crate::routes::forms::{PageForm, page_form};
 use crate::routes::router::Router;
 use crate::routes::views::{FormPage, ListPage};
 use crate::state::AppState;
