@@ -11,7 +11,9 @@
 //!   runs on the pool or inside a caller's transaction (a [`db::WriteTxn`] is a
 //!   `ConnectionTrait`; so is a `&DatabaseConnection`, which keeps call sites unchanged). A
 //!   write that another write builds on gets such a function (`…_in(txn, …)`) holding its
-//!   statements, and does not commit.
+//!   statements; it does not commit, and answers the audit row of its change with its result
+//!   so that whoever holds the transaction commits them together
+//!   ([`registry::devices::put_in`] under [`registry::devices::create`], for instance).
 //! - **The rows nearly every request reads** (a caller's session and identity, a device by
 //!   id, an access token by hash) are read through [`db::hot`] only, one function per row,
 //!   taking a [`db::Handle`]: through the pool it takes the fastest path the backend has, in a
