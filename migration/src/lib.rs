@@ -19,6 +19,7 @@ mod m20261124_000001_create_audit_chain_head;
 mod m20261124_000002_registry_text_in_byte_order;
 mod m20261206_000001_list_indexes;
 mod m20261206_000002_orchestration_versions;
+mod m20261207_000005_sort_indexes;
 mod support;
 
 /// The ordered list of every schema migration.
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_registry_text_in_byte_order::Migration),
             Box::new(m20261206_000001_list_indexes::Migration),
             Box::new(m20261206_000002_orchestration_versions::Migration),
+            Box::new(m20261207_000005_sort_indexes::Migration),
         ]
     }
 }
