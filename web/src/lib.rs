@@ -16,3 +16,4 @@ pub mod startup;
 pub mod state;
 pub mod sync_tasks;
 pub mod telemetry;
+pub mod wording;
