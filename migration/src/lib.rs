@@ -23,6 +23,7 @@ mod m20261207_000001_retention;
 mod m20261207_000002_backups;
 mod m20261207_000003_second_factor;
 mod m20261207_000004_mcp_pins;
+mod m20261207_000005_sort_indexes;
 mod support;
 
 /// The ordered list of every schema migration.
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000002_backups::Migration),
             Box::new(m20261207_000003_second_factor::Migration),
             Box::new(m20261207_000004_mcp_pins::Migration),
+            Box::new(m20261207_000005_sort_indexes::Migration),
         ]
     }
 }

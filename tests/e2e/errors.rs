@@ -172,3 +172,72 @@ async fn an_oversize_form_is_an_html_413_on_a_page_and_json_on_a_protocol_route(
     assert_eq!(status, 413);
     assert_eq!(body["error"]["code"], "payload_too_large");
 }
+
+/// No parsing library's wording reaches a page or a JSON error, wherever the input failed:
+/// the URL parser, serde's enums and types, the integer parser of a query string.
+#[tokio::test]
+async fn parse_errors_read_as_plain_words_on_pages_and_in_json() {
+    let app = crate::helpers::spawn_app().await;
+    app.login_as_admin().await;
+    let token = app.csrf_token(&app.client).await;
+    let library = [
+        "relative URL without a base",
+        "unknown variant",
+        "invalid type",
+        "invalid digit",
+        "deserialize error",
+        "EOF while parsing",
+    ];
+    let mut answers = Vec::new();
+    for (path, body) in [
+        (
+            "/api/webhooks",
+            r#"{"url": "not-a-url", "events": ["*"]}"#.to_string(),
+        ),
+        (
+            "/api/sync/runs",
+            r#"{"tenant_id": "acme", "sync_type": "sqlite", "progress_percentage": "x"}"#
+                .to_string(),
+        ),
+        ("/api/webhooks", r#"{"url": "#.to_string()),
+    ] {
+        let res = app
+            .client
+            .post(app.url(path))
+            .header("X-CSRF-Token", &token)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_client_error(), "{path}");
+        answers.push(res.text().await.unwrap());
+    }
+    for path in ["/api/webhooks?limit=abc", "/registry/devices?limit=abc", "/webhooks?limit=-1"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 400, "{path}");
+        answers.push(res.text().await.unwrap());
+    }
+    let page = app.text_of(&app.client, "/webhooks/new").await;
+    let form = [
+        ("csrf_token", crate::helpers::csrf_in(&page).unwrap()),
+        ("url", "not-a-url".to_string()),
+        ("events", "*".to_string()),
+    ];
+    let res = app
+        .client
+        .post(app.url("/webhooks/new"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let refused = res.text().await.unwrap();
+    assert!(refused.contains("data-field-error=\"url\""), "{refused}");
+    answers.push(refused);
+    for answer in &answers {
+        for phrase in library {
+            assert!(!answer.contains(phrase), "{phrase} in {answer}");
+        }
+    }
+}

@@ -276,15 +276,73 @@ async fn each_list_query_walks_an_index_under_each_sort_and_filter() {
     )
     .await;
 
-    service::oauth::device::list(&db, &first()).await.unwrap();
-    assert_indexed(
-        &db,
-        &take(),
-        "device codes, newest first",
-        "oauth_device_codes",
-        "idx_oauth_device_codes_created",
-    )
-    .await;
+    use service::oauth::device::{DeviceCodeSortField, NEWEST_CODES_FIRST};
+    for (what, sort, index) in [
+        (
+            "device codes, newest first",
+            NEWEST_CODES_FIRST,
+            "idx_oauth_device_codes_created",
+        ),
+        (
+            "device codes by expiry",
+            Sort::asc(DeviceCodeSortField::Expires),
+            "idx_oauth_device_codes_expires",
+        ),
+        (
+            "device codes by expiry, reversed",
+            Sort::desc(DeviceCodeSortField::Expires),
+            "idx_oauth_device_codes_expires",
+        ),
+    ] {
+        service::oauth::device::list(&db, sort, &first())
+            .await
+            .unwrap();
+        assert_indexed(&db, &take(), what, "oauth_device_codes", index).await;
+    }
+
+    use service::webhooks::subscriptions::{self, WebhookFilter, WebhookSortField};
+    let config = service::webhooks::WebhookConfig {
+        cipher: service::webhooks::SecretCipher::from_secret_key(
+            crate::helpers::TEST_SECRET_KEY.as_bytes(),
+        ),
+        allow_private_networks: false,
+        retry_schedule: vec![std::time::Duration::from_secs(1)],
+    };
+    for (what, sort, index) in [
+        (
+            "webhooks by id, reversed",
+            Sort::desc(WebhookSortField::WebhookId),
+            "sqlite_autoindex_webhooks",
+        ),
+        (
+            "webhooks by URL",
+            Sort::asc(WebhookSortField::Url),
+            "idx_webhooks_url",
+        ),
+        (
+            "webhooks by URL, reversed",
+            Sort::desc(WebhookSortField::Url),
+            "idx_webhooks_url",
+        ),
+    ] {
+        subscriptions::list(&db, &config, &WebhookFilter::default(), sort, &first())
+            .await
+            .unwrap();
+        assert_indexed(&db, &take(), what, "webhooks", index).await;
+    }
+
+    for sort in [
+        service::oauth::audit_log::NEWEST_EVENTS_FIRST,
+        Sort::asc(service::oauth::audit_log::LogSortField::Time),
+    ] {
+        let filter = service::oauth::audit_log::LogFilter::default();
+        service::oauth::audit_log::list(&db, &filter, sort, &first())
+            .await
+            .unwrap();
+        // The log's id is SQLite's rowid: the table itself is the index it walks.
+        let rowid = "SCAN oauth_audit_logs";
+        assert_indexed(&db, &take(), "the OAuth log", "oauth_audit_logs", rowid).await;
+    }
 
     // The known values hop through the column's index rather than reading the table.
     service::vocabulary::known_values(&db, "devices", "manufacturer", 200)

@@ -280,8 +280,11 @@ async fn long_values_are_shortened_with_the_full_value_on_hover_and_actors_link(
         "a shortened value keeps its full text"
     );
     assert!(page.contains("…"));
+    let admin: i64 = app
+        .scalar("SELECT id FROM local_users WHERE username = 'admin'")
+        .await;
     assert!(
-        page.contains(r#"href="/admin/users?q=admin""#),
+        page.contains(&format!(r#"href="/admin/users/{admin}""#)),
         "user:admin links to the user"
     );
     assert!(
@@ -385,4 +388,60 @@ async fn a_bulk_delete_asks_first_naming_the_devices_then_deletes_them_all_or_no
         .scalar("SELECT COUNT(*) FROM audit WHERE action = 'device.deleted'")
         .await;
     assert_eq!(deleted, 2, "one audit row per device");
+}
+
+#[tokio::test]
+async fn webhooks_device_codes_and_the_oauth_log_sort_by_their_headers_both_ways() {
+    let app = crate::helpers::spawn_app_with(|env| {
+        env.insert(
+            "METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS".into(),
+            "true".into(),
+        );
+    })
+    .await;
+    app.login_as_admin().await;
+    let token = app.csrf_token(&app.client).await;
+    let mut ids = Vec::new();
+    for path in ["/b", "/c", "/a"] {
+        let res = app
+            .client
+            .post(app.url("/api/webhooks"))
+            .header("X-CSRF-Token", &token)
+            .json(&json!({"url": format!("http://127.0.0.1:9{path}"), "events": ["*"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let created: Value = res.json().await.unwrap();
+        ids.push(created["webhook_id"].as_str().unwrap().to_string());
+    }
+    let log = html(&app, &format!("/webhooks/{}", ids[0]), 200).await;
+    assert!(log.contains(r#"aria-sort="descending"><a class="sort" href="/webhooks/"#), "{log}");
+    let log = html(&app, &format!("/webhooks/{}?sort=created", ids[0]), 200).await;
+    assert!(log.contains(r#"aria-sort="ascending""#), "the delivery log reads oldest first");
+    // The path letter of each URL shown, in page order.
+    let urls = |page: &str| -> Vec<String> {
+        page.split("http://127.0.0.1:9/")
+            .skip(1)
+            .map(|s| s[..1].to_string())
+            .collect()
+    };
+    let list = html(&app, "/webhooks", 200).await;
+    assert!(list.contains(r#"aria-sort="none"><a class="sort" href="/webhooks?sort=url""#), "{list}");
+    let ascending = html(&app, "/webhooks?sort=url", 200).await;
+    assert!(ascending.contains(r#"aria-sort="ascending"><a class="sort" href="/webhooks?sort=-url""#));
+    let mut seen = urls(&ascending);
+    seen.dedup();
+    assert_eq!(seen, ["a", "b", "c"]);
+    let mut seen = urls(&html(&app, "/webhooks?sort=-url", 200).await);
+    seen.dedup();
+    assert_eq!(seen, ["c", "b", "a"]);
+    let refused = html(&app, "/webhooks?sort=secret&team=ops", 400).await;
+    assert!(refused.contains(r#"value="ops""#), "the other filters are kept");
+
+    let codes = html(&app, "/oauth/device-codes?sort=expires", 200).await;
+    assert!(codes.contains(r#"href="/oauth/device-codes?sort=-expires""#), "{codes}");
+    let log = html(&app, "/oauth/audit", 200).await;
+    assert!(log.contains(r#"aria-sort="descending"><a class="sort" href="/oauth/audit?sort=time""#), "{log}");
+    html(&app, "/oauth/audit?sort=time", 200).await;
 }

@@ -21,6 +21,7 @@ use crate::auth::{Caller, Kind, from_session};
 use crate::pages::{ErrorPage, Layout, PageContext};
 use crate::routes::router::kind_of;
 use crate::state::AppState;
+use crate::wording::plain;
 
 /// The body of every JSON error.
 #[derive(Debug, Serialize, ToSchema)]
@@ -250,11 +251,20 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after {
             res.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
+        // Whatever produced the error, no parsing library's wording reaches the caller.
+        let details = self
+            .details
+            .iter()
+            .map(|d| FieldError {
+                message: plain(&d.message),
+                ..d.clone()
+            })
+            .collect();
         res.json(ErrorBody {
             error: ErrorDetail {
                 code: self.code,
-                message: self.message.clone(),
-                details: self.details.clone(),
+                message: plain(&self.message),
+                details,
             },
         })
     }
@@ -323,7 +333,7 @@ fn error_page_in(
     message: &str,
     layout: Option<Layout>,
 ) -> HttpResponse<BoxBody> {
-    let page = ErrorPage::new(status, message, layout);
+    let page = ErrorPage::new(status, &plain(message), layout);
     match page.render() {
         Ok(html) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")

@@ -18,3 +18,4 @@ pub mod state;
 pub mod sync_tasks;
 pub mod system_tasks;
 pub mod telemetry;
+pub mod wording;

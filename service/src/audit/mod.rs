@@ -11,7 +11,8 @@ mod query;
 pub use chain::{ChainStatus, GENESIS_HASH, check_head, verify_chain};
 pub use commit::commit_audited;
 pub use query::{
-    AuditFilter, AuditKey, AuditRecord, AuditSort, AuditSortField, NEWEST_FIRST, list,
+    AuditFilter, AuditKey, AuditRecord, AuditSort, AuditSortField, NEWEST_FIRST, actor_user_ids,
+    list,
 };
 
 use std::sync::LazyLock;

@@ -1,5 +1,7 @@
 //! Reading the audit trail: newest first, filtered, keyset-paginated by id.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
@@ -75,6 +77,34 @@ pub const NEWEST_FIRST: AuditSort = Sort {
 pub enum AuditKey {
     Id(i64),
     Text(String, i64),
+}
+
+/// The ids of the users named by the `user:` actors of `records`, by username, read in one
+/// query for the whole page: how the audit page links each such actor to the user's own page.
+/// Users deleted since are left out.
+pub async fn actor_user_ids(
+    db: &impl ConnectionTrait,
+    records: &[AuditRecord],
+) -> Result<HashMap<String, i64>> {
+    let mut names: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r.actor.strip_prefix("user:"))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.is_empty() {
+        return Ok(HashMap::new());
+    }
+    use entity::local_users::{Column as User, Entity as Users};
+    let found: Vec<(i64, String)> = Users::find()
+        .select_only()
+        .column(User::Id)
+        .column(User::Username)
+        .filter(User::Username.is_in(names))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(found.into_iter().map(|(id, name)| (name, id)).collect())
 }
 
 /// A page of the trail in `sort` order.

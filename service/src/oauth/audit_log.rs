@@ -11,7 +11,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::Result;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, Sort, SortField};
 
 /// The events of the log, as `event_type` spells them.
 pub const EVENTS: &[&str] = &[
@@ -126,14 +126,39 @@ pub struct LogRecord {
     pub created_by: Option<String>,
 }
 
-/// The log, newest first, by id.
+/// The sortable columns of the log: the time of writing, which the id follows (the primary
+/// key serves it both ways).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogSortField {
+    Time,
+}
+
+impl SortField for LogSortField {
+    const ALL: &'static [Self] = &[Self::Time];
+
+    fn name(self) -> &'static str {
+        "time"
+    }
+}
+
+/// The log's order.
+pub type LogSort = Sort<LogSortField>;
+
+/// The default order: newest first.
+pub const NEWEST_EVENTS_FIRST: LogSort = Sort {
+    field: LogSortField::Time,
+    descending: true,
+};
+
+/// The log in `sort` order, by id.
 pub async fn list(
     db: &impl ConnectionTrait,
     filter: &LogFilter,
+    sort: LogSort,
     page: &PageRequest<i64>,
 ) -> Result<Page<LogRecord>> {
-    // Reading backward (towards newer events) walks the primary key the other way.
-    let descending = page.reads_descending(true);
+    // Reading backward walks the primary key the other way.
+    let descending = page.reads_descending(sort.descending);
     let mut query = oauth_audit_logs::Entity::find()
         .order_by(
             Column::Id,

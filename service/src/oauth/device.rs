@@ -19,7 +19,7 @@ use super::{OAuthError, Scope, grant_type, secrets, subjects};
 use crate::access::Identity;
 use crate::access::throttle::{self, Counter, Limit};
 use crate::db::begin_write;
-use crate::pagination::{Page, PageRequest, past_key};
+use crate::pagination::{Page, PageRequest, Sort, SortField, past_key};
 use crate::{Error, Result};
 
 /// The answer of the device authorization endpoint (RFC 8628 §3.2).
@@ -291,34 +291,69 @@ pub struct DeviceCodeView {
 /// Where a page of device codes starts or ends: creation time, then the code's id.
 pub type DeviceCodeKey = (DateTime<Utc>, Uuid);
 
-/// A page of device codes, newest first (index `(created_at, id)`). Pending codes past their
-/// expiry are shown as `expired`.
+/// The sortable columns of the device-code list, each on an index ending in the id; both
+/// are times, so one key shape serves both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceCodeSortField {
+    Created,
+    Expires,
+}
+
+impl SortField for DeviceCodeSortField {
+    const ALL: &'static [Self] = &[Self::Created, Self::Expires];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Expires => "expires",
+        }
+    }
+}
+
+/// The device-code list's order.
+pub type DeviceCodeSort = Sort<DeviceCodeSortField>;
+
+/// The default order: newest first.
+pub const NEWEST_CODES_FIRST: DeviceCodeSort = Sort {
+    field: DeviceCodeSortField::Created,
+    descending: true,
+};
+
+/// A page of device codes in `sort` order (indexes `(created_at, id)` and
+/// `(expires_at, id)`). Pending codes past their expiry are shown as `expired`.
 pub async fn list(
     db: &impl ConnectionTrait,
+    sort: DeviceCodeSort,
     page: &PageRequest<DeviceCodeKey>,
 ) -> Result<Page<DeviceCodeView>> {
     // Reading backward walks the same index the other way.
-    let descending = page.reads_descending(true);
-    let order = if descending {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
+    let order = sort.order(page);
+    let descending = order == sea_orm::Order::Desc;
+    let column = match sort.field {
+        DeviceCodeSortField::Created => devices::Column::CreatedAt,
+        DeviceCodeSortField::Expires => devices::Column::ExpiresAt,
     };
     let mut query = devices::Entity::find()
-        .order_by(devices::Column::CreatedAt, order.clone())
+        .order_by(column, order.clone())
         .order_by(devices::Column::Id, order)
         .limit(page.limit + 1);
-    if let Some(&(created, id)) = page.boundary() {
+    if let Some(&(at, id)) = page.boundary() {
         query = query.filter(past_key(
-            devices::Column::CreatedAt,
-            created.fixed_offset(),
+            column,
+            at.fixed_offset(),
             devices::Column::Id,
             id,
             descending,
         ));
     }
     let rows = query.all(db).await?;
-    let found = Page::from_request(rows, page, |d| (d.created_at.to_utc(), d.id));
+    let found = Page::from_request(rows, page, |d| {
+        let at = match sort.field {
+            DeviceCodeSortField::Created => d.created_at,
+            DeviceCodeSortField::Expires => d.expires_at,
+        };
+        (at.to_utc(), d.id)
+    });
     let names = clients::names_by_id(db).await?;
     let user_ids: Vec<Uuid> = found.items.iter().filter_map(|d| d.user_id).collect();
     let users: std::collections::HashMap<Uuid, Option<String>> =

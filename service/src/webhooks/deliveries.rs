@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::dispatcher;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::begin_write;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, Sort, SortField};
 use crate::{Error, Result};
 
 /// A delivery's state.
@@ -97,11 +97,36 @@ impl From<webhook_deliveries::Model> for DeliverySummary {
     }
 }
 
-/// A page of one webhook's deliveries, newest first.
+/// The sortable columns of a delivery log: the time of creation, which the id follows (the
+/// index `(webhook_id, id)` serves it both ways).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliverySortField {
+    Created,
+}
+
+impl SortField for DeliverySortField {
+    const ALL: &'static [Self] = &[Self::Created];
+
+    fn name(self) -> &'static str {
+        "created"
+    }
+}
+
+/// A delivery log's order.
+pub type DeliverySort = Sort<DeliverySortField>;
+
+/// The default order: newest first.
+pub const NEWEST_DELIVERIES_FIRST: DeliverySort = Sort {
+    field: DeliverySortField::Created,
+    descending: true,
+};
+
+/// A page of one webhook's deliveries in `sort` order.
 pub async fn list(
     db: &impl ConnectionTrait,
     webhook_id: &str,
     status: Option<DeliveryStatus>,
+    sort: DeliverySort,
     page: &PageRequest<i64>,
 ) -> Result<Page<DeliverySummary>> {
     if entity::webhooks::Entity::find_by_id(webhook_id)
@@ -114,8 +139,8 @@ pub async fn list(
     let mut query = webhook_deliveries::Entity::find()
         .filter(Column::WebhookId.eq(webhook_id))
         .limit(page.limit + 1);
-    // Reading backward (towards newer deliveries) walks the same index the other way.
-    if page.reads_descending(true) {
+    // Reading backward walks the same index the other way.
+    if page.reads_descending(sort.descending) {
         query = query.order_by_desc(Column::Id);
         if let Some(&after) = page.boundary() {
             query = query.filter(Column::Id.lt(after));

@@ -18,7 +18,7 @@ use super::ssrf;
 use super::{WebhookConfig, dispatcher};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::begin_write;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, Sort, SortField, past_key};
 use crate::{Error, FieldError, Result};
 
 /// A webhook as reads show it: the secret only as a hint.
@@ -147,25 +147,86 @@ pub struct WebhookFilter {
     pub is_enabled: Option<bool>,
 }
 
-/// A page of webhooks ordered by id.
+/// The sortable columns of the webhook list, each on an index ending in the webhook id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookSortField {
+    WebhookId,
+    Url,
+}
+
+impl SortField for WebhookSortField {
+    const ALL: &'static [Self] = &[Self::WebhookId, Self::Url];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::WebhookId => "webhook_id",
+            Self::Url => "url",
+        }
+    }
+}
+
+/// The webhook list's order.
+pub type WebhookSort = Sort<WebhookSortField>;
+
+/// The default order: by webhook id.
+pub const BY_WEBHOOK_ID: WebhookSort = Sort {
+    field: WebhookSortField::WebhookId,
+    descending: false,
+};
+
+/// Where a page of webhooks starts or ends: the webhook id, with the URL first when sorted
+/// by URL. A bare id reads as cursors did before sorting existed.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum WebhookKey {
+    Id(String),
+    Text(String, String),
+}
+
+/// A page of webhooks in `sort` order.
 pub async fn list(
     db: &impl ConnectionTrait,
     config: &WebhookConfig,
     filter: &WebhookFilter,
-    page: &PageRequest<String>,
+    sort: WebhookSort,
+    page: &PageRequest<WebhookKey>,
 ) -> Result<Page<WebhookSummary>> {
+    // No stored text holds a NUL character (PostgreSQL refuses them in a query).
+    let holds_nul = |k: &WebhookKey| match k {
+        WebhookKey::Id(id) => id.contains('\0'),
+        WebhookKey::Text(v, id) => v.contains('\0') || id.contains('\0'),
+    };
+    if page.boundary().is_some_and(holds_nul) {
+        return Err(Error::invalid("cursor", "is not a valid cursor"));
+    }
     // Reading backward walks the same index the other way.
+    let order = sort.order(page);
+    let descending = order == sea_orm::Order::Desc;
+    let by_url = sort.field == WebhookSortField::Url;
     let mut query = webhooks::Entity::find().limit(page.limit + 1);
-    if page.reads_descending(false) {
-        query = query.order_by_desc(Column::WebhookId);
-        if let Some(before) = page.boundary() {
-            query = query.filter(Column::WebhookId.lt(before.as_str()));
+    if by_url {
+        query = query.order_by(Column::Url, order.clone());
+    }
+    query = query.order_by(Column::WebhookId, order);
+    match (by_url, page.boundary()) {
+        (_, None) => {}
+        (false, Some(WebhookKey::Id(id))) => {
+            query = query.filter(if descending {
+                Column::WebhookId.lt(id.as_str())
+            } else {
+                Column::WebhookId.gt(id.as_str())
+            });
         }
-    } else {
-        query = query.order_by_asc(Column::WebhookId);
-        if let Some(after) = page.boundary() {
-            query = query.filter(Column::WebhookId.gt(after.as_str()));
+        (true, Some(WebhookKey::Text(url, id))) => {
+            query = query.filter(past_key(
+                Column::Url,
+                url.as_str(),
+                Column::WebhookId,
+                id.as_str(),
+                descending,
+            ));
         }
+        _ => return Err(Error::invalid("cursor", "is not a valid cursor")),
     }
     if let Some(team) = filter.team.as_deref().filter(|t| !t.is_empty()) {
         query = query.filter(Column::Team.eq(team));
@@ -174,7 +235,14 @@ pub async fn list(
         query = query.filter(Column::IsEnabled.eq(enabled));
     }
     let rows = query.all(db).await?;
-    Ok(Page::from_request(rows, page, |w| w.webhook_id.clone()).map(|w| summary(config, w)))
+    Ok(Page::from_request(rows, page, |w| {
+        if by_url {
+            WebhookKey::Text(w.url.clone(), w.webhook_id.clone())
+        } else {
+            WebhookKey::Id(w.webhook_id.clone())
+        }
+    })
+    .map(|w| summary(config, w)))
 }
 
 /// One webhook, masked.

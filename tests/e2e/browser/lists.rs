@@ -218,3 +218,44 @@ async fn a_bulk_delete_ticks_the_page_asks_first_and_deletes() {
         .await;
     browser.assert_clean(&app.address).await;
 }
+
+#[tokio::test]
+async fn entities_are_disabled_in_bulk_by_their_button_after_the_question() {
+    let app = spawn_app().await;
+    let Some(browser) = Browser::launch().await else {
+        return;
+    };
+    app.login_as_admin().await;
+    let token = app.csrf_token(&app.client).await;
+    let items: Vec<Value> = ["light.a", "light.b", "switch.c"]
+        .iter()
+        .map(|id| json!({"entity_id": id}))
+        .collect();
+    app.bulk_upsert("entities", &token, items).await;
+    sign_in(&app, &browser).await;
+    browser
+        .goto(&app.url("/registry/entities?domain=light"))
+        .await;
+    browser.click("input[data-select-all]").await;
+    let ticked = browser
+        .eval("return document.querySelectorAll('input[name=ids]:checked').length")
+        .await;
+    assert_eq!(ticked, json!(2), "the header box ticks the page");
+    browser.click("button[data-testid=bulk-disable]").await;
+    browser.wait_for("[data-testid=confirmation]", WAIT).await;
+    assert_eq!(browser.text("h1").await, "Disable 2 entities?");
+    browser.assert_clean(&app.address).await;
+    browser.submit("form.confirm-form").await;
+    browser
+        .wait_for_text(".flash", "2 entities were disabled.", WAIT)
+        .await;
+    assert!(
+        browser.current_url().await.contains("domain=light"),
+        "back on the list as it was"
+    );
+    let disabled: i64 = app
+        .scalar("SELECT COUNT(*) FROM entities WHERE disabled = TRUE")
+        .await;
+    assert_eq!(disabled, 2);
+    browser.assert_clean(&app.address).await;
+}

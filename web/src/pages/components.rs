@@ -5,6 +5,7 @@ use service::FieldError;
 use service::pagination::{Page, PageRequest};
 
 use super::bulk::{Bulk, BulkAction};
+use crate::wording::plain;
 
 /// One cell of a list table.
 #[derive(Debug, Clone, Default)]
@@ -356,9 +357,10 @@ impl Table {
         };
         let mut unplaced = Vec::new();
         for d in details {
+            let message = plain(&d.message);
             match self.filters.iter_mut().find(|f| f.name == d.field) {
-                Some(f) => f.error = Some(d.message.clone()),
-                None => unplaced.push(format!("The {} {}.", d.field, d.message)),
+                Some(f) => f.error = Some(message),
+                None => unplaced.push(format!("The {} {message}.", d.field)),
             }
         }
         if details.is_empty() {
@@ -524,9 +526,10 @@ impl FormView {
         };
         let mut unplaced = Vec::new();
         for d in details {
+            let message = plain(&d.message);
             match self.fields.iter_mut().find(|f| f.name == d.field) {
-                Some(f) => f.error = Some(d.message.clone()),
-                None => unplaced.push(format!("{} {}", d.field, d.message)),
+                Some(f) => f.error = Some(message),
+                None => unplaced.push(format!("{} {message}", d.field)),
             }
         }
         if details.is_empty() {

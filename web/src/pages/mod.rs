@@ -13,8 +13,8 @@ mod shown_once;
 
 pub use bulk::{Bulk, BulkAction};
 pub use components::{
-    Cell, Choice, Field, FilterField, FormView, ListRow, Pager, PagerQuery, Row, Table, rows,
-    thousands,
+    Cell, Choice, Field, FilterField, FormView, ListRow, Pager, PagerQuery, Row, SortLink, Table,
+    rows, thousands,
 };
 pub use confirmation::{Confirmation, ConfirmationPage, Consequence, count_of};
 pub use context::{PageContext, see_other};

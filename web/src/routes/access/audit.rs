@@ -1,5 +1,7 @@
 //! The admin audit trail: `/audit` and `GET /api/audit`.
 
+use std::collections::HashMap;
+
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -101,30 +103,30 @@ pub async fn list_api(
     }))
 }
 
-/// Where an actor links: a client to its page, a user to theirs; `cli` and `system` nowhere.
-fn actor_href(actor: &str) -> Option<String> {
-    let encode = |s: &str| {
-        serde_urlencoded::to_string([("", s)])
-            .map(|q| q.trim_start_matches('=').to_string())
-            .unwrap_or_default()
-    };
+/// Where an actor links: a client to its page, a user to theirs (its id from `users`, the
+/// page's user actors resolved at once); `cli`, `system` and deleted users nowhere.
+fn actor_href(actor: &str, users: &HashMap<String, i64>) -> Option<String> {
     if let Some(client) = actor.strip_prefix("client:") {
-        return Some(format!("/oauth/clients/{}", encode(client)));
+        let encoded = serde_urlencoded::to_string([("", client)])
+            .map(|q| q.trim_start_matches('=').to_string())
+            .unwrap_or_default();
+        return Some(format!("/oauth/clients/{encoded}"));
     }
     actor
         .strip_prefix("user:")
-        .map(|user| format!("/admin/users?q={}", encode(user)))
+        .and_then(|user| users.get(user))
+        .map(|id| format!("/admin/users/{id}"))
 }
 
 /// A row of the trail in the audit list: the time on one line, the actor a link to what it
 /// names, long values shortened with the full value on hover.
-impl ListRow for AuditRecord {
-    fn row(&self, _: &()) -> Row {
+impl ListRow<HashMap<String, i64>> for AuditRecord {
+    fn row(&self, users: &HashMap<String, i64>) -> Row {
         let r = self;
         let actor = Cell::short(&r.actor, 28);
         vec![
             Cell::time(r.timestamp.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
-            match actor_href(&r.actor) {
+            match actor_href(&r.actor, users) {
                 Some(href) => actor.linked(href),
                 None => actor,
             },
@@ -172,6 +174,7 @@ async fn list_page(
         Err(e @ service::Error::Validation(_)) => (Page::empty(), None, Some(e)),
         Err(e) => return Err(e.into()),
     };
+    let users = audit::actor_user_ids(&state.db, &page.items).await?;
     let chain = audit::verify_chain(&state.db).await?;
     let filters = [
         ("actor", query.actor.clone()),
@@ -187,7 +190,7 @@ async fn list_page(
     paged.push(("sort", Some(current.param())));
     let mut table = Table {
         columns: vec!["Time", "Actor", "Action", "Target", "Details", "IP"],
-        rows: rows(&page.items, &()),
+        rows: rows(&page.items, &users),
         filters: vec![
             FilterField::text("actor", "Actor", &query.actor),
             FilterField::text("action", "Action starts with", &query.action),

@@ -347,7 +347,7 @@ pub async fn audit(
         query.to,
     )
     .await?;
-    let page = audit_log::list(&state.db, &filter, &page).await?;
+    let page = audit_log::list(&state.db, &filter, audit_log::NEWEST_EVENTS_FIRST, &page).await?;
     Ok(HttpResponse::Ok().json(OAuthAuditPage {
         items: page.items,
         next_cursor: page.next_cursor,

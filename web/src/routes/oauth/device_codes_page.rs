@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use service::access::Permission;
 use service::oauth::device;
-use service::pagination::{Page, PageRequest};
+use service::pagination::{Page, PageRequest, Sort};
 
 use crate::auth::Access;
 use crate::error::PageError;
@@ -17,6 +17,7 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 struct PageQuery {
+    sort: Option<String>,
     limit: Option<u64>,
     cursor: Option<String>,
 }
@@ -27,16 +28,22 @@ async fn device_codes(
     query: web::Query<PageQuery>,
     at: web::Query<PagerQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let (found, request, refused) =
-        match PageRequest::parse_both(query.limit, query.cursor.as_deref(), at.before.as_deref()) {
-            Ok(request) => (
-                device::list(&state.db, &request).await?,
-                Some(request),
-                None,
-            ),
-            Err(e @ service::Error::Validation(_)) => (Page::empty(), None, Some(e)),
-            Err(e) => return Err(e.into()),
-        };
+    let parsed = Sort::parse(query.sort.as_deref(), device::NEWEST_CODES_FIRST).and_then(|sort| {
+        let page =
+            PageRequest::parse_both(query.limit, query.cursor.as_deref(), at.before.as_deref())?;
+        Ok((sort, page))
+    });
+    let (found, request, refused) = match parsed {
+        Ok((sort, request)) => (
+            device::list(&state.db, sort, &request).await?,
+            Some(request),
+            None,
+        ),
+        Err(e @ service::Error::Validation(_)) => (Page::empty(), None, Some(e)),
+        Err(e) => return Err(e.into()),
+    };
+    let sort = Sort::parse(query.sort.as_deref(), device::NEWEST_CODES_FIRST)
+        .unwrap_or(device::NEWEST_CODES_FIRST);
     let mut table = Table {
         columns: vec![
             "User code",
@@ -71,9 +78,17 @@ async fn device_codes(
         empty: "No device has asked for access yet. Devices ask through the device authorization endpoint with a client that may use the device grant.",
         ..Table::default()
     };
+    let kept = [("limit", query.limit.map(|l| l.to_string()))];
+    table = table.sortable(
+        "/oauth/device-codes",
+        &kept,
+        &[(5, "created"), (6, "expires")],
+        &sort.param(),
+    );
     if let Some(request) = &request {
-        let kept = [("limit", query.limit.map(|l| l.to_string()))];
-        table = table.paginate("/oauth/device-codes", &kept, &at, request, &found);
+        let mut paged = kept.to_vec();
+        paged.push(("sort", Some(sort.param())));
+        table = table.paginate("/oauth/device-codes", &paged, &at, request, &found);
     }
     if let Some(err) = &refused {
         table = table.refused(err);
@@ -84,7 +99,7 @@ async fn device_codes(
             layout: ctx.layout("Device codes"),
             table,
             actions: vec![("OAuth clients", "/oauth/clients".to_string())],
-            note: Some("Device authorization requests, newest first.".into()),
+            note: Some("Device authorization requests; a column header with an arrow sorts by it.".into()),
         },
     )
 }

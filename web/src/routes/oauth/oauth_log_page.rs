@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use service::access::Permission;
 use service::oauth::{audit_log, clients};
-use service::pagination::{Page, PageRequest};
+use service::oauth::audit_log::LogSort;
+use service::pagination::{Page, PageRequest, Sort};
 use uuid::Uuid;
 
 use super::clients_api::log_filter;
@@ -28,6 +29,7 @@ struct AuditQuery {
     user_id: Option<String>,
     since: Option<String>,
     until: Option<String>,
+    sort: Option<String>,
     limit: Option<u64>,
     cursor: Option<String>,
 }
@@ -38,6 +40,7 @@ struct Parsed {
     user_id: Option<Uuid>,
     since: Option<NaiveDate>,
     until: Option<NaiveDate>,
+    sort: LogSort,
     page: PageRequest<i64>,
 }
 
@@ -75,10 +78,12 @@ fn parse(query: &AuditQuery, at: &PagerQuery) -> Result<Parsed, service::Error> 
     let since = date("since", &query.since);
     let until = date("until", &query.until);
     let page = PageRequest::parse_both(query.limit, query.cursor.as_deref(), at.before.as_deref())?;
+    let sort = Sort::parse(query.sort.as_deref(), audit_log::NEWEST_EVENTS_FIRST)?;
     errors.or_value(Parsed {
         user_id,
         since,
         until,
+        sort,
         page,
     })
 }
@@ -100,7 +105,7 @@ async fn audit(
                 parsed.until,
             )
             .await?;
-            let found = audit_log::list(&state.db, &filter, &parsed.page).await?;
+            let found = audit_log::list(&state.db, &filter, parsed.sort, &parsed.page).await?;
             (found, Some(parsed.page), None)
         }
         Err(e @ service::Error::Validation(_)) => (Page::empty(), None, Some(e)),
@@ -150,16 +155,21 @@ async fn audit(
         empty: "No OAuth event matches these filters.",
         ..Table::default()
     };
+    let sort = Sort::parse(query.sort.as_deref(), audit_log::NEWEST_EVENTS_FIRST)
+        .unwrap_or(audit_log::NEWEST_EVENTS_FIRST);
+    let kept = [
+        ("event_type", query.event_type.clone()),
+        ("client_id", query.client_id.clone()),
+        ("user_id", query.user_id.clone()),
+        ("since", query.since.clone()),
+        ("until", query.until.clone()),
+        ("limit", query.limit.map(|l| l.to_string())),
+    ];
+    table = table.sortable("/oauth/audit", &kept, &[(0, "time")], &sort.param());
     if let Some(request) = &request {
-        let kept = [
-            ("event_type", query.event_type.clone()),
-            ("client_id", query.client_id.clone()),
-            ("user_id", query.user_id.clone()),
-            ("since", query.since.clone()),
-            ("until", query.until.clone()),
-            ("limit", query.limit.map(|l| l.to_string())),
-        ];
-        table = table.paginate("/oauth/audit", &kept, &at, request, &found);
+        let mut paged = kept.to_vec();
+        paged.push(("sort", Some(sort.param())));
+        table = table.paginate("/oauth/audit", &paged, &at, request, &found);
     }
     if let Some(err) = &refused {
         table = table.refused(err);

@@ -65,7 +65,8 @@ pub async fn list(
         team: query.team.clone(),
         is_enabled: query.is_enabled,
     };
-    let page = subscriptions::list(&state.db, &state.webhooks, &filter, &page).await?;
+    let by_id = subscriptions::BY_WEBHOOK_ID;
+    let page = subscriptions::list(&state.db, &state.webhooks, &filter, by_id, &page).await?;
     Ok(HttpResponse::Ok().json(WebhookPage {
         items: page.items.into_iter().map(WebhookJson::from).collect(),
         next_cursor: page.next_cursor,

@@ -96,7 +96,8 @@ pub async fn list(
         .map(DeliveryStatus::parse)
         .transpose()
         .map_err(ApiError::bad_query)?;
-    let page = deliveries::list(&state.db, &id, status, &page).await?;
+    let newest = deliveries::NEWEST_DELIVERIES_FIRST;
+    let page = deliveries::list(&state.db, &id, status, newest, &page).await?;
     Ok(HttpResponse::Ok().json(DeliveryPage {
         items: page.items.into_iter().map(DeliveryJson::from).collect(),
         next_cursor: page.next_cursor,

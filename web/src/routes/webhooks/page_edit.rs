@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use service::access::Permission;
-use service::pagination::PageRequest;
+use service::pagination::{PageRequest, Sort};
 use service::webhooks::deliveries::{self, DeliveryStatus, DeliverySummary};
 use service::webhooks::subscriptions::{self, WebhookPatch, WebhookSummary};
 
@@ -15,7 +15,7 @@ use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::ShownOnce;
-use crate::pages::{Confirmation, FormView, Layout, PageContext, Pager, count_of};
+use crate::pages::{Confirmation, FormView, Layout, PageContext, Pager, SortLink, count_of};
 use crate::routes::form_input::{when, when_or};
 use crate::routes::forms::ConfirmForm;
 use crate::routes::forms::{PageForm, Refused};
@@ -96,13 +96,16 @@ struct WebhookPage {
     delete: Option<FormView>,
     deliveries: Vec<DeliveryRow>,
     status_filter: String,
-    /// Links to newer and older deliveries, the status filter kept.
+    /// Links to the previous and next deliveries, the status filter and the order kept.
     pager: Pager,
+    /// The "Created" header: the log in the other order, and the order now (`aria-sort`).
+    sort_link: SortLink,
 }
 
 #[derive(Debug, Deserialize)]
 struct LogQuery {
     status: Option<String>,
+    sort: Option<String>,
     cursor: Option<String>,
     before: Option<String>,
 }
@@ -154,10 +157,37 @@ async fn render(
     let page =
         PageRequest::<i64>::parse_both(Some(25), log.cursor.as_deref(), log.before.as_deref())
             .map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-    let found = deliveries::list(&state.db, &w.webhook_id, filter, &page).await?;
+    let newest = deliveries::NEWEST_DELIVERIES_FIRST;
+    let sort = Sort::parse(log.sort.as_deref(), newest)
+        .map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let found = deliveries::list(&state.db, &w.webhook_id, filter, sort, &page).await?;
     let status_filter = log.status.clone().unwrap_or_default();
+    let sorted = |s: Sort<_>| {
+        let pairs = [("status", status_filter.clone()), ("sort", s.param())];
+        format!(
+            "/webhooks/{}?{}#deliveries",
+            w.webhook_id,
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
+    };
+    let sort_link = SortLink {
+        column: 7,
+        href: sorted(Sort {
+            descending: !sort.descending,
+            ..sort
+        }),
+        state: if sort.descending {
+            "descending"
+        } else {
+            "ascending"
+        },
+    };
     let link = |key: &str, c: String| {
-        let pairs = [("status", status_filter.clone()), (key, c)];
+        let pairs = [
+            ("status", status_filter.clone()),
+            ("sort", sort.param()),
+            (key, c),
+        ];
         format!(
             "/webhooks/{}?{}#deliveries",
             w.webhook_id,
@@ -192,6 +222,7 @@ async fn render(
             deliveries: found.items.into_iter().map(DeliveryRow::from).collect(),
             status_filter,
             pager,
+            sort_link,
         },
     )
 }
@@ -218,6 +249,7 @@ async fn show(
 fn no_log() -> LogQuery {
     LogQuery {
         status: None,
+        sort: None,
         cursor: None,
         before: None,
     }

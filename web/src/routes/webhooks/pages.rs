@@ -4,12 +4,13 @@ use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use service::access::Permission;
-use service::pagination::{Page, PageRequest};
+use service::pagination::{Page, PageRequest, Sort};
 use service::webhooks::EventType;
 use service::webhooks::deliveries::{self, DeliveryStats};
 use service::webhooks::ssrf::WebhookUrl;
 use service::webhooks::subscriptions::{
-    self, EventList, WebhookFilter, WebhookInput, WebhookSummary, optional_text,
+    self, EventList, WebhookFilter, WebhookInput, WebhookKey, WebhookSort, WebhookSummary,
+    optional_text,
 };
 use std::collections::HashMap;
 
@@ -33,6 +34,7 @@ use crate::state::AppState;
 struct ListQuery {
     team: Option<String>,
     status: Option<String>,
+    sort: Option<String>,
     limit: Option<u64>,
     cursor: Option<String>,
 }
@@ -161,12 +163,13 @@ impl ListRow<HashMap<String, DeliveryStats>> for WebhookSummary {
     }
 }
 
-/// The filter and the page a webhook-list query asks for; a bad value is an error under its
-/// field.
+/// The sort, the filter and the page a webhook-list query asks for; a bad value is an error
+/// under its field.
 fn parse(
     query: &ListQuery,
     at: &PagerQuery,
-) -> Result<(WebhookFilter, PageRequest<String>), service::Error> {
+) -> Result<(WebhookSort, WebhookFilter, PageRequest<WebhookKey>), service::Error> {
+    let sort = Sort::parse(query.sort.as_deref(), subscriptions::BY_WEBHOOK_ID)?;
     let is_enabled = match query.status.as_deref().unwrap_or_default() {
         "" => None,
         "enabled" => Some(true),
@@ -183,7 +186,7 @@ fn parse(
         team: query.team.clone().filter(|t| !t.trim().is_empty()),
         is_enabled,
     };
-    Ok((filter, page))
+    Ok((sort, filter, page))
 }
 
 async fn list(
@@ -194,8 +197,8 @@ async fn list(
     at: web::Query<PagerQuery>,
 ) -> Result<HttpResponse, PageError> {
     let (found, request, refused) = match parse(&query, &at) {
-        Ok((filter, request)) => (
-            subscriptions::list(&state.db, &state.webhooks, &filter, &request).await?,
+        Ok((sort, filter, request)) => (
+            subscriptions::list(&state.db, &state.webhooks, &filter, sort, &request).await?,
             Some(request),
             None,
         ),
@@ -228,13 +231,18 @@ async fn list(
         empty: "No webhooks match these filters.",
         ..Table::default()
     };
+    let sort = Sort::parse(query.sort.as_deref(), subscriptions::BY_WEBHOOK_ID)
+        .unwrap_or(subscriptions::BY_WEBHOOK_ID);
+    let kept = [
+        ("team", query.team.clone()),
+        ("status", query.status.clone()),
+        ("limit", query.limit.map(|l| l.to_string())),
+    ];
+    table = table.sortable("/webhooks", &kept, &[(1, "url")], &sort.param());
     if let Some(request) = &request {
-        let kept = [
-            ("team", query.team.clone()),
-            ("status", query.status.clone()),
-            ("limit", query.limit.map(|l| l.to_string())),
-        ];
-        table = table.paginate("/webhooks", &kept, &at, request, &found);
+        let mut paged = kept.to_vec();
+        paged.push(("sort", Some(sort.param())));
+        table = table.paginate("/webhooks", &paged, &at, request, &found);
     }
     if let Some(err) = &refused {
         table = table.refused(err);
