@@ -150,3 +150,54 @@ async fn the_resource_page_shows_state_versions_and_a_diff() {
     );
     assert!(!facts.contains(HOSTILE));
 }
+
+#[tokio::test]
+async fn hostile_run_text_is_shown_escaped_wherever_the_console_names_it() {
+    let e = Engine::start().await;
+    let (status, body) = e
+        .call(
+            Method::POST,
+            "/api/ops/runs",
+            Some(
+                json!({"id": HOSTILE, "plan_path": HOSTILE, "metadata": {"note": HOSTILE},
+                "plan_units": [{"id": HOSTILE, "resource_type": HOSTILE, "resource_name": HOSTILE,
+                                "action": "create"}]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (app, admin) = (&e.app, &e.app.client);
+    let list = app.text_of(admin, "/ops/runs").await;
+    assert!(list.contains(ESCAPED) && !list.contains(HOSTILE));
+    let start = list.find("href=\"/ops/runs/").expect("a link to the run") + 6;
+    let href = list[start..].split('"').next().unwrap().to_string();
+    assert!(
+        !href.contains('<'),
+        "the id is percent-encoded in the link: {href}"
+    );
+
+    let page = app.text_of(admin, &href).await;
+    assert!(
+        page.contains("data-testid=\"plan-graph\""),
+        "the run page opens"
+    );
+    assert!(
+        page.matches(ESCAPED).count() >= 4,
+        "title, metadata, the unit's box and its table row"
+    );
+    assert!(!page.contains(HOSTILE));
+
+    let token = app.csrf_token(admin).await;
+    let asked = admin
+        .post(app.url(&format!("{href}/cancel")))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 200);
+    let asked = asked.text().await.unwrap();
+    assert!(
+        asked.contains(ESCAPED) && !asked.contains(HOSTILE),
+        "the question too"
+    );
+}
