@@ -26,39 +26,39 @@ enum RetentionPoliciesNext {
 }
 
 /// Rebuilds `retention_policies` with `keep_days >= min`, keeping the rows that satisfy it.
+///
+/// The steps run as one script on one connection: on SQLite the migrator does not hold a
+/// transaction, and a pooled connection that still saw the old schema refused the rename.
 async fn rebuild(m: &SchemaManager<'_>, min: i64) -> Result<(), DbErr> {
-    m.create_table(
-        Table::create()
-            .table(RetentionPoliciesNext::Table)
-            .col(string(RetentionPolicies::TableName).primary_key())
-            .col(
-                big_integer(RetentionPolicies::KeepDays)
-                    .check(Expr::col(RetentionPolicies::KeepDays).gte(min)),
-            )
-            .col(json_null(RetentionPolicies::Settings))
-            .col(timestamp_with_time_zone(RetentionPolicies::UpdatedAt))
-            .col(string_null(RetentionPolicies::UpdatedBy))
-            .to_owned(),
-    )
-    .await?;
-    exec(
-        m,
-        &format!(
+    let backend = m.get_database_backend();
+    let create = Table::create()
+        .table(RetentionPoliciesNext::Table)
+        .col(string(RetentionPolicies::TableName).primary_key())
+        .col(
+            big_integer(RetentionPolicies::KeepDays)
+                .check(Expr::col(RetentionPolicies::KeepDays).gte(min)),
+        )
+        .col(json_null(RetentionPolicies::Settings))
+        .col(timestamp_with_time_zone(RetentionPolicies::UpdatedAt))
+        .col(string_null(RetentionPolicies::UpdatedBy))
+        .to_owned();
+    let drop = Table::drop().table(RetentionPolicies::Table).to_owned();
+    let rename = Table::rename()
+        .table(RetentionPoliciesNext::Table, RetentionPolicies::Table)
+        .to_owned();
+    let script = [
+        backend.build(&create).to_string(),
+        format!(
             "INSERT INTO retention_policies_next \
              (table_name, keep_days, settings, updated_at, updated_by) \
              SELECT table_name, keep_days, settings, updated_at, updated_by \
              FROM retention_policies WHERE keep_days >= {min}"
         ),
-    )
-    .await?;
-    m.drop_table(Table::drop().table(RetentionPolicies::Table).to_owned())
-        .await?;
-    m.rename_table(
-        Table::rename()
-            .table(RetentionPoliciesNext::Table, RetentionPolicies::Table)
-            .to_owned(),
-    )
-    .await
+        backend.build(&drop).to_string(),
+        backend.build(&rename).to_string(),
+    ]
+    .join(";\n");
+    exec(m, &script).await
 }
 
 #[async_trait::async_trait]

@@ -29,6 +29,7 @@ mod ops;
 mod registry;
 mod registry_import;
 mod registry_pages;
+mod retention;
 mod static_assets;
 mod sync;
 mod system;

@@ -163,6 +163,7 @@ impl Metrics {
             "Size of the database",
             m.database_size.clone(),
         );
+        m.present_from_the_first_scrape();
         let build_info = Family::<VersionLabel, Gauge>::default();
         build_info
             .get_or_create(&VersionLabel {
@@ -175,6 +176,34 @@ impl Metrics {
             build_info,
         );
         Self { registry, ..m }
+    }
+
+    /// Gives each labelled family its first series at zero: the encoder leaves out a family
+    /// without any, and every family must be there from the first scrape. The request
+    /// families start with the scrape's own route, counted once its answer is out.
+    fn present_from_the_first_scrape(&self) {
+        self.requests.get_or_create(&RequestLabels {
+            route: "/metrics".into(),
+            method: "GET".into(),
+            status: 200,
+        });
+        self.durations.get_or_create(&RouteLabel {
+            route: "/metrics".into(),
+        });
+        for outcome in ["succeeded", "failed"] {
+            self.deliveries.get_or_create(&OutcomeLabel {
+                outcome: outcome.into(),
+            });
+        }
+        for (what, _) in Removed::default().kinds() {
+            self.sweeper_removed
+                .get_or_create(&WhatLabel { what: what.into() });
+        }
+        for state in ["idle", "in_use"] {
+            self.pool_connections.get_or_create(&StateLabel {
+                state: state.into(),
+            });
+        }
     }
 
     /// Counts a request answered with `status` after `seconds`, under its route pattern.

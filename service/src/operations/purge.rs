@@ -99,7 +99,16 @@ pub struct PurgeReport {
 /// One purge run: every expired kind, then every retention policy as it applies now.
 #[tracing::instrument(skip_all)]
 pub async fn purge(db: &DatabaseConnection, settings: &RetentionSettings) -> Result<PurgeReport> {
-    let now = Utc::now();
+    purge_at(db, settings, Utc::now()).await
+}
+
+/// [`purge`] with the windows measured back from `now` (tests place rows either side of a
+/// window's edge this way). Expired facts go by the clock: a fact's expiry is its own.
+pub async fn purge_at(
+    db: &DatabaseConnection,
+    settings: &RetentionSettings,
+    now: DateTime<Utc>,
+) -> Result<PurgeReport> {
     let policies = in_force(db, settings).await?;
     let cutoff = |policy: Policy| policies.get(&policy).and_then(|days| days.cutoff(now));
     let grace = (now - TOKEN_GRACE).fixed_offset();
