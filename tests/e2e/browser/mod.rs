@@ -37,6 +37,7 @@ mod oauth;
 mod ops;
 mod smoke;
 mod sync;
+mod system;
 mod webhooks;
 
 use std::io::Write;
