@@ -16,6 +16,7 @@ mod database;
 mod errors;
 mod escalation;
 mod forms_and_cookies;
+mod gateway;
 mod health;
 mod hostile_input;
 mod list_pagination;
