@@ -28,6 +28,7 @@ mod ops;
 mod registry;
 mod registry_import;
 mod registry_pages;
+mod second_factor;
 mod static_assets;
 mod sync;
 mod typed_forms;
