@@ -31,6 +31,7 @@ mod registry;
 mod registry_import;
 mod registry_pages;
 mod retention;
+mod second_factor;
 mod static_assets;
 mod sync;
 mod system;

@@ -35,6 +35,7 @@ mod harness;
 mod lists;
 mod oauth;
 mod ops;
+mod second_factor;
 mod smoke;
 mod sync;
 mod system;

@@ -214,15 +214,22 @@ fn code_form() -> FormView {
     )
 }
 
-/// `GET /login/second-factor`: the code form, while a password step is pending; else back to
-/// the sign-in form.
+/// `GET /login/second-factor`: the code form, while a password step is pending; else the
+/// sign-in form (the password comes first), or home for someone signed in already.
 async fn second_step_page(
     ctx: PageContext,
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
+    if ctx.caller.is_some() {
+        return Ok(see_other("/"));
+    }
     if PendingLogin::from_request(&req, &state.cookie_key).is_none() {
-        return Ok(see_other("/login"));
+        return ctx.render(&LoginPage {
+            layout: ctx.layout("Sign in"),
+            form: login_form("", "/"),
+            message: Some("Enter your password first; the code is asked for after it.".into()),
+        });
     }
     ctx.render(&LoginPage {
         layout: ctx.layout("Second factor"),
