@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::Engine;
-use crate::helpers::{TestApp, csrf_in};
+use crate::helpers::TestApp;
 
 /// Posts `fields` with `client`'s CSRF token to `path`.
 async fn post_form(

@@ -3,6 +3,7 @@
 
 pub mod bodies;
 pub mod events_api;
+pub mod fact_list;
 pub mod facts_api;
 pub mod graph;
 pub mod lists;

@@ -1,14 +1,14 @@
 //! Orchestration pages (`ops:read`; their actions `ops:write`): the runs, one run with its plan
 //! drawn as a graph and its live event log, the resources with their versions and a diff
 //! between two, and the facts. This module holds what they share and registers them; each
-//! page lives in a module of its own ([`super::lists`], [`super::run_page`],
-//! [`super::resource_page`]).
+//! page lives in a module of its own ([`super::lists`], [`super::fact_list`],
+//! [`super::run_page`], [`super::resource_page`]).
 
 use actix_web::http::StatusCode;
 use chrono::{DateTime, Utc};
 use service::orchestration::runs::RunView;
 
-use super::{lists, resource_page, run_page};
+use super::{fact_list, lists, resource_page, run_page};
 use crate::error::PageError;
 use crate::routes::router::Router;
 
@@ -71,6 +71,7 @@ pub(super) fn pretty(v: &serde_json::Value) -> String {
 /// Registers the pages and their actions.
 pub fn routes(r: &mut Router) {
     lists::routes(r);
+    fact_list::routes(r);
     run_page::routes(r);
     resource_page::routes(r);
 }
