@@ -17,8 +17,8 @@ use crate::pages::{
     BulkAction, Cell, Field, FilterField, FormView, ListRow, PageContext, PagerQuery, Row, Table,
     count_of, rows, thousands,
 };
-use crate::routes::form_input::{local_utc, when_or};
 use crate::routes::bulk::{self, BulkList, Described};
+use crate::routes::form_input::{local_utc, when_or};
 use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
 use crate::routes::views::{FormPage, ListPage};
