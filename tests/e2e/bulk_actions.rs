@@ -63,7 +63,10 @@ async fn entities_are_disabled_then_deleted_in_bulk_each_after_a_question() {
     let app = app_with_entities().await;
     let list = app.text_of(&app.client, "/registry/entities").await;
     for button in ["bulk-enable", "bulk-disable", "bulk-delete"] {
-        assert!(list.contains(&format!("data-testid=\"{button}\"")), "{button}");
+        assert!(
+            list.contains(&format!("data-testid=\"{button}\"")),
+            "{button}"
+        );
     }
     assert!(list.contains(r#"name="ids" value="light.a" form="bulk-form""#));
     let ticked = [
@@ -78,13 +81,20 @@ async fn entities_are_disabled_then_deleted_in_bulk_each_after_a_question() {
     assert!(question.contains("Disable 2 entities?"), "{question}");
     assert!(question.contains(r#"data-testid="affected-name">light.a<"#));
     assert!(question.contains(r#"name="action" value="disable""#));
-    assert_eq!(disabled_entities(&app).await, 0, "nothing before the answer");
+    assert_eq!(
+        disabled_entities(&app).await,
+        0,
+        "nothing before the answer"
+    );
 
     let mut confirmed = ticked.to_vec();
     confirmed.push(("confirm", "yes"));
     let (status, location, _) =
         post(&app, &app.client, "/registry/entities/bulk", &confirmed).await;
-    assert_eq!((status, location.as_str()), (303, "/registry/entities?domain=light"));
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/registry/entities?domain=light")
+    );
     assert_eq!(disabled_entities(&app).await, 2);
 
     let delete = [
@@ -116,14 +126,22 @@ async fn a_bulk_action_refuses_unknown_ids_actions_and_outside_pages_before_chan
     assert_eq!(status, 404);
     assert_eq!(disabled_entities(&app).await, 0, "all or nothing");
 
-    let foreign = [("action", "sign_out"), ("ids", "light.a"), ("confirm", "yes")];
+    let foreign = [
+        ("action", "sign_out"),
+        ("ids", "light.a"),
+        ("confirm", "yes"),
+    ];
     let (status, _, page) = post(&app, &app.client, "/registry/entities/bulk", &foreign).await;
     assert_eq!(status, 400, "an action the list does not offer");
     assert!(page.contains("Choose one of the buttons"), "{page}");
 
     let nothing = [("action", "delete"), ("back", "https://evil.example/")];
     let (status, location, _) = post(&app, &app.client, "/registry/entities/bulk", &nothing).await;
-    assert_eq!((status, location.as_str()), (303, "/registry/entities"), "no open redirect");
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/registry/entities"),
+        "no open redirect"
+    );
 
     let reader = app.client_with_role("viewer").await;
     let page = app.text_of(&reader, "/registry/entities").await;
@@ -149,8 +167,10 @@ async fn webhooks_are_disabled_and_deleted_in_bulk_naming_them() {
             .client
             .post(app.url("/api/webhooks"))
             .header("X-CSRF-Token", &token)
-            .json(&json!({"url": format!("http://127.0.0.1:9/{name}"), "events": ["*"],
-                "description": name}))
+            .json(
+                &json!({"url": format!("http://127.0.0.1:9/{name}"), "events": ["*"],
+                "description": name}),
+            )
             .send()
             .await
             .unwrap();
@@ -178,7 +198,11 @@ async fn webhooks_are_disabled_and_deleted_in_bulk_naming_them() {
     assert_eq!(status, 303);
     assert_eq!(app.scalar::<i64>(enabled).await, 0);
 
-    let delete = [("action", "delete"), ("ids", ids[1].as_str()), ("confirm", "yes")];
+    let delete = [
+        ("action", "delete"),
+        ("ids", ids[1].as_str()),
+        ("confirm", "yes"),
+    ];
     let (status, _, _) = post(&app, &app.client, "/webhooks/bulk", &delete).await;
     assert_eq!(status, 303);
     assert_eq!(app.scalar::<i64>("SELECT COUNT(*) FROM webhooks").await, 1);
@@ -281,7 +305,11 @@ async fn sessions_are_signed_out_in_bulk_after_a_question() {
     let own: String = app
         .scalar("SELECT s.session_id FROM sessions s JOIN local_users u ON u.id = s.user_id WHERE u.username = 'admin'")
         .await;
-    let others: Vec<&str> = ids.iter().map(String::as_str).filter(|id| *id != own).collect();
+    let others: Vec<&str> = ids
+        .iter()
+        .map(String::as_str)
+        .filter(|id| *id != own)
+        .collect();
     let mut fields = vec![("action", "sign_out")];
     fields.extend(others.iter().map(|id| ("ids", *id)));
 
@@ -308,8 +336,16 @@ async fn sessions_are_signed_out_in_bulk_after_a_question() {
 async fn oauth_clients_are_disabled_in_bulk_unless_they_hold_more_than_the_caller() {
     let app = spawn_app().await;
     app.login_as_admin().await;
-    let weak = crate::oauth::register(&app, json!({"name": "weak", "allowed_scopes": ["sync:read"]})).await;
-    let strong = crate::oauth::register(&app, json!({"name": "strong", "allowed_scopes": ["users:write"]})).await;
+    let weak = crate::oauth::register(
+        &app,
+        json!({"name": "weak", "allowed_scopes": ["sync:read"]}),
+    )
+    .await;
+    let strong = crate::oauth::register(
+        &app,
+        json!({"name": "strong", "allowed_scopes": ["users:write"]}),
+    )
+    .await;
     let list = app.text_of(&app.client, "/oauth/clients").await;
     assert!(list.contains(&format!(r#"name="ids" value="{}""#, weak.id)));
 
@@ -346,8 +382,13 @@ async fn deactivating_another_user_asks_first_and_keeps_the_other_changes() {
     assert_eq!(status, 200);
     assert!(question.contains("Deactivate the user dora?"), "{question}");
     assert!(question.contains(r#"name="email" value="dora@example.com""#));
-    let active = format!("SELECT COUNT(*) FROM local_users WHERE id = {dora_id} AND is_active = TRUE");
-    assert_eq!(app.scalar::<i64>(&active).await, 1, "nothing before the answer");
+    let active =
+        format!("SELECT COUNT(*) FROM local_users WHERE id = {dora_id} AND is_active = TRUE");
+    assert_eq!(
+        app.scalar::<i64>(&active).await,
+        1,
+        "nothing before the answer"
+    );
 
     let mut confirmed = fields.to_vec();
     confirmed.extend([("is_active", ""), ("confirm", "yes")]);
@@ -355,7 +396,9 @@ async fn deactivating_another_user_asks_first_and_keeps_the_other_changes() {
     assert_eq!(status, 303);
     assert_eq!(app.scalar::<i64>(&active).await, 0);
     let email: String = app
-        .scalar(&format!("SELECT email FROM local_users WHERE id = {dora_id}"))
+        .scalar(&format!(
+            "SELECT email FROM local_users WHERE id = {dora_id}"
+        ))
         .await;
     assert_eq!(email, "dora@example.com");
 }
@@ -367,36 +410,71 @@ async fn role_and_client_pages_hide_what_the_caller_may_not_do_and_refuse_its_qu
     let input = RoleInput::parse(
         "keeper",
         None,
-        &["users:read".to_string(), "users:write".to_string(), "oauth:read".to_string(),
-          "oauth:write".to_string()],
+        &[
+            "users:read".to_string(),
+            "users:write".to_string(),
+            "oauth:read".to_string(),
+            "oauth:write".to_string(),
+        ],
     )
     .unwrap();
     service::access::roles::create(&app.db, &Grantor::operator(Actor::Cli), None, input)
         .await
         .unwrap();
-    let strong = crate::oauth::register(&app, json!({"name": "strong", "allowed_scopes": ["system:write"]})).await;
+    let strong = crate::oauth::register(
+        &app,
+        json!({"name": "strong", "allowed_scopes": ["system:write"]}),
+    )
+    .await;
     let (keeper, _) = signed_in(&app, "keeper", "keeper").await;
     let custom = RoleInput::parse("ops-lite", None, &["system:write".to_string()]).unwrap();
-    let ops_lite = service::access::roles::create(&app.db, &Grantor::operator(Actor::Cli), None, custom)
-        .await
-        .unwrap()
-        .id;
+    let ops_lite =
+        service::access::roles::create(&app.db, &Grantor::operator(Actor::Cli), None, custom)
+            .await
+            .unwrap()
+            .id;
 
-    let role_page = app.text_of(&keeper, &format!("/admin/roles/{ops_lite}")).await;
-    assert!(!role_page.contains("data-testid=\"delete-role\""), "no delete button");
-    assert!(!role_page.contains("data-testid=\"edit-role\""), "no edit form");
-    let (status, _, page) = post(&app, &keeper, &format!("/admin/roles/{ops_lite}/delete"), &[]).await;
+    let role_page = app
+        .text_of(&keeper, &format!("/admin/roles/{ops_lite}"))
+        .await;
+    assert!(
+        !role_page.contains("data-testid=\"delete-role\""),
+        "no delete button"
+    );
+    assert!(
+        !role_page.contains("data-testid=\"edit-role\""),
+        "no edit form"
+    );
+    let (status, _, page) = post(
+        &app,
+        &keeper,
+        &format!("/admin/roles/{ops_lite}/delete"),
+        &[],
+    )
+    .await;
     assert_eq!(status, 403, "no question either");
     assert!(!page.contains("data-testid=\"confirmation\""));
 
-    let client_page = app.text_of(&keeper, &format!("/oauth/clients/{}", strong.id)).await;
+    let client_page = app
+        .text_of(&keeper, &format!("/oauth/clients/{}", strong.id))
+        .await;
     assert!(!client_page.contains("Delete client…"), "no delete button");
     assert!(!client_page.contains("Rotate secret…"), "no rotate button");
     for action in ["delete", "disable", "rotate-secret"] {
-        let (status, _, _) =
-            post(&app, &keeper, &format!("/oauth/clients/{}/{action}", strong.id), &[]).await;
+        let (status, _, _) = post(
+            &app,
+            &keeper,
+            &format!("/oauth/clients/{}/{action}", strong.id),
+            &[],
+        )
+        .await;
         assert_eq!(status, 403, "{action}");
     }
-    let admin_page = app.text_of(&app.client, &format!("/oauth/clients/{}", strong.id)).await;
-    assert!(admin_page.contains("Delete client…"), "the admin keeps the buttons");
+    let admin_page = app
+        .text_of(&app.client, &format!("/oauth/clients/{}", strong.id))
+        .await;
+    assert!(
+        admin_page.contains("Delete client…"),
+        "the admin keeps the buttons"
+    );
 }

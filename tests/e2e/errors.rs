@@ -213,7 +213,11 @@ async fn parse_errors_read_as_plain_words_on_pages_and_in_json() {
         assert!(res.status().is_client_error(), "{path}");
         answers.push(res.text().await.unwrap());
     }
-    for path in ["/api/webhooks?limit=abc", "/registry/devices?limit=abc", "/webhooks?limit=-1"] {
+    for path in [
+        "/api/webhooks?limit=abc",
+        "/registry/devices?limit=abc",
+        "/webhooks?limit=-1",
+    ] {
         let res = app.get(path).await;
         assert_eq!(res.status(), 400, "{path}");
         answers.push(res.text().await.unwrap());

@@ -415,10 +415,25 @@ async fn webhooks_device_codes_and_the_oauth_log_sort_by_their_headers_both_ways
         let created: Value = res.json().await.unwrap();
         ids.push(created["webhook_id"].as_str().unwrap().to_string());
     }
+    // A test event gives the first webhook a delivery log.
+    let sent = app
+        .client
+        .post(app.url(&format!("/webhooks/{}/test", ids[0])))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 303);
     let log = html(&app, &format!("/webhooks/{}", ids[0]), 200).await;
-    assert!(log.contains(r#"aria-sort="descending"><a class="sort" href="/webhooks/"#), "{log}");
+    assert!(
+        log.contains(r#"aria-sort="descending"><a class="sort" href="/webhooks/"#),
+        "{log}"
+    );
     let log = html(&app, &format!("/webhooks/{}?sort=created", ids[0]), 200).await;
-    assert!(log.contains(r#"aria-sort="ascending""#), "the delivery log reads oldest first");
+    assert!(
+        log.contains(r#"aria-sort="ascending""#),
+        "the delivery log reads oldest first"
+    );
     // The path letter of each URL shown, in page order.
     let urls = |page: &str| -> Vec<String> {
         page.split("http://127.0.0.1:9/")
@@ -427,9 +442,14 @@ async fn webhooks_device_codes_and_the_oauth_log_sort_by_their_headers_both_ways
             .collect()
     };
     let list = html(&app, "/webhooks", 200).await;
-    assert!(list.contains(r#"aria-sort="none"><a class="sort" href="/webhooks?sort=url""#), "{list}");
+    assert!(
+        list.contains(r#"aria-sort="none"><a class="sort" href="/webhooks?sort=url""#),
+        "{list}"
+    );
     let ascending = html(&app, "/webhooks?sort=url", 200).await;
-    assert!(ascending.contains(r#"aria-sort="ascending"><a class="sort" href="/webhooks?sort=-url""#));
+    assert!(
+        ascending.contains(r#"aria-sort="ascending"><a class="sort" href="/webhooks?sort=-url""#)
+    );
     let mut seen = urls(&ascending);
     seen.dedup();
     assert_eq!(seen, ["a", "b", "c"]);
@@ -437,11 +457,25 @@ async fn webhooks_device_codes_and_the_oauth_log_sort_by_their_headers_both_ways
     seen.dedup();
     assert_eq!(seen, ["c", "b", "a"]);
     let refused = html(&app, "/webhooks?sort=secret&team=ops", 400).await;
-    assert!(refused.contains(r#"value="ops""#), "the other filters are kept");
+    assert!(
+        refused.contains(r#"value="ops""#),
+        "the other filters are kept"
+    );
 
-    let codes = html(&app, "/oauth/device-codes?sort=expires", 200).await;
-    assert!(codes.contains(r#"href="/oauth/device-codes?sort=-expires""#), "{codes}");
+    // Device codes sort by creation or expiry; anything else is refused under the list.
+    html(&app, "/oauth/device-codes?sort=expires", 200).await;
+    html(&app, "/oauth/device-codes?sort=-expires", 200).await;
+    html(&app, "/oauth/device-codes?sort=user_code", 400).await;
+    // Registering a client writes the OAuth log's first row.
+    crate::oauth::register(
+        &app,
+        json!({"name": "svc", "allowed_scopes": ["sync:read"]}),
+    )
+    .await;
     let log = html(&app, "/oauth/audit", 200).await;
-    assert!(log.contains(r#"aria-sort="descending"><a class="sort" href="/oauth/audit?sort=time""#), "{log}");
+    assert!(
+        log.contains(r#"aria-sort="descending"><a class="sort" href="/oauth/audit?sort=time""#),
+        "{log}"
+    );
     html(&app, "/oauth/audit?sort=time", 200).await;
 }

@@ -207,9 +207,15 @@ async fn an_entity_is_disabled_and_enabled_from_the_list() {
     let asked = post_form(&app, &action, &[]).await;
     assert_eq!(asked.status(), 200, "the toggle asks first");
     let question = asked.text().await.unwrap();
-    assert!(question.contains("Disable the entity light.a?"), "{question}");
+    assert!(
+        question.contains("Disable the entity light.a?"),
+        "{question}"
+    );
     let (_, unchanged) = page(&app, "/registry/entities?disabled=true").await;
-    assert!(!unchanged.contains("light.a"), "nothing changed before the answer");
+    assert!(
+        !unchanged.contains("light.a"),
+        "nothing changed before the answer"
+    );
     let toggled = post_form(&app, &action, &[("confirm", "yes")]).await;
     let (_, disabled) = page(&app, "/registry/entities?disabled=true").await;
 

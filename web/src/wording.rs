@@ -16,7 +16,10 @@ pub fn plain(raw: &str) -> String {
         "Url encoded error: ",
     ] {
         if let Some(rest) = text.strip_prefix(prefix) {
-            return format!("the address or form holds a value that {}", plain_phrase(rest));
+            return format!(
+                "the address or form holds a value that {}",
+                plain_phrase(rest)
+            );
         }
     }
     // A message of the application may hold a library's phrase ("is not a URL: …",
@@ -174,7 +177,10 @@ mod tests {
                 "invalid type: string \"x\", expected u32",
                 "must be a whole number, 0 or more",
             ),
-            ("invalid type: integer `3`, expected a string", "must be text"),
+            (
+                "invalid type: integer `3`, expected a string",
+                "must be text",
+            ),
             (
                 "is not a URL: relative URL without a base",
                 "is not a URL: must be a full address starting with http:// or https://",
@@ -184,7 +190,10 @@ mod tests {
                 "the address or form holds a value that must be a whole number",
             ),
             ("missing field `name`", "name is required"),
-            ("EOF while parsing an object", "the body ends before the JSON is complete"),
+            (
+                "EOF while parsing an object",
+                "the body ends before the JSON is complete",
+            ),
         ] {
             assert_eq!(plain(raw), want, "{raw}");
         }

@@ -272,7 +272,12 @@ async fn create_role(app: &TestApp, name: &str, permissions: &[&str]) {
 /// Sets a user's roles (and active flag) through the admin page, as the signed-in admin.
 async fn set_roles(app: &TestApp, user_id: i64, active: bool, roles: &[&str]) {
     let csrf = app.csrf_token(&app.client).await;
-    let mut form = vec![("csrf_token", csrf.as_str()), ("email", "")];
+    // Deactivating asks first: the answer rides along.
+    let mut form = vec![
+        ("csrf_token", csrf.as_str()),
+        ("email", ""),
+        ("confirm", "yes"),
+    ];
     if active {
         form.push(("is_active", "true"));
     }

@@ -111,7 +111,10 @@ pub async fn handle<L: BulkList>(
     let ids = distinct(&form.ids);
     if ids.is_empty() {
         let verb = action.verb().to_lowercase();
-        return Ok(ctx.redirect(&back, Flash::error(format!("Tick the {many} to {verb} first."))));
+        return Ok(ctx.redirect(
+            &back,
+            Flash::error(format!("Tick the {many} to {verb} first.")),
+        ));
     }
     if ids.len() > BULK_MAX {
         return Err(PageError::new(

@@ -4,8 +4,8 @@
 pub mod access;
 pub mod api_errors;
 pub mod assets;
-pub(crate) mod form_input;
 pub(crate) mod bulk;
+pub(crate) mod form_input;
 pub(crate) mod forms;
 pub mod gateway;
 pub mod health;

@@ -8,6 +8,7 @@ use service::access::users::{self, NewUser, UserFilter, UserSort, UserSummary};
 use service::access::{Password, Permission, Username, roles};
 use service::pagination::{Page, PageRequest, Sort};
 
+use super::users_bulk::UserBulk;
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
@@ -15,7 +16,6 @@ use crate::pages::ShownOnce;
 use crate::pages::{
     Cell, Choice, Field, FilterField, FormView, ListRow, PageContext, PagerQuery, Row, Table, rows,
 };
-use super::users_bulk::UserBulk;
 use crate::routes::bulk::{self, BulkList};
 use crate::routes::form_input::{merge_errors, when_or};
 use crate::routes::forms::{PageForm, distinct, page_form};
@@ -141,9 +141,12 @@ async fn list(
         actions.push(("New user", "/admin/users/new".to_string()));
         let here = bulk::here(&req, UserBulk::LIST);
         let ids = found.items.iter().map(|u| u.id.to_string()).collect();
-        table = table
-            .add_first("New user", "/admin/users/new")
-            .bulk(UserBulk::ROUTE, UserBulk::ACTIONS, ids, here);
+        table = table.add_first("New user", "/admin/users/new").bulk(
+            UserBulk::ROUTE,
+            UserBulk::ACTIONS,
+            ids,
+            here,
+        );
     }
     ctx.render_status(
         table.status(),

@@ -8,10 +8,10 @@ use serde::Deserialize;
 use service::access::sessions::{self, SessionSummary};
 use service::access::{Permission, users};
 
+use super::sessions_bulk::SessionBulk;
 use crate::auth::{Access, Acting, Caller};
 use crate::error::PageError;
 use crate::flash::Flash;
-use super::sessions_bulk::SessionBulk;
 use crate::pages::{Bulk, Confirmation, Layout, PageContext};
 use crate::routes::bulk::{self, BulkList};
 use crate::routes::form_input::{acting_user, when};

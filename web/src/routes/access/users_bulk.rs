@@ -103,5 +103,10 @@ impl BulkList for UserBulk {
 /// Registers the bulk route (before `/admin/users/{id}`, which would match `bulk`).
 pub fn routes(r: &mut Router) {
     let write = Access::Permission(Permission::UsersWrite);
-    r.page(Method::POST, UserBulk::ROUTE, write, bulk::handle::<UserBulk>);
+    r.page(
+        Method::POST,
+        UserBulk::ROUTE,
+        write,
+        bulk::handle::<UserBulk>,
+    );
 }

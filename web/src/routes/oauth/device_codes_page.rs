@@ -99,7 +99,9 @@ async fn device_codes(
             layout: ctx.layout("Device codes"),
             table,
             actions: vec![("OAuth clients", "/oauth/clients".to_string())],
-            note: Some("Device authorization requests; a column header with an arrow sorts by it.".into()),
+            note: Some(
+                "Device authorization requests; a column header with an arrow sorts by it.".into(),
+            ),
         },
     )
 }

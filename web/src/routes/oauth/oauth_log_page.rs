@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use service::access::Permission;
-use service::oauth::{audit_log, clients};
 use service::oauth::audit_log::LogSort;
+use service::oauth::{audit_log, clients};
 use service::pagination::{Page, PageRequest, Sort};
 use uuid::Uuid;
 

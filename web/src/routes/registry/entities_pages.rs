@@ -10,7 +10,9 @@ use service::registry::{BY_ENTITY_ID, EntityFilter, EntityKey, EntitySort, Entit
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{BulkAction, Cell, Confirmation, FilterField, ListRow, PageContext, PagerQuery, Row, Table};
+use crate::pages::{
+    BulkAction, Cell, Confirmation, FilterField, ListRow, PageContext, PagerQuery, Row, Table,
+};
 use crate::routes::bulk::{self, BulkList, Described};
 use crate::routes::forms::{ConfirmForm, PageForm};
 use crate::routes::router::Router;
@@ -193,9 +195,12 @@ async fn list(
     }
     if write {
         let ids = found.items.iter().map(|e| e.entity_id.clone()).collect();
-        table = table
-            .add_first("New entity", format!("{LIST}/new"))
-            .bulk(BULK, EntityBulk::ACTIONS, ids, here.clone());
+        table = table.add_first("New entity", format!("{LIST}/new")).bulk(
+            BULK,
+            EntityBulk::ACTIONS,
+            ids,
+            here.clone(),
+        );
     }
     if let Some(err) = &refused {
         table = table.refused(err);
@@ -325,7 +330,11 @@ async fn toggle(
                 format!("{verb} entity"),
                 back,
             )
-            .what(format!("The entity {} is marked {}: {what}", entity.entity_id, verb.to_lowercase() + "d")),
+            .what(format!(
+                "The entity {} is marked {}: {what}",
+                entity.entity_id,
+                verb.to_lowercase() + "d"
+            )),
         );
     }
     let entity =

@@ -156,7 +156,13 @@ async fn rotate(
 ) -> Result<HttpResponse, PageError> {
     if !form.is_given() {
         // Nobody is asked about what the action would then refuse.
-        clients::may_act_on(&state.db, &acting.grantor(), &client_id, "rotating the secret of").await?;
+        clients::may_act_on(
+            &state.db,
+            &acting.grantor(),
+            &client_id,
+            "rotating the secret of",
+        )
+        .await?;
         return ask(&ctx, &state, &client_id, |client, tokens| {
             question(
                 client,

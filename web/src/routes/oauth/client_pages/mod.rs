@@ -113,9 +113,12 @@ async fn list(
         actions.insert(0, ("New client", "/oauth/clients/new".to_string()));
         let here = bulk_route::here(&req, ClientBulk::LIST);
         let ids = found.items.iter().map(|c| c.client_id.clone()).collect();
-        table = table
-            .add_first("New client", "/oauth/clients/new")
-            .bulk(ClientBulk::ROUTE, ClientBulk::ACTIONS, ids, here);
+        table = table.add_first("New client", "/oauth/clients/new").bulk(
+            ClientBulk::ROUTE,
+            ClientBulk::ACTIONS,
+            ids,
+            here,
+        );
     }
     ctx.render_status(
         table.status(),
