@@ -67,9 +67,10 @@ STANDALONE=(measure_startup measure_webhook_delivery)
 # Measurements against one long-running server, in order.
 # Everything that signs in runs before measure_logins, whose sign-in storm trips the throttle.
 MEASUREMENTS=(measure_idle_rss measure_healthz_load measure_oauth_tokens measure_bearer_api
-    measure_registry_get measure_registry_list measure_registry_page measure_registry_bulk
-    measure_writes measure_ops_events_batch measure_ops_events_single measure_ops_resource_get
-    measure_ops_run_page measure_sync_live measure_logins measure_rss_after_load)
+    measure_registry_get measure_metrics_scrape measure_registry_list measure_registry_page
+    measure_registry_bulk measure_writes measure_ops_events_batch measure_ops_events_single
+    measure_ops_resource_get measure_ops_run_page measure_sync_live measure_logins measure_purge
+    measure_rss_after_load)
 
 mkdir -p "$OUT"
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -333,6 +334,61 @@ measure_registry_get() {
     run_wrk device-get / -s "$BENCH/device_get.lua"
     bench_row P1 "GET /api/devices/{id}, $CONNECTIONS conn., bearer token (errors: $WRK_ERRORS)" "$WRK_RPS" "req/s" ge 20000
     bench_row P1 "GET /api/devices/{id} p99" "$WRK_P99_MS" ms le 5
+    P1_RPS=$WRK_RPS
+}
+
+# P18: GET /metrics scraped every 100 ms while the P1 load runs: the scrape's time, and P1's
+# throughput while scraped beside its figure alone.
+measure_metrics_scrape() {
+    local device_token metrics_token wrk_pid p50 p95 n
+    bench_token "system:read"
+    metrics_token=$BENCH_TOKEN
+    bench_token "registry:read"
+    device_token=$BENCH_TOKEN
+    BENCH_TOKEN=$device_token
+    export BENCH_TOKEN
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$BENCH/device_get.lua" "$BASE_URL/" \
+        >"$OUT/wrk-device-get-scraped.txt" &
+    wrk_pid=$!
+    sleep 1
+    python3 "$BENCH/scrapes.py" "$BASE_URL/metrics" "$metrics_token" "$((DURATION - 2))" >"$OUT/metrics-scrapes.txt"
+    wait "$wrk_pid"
+    parse_wrk "$OUT/wrk-device-get-scraped.txt"
+    read -r p50 p95 n <"$OUT/metrics-scrapes.txt"
+    bench_row P18 "GET /metrics under the P1 load, p50 of $n scrapes (p95 $p95 ms)" "$p50" ms le 5
+    bench_row P18 "P1 while scraped every 100 ms (alone: ${P1_RPS:-not measured} req/s; errors: $WRK_ERRORS)" \
+        "$WRK_RPS" "req/s" - "within 5 % of P1 alone"
+}
+
+# The purge of 100,000 expired rows (orchestration events a year old) through
+# POST /api/system/purge, while the admin writes one small change after another: the purge's
+# time and the longest any of those writes took.
+measure_purge() {
+    local n=100000 t0 t1 stop="$OUT/purge-done" longest median writes failures writer_pid
+    admin_session
+    bench_token "system:write"
+    if [[ $BACKEND == sqlite ]]; then
+        sqlite3 "$DB_FILE" "PRAGMA busy_timeout=10000; WITH RECURSIVE seq(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM seq WHERE k < $n)
+            INSERT INTO events (level, message, timestamp) SELECT 'info', 'bench', '2000-01-01T00:00:00.000000+00:00' FROM seq;" >/dev/null
+    else
+        psql "$DB_URL" -qAtX -v ON_ERROR_STOP=1 -c "INSERT INTO events (level, message, timestamp)
+            SELECT 'info', 'bench', now() - interval '400 days' FROM generate_series(1, $n)"
+    fi
+    rm -f "$stop"
+    python3 "$BENCH/writer_waits.py" "$BASE_URL" "$ADMIN_COOKIE" "$ADMIN_CSRF" "$stop" >"$OUT/purge-writes.txt" &
+    writer_pid=$!
+    sleep 1
+    t0=$(date +%s.%N)
+    curl -sf -X POST -H "Authorization: Bearer $BENCH_TOKEN" "$BASE_URL/api/system/purge" >"$OUT/purge.json" \
+        || die "the purge failed"
+    t1=$(date +%s.%N)
+    touch "$stop"
+    wait "$writer_pid"
+    read -r longest median writes failures <"$OUT/purge-writes.txt"
+    bench_row PG1 "purge of $n expired rows (POST /api/system/purge; $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["removed"]["events"])' "$OUT/purge.json") removed)" \
+        "$(python3 -c "print(round(($t1 - $t0) * 1000))")" ms - "—"
+    bench_row PG2 "longest concurrent write during that purge ($writes writes, median $median ms, $failures failed)" \
+        "$longest" ms le 500
 }
 
 # P2: GET /api/devices?area_id=…&limit=50 (one area holds 2,000 devices).
