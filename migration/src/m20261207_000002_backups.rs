@@ -29,19 +29,19 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(Backups::Table)
                 .col(big_pk_auto(Backups::Id))
-                .col(string(Backups::Trigger).check(one_of(
-                    Backups::Trigger,
-                    &["cli", "page", "schedule"],
-                )))
+                .col(
+                    string(Backups::Trigger)
+                        .check(one_of(Backups::Trigger, &["cli", "page", "schedule"])),
+                )
                 .col(timestamp_with_time_zone(Backups::StartedAt))
                 .col(timestamp_with_time_zone(Backups::FinishedAt))
                 .col(text(Backups::File))
                 .col(big_integer_null(Backups::SizeBytes))
                 .col(string_null(Backups::Sha256))
-                .col(string(Backups::Status).check(one_of(
-                    Backups::Status,
-                    &["succeeded", "failed"],
-                )))
+                .col(
+                    string(Backups::Status)
+                        .check(one_of(Backups::Status, &["succeeded", "failed"])),
+                )
                 .col(text_null(Backups::Error))
                 .to_owned(),
         )

@@ -429,10 +429,17 @@ fn backup_schedule(
     var: &impl Fn(&str) -> Option<String>,
     backend: Backend,
 ) -> Result<Option<BackupSchedule>, ConfigError> {
-    let every = parse_every(&var("METADECK_BACKUP_EVERY").unwrap_or_else(|| schedule::DEFAULT_EVERY.into()))
-        .map_err(|m| invalid("METADECK_BACKUP_EVERY", m))?;
-    let keep = parse_num(var("METADECK_BACKUP_KEEP"), "METADECK_BACKUP_KEEP", 1, 10_000)?
-        .map_or(schedule::DEFAULT_KEEP, |n| n as usize);
+    let every = parse_every(
+        &var("METADECK_BACKUP_EVERY").unwrap_or_else(|| schedule::DEFAULT_EVERY.into()),
+    )
+    .map_err(|m| invalid("METADECK_BACKUP_EVERY", m))?;
+    let keep = parse_num(
+        var("METADECK_BACKUP_KEEP"),
+        "METADECK_BACKUP_KEEP",
+        1,
+        10_000,
+    )?
+    .map_or(schedule::DEFAULT_KEEP, |n| n as usize);
     let Some(dir) = var("METADECK_BACKUP_DIR") else {
         return Ok(None);
     };

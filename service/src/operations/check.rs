@@ -88,9 +88,7 @@ pub const CHECK_WORKER: &str = "check";
 
 /// Runs [`check_database`] and records it as the `check` worker's last run, so that its
 /// findings stay on `/system` after the page that asked for it.
-pub async fn check_and_record(
-    db: &sea_orm::DatabaseConnection,
-) -> Result<CheckReport, DbErr> {
+pub async fn check_and_record(db: &sea_orm::DatabaseConnection) -> Result<CheckReport, DbErr> {
     let started_at = chrono::Utc::now();
     let report = check_database(db).await?;
     let run = super::workers::FinishedRun {

@@ -36,7 +36,10 @@ async fn system_is_refused_without_a_system_permission_on_every_route() {
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "POST {path}");
     }
     let home = app.text_of(&outsider, "/").await;
-    assert!(!home.contains("href=\"/system\""), "no System entry in the menu");
+    assert!(
+        !home.contains("href=\"/system\""),
+        "no System entry in the menu"
+    );
     let backups: i64 = app.scalar("SELECT COUNT(*) FROM backups").await;
     assert_eq!(backups, 0, "nothing was backed up");
 }
@@ -50,13 +53,22 @@ async fn a_reader_sees_the_page_without_buttons_and_the_server_refuses_them_anyw
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("data-testid=\"database-facts\""), "{html}");
-    assert!(html.contains("m20261207_000002_backups"), "the migrations are listed");
+    assert!(
+        html.contains("m20261207_000002_backups"),
+        "the migrations are listed"
+    );
     assert!(html.contains("href=\"/system\""), "the menu has System");
     assert!(!html.contains("data-testid=\"check-now\""));
     assert!(!html.contains("data-testid=\"download-backup\""));
     assert!(!html.contains("data-testid=\"purge-now\""));
-    assert_eq!(post_system(&app, &reader, "/system/check").await.status(), 403);
-    assert_eq!(post_system(&app, &reader, "/system/backup").await.status(), 403);
+    assert_eq!(
+        post_system(&app, &reader, "/system/check").await.status(),
+        403
+    );
+    assert_eq!(
+        post_system(&app, &reader, "/system/backup").await.status(),
+        403
+    );
     let csrf = app.csrf_token(&reader).await;
     let api = reader
         .post(app.url("/api/system/check"))
@@ -94,9 +106,24 @@ async fn the_api_reports_the_database_and_checks_it_for_a_token_with_the_scope()
         .json()
         .await
         .unwrap();
-    let refused = api.get(app.url("/api/system")).bearer_auth(&none).send().await.unwrap();
-    let by_reader = api.post(app.url("/api/system/check")).bearer_auth(&read).send().await.unwrap();
-    let checked = api.post(app.url("/api/system/check")).bearer_auth(&write).send().await.unwrap();
+    let refused = api
+        .get(app.url("/api/system"))
+        .bearer_auth(&none)
+        .send()
+        .await
+        .unwrap();
+    let by_reader = api
+        .post(app.url("/api/system/check"))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
+    let checked = api
+        .post(app.url("/api/system/check"))
+        .bearer_auth(&write)
+        .send()
+        .await
+        .unwrap();
 
     let backend = match app.backend() {
         sea_orm::DbBackend::Postgres => "postgres",
@@ -106,7 +133,10 @@ async fn the_api_reports_the_database_and_checks_it_for_a_token_with_the_scope()
     assert!(status["database_bytes"].as_i64().unwrap() > 0);
     assert_eq!(status["schema_version"], "m20261207_000002_backups");
     let migrations = status["migrations"].as_array().unwrap();
-    assert!(migrations.iter().all(|m| m["applied_at"].is_string()), "{migrations:?}");
+    assert!(
+        migrations.iter().all(|m| m["applied_at"].is_string()),
+        "{migrations:?}"
+    );
     let tables = status["tables"].as_array().unwrap();
     assert!(tables.iter().any(|t| t["table"] == "backups"), "{tables:?}");
     if backend == "sqlite" {
@@ -118,7 +148,10 @@ async fn the_api_reports_the_database_and_checks_it_for_a_token_with_the_scope()
         assert_eq!(users["exact"], true);
     } else {
         assert!(status["page_count"].is_null());
-        assert!(tables.iter().all(|t| t["exact"] == false), "estimates on PostgreSQL");
+        assert!(
+            tables.iter().all(|t| t["exact"] == false),
+            "estimates on PostgreSQL"
+        );
     }
     assert_eq!(refused.status(), 403);
     let body: Value = refused.json().await.unwrap();
@@ -127,7 +160,13 @@ async fn the_api_reports_the_database_and_checks_it_for_a_token_with_the_scope()
     assert_eq!(checked.status(), 200);
     let report: Value = checked.json().await.unwrap();
     assert_eq!(report["problems"].as_array().unwrap().len(), 0, "{report}");
-    assert!(report["checks"].as_array().unwrap().iter().any(|c| c == "audit_chain"));
+    assert!(
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "audit_chain")
+    );
     let after: Value = api
         .get(app.url("/api/system"))
         .bearer_auth(&read)
@@ -138,7 +177,10 @@ async fn the_api_reports_the_database_and_checks_it_for_a_token_with_the_scope()
         .await
         .unwrap();
     let workers = after["workers"].as_array().unwrap();
-    let check = workers.iter().find(|w| w["worker"] == "check").expect("the check is recorded");
+    let check = workers
+        .iter()
+        .find(|w| w["worker"] == "check")
+        .expect("the check is recorded");
     assert_eq!(check["last_result"], "ok");
 }
 
@@ -155,9 +197,15 @@ async fn check_now_shows_its_result_on_the_page_after_the_redirect() {
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/system");
     let after = app.text_of(&app.client, "/system").await;
-    assert!(after.contains("The check found no problem"), "the flash message");
+    assert!(
+        after.contains("The check found no problem"),
+        "the flash message"
+    );
     assert!(after.contains("no problem found"), "the last check");
     assert!(after.contains("data-worker=\"check\""), "among the workers");
     let again = app.text_of(&app.client, "/system").await;
-    assert!(!again.contains("The check found no problem"), "the flash shows once");
+    assert!(
+        !again.contains("The check found no problem"),
+        "the flash shows once"
+    );
 }

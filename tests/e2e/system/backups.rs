@@ -55,7 +55,11 @@ async fn a_cli_backup_under_bulk_upserts_verifies_and_holds_whole_batches() {
     .unwrap();
     load.await.unwrap();
 
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["verified"], true);
     assert_eq!(report["sha256"].as_str().unwrap().len(), 64);
@@ -67,10 +71,17 @@ async fn a_cli_backup_under_bulk_upserts_verifies_and_holds_whole_batches() {
     assert_eq!(verified["integrity"], "ok");
     assert_eq!(verified["foreign_key_violations"], 0);
     assert_eq!(verified["audit_chain"], "intact");
-    assert_eq!(verified["schema_version"], verified["expected_schema_version"]);
+    assert_eq!(
+        verified["schema_version"],
+        verified["expected_schema_version"]
+    );
     let devices = devices_in(&output).await;
     assert_eq!(verified["row_counts"]["devices"], devices);
-    assert_eq!(devices % BATCH as i64, 0, "whole batches only ({devices} devices)");
+    assert_eq!(
+        devices % BATCH as i64,
+        0,
+        "whole batches only ({devices} devices)"
+    );
     let row: (String, String, i64) = (
         app.scalar("SELECT trigger FROM backups").await,
         app.scalar("SELECT status FROM backups").await,
@@ -94,8 +105,14 @@ async fn a_page_backup_under_bulk_upserts_downloads_a_verified_copy_of_whole_bat
     let res = post_system(&app, &app.client, "/system/backup").await;
 
     assert_eq!(res.status(), 200);
-    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_owned();
-    let sha256 = res.headers()["x-backup-sha256"].to_str().unwrap().to_owned();
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let sha256 = res.headers()["x-backup-sha256"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let bytes = res.bytes().await.unwrap();
     load.await.unwrap();
     assert!(disposition.starts_with("attachment"), "{disposition}");
@@ -105,14 +122,21 @@ async fn a_page_backup_under_bulk_upserts_downloads_a_verified_copy_of_whole_bat
     std::fs::write(&downloaded, &bytes).unwrap();
     let (code, verified, stderr) = verify(&downloaded);
     assert_eq!(code, Some(0), "{stderr} {verified}");
-    assert_eq!(devices_in(&downloaded).await % BATCH as i64, 0, "whole batches only");
+    assert_eq!(
+        devices_in(&downloaded).await % BATCH as i64,
+        0,
+        "whole batches only"
+    );
     let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
         .unwrap()
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with(".download-"))
         .collect();
-    assert!(leftovers.is_empty(), "the temporary copy is gone: {leftovers:?}");
+    assert!(
+        leftovers.is_empty(),
+        "the temporary copy is gone: {leftovers:?}"
+    );
 
     let list: Value = app.get("/api/system/backups").await.json().await.unwrap();
     let item = &list["items"][0];
@@ -121,7 +145,10 @@ async fn a_page_backup_under_bulk_upserts_downloads_a_verified_copy_of_whole_bat
     assert_eq!(item["sha256"], sha256.as_str());
     assert_eq!(item["size_bytes"], bytes.len() as u64);
     let page = app.text_of(&app.client, "/system").await;
-    assert!(!page.contains("data-testid=\"last-verified\">—"), "last verified restorable is shown");
+    assert!(
+        !page.contains("data-testid=\"last-verified\">—"),
+        "last verified restorable is shown"
+    );
     assert!(page.contains(&sha256[..12]));
 }
 
@@ -147,7 +174,11 @@ async fn backup_verify_names_the_finding_of_a_corrupted_copy_and_of_a_file_that_
     let corrupted = path.with_file_name("corrupted.db");
     std::fs::write(&corrupted, &bytes).unwrap();
     let junk = path.with_file_name("junk.db");
-    std::fs::write(&junk, b"this is not a database, only text that looks long enough ".repeat(100)).unwrap();
+    std::fs::write(
+        &junk,
+        b"this is not a database, only text that looks long enough ".repeat(100),
+    )
+    .unwrap();
 
     let (code, report, _) = verify(&corrupted);
     let (junk_code, junk_report, junk_err) = verify(&junk);
@@ -159,10 +190,22 @@ async fn backup_verify_names_the_finding_of_a_corrupted_copy_and_of_a_file_that_
     assert_eq!(code, Some(1), "{report}");
     assert_eq!(report["ok"], false);
     assert_ne!(report["integrity"], "ok", "{report}");
-    assert!(report["findings"][0].as_str().unwrap().starts_with("integrity"), "{report}");
+    assert!(
+        report["findings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("integrity"),
+        "{report}"
+    );
     assert_eq!(junk_code, Some(1));
     assert_eq!(junk_report["ok"], false);
-    assert!(junk_report["integrity"].as_str().unwrap().contains("not a database"), "{junk_report}");
+    assert!(
+        junk_report["integrity"]
+            .as_str()
+            .unwrap()
+            .contains("not a database"),
+        "{junk_report}"
+    );
     assert!(junk_err.contains("not a restorable backup"), "{junk_err}");
     assert_eq!(text.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&text.stdout).contains("integrity"));
@@ -196,10 +239,20 @@ async fn the_backup_list_pages_newest_first() {
     }
     app.login_as_admin().await;
     for _ in 0..3 {
-        assert_eq!(post_system(&app, &app.client, "/system/backup").await.status(), 200);
+        assert_eq!(
+            post_system(&app, &app.client, "/system/backup")
+                .await
+                .status(),
+            200
+        );
     }
 
-    let first: Value = app.get("/api/system/backups?limit=2").await.json().await.unwrap();
+    let first: Value = app
+        .get("/api/system/backups?limit=2")
+        .await
+        .json()
+        .await
+        .unwrap();
     let cursor = first["next_cursor"].as_str().unwrap().to_owned();
     let second: Value = app
         .get(&format!("/api/system/backups?limit=2&cursor={cursor}"))

@@ -72,7 +72,10 @@ where
 {
     let deadline = tokio::time::Instant::now() + limit;
     while !done().await {
-        assert!(tokio::time::Instant::now() < deadline, "{what} within {limit:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} within {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -38,13 +38,31 @@ async fn scheduled_backups_appear_every_second_and_rotation_keeps_the_newest_two
     })
     .await;
 
-    eventually(Duration::from_secs(30), "four scheduled backups", || async {
-        count(&app, "SELECT COUNT(*) FROM backups WHERE trigger = 'schedule' AND status = 'succeeded'").await >= 4
-    })
+    eventually(
+        Duration::from_secs(30),
+        "four scheduled backups",
+        || async {
+            count(
+                &app,
+                "SELECT COUNT(*) FROM backups WHERE trigger = 'schedule' AND status = 'succeeded'",
+            )
+            .await
+                >= 4
+        },
+    )
     .await;
-    eventually(Duration::from_secs(10), "the worker's run recorded", || async {
-        count(&app, "SELECT COUNT(*) FROM worker_runs WHERE worker = 'backup' AND last_result = 'ok'").await == 1
-    })
+    eventually(
+        Duration::from_secs(10),
+        "the worker's run recorded",
+        || async {
+            count(
+                &app,
+                "SELECT COUNT(*) FROM worker_runs WHERE worker = 'backup' AND last_result = 'ok'",
+            )
+            .await
+                == 1
+        },
+    )
     .await;
 
     let files = scheduled_files(dir.path());
@@ -52,7 +70,10 @@ async fn scheduled_backups_appear_every_second_and_rotation_keeps_the_newest_two
     let newest: String = app
         .scalar("SELECT file FROM backups WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1")
         .await;
-    assert!(newest.ends_with(files.last().unwrap()), "{newest} {files:?}");
+    assert!(
+        newest.ends_with(files.last().unwrap()),
+        "{newest} {files:?}"
+    );
     let (code, report, _) = super::verify(&dir.path().join(files.last().unwrap()));
     assert_eq!(code, Some(0), "{report}");
     app.login_as_admin().await;
@@ -71,7 +92,10 @@ async fn an_unwritable_backup_directory_records_a_failure_and_announces_it_to_we
     std::fs::write(&blocker, b"not a directory").unwrap();
     let unwritable = blocker.join("backups");
     let app = spawn_app_with(|env| {
-        env.insert("METADECK_BACKUP_DIR".into(), unwritable.display().to_string());
+        env.insert(
+            "METADECK_BACKUP_DIR".into(),
+            unwritable.display().to_string(),
+        );
         env.insert("METADECK_BACKUP_EVERY".into(), "1s".into());
     })
     .await;
@@ -88,7 +112,12 @@ async fn an_unwritable_backup_directory_records_a_failure_and_announces_it_to_we
     assert_eq!(res.status(), 201);
 
     eventually(Duration::from_secs(30), "a failure announced", || async {
-        count(&app, "SELECT COUNT(*) FROM webhook_deliveries WHERE event_type = 'system.backup_failed'").await >= 1
+        count(
+            &app,
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE event_type = 'system.backup_failed'",
+        )
+        .await
+            >= 1
     })
     .await;
 
@@ -109,7 +138,14 @@ async fn an_unwritable_backup_directory_records_a_failure_and_announces_it_to_we
     .await;
     let page = app.text_of(&app.client, "/system").await;
     assert!(page.contains("badge bad"), "the failure shows on /system");
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM backups WHERE status = 'succeeded'").await, 0);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM backups WHERE status = 'succeeded'"
+        )
+        .await,
+        0
+    );
 }
 
 #[test]
@@ -133,12 +169,18 @@ fn a_bad_interval_is_a_start_up_error_naming_the_setting() {
     assert_eq!(keep.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&keep.stderr).contains("METADECK_BACKUP_KEEP"));
     let postgres = metadeck_bin()
-        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+        .env(
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+        )
         .env("METADECK_BACKUP_DIR", "/tmp")
         .arg("check")
         .output()
         .unwrap();
     assert_eq!(postgres.status.code(), Some(2));
     let err = String::from_utf8_lossy(&postgres.stderr);
-    assert!(err.contains("METADECK_BACKUP_DIR") && err.contains("pg_dump"), "{err}");
+    assert!(
+        err.contains("METADECK_BACKUP_DIR") && err.contains("pg_dump"),
+        "{err}"
+    );
 }

@@ -25,7 +25,10 @@ pub(super) async fn copy_verified(
     output: &Path,
 ) -> Result<Copied, String> {
     if output.exists() {
-        return Err(format!("{} already exists; choose a new file", output.display()));
+        return Err(format!(
+            "{} already exists; choose a new file",
+            output.display()
+        ));
     }
     if let Some(dir) = output
         .parent()

@@ -77,7 +77,11 @@ pub(super) async fn record(
         Ok((size, sha256)) => (Some(size as i64), Some(sha256), None),
         Err(error) => (None, None, Some(error)),
     };
-    let status = if error.is_none() { "succeeded" } else { "failed" };
+    let status = if error.is_none() {
+        "succeeded"
+    } else {
+        "failed"
+    };
     let txn = begin_write(db).await?;
     let row = backups::ActiveModel {
         trigger: Set(trigger.as_str().into()),
@@ -127,7 +131,10 @@ pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<BackupR
 }
 
 /// One page of backups, newest first (keyset on the id).
-pub async fn list(db: &impl ConnectionTrait, page: &PageRequest<i64>) -> Result<Page<BackupRecord>> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    page: &PageRequest<i64>,
+) -> Result<Page<BackupRecord>> {
     let mut query = backups::Entity::find()
         .order_by_desc(backups::Column::Id)
         .limit(page.limit + 1);

@@ -58,7 +58,11 @@ pub fn parse_every(raw: &str) -> Result<Duration, String> {
 /// Runs the schedule until `shutdown` turns true. The first backup is due one interval after
 /// the last scheduled one (at once when that is past, or when there was none), so a restart
 /// neither skips a backup nor takes an extra one.
-pub async fn run(db: DatabaseConnection, schedule: BackupSchedule, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    db: DatabaseConnection,
+    schedule: BackupSchedule,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut wait = first_wait(&db, schedule.every).await;
     loop {
         tokio::select! {
@@ -136,7 +140,9 @@ fn rotate(dir: &Path, keep: usize) -> Vec<String> {
     for name in names.into_iter().take(excess) {
         match std::fs::remove_file(dir.join(&name)) {
             Ok(()) => removed.push(name),
-            Err(err) => tracing::warn!(file = %name, error = %err, "an old backup cannot be removed"),
+            Err(err) => {
+                tracing::warn!(file = %name, error = %err, "an old backup cannot be removed")
+            }
         }
     }
     removed
@@ -160,7 +166,12 @@ mod tests {
     #[test]
     fn rotation_keeps_the_newest_scheduled_files_and_nothing_else_is_touched() {
         let dir = tempfile::tempdir().unwrap();
-        for name in ["metadeck-1.db", "metadeck-2.db", "metadeck-3.db", "other.db"] {
+        for name in [
+            "metadeck-1.db",
+            "metadeck-2.db",
+            "metadeck-3.db",
+            "other.db",
+        ] {
             std::fs::write(dir.path().join(name), b"x").unwrap();
         }
         let removed = rotate(dir.path(), 2);

@@ -36,9 +36,7 @@ pub struct VerifyReport {
 /// Anything that stops a check (a file that is not a database, a corrupted page) is a
 /// finding, never an error: the answer to "is this restorable?" is then no.
 pub async fn verify_file(path: &Path) -> VerifyReport {
-    let expected = Migrator::migrations()
-        .last()
-        .map(|m| m.name().to_string());
+    let expected = Migrator::migrations().last().map(|m| m.name().to_string());
     let mut report = VerifyReport {
         ok: false,
         integrity: "not checked".into(),
@@ -107,7 +105,9 @@ async fn inspect(copy: &DatabaseConnection, report: &mut VerifyReport) {
         }
         Err(err) => {
             report.integrity = format!("the check could not run: {err}");
-            report.findings.push(format!("integrity: {}", report.integrity));
+            report
+                .findings
+                .push(format!("integrity: {}", report.integrity));
             return;
         }
     }

@@ -65,7 +65,11 @@ async fn download(
     }
     let named = NamedFile::from_file(file, &name)
         .map_err(service::Error::internal)?
-        .set_content_type("application/vnd.sqlite3".parse().map_err(service::Error::internal)?)
+        .set_content_type(
+            "application/vnd.sqlite3"
+                .parse()
+                .map_err(service::Error::internal)?,
+        )
         .set_content_disposition(ContentDisposition {
             disposition: DispositionType::Attachment,
             parameters: vec![DispositionParam::Filename(name.clone())],

@@ -8,9 +8,7 @@ use service::access::Permission;
 use service::operations::check_and_record;
 use service::operations::status::{EXACT_COUNT_LIMIT, system_status};
 
-use super::view::{
-    BackupLine, Fact, LastCheck, MigrationLine, TableLine, WorkerLine, facts, when,
-};
+use super::view::{BackupLine, Fact, LastCheck, MigrationLine, TableLine, WorkerLine, facts, when};
 use crate::auth::Access;
 use crate::error::PageError;
 use crate::flash::Flash;

@@ -47,7 +47,9 @@ impl Fact {
         Self {
             label,
             value: size(bytes),
-            title: bytes.map(|b| format!("{} bytes", thousands(b.max(0) as u64))).unwrap_or_default(),
+            title: bytes
+                .map(|b| format!("{} bytes", thousands(b.max(0) as u64)))
+                .unwrap_or_default(),
         }
     }
 
@@ -68,7 +70,10 @@ pub fn facts(s: &SystemStatus) -> Vec<Fact> {
         Fact::bytes("Database size", s.database_bytes),
     ];
     if let Some(files) = &s.files {
-        facts.push(Fact::bytes("Database file", Some(files.database_bytes as i64)));
+        facts.push(Fact::bytes(
+            "Database file",
+            Some(files.database_bytes as i64),
+        ));
         facts.push(Fact::bytes("WAL file", Some(files.wal_bytes as i64)));
     }
     if s.page_count.is_some() {
@@ -106,7 +111,11 @@ impl From<&BackupRecord> for BackupLine {
             size: size(b.size_bytes),
             sha256: b.sha256.clone().unwrap_or_default(),
             status: b.status.clone(),
-            badge: if b.succeeded() { "badge ok" } else { "badge bad" },
+            badge: if b.succeeded() {
+                "badge ok"
+            } else {
+                "badge bad"
+            },
             error: b.error.clone().unwrap_or_default(),
         }
     }
@@ -170,7 +179,9 @@ impl From<&MigrationRow> for MigrationLine {
     fn from(m: &MigrationRow) -> Self {
         Self {
             name: m.name.clone(),
-            applied: m.applied_at.map_or_else(|| "pending".into(), |t| when(Some(t))),
+            applied: m
+                .applied_at
+                .map_or_else(|| "pending".into(), |t| when(Some(t))),
         }
     }
 }
@@ -193,7 +204,11 @@ impl LastCheck {
             .as_ref()
             .and_then(|d| d.get("problems"))
             .and_then(|p| p.as_array())
-            .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         Some(Self {
             at: when(run.last_finished_at.or(Some(run.last_started_at))),
