@@ -41,12 +41,14 @@ impl SdkServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("the MCP SDK server starts");
+        // Owned at once, so that a server that never listens is killed and reaped on panic.
+        let server = Self(child);
         for _ in 0..150 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
                 .is_ok()
             {
-                return Self(child);
+                return server;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
