@@ -488,10 +488,7 @@ fn parse_num(
 }
 
 /// A comma-separated list of permission names from the catalog (none when unset).
-fn parse_permissions(
-    value: Option<&str>,
-    var: &'static str,
-) -> Result<PermissionSet, ConfigError> {
+fn parse_permissions(value: Option<&str>, var: &'static str) -> Result<PermissionSet, ConfigError> {
     let mut set = PermissionSet::EMPTY;
     for name in value.unwrap_or_default().split(',').map(str::trim) {
         if name.is_empty() {

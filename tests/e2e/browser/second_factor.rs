@@ -19,14 +19,19 @@ async fn an_admin_enrols_signs_out_and_signs_in_with_a_code() {
 
     browser.goto(&app.url("/account")).await;
     browser.click("[data-testid=enrol-second-factor]").await;
-    assert_eq!(browser.current_url().await, app.url("/account/second-factor"));
+    assert_eq!(
+        browser.current_url().await,
+        app.url("/account/second-factor")
+    );
     let drawn = browser
         .eval("const i = document.querySelector('[data-testid=totp-qr]'); return i.complete && i.naturalWidth > 0;")
         .await;
     assert_eq!(drawn, serde_json::Value::Bool(true), "the QR code is drawn");
     let secret = rfc6238::base32_decode(&browser.text("[data-testid=totp-secret]").await);
     let step = fresh_step().await;
-    browser.fill("#field-code", &rfc6238::code(&secret, step - 1)).await;
+    browser
+        .fill("#field-code", &rfc6238::code(&secret, step - 1))
+        .await;
     browser.submit("form.form").await;
     assert_eq!(browser.current_url().await, app.url("/shown-once"));
     let codes = browser.text("[data-testid=generated-password]").await;
@@ -40,7 +45,9 @@ async fn an_admin_enrols_signs_out_and_signs_in_with_a_code() {
     browser.fill("#field-password", ADMIN_PASSWORD).await;
     browser.submit("form.form").await;
     assert_eq!(browser.current_url().await, app.url("/login/second-factor"));
-    browser.fill("#field-code", &rfc6238::code(&secret, step + 1)).await;
+    browser
+        .fill("#field-code", &rfc6238::code(&secret, step + 1))
+        .await;
     browser.submit("form.form").await;
 
     assert_eq!(browser.current_url().await, app.url("/"));

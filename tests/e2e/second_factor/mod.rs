@@ -5,8 +5,8 @@
 mod enforcement;
 mod enrolment;
 mod management;
-pub mod rfc6238;
 mod resets;
+pub mod rfc6238;
 mod sign_in;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

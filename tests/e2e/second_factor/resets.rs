@@ -9,8 +9,10 @@ use super::{PASSWORD, audited, enrol, page, post, user};
 use crate::helpers::{TestApp, metadeck_bin, spawn_app};
 
 async fn user_id(app: &TestApp, username: &str) -> i64 {
-    app.scalar(&format!("SELECT id FROM local_users WHERE username = '{username}'"))
-        .await
+    app.scalar(&format!(
+        "SELECT id FROM local_users WHERE username = '{username}'"
+    ))
+    .await
 }
 
 async fn second_factor_on(app: &TestApp, username: &str) -> bool {
@@ -32,7 +34,12 @@ async fn an_admin_resets_a_second_factor_only_for_users_within_their_own_permiss
     let reset = format!("/admin/users/{id}/reset-2fa");
 
     // A user admin lacking the operator's permissions may not act on otto.
-    let input = RoleInput::parse("user-admin", None, &["users:read".into(), "users:write".into()]).unwrap();
+    let input = RoleInput::parse(
+        "user-admin",
+        None,
+        &["users:read".into(), "users:write".into()],
+    )
+    .unwrap();
     service::access::roles::create(&app.db, &Grantor::operator(Actor::Cli), None, input)
         .await
         .unwrap();
@@ -46,7 +53,12 @@ async fn an_admin_resets_a_second_factor_only_for_users_within_their_own_permiss
     assert!(user_page.contains("data-testid=\"reset-second-factor\""));
     let res = post(&app, &app.client, &reset, &[]).await;
     assert_eq!(res.status(), 200, "asked first");
-    assert!(res.text().await.unwrap().contains("Reset the second factor of otto?"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Reset the second factor of otto?")
+    );
     assert!(second_factor_on(&app, "otto").await);
 
     let res = post(&app, &app.client, &reset, &[("confirm", "yes")]).await;
@@ -58,7 +70,11 @@ async fn an_admin_resets_a_second_factor_only_for_users_within_their_own_permiss
     assert_eq!(target, "otto");
     let client = crate::helpers::new_client();
     let res = app.login_with(&client, "otto", PASSWORD).await;
-    assert_eq!(res.headers()["location"], "/", "the password alone signs otto in");
+    assert_eq!(
+        res.headers()["location"],
+        "/",
+        "the password alone signs otto in"
+    );
 }
 
 #[tokio::test]
@@ -73,12 +89,19 @@ async fn the_cli_resets_a_second_factor() {
         .output()
         .unwrap();
 
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["username"], "otto");
     assert_eq!(report["reset"], true);
     assert!(!second_factor_on(&app, "otto").await);
     assert_eq!(audited(&app, "totp.reset").await, 1);
-    let actor: String = app.scalar("SELECT actor FROM audit WHERE action = 'totp.reset'").await;
+    let actor: String = app
+        .scalar("SELECT actor FROM audit WHERE action = 'totp.reset'")
+        .await;
     assert_eq!(actor, "cli");
 }

@@ -64,7 +64,11 @@ fn the_independent_implementation_matches_the_rfc_6238_test_vectors() {
         (2000000000, "69279037"),
         (20000000000, "65353130"),
     ] {
-        assert_eq!(code_at_step(secret, time / STEP_SECS, 8), expected, "T = {time}");
+        assert_eq!(
+            code_at_step(secret, time / STEP_SECS, 8),
+            expected,
+            "T = {time}"
+        );
     }
     // RFC 4648 §10: "foobar" is MZXW6YTBOI.
     assert_eq!(base32_decode("MZXW6YTBOI"), b"foobar");

@@ -2,8 +2,7 @@
 //! when raced), recovery codes once each, and its own lock.
 
 use super::{
-    audited, enrol, fresh_step, page, password_step, rfc6238, send_code, testid_text,
-    user,
+    audited, enrol, fresh_step, page, password_step, rfc6238, send_code, testid_text, user,
 };
 use crate::helpers::spawn_app;
 
@@ -18,7 +17,11 @@ async fn the_password_alone_opens_nothing_and_each_code_works_once() {
     let pending = password_step(&app, "dora").await;
     let (status, _) = page(&app, &pending, "/").await;
     assert_eq!(status, 303, "no session before the code");
-    assert_eq!(audited(&app, "login.succeeded").await, 1, "only dora's first sign-in");
+    assert_eq!(
+        audited(&app, "login.succeeded").await,
+        1,
+        "only dora's first sign-in"
+    );
 
     // One step ahead is accepted.
     let res = send_code(&app, &pending, &rfc6238::code(secret, now + 1)).await;
@@ -39,7 +42,10 @@ async fn the_password_alone_opens_nothing_and_each_code_works_once() {
         assert_eq!(res.status(), 401, "{why}");
         assert_eq!(page(&app, &again, "/").await.0, 303, "{why}: not signed in");
     }
-    assert_eq!(audited(&app, "login.second_factor_failed").await, failed_before + 4);
+    assert_eq!(
+        audited(&app, "login.second_factor_failed").await,
+        failed_before + 4
+    );
 }
 
 #[tokio::test]
@@ -74,18 +80,32 @@ async fn recovery_codes_work_once_each_tell_the_user_and_are_counted() {
     assert_eq!(res.status(), 303);
     let (status, home) = page(&app, &client, "/").await;
     assert_eq!(status, 200);
-    assert!(home.contains("You signed in with a recovery code"), "told at once");
+    assert!(
+        home.contains("You signed in with a recovery code"),
+        "told at once"
+    );
     assert!(home.contains("9 recovery codes are left"));
     assert_eq!(audited(&app, "login.recovery_code_used").await, 1);
 
     let again = password_step(&app, "dora").await;
-    assert_eq!(send_code(&app, &again, &code).await.status(), 401, "used twice");
+    assert_eq!(
+        send_code(&app, &again, &code).await.status(),
+        401,
+        "used twice"
+    );
     assert_eq!(audited(&app, "login.second_factor_failed").await, 1);
     let (_, account) = page(&app, &client, "/account").await;
-    assert_eq!(testid_text(&account, "recovery-codes-left").unwrap(), "9 recovery codes are left.");
+    assert_eq!(
+        testid_text(&account, "recovery-codes-left").unwrap(),
+        "9 recovery codes are left."
+    );
 
     let other = enrolled.recovery_codes[7].clone();
-    assert_eq!(send_code(&app, &again, &other).await.status(), 303, "another code works");
+    assert_eq!(
+        send_code(&app, &again, &other).await.status(),
+        303,
+        "another code works"
+    );
     assert_eq!(audited(&app, "login.recovery_code_used").await, 2);
 }
 

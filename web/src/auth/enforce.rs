@@ -148,7 +148,11 @@ pub async fn from_session(
     let session_id =
         crate::signing::verified(req, crate::startup::SESSION_COOKIE, &state.cookie_key)
             .map(|c| sessions::key_hash(c.value()));
-    let sso = session.get::<bool>(keys::SSO).ok().flatten().unwrap_or(false);
+    let sso = session
+        .get::<bool>(keys::SSO)
+        .ok()
+        .flatten()
+        .unwrap_or(false);
     Ok(Some(Caller {
         permissions: user.permissions,
         user: Some(user),
@@ -310,13 +314,8 @@ fn password_first(
 /// Pages and cookie-authenticated calls a user who must enrol a second factor may still use:
 /// enrolment itself, the recovery codes it shows once, setting their own password (which comes
 /// first) and signing out.
-const OPEN_BEFORE_SECOND_FACTOR: &[&str] = &[
-    ENROL,
-    ENROL_QR,
-    SHOWN_ONCE_PATH,
-    SET_PASSWORD,
-    "/logout",
-];
+const OPEN_BEFORE_SECOND_FACTOR: &[&str] =
+    &[ENROL, ENROL_QR, SHOWN_ONCE_PATH, SET_PASSWORD, "/logout"];
 
 /// A session user holding a permission of `METADECK_REQUIRE_2FA_FOR` without a second factor
 /// opens nothing but enrolment: pages redirect there, JSON calls made with the session cookie
@@ -332,7 +331,10 @@ async fn second_factor_first(
     let Via::Session { sso: false, .. } = caller.via else {
         return None;
     };
-    let required = state.settings.require_2fa_for.intersection(caller.permissions);
+    let required = state
+        .settings
+        .require_2fa_for
+        .intersection(caller.permissions);
     if required.is_empty()
         || rule.access == Access::Public
         || OPEN_BEFORE_SECOND_FACTOR.contains(&req.path())

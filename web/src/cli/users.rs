@@ -178,7 +178,11 @@ struct SecondFactorReport {
 }
 
 /// Removes the user's second factor (audited `totp.reset`, actor `cli`).
-pub(super) async fn reset_second_factor(settings: Settings, username: String, json: bool) -> Outcome {
+pub(super) async fn reset_second_factor(
+    settings: Settings,
+    username: String,
+    json: bool,
+) -> Outcome {
     let db = match open(&settings).await {
         Ok(db) => db,
         Err(o) => return o,
@@ -197,7 +201,10 @@ pub(super) async fn reset_second_factor(settings: Settings, username: String, js
             };
             emit(json, &report, |r| {
                 if r.reset {
-                    format!("second factor of {} reset: they sign in with the password alone and enrol again", r.username)
+                    format!(
+                        "second factor of {} reset: they sign in with the password alone and enrol again",
+                        r.username
+                    )
                 } else {
                     format!("{} had no second factor", r.username)
                 }

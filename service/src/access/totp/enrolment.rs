@@ -1,9 +1,9 @@
-//! Turning the second factor on and off, new recovery codes, and an admin's reset.
+//! Turning the second factor on and off, and new recovery codes.
 
 use std::net::IpAddr;
 
 use chrono::Utc;
-use entity::{local_users, user_recovery_codes, user_totp};
+use entity::{user_recovery_codes, user_totp};
 use rand::RngExt;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::json;
@@ -11,7 +11,7 @@ use serde_json::json;
 use super::codes::{self, Code, Spent};
 use super::{TotpCipher, active_row, now_secs, recovery};
 use crate::access::throttle::{self, Counter};
-use crate::access::{Grantor, users};
+use crate::access::users;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::begin_write;
 use crate::{Error, FieldError, Result};
@@ -103,7 +103,12 @@ pub async fn confirm(
     holder: Holder<'_>,
     code: &str,
 ) -> Result<Vec<String>> {
-    let wrong = || Error::invalid("code", "is not the current code of your app; try the next one");
+    let wrong = || {
+        Error::invalid(
+            "code",
+            "is not the current code of your app; try the next one",
+        )
+    };
     let Code::Totp(digits) = Code::parse(code, "code")? else {
         return Err(wrong());
     };
@@ -242,36 +247,4 @@ async fn reauthenticate(
         }));
     audit::commit_audited(txn, entry, &[]).await?;
     Err(Error::Validation(wrong))
-}
-
-/// An admin's reset of the second factor of `user_id` (a lost phone without recovery codes):
-/// the credential and codes are removed, so the user signs in with the password alone and
-/// enrols again (at once, when their permissions require it). `by` must hold every permission
-/// the user holds. True when there was a second factor to reset.
-pub async fn reset(
-    db: &DatabaseConnection,
-    by: &Grantor,
-    ip: Option<String>,
-    user_id: i64,
-) -> Result<bool> {
-    let txn = begin_write(db).await?;
-    let user = local_users::Entity::find_by_id(user_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("user {user_id}")))?;
-    by.ensure_may_act_on(&txn, user_id, "resetting the second factor of")
-        .await?;
-    let was_on = active_row(&txn, user_id).await?.is_some();
-    // A pending enrolment goes too: the user starts again with a new secret.
-    user_totp::Entity::delete_by_id(user_id).exec(&txn).await?;
-    user_recovery_codes::Entity::delete_many()
-        .filter(user_recovery_codes::Column::UserId.eq(user_id))
-        .exec(&txn)
-        .await?;
-    let entry = AuditEntry::new("totp.reset", &by.actor)
-        .target(user.username)
-        .ip(ip)
-        .details(json!({"was_on": was_on}));
-    audit::commit_audited(txn, entry, &[]).await?;
-    Ok(was_on)
 }

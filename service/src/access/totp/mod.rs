@@ -2,8 +2,8 @@
 //! recovery codes.
 //!
 //! - [`enrolment`]: a secret made for the user, active only once they type one valid code;
-//!   turning it off and new recovery codes (both after the password and a current code); an
-//!   admin's reset.
+//!   turning it off and new recovery codes (both after the password and a current code).
+//! - [`reset`]: an admin's reset, for a lost phone without recovery codes.
 //! - [`sign_in`]: the second step of signing in, throttled like passwords.
 //! - [`codes`]: checking and spending a code. Each TOTP code works once: the newest accepted
 //!   time step is stored per user and moved forward by a conditional UPDATE, so a code replayed
@@ -16,6 +16,7 @@
 pub mod codes;
 pub mod enrolment;
 pub mod recovery;
+pub mod reset;
 pub mod sign_in;
 
 use chrono::{DateTime, Utc};
@@ -27,7 +28,8 @@ use crate::webhooks::SecretCipher;
 use crate::{Error, Result};
 
 pub use codes::Code;
-pub use enrolment::{Pending, begin, confirm, disable, renew_recovery_codes, reset};
+pub use enrolment::{Pending, begin, confirm, disable, renew_recovery_codes};
+pub use reset::reset;
 pub use sign_in::{SecondStep, SignedIn, second_step};
 
 /// HKDF label: a key for nothing but TOTP secrets.

@@ -62,15 +62,17 @@ pub(crate) async fn replace(
         .filter(Column::UserId.eq(user_id))
         .exec(db)
         .await?;
-    let rows = codes.iter().filter_map(|c| normalise(c)).map(|code| {
-        user_recovery_codes::ActiveModel {
-            user_id: Set(user_id),
-            code_hash: Set(hash(&code)),
-            used_at: Set(None),
-            created_at: Set(now),
-            ..Default::default()
-        }
-    });
+    let rows =
+        codes
+            .iter()
+            .filter_map(|c| normalise(c))
+            .map(|code| user_recovery_codes::ActiveModel {
+                user_id: Set(user_id),
+                code_hash: Set(hash(&code)),
+                used_at: Set(None),
+                created_at: Set(now),
+                ..Default::default()
+            });
     Entity::insert_many(rows).exec_without_returning(db).await?;
     Ok(())
 }
@@ -78,7 +80,11 @@ pub(crate) async fn replace(
 /// Spends the unused code `normalised` of `user_id`: true for exactly one of any number of
 /// concurrent submissions of it (`UPDATE … WHERE used_at IS NULL`), false when it is unknown
 /// or spent.
-pub(crate) async fn spend(db: &impl ConnectionTrait, user_id: i64, normalised: &str) -> Result<bool> {
+pub(crate) async fn spend(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    normalised: &str,
+) -> Result<bool> {
     let now = chrono::Utc::now().fixed_offset();
     let updated = Entity::update_many()
         .col_expr(Column::UsedAt, Expr::value(Some(now)))
@@ -110,7 +116,10 @@ mod tests {
         for code in &codes {
             assert_eq!(code.len(), LENGTH + 1);
             let typed = code.to_uppercase().replace('-', " ");
-            assert_eq!(normalise(&typed).as_deref(), Some(code.replace('-', "").as_str()));
+            assert_eq!(
+                normalise(&typed).as_deref(),
+                Some(code.replace('-', "").as_str())
+            );
         }
         let mut unique = codes.clone();
         unique.sort();

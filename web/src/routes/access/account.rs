@@ -8,11 +8,11 @@ use askama::Template;
 use serde::Deserialize;
 use service::access::{Password, sessions, totp, users};
 
+use super::second_factor;
 use crate::auth::{Access, Acting, Caller};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Field, FormView, Layout, PageContext, see_other};
-use super::second_factor;
 use crate::routes::form_input::{acting_user, merge_errors, when};
 use crate::routes::forms::{PageForm, Refused};
 use crate::routes::router::Router;

@@ -6,24 +6,24 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use secrecy::SecretString;
 use serde::Deserialize;
-use service::access::{self, LoginAttempt, SignIn, totp};
+use service::access::{self, LoginAttempt, SignIn};
 
-use crate::auth::session_store::keys;
 use crate::auth::pending_login::PendingLogin;
+use crate::auth::session_store::keys;
 use crate::auth::{Access, Acting, client_ip, csrf};
 use crate::error::PageError;
 use crate::flash::Flash;
-use crate::pages::{Field, FormView, Layout, PageContext, count_of, see_other};
-use crate::routes::forms::{PageForm, page_form};
+use crate::pages::{Field, FormView, Layout, PageContext, see_other};
+use crate::routes::forms::PageForm;
 use crate::routes::router::Router;
 use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "login.html")]
-struct LoginPage {
-    layout: Layout,
-    form: FormView,
-    message: Option<String>,
+pub(super) struct LoginPage {
+    pub(super) layout: Layout,
+    pub(super) form: FormView,
+    pub(super) message: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,7 +51,7 @@ pub fn safe_next(next: &str) -> &str {
     if local { next } else { "/" }
 }
 
-fn login_form(username: &str, next: &str) -> FormView {
+pub(super) fn login_form(username: &str, next: &str) -> FormView {
     FormView::new(
         "/login",
         "Sign in",
@@ -124,7 +124,7 @@ async fn login(
             // No session yet: the password alone opens nothing.
             let pending = PendingLogin::new(user_id, safe_next(&form.next));
             Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, SECOND_STEP))
+                .insert_header((header::LOCATION, super::second_step::PATH))
                 .cookie(pending.cookie(&state.cookie_key, state.cookie_secure))
                 .finish())
         }
@@ -140,7 +140,7 @@ async fn login(
 }
 
 /// The `429` page of a locked sign-in step, saying when to retry.
-fn too_many(
+pub(super) fn too_many(
     refused: impl FnOnce(StatusCode, String) -> Result<HttpResponse, PageError>,
     retry_after_secs: u64,
 ) -> Result<HttpResponse, PageError> {
@@ -159,7 +159,7 @@ fn too_many(
 
 /// Starts the signed-in session of `user_id`: a new session key (a key planted before sign-in
 /// is worthless after it), its CSRF token, address and user agent.
-fn start_session(
+pub(super) fn start_session(
     req: &HttpRequest,
     session: &Session,
     user_id: i64,
@@ -188,117 +188,6 @@ fn start_session(
     Ok(())
 }
 
-/// The second step of signing in, after a right password.
-pub const SECOND_STEP: &str = "/login/second-factor";
-
-page_form! {
-    /// The second step's form, as sent.
-    struct CodeForm {
-        /// Held as a secret, so the derived `Debug` prints `[REDACTED]`.
-        code: SecretString,
-    }
-}
-
-fn code_form() -> FormView {
-    FormView::new(
-        SECOND_STEP,
-        "Verify",
-        vec![
-            Field::new(CodeForm::code, "Code", "text")
-                .autocomplete("one-time-code")
-                .help(
-                    "The 6-digit code your authenticator app shows now, or one of your \
-                     recovery codes.",
-                ),
-        ],
-    )
-}
-
-/// `GET /login/second-factor`: the code form, while a password step is pending; else the
-/// sign-in form (the password comes first), or home for someone signed in already.
-async fn second_step_page(
-    ctx: PageContext,
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, PageError> {
-    if ctx.caller.is_some() {
-        return Ok(see_other("/"));
-    }
-    if PendingLogin::from_request(&req, &state.cookie_key).is_none() {
-        return ctx.render(&LoginPage {
-            layout: ctx.layout("Sign in"),
-            form: login_form("", "/"),
-            message: Some("Enter your password first; the code is asked for after it.".into()),
-        });
-    }
-    ctx.render(&LoginPage {
-        layout: ctx.layout("Second factor"),
-        form: code_form(),
-        message: None,
-    })
-}
-
-/// `POST /login/second-factor`: a right code completes the sign-in (Post/Redirect/Get to where
-/// the user was going); after a recovery code, the user is told at once how many are left.
-async fn second_step(
-    ctx: PageContext,
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    PageForm(form): PageForm<CodeForm>,
-) -> Result<HttpResponse, PageError> {
-    let Some(pending) = PendingLogin::from_request(&req, &state.cookie_key) else {
-        return Ok(ctx.redirect(
-            "/login",
-            Flash::warning("The sign-in took too long. Enter your password again."),
-        ));
-    };
-    let ip = client_ip(&req, &state.settings.trusted_proxies);
-    let step = totp::SecondStep {
-        user_id: pending.user_id,
-        code: form.code,
-        ip,
-    };
-    let refused = |status: StatusCode, message: String| {
-        let page = LoginPage {
-            layout: ctx.layout("Second factor"),
-            form: code_form(),
-            message: Some(message),
-        };
-        ctx.render_status(status, &page)
-    };
-    match totp::second_step(&state.db, &state.totp, step).await {
-        Ok(signed_in) => {
-            start_session(&req, &session, signed_in.identity.user_id, ip)?;
-            let mut res = match signed_in.recovery_codes_left {
-                None => see_other(&pending.next),
-                Some(left) => ctx.redirect(
-                    &pending.next,
-                    Flash::warning(format!(
-                        "You signed in with a recovery code; it cannot be used again. {} left. \
-                         If your phone is lost, make new codes on your account page.",
-                        count_of(left, "recovery code is", "recovery codes are")
-                    )),
-                ),
-            };
-            // Adding a cookie to a fresh response only fails on a malformed name; this one is
-            // a constant.
-            let _ = res.add_cookie(&PendingLogin::removal(state.cookie_secure));
-            Ok(res)
-        }
-        Err(service::Error::InvalidCredentials | service::Error::Validation(_)) => refused(
-            StatusCode::UNAUTHORIZED,
-            "That code is not valid. Codes work once; wait for the next one, or use a recovery \
-             code."
-                .into(),
-        ),
-        Err(service::Error::RateLimited { retry_after_secs }) => {
-            too_many(refused, retry_after_secs)
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 async fn logout(
     ctx: PageContext,
     acting: Acting,
@@ -314,7 +203,5 @@ async fn logout(
 pub fn routes(r: &mut Router) {
     r.page(Method::GET, "/login", Access::Public, login_page)
         .page(Method::POST, "/login", Access::Public, login)
-        .page(Method::GET, SECOND_STEP, Access::Public, second_step_page)
-        .page(Method::POST, SECOND_STEP, Access::Public, second_step)
         .page(Method::POST, "/logout", Access::Signed, logout);
 }

@@ -9,6 +9,7 @@ pub mod admin_users;
 pub mod audit;
 pub mod auth;
 pub mod second_factor;
+pub mod second_step;
 pub mod sessions;
 pub mod sessions_bulk;
 pub mod users_api;
@@ -31,6 +32,7 @@ pub struct ApiDoc;
 /// Declares the access area's routes.
 pub fn routes(r: &mut Router) {
     auth::routes(r);
+    second_step::routes(r);
     audit::routes(r);
     account::routes(r);
     second_factor::routes(r);

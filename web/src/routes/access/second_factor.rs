@@ -96,10 +96,9 @@ pub fn renew_form() -> FormView {
 }
 
 fn holder(caller: &Caller, ip: Option<std::net::IpAddr>) -> Result<Holder<'_>, PageError> {
-    let user = caller
-        .user
-        .as_ref()
-        .ok_or_else(|| PageError::new(StatusCode::FORBIDDEN, "This page is for signed-in users."))?;
+    let user = caller.user.as_ref().ok_or_else(|| {
+        PageError::new(StatusCode::FORBIDDEN, "This page is for signed-in users.")
+    })?;
     Ok(Holder {
         user_id: user.user_id,
         username: &user.username,
@@ -155,11 +154,17 @@ async fn show(
 /// `GET /account/second-factor/qr.svg`: the pending enrolment's `otpauth://` URI as a QR code.
 async fn qr(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let Some(pending) = pending(&state, &caller).await? else {
-        return Err(PageError::new(StatusCode::NOT_FOUND, "Your second factor is already on."));
+        return Err(PageError::new(
+            StatusCode::NOT_FOUND,
+            "Your second factor is already on.",
+        ));
     };
     let code = QrCode::new(pending.otpauth_uri.as_bytes()).map_err(|e| {
         tracing::error!(error = %e, "the enrolment QR code cannot be drawn");
-        PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "The QR code could not be drawn.")
+        PageError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The QR code could not be drawn.",
+        )
     })?;
     let image = code
         .render::<svg::Color<'_>>()
