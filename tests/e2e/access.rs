@@ -629,13 +629,15 @@ async fn the_first_admin_gets_a_generated_password_printed_once() {
         .local_addr()
         .unwrap()
         .port();
-    let mut child = metadeck_bin()
-        .env("DATABASE_URL", &database.url)
-        .env("METADECK_BIND", format!("127.0.0.1:{port}"))
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
+    let mut child = crate::helpers::KillOnDrop(
+        metadeck_bin()
+            .env("DATABASE_URL", &database.url)
+            .env("METADECK_BIND", format!("127.0.0.1:{port}"))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = child.0.stderr.take().unwrap();
     let line = tokio::task::spawn_blocking(move || {
         use std::io::BufRead;
         std::io::BufReader::new(stderr)
@@ -659,6 +661,8 @@ async fn the_first_admin_gets_a_generated_password_printed_once() {
 
     let client = new_client();
     let base = format!("http://127.0.0.1:{port}");
+    // The line is printed before the server listens: wait until it answers.
+    crate::helpers::until_serving(&mut child.0, &base).await;
     let token = crate::helpers::login_token(&client, &format!("{base}/login")).await;
     let res = client
         .post(format!("{base}/login"))
@@ -670,8 +674,7 @@ async fn the_first_admin_gets_a_generated_password_printed_once() {
         .send()
         .await
         .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     assert_eq!(res.status(), 303, "the printed password works");
 }
 

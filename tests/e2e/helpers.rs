@@ -410,6 +410,13 @@ pub async fn serve_process(
     }
     let mut child = cmd.spawn().expect("metadeck starts");
     let base = format!("http://127.0.0.1:{port}");
+    until_serving(&mut child, &base).await;
+    (child, base)
+}
+
+/// Waits until the `metadeck` process `child` answers `/healthz` at `base` with 200; kills it
+/// and fails the test when it does not within 10 s.
+pub async fn until_serving(child: &mut std::process::Child, base: &str) {
     let client = reqwest::Client::new();
     for _ in 0..200 {
         if client
@@ -418,13 +425,24 @@ pub async fn serve_process(
             .await
             .is_ok_and(|r| r.status() == 200)
         {
-            return (child, base);
+            return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let _ = child.kill();
     let _ = child.wait();
     panic!("metadeck did not answer /healthz within 10 s");
+}
+
+/// A spawned `metadeck` process, killed when the test ends however it ends, so that a failed
+/// assertion never leaves a server running.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// The `metadeck` binary built for these tests.

@@ -117,7 +117,9 @@ fn seal_headers(
     let mut out = Map::new();
     for entry in entries {
         let sealed = match &entry.value {
-            Some(value) => Value::String(config.cipher.seal_text(&context(id, &entry.name), value)?),
+            Some(value) => {
+                Value::String(config.cipher.seal_text(&context(id, &entry.name), value)?)
+            }
             None => stored.get(&entry.name).cloned().ok_or_else(|| {
                 Error::invalid(
                     "headers",

@@ -40,6 +40,14 @@ async fn an_admin_enrols_signs_out_and_signs_in_with_a_code() {
 
     browser.goto(&app.url("/")).await;
     browser.click("[data-testid=logout]").await;
+    // A click does not wait for the page it leads to; the sign-out message does.
+    browser
+        .wait_for_text(
+            ".flash",
+            "You have been signed out.",
+            std::time::Duration::from_secs(5),
+        )
+        .await;
     assert!(browser.current_url().await.starts_with(&app.url("/login")));
     browser.fill("#field-username", "admin").await;
     browser.fill("#field-password", ADMIN_PASSWORD).await;
