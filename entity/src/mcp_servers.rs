@@ -27,8 +27,8 @@ pub struct Model {
     pub last_error: Option<String>,
     pub last_latency_ms: Option<i64>,
     pub protocol_version: Option<String>,
-    pub tool_count: Option<i32>,
-    pub failed_checks: i32,
+    pub tool_count: Option<i64>,
+    pub failed_checks: i64,
     pub tools_drift: bool,
     pub tools_pinned_at: Option<DateTimeWithTimeZone>,
     #[sea_orm(has_many)]

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
+    #[sea_orm(unique_key = "uq_mcp_tool_pins_server_name")]
     pub server_id: Uuid,
+    #[sea_orm(unique_key = "uq_mcp_tool_pins_server_name")]
     pub name: String,
     pub pinned_hash: Option<String>,
     pub pinned: Option<Json>,

@@ -42,8 +42,8 @@ impl MigrationTrait for Migration {
             text_null(McpServers::LastError),
             big_integer_null(McpServers::LastLatencyMs),
             string_null(McpServers::ProtocolVersion),
-            integer_null(McpServers::ToolCount),
-            integer(McpServers::FailedChecks).default(0).to_owned(),
+            big_integer_null(McpServers::ToolCount),
+            big_integer(McpServers::FailedChecks).default(0).to_owned(),
             boolean(McpServers::ToolsDrift).default(false).to_owned(),
             timestamp_with_time_zone_null(McpServers::ToolsPinnedAt),
         ];

@@ -22,7 +22,7 @@ use crate::db::begin_write;
 use crate::webhooks::{Event, EventType, dispatcher};
 
 /// Failed checks in a row before a reachable server is shown unreachable.
-pub const FAILURES_TO_DOWN: i32 = 2;
+pub const FAILURES_TO_DOWN: i64 = 2;
 
 /// What one check found.
 #[derive(Debug, Clone)]
@@ -88,7 +88,7 @@ pub async fn record(
                 "name": probe.server_name,
                 "version": probe.server_version,
             })));
-            row.tool_count = Set(Some(i32::try_from(probe.tools.len()).unwrap_or(i32::MAX)));
+            row.tool_count = Set(Some(i64::try_from(probe.tools.len()).unwrap_or(i64::MAX)));
             if before.tools_pinned_at.is_none() {
                 pins::pin_all(&txn, before.id, &probe.tools, at).await?;
                 row.tools_pinned_at = Set(Some(at.fixed_offset()));

@@ -47,7 +47,7 @@ pub struct McpServerSummary {
     pub last_latency_ms: Option<i64>,
     pub protocol_version: Option<String>,
     pub server_info: Option<ServerInfo>,
-    pub tool_count: Option<i32>,
+    pub tool_count: Option<i64>,
     /// True when the tools differ from the approved (pinned) set.
     pub tools_drift: bool,
     pub created_at: DateTime<Utc>,
