@@ -5,7 +5,7 @@
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
+use secrecy::{ExposeSecret, SecretString};
 use service::access::{Password, sessions, totp, users};
 
 use super::second_factor;
@@ -14,7 +14,7 @@ use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Field, FormView, Layout, PageContext, see_other};
 use crate::routes::form_input::{acting_user, merge_errors, when};
-use crate::routes::forms::{PageForm, Refused};
+use crate::routes::forms::{PageForm, Refused, page_form};
 use crate::routes::router::Router;
 use crate::routes::views::FormPage;
 use crate::state::AppState;
@@ -50,9 +50,13 @@ fn password_form() -> FormView {
         SET_PASSWORD,
         "Change password",
         vec![
-            Field::new("current_password", "Current password", "password")
-                .autocomplete("current-password"),
-            Field::new("new_password", "New password", "password")
+            Field::new(
+                PasswordForm::current_password,
+                "Current password",
+                "password",
+            )
+            .autocomplete("current-password"),
+            Field::new(PasswordForm::new_password, "New password", "password")
                 .autocomplete("new-password")
                 .help("12 to 128 characters, not your username. Your other sessions will end."),
         ],
@@ -133,12 +137,13 @@ async fn show(
     render(&ctx, &state, &caller, StatusCode::OK, password_form()).await
 }
 
-/// The password-change form, as sent.
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct PasswordForm {
-    current_password: String,
-    new_password: String,
+page_form! {
+    /// The password-change form, as sent. Both passwords are secrets, so the derived `Debug`
+    /// prints `[REDACTED]`.
+    struct PasswordForm {
+        current_password: SecretString,
+        new_password: SecretString,
+    }
 }
 
 impl PasswordForm {
@@ -149,12 +154,22 @@ impl PasswordForm {
         user_id: i64,
         username: &str,
     ) -> Result<Password, service::Error> {
-        let current_ok = users::verify_password(&state.db, user_id, &self.current_password).await?;
-        let current = (!current_ok)
-            .then(|| service::Error::invalid("current_password", "is not your current password"));
+        let current_ok =
+            users::verify_password(&state.db, user_id, self.current_password.expose_secret())
+                .await?;
+        let current = (!current_ok).then(|| {
+            service::Error::invalid(
+                PasswordForm::current_password,
+                "is not your current password",
+            )
+        });
         match (
             current,
-            Password::parse(&self.new_password, username, "new_password"),
+            Password::parse(
+                self.new_password.expose_secret(),
+                username,
+                PasswordForm::new_password,
+            ),
         ) {
             (None, Ok(new)) => Ok(new),
             (current, new) => Err(merge_errors(vec![current, new.err()])

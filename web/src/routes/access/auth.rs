@@ -14,7 +14,7 @@ use crate::auth::{Access, Acting, client_ip, csrf};
 use crate::error::PageError;
 use crate::flash::Flash;
 use crate::pages::{Field, FormView, Layout, PageContext, see_other};
-use crate::routes::forms::PageForm;
+use crate::routes::forms::{PageForm, page_form};
 use crate::routes::router::Router;
 use crate::state::AppState;
 
@@ -31,15 +31,14 @@ struct NextQuery {
     next: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-struct LoginForm {
-    #[serde(default)]
-    username: String,
-    /// Held as a secret, so the derived `Debug` prints `[REDACTED]`.
-    #[serde(default)]
-    password: SecretString,
-    #[serde(default)]
-    next: String,
+page_form! {
+    /// The sign-in form, as sent.
+    struct LoginForm {
+        username: String,
+        /// Held as a secret, so the derived `Debug` prints `[REDACTED]`.
+        password: SecretString,
+        next: String,
+    }
 }
 
 /// Where to go after signing in: a local path (one leading `/`, not `//` or `/\`), else `/`.
@@ -56,11 +55,12 @@ pub(super) fn login_form(username: &str, next: &str) -> FormView {
         "/login",
         "Sign in",
         vec![
-            Field::new("username", "Username", "text")
+            Field::new(LoginForm::username, "Username", "text")
                 .value(username)
                 .autocomplete("username"),
-            Field::new("password", "Password", "password").autocomplete("current-password"),
-            Field::new("next", "", "hidden").value(safe_next(next)),
+            Field::new(LoginForm::password, "Password", "password")
+                .autocomplete("current-password"),
+            Field::new(LoginForm::next, "", "hidden").value(safe_next(next)),
         ],
     )
 }
