@@ -25,6 +25,15 @@ use crate::webhooks::SecretCipher;
 /// HKDF label of the key that seals MCP server header values: a key for nothing else.
 pub const HEADER_KEY_LABEL: &[u8] = b"metadeck mcp server headers v1";
 
+/// HKDF label of the key that seals upstream identity providers' client secrets.
+pub const PROVIDER_SECRET_LABEL: &[u8] = b"metadeck upstream provider secrets v1";
+
+/// The context a provider's client secret is sealed for: its row and field, so a sealed
+/// secret copied onto another provider does not open.
+pub fn provider_secret_context(provider_id: uuid::Uuid) -> String {
+    format!("oauth_providers:{provider_id}:client_secret")
+}
+
 /// The default wait between background checks (`METADECK_MCP_CHECK_SECONDS`).
 pub const DEFAULT_CHECK_EVERY: Duration = Duration::from_secs(300);
 
@@ -33,6 +42,9 @@ pub const DEFAULT_CHECK_EVERY: Duration = Duration::from_secs(300);
 pub struct GatewayConfig {
     /// Seals header values at rest (key derived from `METADECK_SECRET_KEY`).
     pub cipher: SecretCipher,
+    /// Seals upstream providers' client secrets at rest, under its own key
+    /// ([`PROVIDER_SECRET_LABEL`], context [`provider_secret_context`]).
+    pub provider_cipher: SecretCipher,
     /// The one HTTP client of checks; it reaches private destinations only when the
     /// webhooks' `METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS` allows it.
     pub client: McpClient,
@@ -60,6 +72,7 @@ impl GatewayConfig {
     ) -> crate::Result<Self> {
         Ok(Self {
             cipher: SecretCipher::labelled(secret_key, HEADER_KEY_LABEL),
+            provider_cipher: SecretCipher::labelled(secret_key, PROVIDER_SECRET_LABEL),
             client: McpClient::new(allow_private_networks)?,
             allow_private_networks,
             check_every,
