@@ -550,6 +550,27 @@ async fn a_test_event_goes_only_to_its_endpoint_and_redelivery_keeps_the_message
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Once the retention policy has dropped a delivery's payload, there is nothing true to
+    // send again under its message id.
+    app.exec(&format!(
+        "UPDATE webhook_deliveries SET payload = NULL WHERE id = {}",
+        delivered["id"]
+    ))
+    .await
+    .unwrap();
+    let before: i64 = app.scalar("SELECT COUNT(*) FROM webhook_deliveries").await;
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/webhooks/deliveries/{}/redeliver", delivered["id"]),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.to_string().contains("retention"), "{body}");
+    let after: i64 = app.scalar("SELECT COUNT(*) FROM webhook_deliveries").await;
+    assert_eq!(after, before, "nothing was queued");
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
-//! Background work started with the server: the orchestration sweeper that deletes expired
-//! facts and fails lost runs, and the operations sweeper that purges what expired and what
+//! Background work started with the server: the orchestration sweeper that fails lost runs,
+//! and the operations sweeper that purges what expired and what
 //! the retention policies no longer keep. Both end when the shutdown signal turns true.
 
 use sea_orm::DatabaseConnection;

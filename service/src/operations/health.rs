@@ -190,33 +190,3 @@ pub fn file_sizes(database_url: &str) -> Option<FileSizes> {
         wal_bytes: size(std::path::Path::new(&wal)),
     })
 }
-
-/// A background worker's last run, as recorded in `worker_runs`.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct WorkerStatus {
-    pub worker: String,
-    pub last_started_at: chrono::DateTime<chrono::Utc>,
-    pub last_finished_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// `running`, `ok` or `error`.
-    pub last_result: String,
-    pub last_details: Option<serde_json::Value>,
-}
-
-/// Every worker's last run.
-pub async fn worker_statuses(db: &impl ConnectionTrait) -> Result<Vec<WorkerStatus>, DbErr> {
-    use sea_orm::{EntityTrait, QueryOrder};
-    let rows = entity::worker_runs::Entity::find()
-        .order_by_asc(entity::worker_runs::Column::Worker)
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| WorkerStatus {
-            worker: r.worker,
-            last_started_at: r.last_started_at.to_utc(),
-            last_finished_at: r.last_finished_at.map(|t| t.to_utc()),
-            last_result: r.last_result,
-            last_details: r.last_details,
-        })
-        .collect())
-}

@@ -17,10 +17,11 @@ pub mod workers;
 pub use backup::{BackupRecord, BackupReport, Trigger, VerifyReport, last_success, verify_file};
 pub use check::{CHECK_WORKER, CheckReport, check_and_record, check_database};
 pub use health::{
-    DatabaseHealth, FileSizes, HealthProbe, MigrationState, WorkerStatus, apply_pending_migrations,
-    file_sizes, migration_state, table_names, table_row_counts, worker_statuses,
+    DatabaseHealth, FileSizes, HealthProbe, MigrationState, apply_pending_migrations, file_sizes,
+    migration_state, table_names, table_row_counts,
 };
 pub use vacuum::{VacuumReport, vacuum};
+pub use workers::WorkerStatus;
 
 use sea_orm::{ConnectionTrait, DbErr, Statement};
 

@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde::Serialize;
 
 use super::backup::{self, BackupRecord};
-use super::{FileSizes, WorkerStatus, file_sizes, scalar, table_names, worker_statuses};
+use super::{FileSizes, WorkerStatus, file_sizes, scalar, table_names, workers};
 use crate::Result;
 use crate::db::Backend;
 
@@ -91,7 +91,7 @@ pub async fn system_status(db: &DatabaseConnection, database_url: &str) -> Resul
         schema_version,
         migrations,
         tables: table_rows(db).await?,
-        workers: worker_statuses(db).await?,
+        workers: workers::all(db).await?,
         backups: backup::recent(db, RECENT_BACKUPS).await?,
         last_verified_restorable_at: backup::last_success(db).await?,
     })

@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use entity::worker_runs;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -126,31 +128,53 @@ async fn upsert(db: &impl ConnectionTrait, row: worker_runs::ActiveModel) -> Res
     Ok(())
 }
 
-/// A worker's last run.
+/// A background worker's last run, as recorded in `worker_runs`: the one view of that table
+/// (the `/system` page, the retention page, `/health?details` and `/api/system` all read it).
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct WorkerRun {
+pub struct WorkerStatus {
+    /// The worker's name (`sweeper`, `backup`, `webhook_dispatcher`, …).
     pub worker: String,
-    pub started_at: DateTime<Utc>,
-    pub finished_at: Option<DateTime<Utc>>,
+    /// When its last run started.
+    pub last_started_at: DateTime<Utc>,
+    /// When its last run finished; `None` while it runs.
+    pub last_finished_at: Option<DateTime<Utc>>,
     /// `running`, `ok` or `error`.
-    pub result: String,
+    pub last_result: String,
     /// What it did (any JSON value).
     #[schema(value_type = Option<Object>)]
-    pub details: Option<Value>,
-    pub error: Option<String>,
+    pub last_details: Option<Value>,
+    /// Why its last run failed, when it did.
+    pub last_error: Option<String>,
+}
+
+impl From<worker_runs::Model> for WorkerStatus {
+    fn from(row: worker_runs::Model) -> Self {
+        Self {
+            worker: row.worker,
+            last_started_at: row.last_started_at.to_utc(),
+            last_finished_at: row.last_finished_at.map(|at| at.to_utc()),
+            last_result: row.last_result,
+            last_details: row.last_details,
+            last_error: row.last_error,
+        }
+    }
 }
 
 /// `worker`'s last run, if it ever ran.
-pub async fn last_run(db: &impl ConnectionTrait, worker: &str) -> Result<Option<WorkerRun>> {
+pub async fn last_run(db: &impl ConnectionTrait, worker: &str) -> Result<Option<WorkerStatus>> {
     Ok(worker_runs::Entity::find_by_id(worker)
         .one(db)
         .await?
-        .map(|row| WorkerRun {
-            worker: row.worker,
-            started_at: row.last_started_at.to_utc(),
-            finished_at: row.last_finished_at.map(|at| at.to_utc()),
-            result: row.last_result,
-            details: row.last_details,
-            error: row.last_error,
-        }))
+        .map(WorkerStatus::from))
+}
+
+/// Every worker's last run, by name.
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<WorkerStatus>> {
+    Ok(worker_runs::Entity::find()
+        .order_by_asc(worker_runs::Column::Worker)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(WorkerStatus::from)
+        .collect())
 }

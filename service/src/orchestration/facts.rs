@@ -1,6 +1,6 @@
 //! Facts: JSON values under (target, namespace, key) with a TTL. An expired fact is
-//! invisible to every read at once (each read filters on `expires_at`); the sweeper and
-//! `metadeck purge` delete it later with [`purge_expired`].
+//! invisible to every read at once (each read filters on `expires_at`); the operations sweeper
+//! and `metadeck purge` delete it later with [`purge_expired`].
 
 use chrono::{DateTime, Duration, Utc};
 use entity::facts;

@@ -1,6 +1,7 @@
-//! The orchestration sweeper: deletes expired facts and fails lost runs (running, with no
-//! event, unit change or run change for the lost period), periodically while the server
-//! runs. A lost run fails with an `error` beginning `lost:`, its running units fail with it,
+//! The orchestration sweeper: fails lost runs (running, with no event, unit change or run
+//! change for the lost period), periodically while the server runs. Expired facts are not
+//! its business: they are invisible to every read at expiry and deleted with everything else
+//! that expires by the operations sweeper and `metadeck purge` (`operations::purge`). A lost run fails with an `error` beginning `lost:`, its running units fail with it,
 //! and it is announced (`run.failed`) and audited like any run that ends.
 
 use std::time::Duration as StdDuration;
@@ -12,7 +13,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use super::status::{RunStatus, UnitStatus};
-use super::{facts, now, units};
+use super::{now, units};
 use crate::Result;
 use crate::audit::{Actor, commit_audited};
 use crate::db::begin_write;
@@ -20,16 +21,13 @@ use crate::db::begin_write;
 /// What one sweep did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SweepReport {
-    /// Expired facts deleted.
-    pub facts_removed: u64,
     /// Ids of the runs failed as lost.
     pub runs_lost: Vec<String>,
 }
 
-/// One sweep: expired facts, then lost runs.
+/// One sweep: the lost runs.
 pub async fn sweep(db: &DatabaseConnection, lost_after: Duration) -> Result<SweepReport> {
     Ok(SweepReport {
-        facts_removed: facts::purge_expired(db).await?,
         runs_lost: fail_lost(db, lost_after).await?,
     })
 }
@@ -99,9 +97,6 @@ pub async fn run_sweeper(
         }
         match sweep(&db, lost_after).await {
             Ok(report) => {
-                if report.facts_removed > 0 {
-                    tracing::info!(removed = report.facts_removed, "expired facts deleted");
-                }
                 for run_id in &report.runs_lost {
                     tracing::warn!(run_id = %run_id, "lost run failed");
                 }

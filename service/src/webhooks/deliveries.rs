@@ -172,7 +172,9 @@ pub async fn waiting(db: &impl ConnectionTrait, webhook_id: &str) -> Result<u64>
 }
 
 /// Sends a delivery again: a new row with the same message id and payload, due now.
-/// `409` when its webhook is disabled.
+/// `409` when its webhook is disabled, or when the retention policy has dropped the
+/// delivery's payload (sending an empty body under the old message id would tell the
+/// receiver something false).
 #[tracing::instrument(name = "webhooks.deliveries.redeliver", skip_all, fields(delivery_id))]
 pub async fn redeliver(
     db: &DatabaseConnection,
@@ -185,6 +187,11 @@ pub async fn redeliver(
         .one(&txn)
         .await?
         .ok_or_else(|| Error::NotFound(format!("delivery {delivery_id}")))?;
+    if original.payload.is_none() {
+        return Err(Error::conflict(format!(
+            "the payload of delivery {delivery_id} was removed by the retention policy; it cannot be sent again"
+        )));
+    }
     let enabled = entity::webhooks::Entity::find_by_id(original.webhook_id.as_str())
         .one(&txn)
         .await?

@@ -1,5 +1,6 @@
-//! The orchestration sweeper and `metadeck purge`: expired facts deleted and counted, lost
-//! runs failed with their running units.
+//! The background sweepers and `metadeck purge`: expired facts deleted and counted (by the
+//! operations sweeper and the command), lost runs failed with their running units (by the
+//! orchestration sweeper).
 
 use std::time::Duration;
 
@@ -21,10 +22,11 @@ async fn silence(e: &Engine, run: &str, minutes: i64) {
 }
 
 #[tokio::test]
-async fn the_sweeper_deletes_expired_facts_and_fails_lost_runs() {
+async fn the_sweepers_delete_expired_facts_and_fail_lost_runs() {
     let e = Engine::start_with(|env| {
         env.insert("METADECK_OPS_LOST_MINUTES".into(), "1".into());
         env.insert("METADECK_OPS_SWEEP_SECONDS".into(), "1".into());
+        env.insert("METADECK_SWEEP_SECONDS".into(), "1".into());
     })
     .await;
     e.call(

@@ -84,7 +84,7 @@ pub async fn healthz(
 
 async fn details(state: &AppState) -> Option<HealthDetails> {
     let tables = operations::table_row_counts(&state.db).await.ok()?;
-    let workers = operations::worker_statuses(&state.db).await.ok()?;
+    let workers = operations::workers::all(&state.db).await.ok()?;
     Some(HealthDetails {
         tables,
         files: operations::file_sizes(&state.settings.database_url),

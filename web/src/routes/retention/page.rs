@@ -10,7 +10,7 @@ use askama::Template;
 use service::operations::purge::purge;
 use service::operations::retention::{self, KeepDays, Policy, PolicyView};
 use service::operations::sweeper::WORKER_NAME;
-use service::operations::workers::{WorkerRun, last_run};
+use service::operations::workers::{WorkerStatus, last_run};
 
 use crate::auth::{Access, Acting};
 use crate::error::PageError;
@@ -121,10 +121,10 @@ pub struct RunView {
     pub error: Option<String>,
 }
 
-impl From<&WorkerRun> for RunView {
-    fn from(run: &WorkerRun) -> Self {
+impl From<&WorkerStatus> for RunView {
+    fn from(run: &WorkerStatus) -> Self {
         let removed = run
-            .details
+            .last_details
             .as_ref()
             .and_then(|d| {
                 serde_json::from_value::<service::operations::purge::Removed>(d.clone()).ok()
@@ -132,10 +132,13 @@ impl From<&WorkerRun> for RunView {
             .map(|r| r.summary())
             .unwrap_or_default();
         Self {
-            started: run.started_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-            result: run.result.clone(),
+            started: run
+                .last_started_at
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string(),
+            result: run.last_result.clone(),
             removed,
-            error: run.error.clone(),
+            error: run.last_error.clone(),
         }
     }
 }
