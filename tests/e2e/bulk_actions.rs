@@ -478,3 +478,61 @@ async fn role_and_client_pages_hide_what_the_caller_may_not_do_and_refuse_its_qu
         "the admin keeps the buttons"
     );
 }
+
+#[tokio::test]
+async fn a_burst_of_bulk_actions_never_reaches_a_user_holding_more_than_the_caller() {
+    let app = spawn_app().await;
+    let input = RoleInput::parse(
+        "user-keeper",
+        None,
+        &["users:read".to_string(), "users:write".to_string()],
+    )
+    .unwrap();
+    service::access::roles::create(&app.db, &Grantor::operator(Actor::Cli), None, input)
+        .await
+        .unwrap();
+    let (keeper, _) = signed_in(&app, "keeper", "user-keeper").await;
+    let (_, dora_id) = signed_in(&app, "dora", "viewer").await;
+    let mut peers = Vec::new();
+    for n in 0..4 {
+        peers.push(signed_in(&app, &format!("peer{n}"), "user-keeper").await.1);
+    }
+    let admin_id: i64 = app
+        .scalar("SELECT id FROM local_users WHERE username = 'admin'")
+        .await;
+    let (dora_s, admin_s) = (dora_id.to_string(), admin_id.to_string());
+    let peer_s: Vec<String> = peers.iter().map(i64::to_string).collect();
+
+    // Every request of the burst names a peer the keeper may act on beside one it may not;
+    // they all arrive at once, confirmed, mixing deactivation and deletion.
+    let posts = (0..24).map(|i| {
+        let (app, keeper) = (&app, &keeper);
+        let forbidden = if i % 2 == 0 { &admin_s } else { &dora_s };
+        let peer = &peer_s[i % peer_s.len()];
+        let action = if i % 3 == 0 { "delete" } else { "disable" };
+        async move {
+            let fields = [
+                ("action", action),
+                ("ids", peer.as_str()),
+                ("ids", forbidden.as_str()),
+                ("confirm", "yes"),
+            ];
+            post(app, keeper, "/admin/users/bulk", &fields).await.0
+        }
+    });
+    let statuses = futures_util::future::join_all(posts).await;
+    assert!(statuses.iter().all(|s| *s == 403), "{statuses:?}");
+
+    let untouched = app
+        .scalar::<i64>(&format!(
+            "SELECT COUNT(*) FROM local_users WHERE is_active = TRUE AND id IN ({}, {dora_id}, {})",
+            admin_id,
+            peer_s.join(", ")
+        ))
+        .await;
+    assert_eq!(untouched, 2 + peers.len() as i64, "nobody was changed");
+    let audited: i64 = app
+        .scalar("SELECT COUNT(*) FROM audit WHERE action IN ('user.updated', 'user.deleted')")
+        .await;
+    assert_eq!(audited, 0, "no change was recorded");
+}
