@@ -489,3 +489,63 @@ async fn preferences_errors_sit_under_their_fields_in_plain_words_and_focus_the_
         "the first field is focused on load"
     );
 }
+
+#[tokio::test]
+async fn saving_the_console_settings_never_undoes_a_concurrent_change_of_the_teams() {
+    let (app, token) = admin().await;
+    let (_, html) = page(&app, "/").await;
+    let csrf = csrf_in(&html).unwrap();
+    // Teams arrive over JSON while the settings form is saved again and again, all at once:
+    // a form save that read the preferences before a teams change must not write them back.
+    let teams = (0..8).map(|_| {
+        let (app, token) = (&app, &token);
+        async move {
+            let res = app
+                .client
+                .put(app.url("/api/me/preferences"))
+                .header("X-CSRF-Token", token)
+                .json(&json!({"selected_teams": ["ops"], "ui": {"theme": "dark", "page_size": 25}}))
+                .send()
+                .await
+                .unwrap();
+            res.status().as_u16()
+        }
+    });
+    let forms = (0..8).map(|_| {
+        let (app, csrf) = (&app, &csrf);
+        async move {
+            let form = [
+                ("csrf_token", csrf.as_str()),
+                ("theme", "dark"),
+                ("page_size", "25"),
+                ("default_tenant", ""),
+            ];
+            let res = app
+                .client
+                .post(app.url("/account/preferences"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            res.status().as_u16()
+        }
+    });
+    let (teams, forms) = tokio::join!(
+        futures_util::future::join_all(teams),
+        futures_util::future::join_all(forms)
+    );
+    assert!(teams.iter().all(|s| *s == 200), "{teams:?}");
+    assert!(forms.iter().all(|s| *s == 303), "{forms:?}");
+
+    let stored = app
+        .client
+        .get(app.url("/api/me/preferences"))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(stored["selected_teams"], json!(["ops"]), "{stored}");
+    assert_eq!(stored["ui"]["page_size"], 25, "{stored}");
+}

@@ -180,6 +180,45 @@ pub async fn put_in(
     user_id: i64,
     prefs: Preferences,
 ) -> Result<Preferences> {
+    upsert(
+        db,
+        user_id,
+        &prefs,
+        &[
+            Column::SelectedTeams,
+            Column::NotificationSettings,
+            Column::Ui,
+        ],
+    )
+    .await?;
+    Ok(prefs)
+}
+
+/// Replaces only the console settings of a user's preferences, leaving their teams and
+/// notifications as stored. One statement: a concurrent change of the other parts (through
+/// the JSON API, say) is never overwritten by a stale copy read before it.
+#[tracing::instrument(name = "registry.preferences.put_ui", skip_all, fields(user_id))]
+pub async fn put_ui(
+    db: &DatabaseConnection,
+    user_id: i64,
+    ui: UiPreferences,
+) -> Result<UiPreferences> {
+    let prefs = Preferences {
+        ui,
+        ..Preferences::default()
+    };
+    let turn = writer_turn(db).await?;
+    upsert(&turn, user_id, &prefs, &[Column::Ui]).await?;
+    Ok(prefs.ui)
+}
+
+/// Writes `prefs` as the user's row when there is none, else only the `parts` of it.
+async fn upsert(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    prefs: &Preferences,
+    parts: &[Column],
+) -> Result<()> {
     prefs.validate()?;
     let row = user_preferences::ActiveModel {
         user_id: Set(user_id),
@@ -188,20 +227,16 @@ pub async fn put_in(
         ui: Set(serde_json::to_value(&prefs.ui).map_err(Error::internal)?),
         updated_at: Set(Utc::now().fixed_offset()),
     };
+    let columns = parts.iter().copied().chain([Column::UpdatedAt]);
     user_preferences::Entity::insert(row)
         .on_conflict(
             OnConflict::column(Column::UserId)
-                .update_columns([
-                    Column::SelectedTeams,
-                    Column::NotificationSettings,
-                    Column::Ui,
-                    Column::UpdatedAt,
-                ])
+                .update_columns(columns)
                 .to_owned(),
         )
         .exec_without_returning(db)
         .await?;
-    Ok(prefs)
+    Ok(())
 }
 
 #[cfg(test)]

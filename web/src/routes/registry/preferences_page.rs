@@ -132,17 +132,9 @@ async fn save(
     PageForm(form): PageForm<PreferencesForm>,
 ) -> Result<HttpResponse, PageError> {
     let user = acting_user(&acting)?;
+    // The form edits the console settings only; teams and notifications stay as stored.
     let saved = match UiPreferences::try_from(&form) {
-        Ok(ui) => {
-            // The form edits the console settings only; teams and notifications stay.
-            match preferences::get(&state.db, user).await {
-                Ok(mut prefs) => {
-                    prefs.ui = ui;
-                    preferences::put(&state.db, user, prefs).await
-                }
-                Err(e) => Err(e),
-            }
-        }
+        Ok(ui) => preferences::put_ui(&state.db, user, ui).await,
         Err(e) => Err(e),
     };
     match saved {
