@@ -18,7 +18,7 @@ use super::WebhookConfig;
 use super::deliveries::DeliveryStatus;
 use super::sender::{Attempt, Endpoint};
 use crate::audit::{self, Actor, AuditEntry};
-use crate::db::begin_write;
+use crate::db::{begin_write, writer_turn};
 use crate::{Error, Result};
 
 /// How long after a rotation the old secret still co-signs.
@@ -208,15 +208,17 @@ pub async fn claim(
         .collect())
 }
 
-/// Gives a claimed row back without an attempt.
+/// Gives a claimed row back without an attempt, in this process's writer turn like every
+/// other write (on SQLite a write outside it would wait on the file lock instead of the queue).
 pub async fn release(db: &DatabaseConnection, id: i64) -> Result<()> {
+    let turn = writer_turn(db).await?;
     webhook_deliveries::Entity::update_many()
         .set(webhook_deliveries::ActiveModel {
             claimed_until: Set(None),
             ..Default::default()
         })
         .filter(Column::Id.eq(id))
-        .exec(db)
+        .exec(&turn)
         .await?;
     Ok(())
 }
