@@ -277,7 +277,11 @@ async fn the_page_maps_escapes_and_deletes_after_confirmation() {
         .send()
         .await
         .unwrap();
-    assert_eq!(dup.status(), 409);
+    assert_eq!(
+        dup.status(),
+        422,
+        "the form shows the taken group under its field"
+    );
     assert!(
         dup.text()
             .await
