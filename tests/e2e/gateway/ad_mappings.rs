@@ -406,3 +406,31 @@ async fn the_simulator_matches_names_dns_by_first_cn_and_exact_dns() {
         "group values are compared exactly"
     );
 }
+
+#[tokio::test]
+async fn a_group_mapped_at_once_by_many_requests_is_mapped_once() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let csrf = app.csrf_token(&app.client).await;
+    let viewer = role_id(&app, "viewer").await;
+    let attempts = (0..8).map(|_| map(&app, &app.client, &csrf, "Racers", viewer));
+    let statuses: Vec<u16> = futures_util::future::join_all(attempts)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        app.scalar::<i64>("SELECT COUNT(*) FROM ad_group_mappings")
+            .await,
+        1
+    );
+}
