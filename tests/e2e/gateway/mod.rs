@@ -1,9 +1,12 @@
-//! The gateway area: MCP servers, their checks and their tool pins.
+//! The gateway area: MCP servers, their checks and their tool pins; identity providers and
+//! AD group mappings.
 
+mod ad_mappings;
 mod fake;
 mod mcp_hostile;
 mod mcp_routes;
 mod mcp_sdk;
+mod providers;
 
 use serde_json::{Value, json};
 
