@@ -8,6 +8,7 @@
 pub mod check;
 pub mod checker;
 pub mod client;
+pub mod import;
 pub mod input;
 pub mod pins;
 pub mod servers;
