@@ -1,6 +1,7 @@
 //! The gateway area: MCP servers, their checks and their tool pins.
 
 mod fake;
+mod import;
 mod mcp_hostile;
 mod mcp_routes;
 mod mcp_sdk;

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::legacy::{LegacyData, LegacyProvider};
 use super::{ImportProblem, ImportReport};
+use crate::access::PermissionSet;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::begin_write;
 use crate::gateway::{GatewayConfig, provider_secret_context, servers};
@@ -95,7 +96,10 @@ pub async fn import(
                 let row = rbac_roles::ActiveModel {
                     name: Set(role.name.clone()),
                     description: Set(role.description.clone()),
-                    permissions: Set(json!(role.permissions)),
+                    permissions: Set(json!(
+                        PermissionSet::from_names(role.permissions.iter().map(String::as_str))
+                            .names()
+                    )),
                     is_system: Set(false),
                     created_at: Set(now),
                     updated_at: Set(now),

@@ -125,6 +125,8 @@ pub(super) async fn run(settings: Settings, args: GatewayImport) -> Outcome {
         emit(args.json, &report, text);
         return Outcome::Success;
     }
+    // The gateway's configuration holds the MCP HTTP client, which needs the TLS provider.
+    crate::startup::install_crypto_provider();
     let config = match settings.gateway_config() {
         Ok(c) => c,
         Err(e) => return Outcome::Failure(format!("cannot set up the gateway: {e}")),
