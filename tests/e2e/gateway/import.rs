@@ -316,6 +316,28 @@ async fn strict_refuses_a_permission_outside_the_catalog_and_writes_nothing() {
 }
 
 #[tokio::test]
+async fn a_bad_entry_is_named_and_nothing_is_written_or_renamed() {
+    let Some((fx, _)) = fixtures() else {
+        return;
+    };
+    let app = spawn_app().await;
+    let before = counts(&app).await;
+    let dir = fx.path().join("bad-entry");
+    let files = snapshot(&dir);
+    for flags in [&["--dry-run"][..], &[]] {
+        let out = import(&app, &dir, flags);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("ad_mappings.pkl, mapping m2: role 9 is not one of rbac.pkl's roles"),
+            "{err}"
+        );
+        assert_eq!(counts(&app).await, before);
+        assert_eq!(snapshot(&dir), files, "no backup, no rename");
+    }
+}
+
+#[tokio::test]
 async fn hostile_pickles_are_refused_with_file_and_offset_and_nothing_is_written() {
     let Some((fx, marker)) = fixtures() else {
         return;

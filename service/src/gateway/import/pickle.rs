@@ -576,6 +576,19 @@ mod tests {
     }
 
     #[test]
+    fn globals_the_decoder_alone_would_resolve_are_refused() {
+        // pickle.dumps({1, 2}, protocol=2): GLOBAL __builtin__.set, then REDUCE.
+        let set = b"\x80\x02c__builtin__\nset\nq\x00]q\x01(K\x01K\x02e\x85q\x02Rq\x03.";
+        assert!(
+            serde_pickle::value_from_slice(set, DeOptions::new()).is_ok(),
+            "serde-pickle on its own resolves the global and applies REDUCE"
+        );
+        let r = read(set).unwrap_err();
+        assert_eq!(r.offset, 2);
+        assert!(r.reason.contains("GLOBAL"), "{r}");
+    }
+
+    #[test]
     fn a_claimed_length_beyond_the_file_is_refused() {
         let r = refused(b"\x80\x04X\x00\x00\x00\x40abc.");
         assert_eq!(r.offset, 2);
@@ -627,5 +640,7 @@ mod tests {
         assert!(refused(b"\x80\x04]").reason.contains("truncated"));
         assert!(refused(b"\x80\x04N.N").reason.contains("follow"));
         assert!(refused(b"N.").reason.contains("PROTO"));
+        let big = vec![0x80; MAX_FILE_BYTES + 1];
+        assert!(refused(&big).reason.contains("over the limit"));
     }
 }
