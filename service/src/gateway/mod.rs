@@ -14,6 +14,7 @@ pub mod checker;
 pub mod client;
 pub mod fetch;
 pub mod group_match;
+pub mod import;
 pub mod input;
 pub mod pins;
 pub mod provider_admin;

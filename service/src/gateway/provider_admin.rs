@@ -81,7 +81,7 @@ fn sealed(config: &GatewayConfig, id: Uuid, input: &ProviderInput) -> Result<Opt
 }
 
 fn scopes_text(input: &ProviderInput) -> String {
-    Value::from(input.scopes.clone()).to_string()
+    super::providers::stored_scopes(&input.scopes)
 }
 
 /// Creates a provider.

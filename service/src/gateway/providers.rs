@@ -69,6 +69,12 @@ impl Provider {
     }
 }
 
+/// The stored form of `scopes`: a JSON array of strings, which [`parse_stored_scopes`] reads
+/// back (the provider pages and the legacy import both write it).
+pub(crate) fn stored_scopes(scopes: &[String]) -> String {
+    serde_json::Value::from(scopes.to_vec()).to_string()
+}
+
 /// The stored scopes: a JSON array of strings, or (as older data may hold them) one
 /// space-separated string.
 pub(super) fn parse_stored_scopes(raw: &str) -> Vec<String> {

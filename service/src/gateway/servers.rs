@@ -153,7 +153,7 @@ pub(super) fn open_headers(
 }
 
 /// Refuses a URL to a private destination at save, as a webhook's is refused.
-async fn check_address(config: &GatewayConfig, address: &Address) -> Result<()> {
+pub(super) async fn check_address(config: &GatewayConfig, address: &Address) -> Result<()> {
     match address {
         Address::Url(url) => {
             ssrf::check_destination(url, config.allow_private_networks, "url").await
@@ -194,6 +194,24 @@ pub async fn create(
     input: McpServerInput,
 ) -> Result<McpServerSummary> {
     check_address(config, &input.address).await?;
+    let txn = begin_write(db).await?;
+    let row = create_in(&txn, config, input).await?;
+    let entry = AuditEntry::new("mcp_server.created", actor)
+        .target(row.id.to_string())
+        .ip(ip)
+        .details(audited(&row));
+    audit::commit_audited(txn, entry, &[]).await?;
+    Ok(row.into())
+}
+
+/// Inserts a server inside `txn` with its header values sealed, without committing or
+/// auditing, for callers that write several things in one transaction (the legacy import).
+/// The caller has checked the address with [`check_address`].
+pub async fn create_in(
+    txn: &impl ConnectionTrait,
+    config: &GatewayConfig,
+    input: McpServerInput,
+) -> Result<mcp_servers::Model> {
     let id = Uuid::now_v7();
     let headers = seal_headers(
         config,
@@ -202,8 +220,7 @@ pub async fn create(
         &json!({}),
     )?;
     let at = now().fixed_offset();
-    let txn = begin_write(db).await?;
-    let row = mcp_servers::ActiveModel {
+    mcp_servers::ActiveModel {
         id: Set(id),
         name: Set(input.name.clone()),
         url: Set(input.address.as_str().to_string()),
@@ -224,15 +241,9 @@ pub async fn create(
         tools_drift: Set(false),
         tools_pinned_at: Set(None),
     }
-    .insert(&txn)
+    .insert(txn)
     .await
-    .map_err(|e| name_taken(e.into(), &input.name))?;
-    let entry = AuditEntry::new("mcp_server.created", actor)
-        .target(id.to_string())
-        .ip(ip)
-        .details(audited(&row));
-    audit::commit_audited(txn, entry, &[]).await?;
-    Ok(row.into())
+    .map_err(|e| name_taken(e.into(), &input.name))
 }
 
 /// Replaces a server's settings; headers left out (`None`) are kept. Its check results and

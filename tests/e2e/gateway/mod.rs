@@ -3,6 +3,7 @@
 
 mod ad_mappings;
 mod fake;
+mod import;
 mod mcp_hostile;
 mod mcp_routes;
 mod mcp_sdk;
