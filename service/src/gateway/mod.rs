@@ -8,6 +8,7 @@
 pub mod check;
 pub mod checker;
 pub mod client;
+pub mod config;
 pub mod input;
 pub mod pins;
 pub mod servers;
