@@ -64,12 +64,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(
-            Table::drop()
-                .table(GatewayConfigVersions::Table)
-                .to_owned(),
-        )
-        .await?;
+        m.drop_table(Table::drop().table(GatewayConfigVersions::Table).to_owned())
+            .await?;
         m.drop_table(Table::drop().table(GatewayConfigClock::Table).to_owned())
             .await
     }

@@ -50,7 +50,9 @@ fn describe(text: &str, err: &serde_json::Error) -> String {
 /// phrases it meets in a message, which would drop the position).
 fn reason(err: &serde_json::Error) -> String {
     let text = err.to_string();
-    let text = text.rfind(" at line ").map_or(text.as_str(), |i| &text[..i]);
+    let text = text
+        .rfind(" at line ")
+        .map_or(text.as_str(), |i| &text[..i]);
     if let Some(wanted) = text.strip_prefix("expected ") {
         return match wanted {
             "value" | "ident" => "a value should start here".into(),
@@ -61,7 +63,9 @@ fn reason(err: &serde_json::Error) -> String {
         _ if text.starts_with("EOF while parsing") => "the text ends before the JSON is complete",
         _ if text.starts_with("trailing comma") => "a comma may not close a list or an object",
         _ if text.starts_with("trailing characters") => "more text follows the JSON value",
-        _ if text.starts_with("key must be a string") => "an object key must be text in double quotes",
+        _ if text.starts_with("key must be a string") => {
+            "an object key must be text in double quotes"
+        }
         _ if text.starts_with("control character") => "a string holds a raw control character",
         _ if text.contains("escape") || text.contains("unicode") => "a string holds a bad escape",
         _ if text.contains("number") => "the number is not one JSON can hold",

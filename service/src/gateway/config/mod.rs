@@ -153,9 +153,10 @@ pub async fn get_stored(db: &impl ConnectionTrait, key: &ConfigKey) -> Result<Co
 
 /// What an audit row says of a key's state (`null` when absent).
 fn audited(row: Option<&gateway_config::Model>) -> Value {
-    row.map_or(Value::Null, |r| {
-        json!({"value": r.value, "description": r.description})
-    })
+    row.map_or(
+        Value::Null,
+        |r| json!({"value": r.value, "description": r.description}),
+    )
 }
 
 /// Creates `key` or replaces its value and description; answers the key as saved and whether
@@ -170,10 +171,48 @@ pub async fn put(
     key: &ConfigKey,
     input: ConfigInput,
 ) -> Result<(ConfigItem, bool)> {
+    write(db, cache, actor, ip, key, input, false).await
+}
+
+/// Creates `key`; a key that exists is a conflict (the console's "new key" form, which must
+/// not overwrite a value by accident). Audited as [`put`] is.
+#[tracing::instrument(name = "gateway.config.create", skip_all)]
+pub async fn create(
+    db: &DatabaseConnection,
+    cache: &ConfigCache,
+    actor: &Actor,
+    ip: Option<String>,
+    key: &ConfigKey,
+    input: ConfigInput,
+) -> Result<ConfigItem> {
+    write(db, cache, actor, ip, key, input, true)
+        .await
+        .map(|(item, _)| item)
+}
+
+/// [`put`], or [`create`] when `only_new`.
+async fn write(
+    db: &DatabaseConnection,
+    cache: &ConfigCache,
+    actor: &Actor,
+    ip: Option<String>,
+    key: &ConfigKey,
+    input: ConfigInput,
+    only_new: bool,
+) -> Result<(ConfigItem, bool)> {
     let txn = begin_write(db).await?;
     let before = gateway_config::Entity::find_by_id(key.as_str().to_owned())
         .one(&txn)
         .await?;
+    if only_new && before.is_some() {
+        return Err(Error::Conflict {
+            message: format!("the config key {key} exists"),
+            details: vec![crate::FieldError::new(
+                "key",
+                "exists already; change its value on its own page",
+            )],
+        });
+    }
     let row = gateway_config::ActiveModel {
         key: Set(key.as_str().to_owned()),
         value: Set(input.value),

@@ -1,7 +1,11 @@
-//! Gateway area: MCP servers over JSON and their pages.
+//! Gateway area: MCP servers and the shared config, over JSON and as pages.
 
 pub mod api;
 pub mod bodies;
+pub mod config_api;
+pub mod config_bodies;
+pub mod config_form;
+pub mod config_pages;
 pub mod form;
 pub mod list_page;
 pub mod server_page;
@@ -15,7 +19,8 @@ use crate::routes::Router;
 #[derive(OpenApi)]
 #[openapi(
     paths(api::list, api::create, api::get, api::replace, api::delete, api::check,
-        api::approve, api::tools),
+        api::approve, api::tools, config_api::list, config_api::get, config_api::put,
+        config_api::delete),
     tags((name = "gateway", description = "MCP servers: honest health checks and tool pinning")),
 )]
 pub struct ApiDoc;
@@ -26,4 +31,6 @@ pub fn routes(r: &mut Router) {
     // `/gateway/mcp-servers/new` is declared before `/gateway/mcp-servers/{id}`.
     list_page::routes(r);
     server_page::routes(r);
+    config_api::routes(r);
+    config_pages::routes(r);
 }
