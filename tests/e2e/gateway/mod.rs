@@ -1,5 +1,6 @@
 //! The gateway area: MCP servers, their checks and their tool pins.
 
+mod config;
 mod fake;
 mod mcp_hostile;
 mod mcp_routes;
