@@ -11,7 +11,6 @@ use utoipa::{IntoParams, ToSchema};
 #[serde(deny_unknown_fields)]
 pub struct ConfigBody {
     /// The value: any JSON. Give this or `value_text`.
-    #[schema(value_type = Object)]
     pub value: Option<Value>,
     /// The value as JSON text (as typed by a person); invalid JSON is a `422` whose message
     /// names the line, the column and the text there.
