@@ -523,7 +523,13 @@ async fn a_change_through_one_instance_reaches_the_other_within_five_seconds() {
     // is not seen. (B's poller may drop the copy B read first when it sees the creation's
     // tick; after a few of its turns, the copy read again stays.)
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let (_, fresh) = call(reqwest::Method::GET, &b, &token, "/api/gateway/config/rollout").await;
+    let (_, fresh) = call(
+        reqwest::Method::GET,
+        &b,
+        &token,
+        "/api/gateway/config/rollout",
+    )
+    .await;
     assert_eq!(fresh["value"], 1);
     a.exec("UPDATE gateway_config SET description = 'behind their backs' WHERE key = 'rollout'")
         .await
