@@ -2,12 +2,13 @@
 
     config_propagation.py URL_A URL_B TOKEN TRIALS
 
-Each trial PUTs a new value to one key through A, then reads the key through B every 5 ms
+Each trial waits a random 0–1 s, PUTs a new value to one key through A, then reads the key through B every 5 ms
 until B serves it (at most 10 s). Prints JSON: {"trials", "p50_ms", "p95_ms", "max_ms",
 "missed"} (missed: trials B did not show within 10 s).
 """
 
 import json
+import random
 import sys
 import time
 import urllib.request
@@ -41,6 +42,9 @@ put({"trial": -1})
 for trial in range(trials):
     # B reads (and caches) the current value first, so each trial measures an invalidation.
     served_by_b()
+    # Writes come at random moments, not in step with B's polls (a trial that ends right after
+    # a poll would otherwise always start the next one a whole interval before the next poll).
+    time.sleep(random.uniform(0, 1.0))
     value = {"trial": trial}
     started = time.monotonic()
     put(value)
