@@ -21,7 +21,7 @@ use crate::routes::Router;
     paths(api::list, api::create, api::get, api::replace, api::delete, api::check,
         api::approve, api::tools, config_api::list, config_api::get, config_api::put,
         config_api::delete),
-    tags((name = "gateway", description = "MCP servers: honest health checks and tool pinning")),
+    tags((name = "gateway", description = "MCP servers (honest health checks, tool pinning) and the shared config")),
 )]
 pub struct ApiDoc;
 
