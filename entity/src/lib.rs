@@ -16,6 +16,8 @@ pub mod entities;
 pub mod events;
 pub mod facts;
 pub mod gateway_config;
+pub mod gateway_config_clock;
+pub mod gateway_config_versions;
 pub mod local_users;
 pub mod login_throttle;
 pub mod mcp_servers;

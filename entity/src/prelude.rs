@@ -10,6 +10,8 @@ pub use super::entities::Entity as Entities;
 pub use super::events::Entity as Events;
 pub use super::facts::Entity as Facts;
 pub use super::gateway_config::Entity as GatewayConfig;
+pub use super::gateway_config_clock::Entity as GatewayConfigClock;
+pub use super::gateway_config_versions::Entity as GatewayConfigVersions;
 pub use super::local_users::Entity as LocalUsers;
 pub use super::login_throttle::Entity as LoginThrottle;
 pub use super::mcp_servers::Entity as McpServers;

@@ -668,6 +668,53 @@ log "dataset: $DATASET in ${DATASET_SECONDS}s"
     || die "the dataset does not have the standard orchestration share"
 
 # ---------------------------------------------------------------------------------------------
+# gateway config (P15, P16): reads answered from each instance's cache, and a write through one
+# instance reaching another instance on the same database.
+
+# P15: GET /api/gateway/config/{key} with a bearer token, answered from the cache.
+measure_config_get() {
+    bench_token "gateway:read gateway:write"
+    curl -sf -o /dev/null -X PUT -H "Authorization: Bearer $BENCH_TOKEN" -H 'Content-Type: application/json' \
+        -d '{"value": {"enabled": true, "rollout": 25, "regions": ["eu", "us"]}, "description": "bench"}' \
+        "$BASE_URL/api/gateway/config/bench.flag" || die "the bench config key could not be written"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -H "Authorization: Bearer $BENCH_TOKEN" \
+        "$BASE_URL/api/gateway/config/bench.flag" >/dev/null
+    run_wrk config-get /api/gateway/config/bench.flag -H "Authorization: Bearer $BENCH_TOKEN"
+    bench_row P15 "GET /api/gateway/config/{key}, $CONNECTIONS conn., bearer token, from the cache (errors: $WRK_ERRORS)" \
+        "$WRK_RPS" "req/s" ge 15000
+    bench_row P15 "GET /api/gateway/config/{key} p99" "$WRK_P99_MS" ms - "—"
+}
+
+# P16: a config write through instance A (the running server) → the new value served by a
+# second instance B on the same database (default METADECK_CONFIG_POLL_MS), 100 trials
+# (tests/bench/config_propagation.py).
+measure_config_propagation() {
+    local port_b url_b pid_b json i
+    port_b=$(free_port)
+    url_b="http://127.0.0.1:$port_b"
+    server_vars
+    (cd "$OUT" && exec env "${SERVER_VARS[@]}" METADECK_BIND="127.0.0.1:$port_b" "$BIN" serve) >"$OUT/server-b.log" 2>&1 &
+    pid_b=$!
+    for i in $(seq 1 300); do
+        curl -sf -o /dev/null "$url_b/healthz" && break
+        sleep 0.1
+    done
+    bench_token "gateway:read gateway:write"
+    json=$(python3 "$BENCH/config_propagation.py" "$BASE_URL" "$url_b" "$BENCH_TOKEN" 100)
+    kill "$pid_b" 2>/dev/null || true
+    wait "$pid_b" 2>/dev/null || true
+    echo "$json" >"$OUT/config-propagation.json"
+    log "config propagation: $json"
+    eval "$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(" ".join(f"C_{k.upper()}={v}" for k, v in d.items()))' "$json")"
+    bench_row P16 "config write through A → served by B on the same database, p95 of $C_TRIALS (p50 $C_P50_MS ms)" \
+        "$C_P95_MS" ms le 1000
+    bench_row P16 "config write through A → served by B, max of $C_TRIALS" "$C_MAX_MS" ms le 5000
+    bench_row P16 "config writes B never served within 10 s (of $C_TRIALS)" "$C_MISSED" "" le 0
+}
+
+MEASUREMENTS+=(measure_config_get measure_config_propagation)
+
+# ---------------------------------------------------------------------------------------------
 # measurements
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)

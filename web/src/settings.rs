@@ -10,6 +10,7 @@ use std::time::Duration;
 use rand::RngExt;
 use service::access::{Permission, PermissionSet};
 use service::db::Backend;
+use service::gateway::config::cache;
 use service::operations::backup::{BackupSchedule, PG_DUMP_HINT, parse_every, schedule};
 
 /// A configuration value that cannot be used.
@@ -127,6 +128,9 @@ pub struct Settings {
     /// How often the background checker visits every enabled MCP server
     /// (`METADECK_MCP_CHECK_SECONDS`, default 300).
     pub mcp_check_every: Duration,
+    /// How often this instance looks for config changes made through other instances
+    /// (`METADECK_CONFIG_POLL_MS`, 50–4000, default 500).
+    pub config_poll_every: Duration,
 }
 
 impl Settings {
@@ -331,6 +335,13 @@ impl Settings {
             86_400,
         )?
         .unwrap_or(service::gateway::DEFAULT_CHECK_EVERY.as_secs());
+        let config_poll_ms = parse_num(
+            var("METADECK_CONFIG_POLL_MS"),
+            "METADECK_CONFIG_POLL_MS",
+            cache::MIN_POLL_EVERY.as_millis() as u64,
+            cache::MAX_POLL_EVERY.as_millis() as u64,
+        )?
+        .unwrap_or(cache::DEFAULT_POLL_EVERY.as_millis() as u64);
         let webhook_allow_private_networks = parse_bool(
             var("METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
             "METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS",
@@ -383,6 +394,7 @@ impl Settings {
             retention,
             sweep_every: Duration::from_secs(sweep_seconds),
             mcp_check_every: Duration::from_secs(mcp_check_seconds),
+            config_poll_every: Duration::from_millis(config_poll_ms),
         })
     }
 

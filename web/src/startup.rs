@@ -100,6 +100,7 @@ impl Application {
         crate::system_tasks::spawn(&db, &settings, &stopping);
         let gateway = Arc::new(settings.gateway_config().map_err(StartupError::Gateway)?);
         crate::gateway_tasks::spawn(&db, &gateway, &stopping);
+        let config_cache = crate::gateway_tasks::follow_config(&db, &settings, &stopping).await;
         let listener = TcpListener::bind(settings.bind)?;
         let local = listener.local_addr()?;
         let public_url = settings
@@ -131,6 +132,7 @@ impl Application {
             webhooks,
             totp,
             gateway,
+            config_cache,
             runtime: tokio::runtime::Handle::current(),
         };
 

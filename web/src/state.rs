@@ -29,6 +29,8 @@ pub struct AppState {
     pub totp: service::access::totp::TotpCipher,
     /// The MCP header cipher, the check client and the checker's interval.
     pub gateway: Arc<service::gateway::GatewayConfig>,
+    /// This instance's cache of the shared gateway config, kept in step with other instances.
+    pub config_cache: Arc<service::gateway::config::ConfigCache>,
     /// The server's shared multi-threaded runtime, where API writes run ([`AppState::write`]).
     pub runtime: tokio::runtime::Handle,
 }

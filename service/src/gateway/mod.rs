@@ -15,6 +15,7 @@ pub mod client;
 pub mod fetch;
 pub mod group_match;
 pub mod import;
+pub mod config;
 pub mod input;
 pub mod pins;
 pub mod provider_admin;

@@ -2,6 +2,7 @@
 //! AD group mappings.
 
 mod ad_mappings;
+mod config;
 mod fake;
 mod import;
 mod mcp_hostile;

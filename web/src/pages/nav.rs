@@ -94,6 +94,12 @@ const ENTRIES: &[Entry] = &[
         Some(Permission::GatewayRead),
     ),
     entry(
+        "Gateway",
+        "Config",
+        "/gateway/config",
+        Some(Permission::GatewayRead),
+    ),
+    entry(
         "Access",
         "Users",
         "/admin/users",

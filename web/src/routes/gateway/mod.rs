@@ -1,10 +1,14 @@
-//! Gateway area: MCP servers, upstream identity providers and AD group mappings, over JSON
-//! and as pages.
+//! Gateway area: MCP servers, upstream identity providers, AD group mappings and the shared
+//! config, over JSON and as pages.
 
 pub mod ad_mappings_api;
 pub mod ad_mappings_page;
 pub mod api;
 pub mod bodies;
+pub mod config_api;
+pub mod config_bodies;
+pub mod config_form;
+pub mod config_pages;
 pub mod form;
 pub mod list_page;
 pub mod provider_form;
@@ -25,8 +29,9 @@ use crate::routes::Router;
         providers_api::list, providers_api::create, providers_api::get, providers_api::replace,
         providers_api::delete, providers_api::test,
         ad_mappings_api::list, ad_mappings_api::create, ad_mappings_api::get,
-        ad_mappings_api::delete, ad_mappings_api::simulate),
-    tags((name = "gateway", description = "MCP servers (honest health checks and tool pinning), identity providers and AD group mappings")),
+        ad_mappings_api::delete, ad_mappings_api::simulate,
+        config_api::list, config_api::get, config_api::put, config_api::delete),
+    tags((name = "gateway", description = "MCP servers (honest health checks and tool pinning), identity providers, AD group mappings and the shared config")),
 )]
 pub struct ApiDoc;
 
@@ -40,4 +45,6 @@ pub fn routes(r: &mut Router) {
     server_page::routes(r);
     providers_page::routes(r);
     ad_mappings_page::routes(r);
+    config_api::routes(r);
+    config_pages::routes(r);
 }
