@@ -25,7 +25,7 @@ const CLOCK: &str = "gateway_config";
 
 /// Counts one change of `key` on the clock and stamps the key with the count. Runs inside the
 /// change's transaction.
-pub(super) async fn stamp(txn: &impl ConnectionTrait, key: &ConfigKey) -> Result<i64> {
+pub(crate) async fn stamp(txn: &impl ConnectionTrait, key: &ConfigKey) -> Result<i64> {
     clock::Entity::update_many()
         .col_expr(
             clock::Column::Version,

@@ -10,6 +10,7 @@ use super::ImportProblem;
 use super::pickle;
 use crate::Error;
 use crate::access::{Permission, Username, users};
+use crate::gateway::config::ConfigKey;
 use crate::gateway::input::{self, Address, McpServerInput, Transport};
 
 /// Longest AD group name or DN, config key, provider field.
@@ -75,7 +76,7 @@ pub struct LegacyData {
     pub mappings: Vec<LegacyMapping>,
     pub servers: Vec<LegacyServer>,
     pub providers: Vec<LegacyProvider>,
-    pub config: Vec<(String, Json)>,
+    pub config: Vec<(ConfigKey, Json)>,
     /// `permission (role name)` for each permission outside the catalog.
     pub skipped_permissions: Vec<String>,
     /// Where each skipped permission was, for `--strict`'s refusal.
@@ -304,7 +305,10 @@ impl LegacyData {
                 ));
             };
             let at = || format!("key {key:?}");
-            let key = one_line(key, "the key").map_err(|m| ImportProblem::entry(file, at(), m))?;
+            // The key rule of the config pages, so that every imported key can be opened there.
+            let key = ConfigKey::parse(key, "key").map_err(|e| {
+                ImportProblem::entry(file, at(), format!("the key {}", field_message(&e)))
+            })?;
             let json = to_json(value, 0).map_err(|m| ImportProblem::entry(file, at(), m))?;
             self.config.push((key, json));
         }
@@ -522,5 +526,17 @@ mod tests {
             Some("google-workspace")
         );
         assert_eq!(slug("***"), None);
+    }
+}
+
+/// The message of a field refusal (`must start with a letter or a digit`), else the error.
+fn field_message(err: &Error) -> String {
+    match err {
+        Error::Validation(details) => details
+            .iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
     }
 }

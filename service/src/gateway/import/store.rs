@@ -217,17 +217,17 @@ pub async fn import(
     }
 
     for (key, value) in &data.config {
-        let at = failed("config.pkl", format!("key {key:?}"));
+        let at = failed("config.pkl", format!("key {:?}", key.as_str()));
         let taken = gateway_config::Entity::find_by_id(key.as_str())
             .one(&txn)
             .await
             .map_err(&at)?;
         if taken.is_some() {
-            report.existing.gateway_config.push(key.clone());
+            report.existing.gateway_config.push(key.as_str().to_owned());
             continue;
         }
         gateway_config::ActiveModel {
-            key: Set(key.clone()),
+            key: Set(key.as_str().to_owned()),
             value: Set(value.clone()),
             description: Set(None),
             updated_at: Set(now),
@@ -236,6 +236,16 @@ pub async fn import(
         .insert(&txn)
         .await
         .map_err(&at)?;
+        // Running instances drop what they cached of the key, as after any config write.
+        crate::gateway::config::watch::stamp(&txn, key)
+            .await
+            .map_err(|e| {
+                ImportProblem::entry(
+                    "config.pkl",
+                    format!("key {:?}", key.as_str()),
+                    format!("cannot be written: {e}"),
+                )
+            })?;
         report.imported.gateway_config += 1;
     }
 
