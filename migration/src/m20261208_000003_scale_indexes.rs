@@ -12,7 +12,7 @@ use crate::support::exec;
 pub struct Migration;
 
 /// Each index: name, table, and its key.
-const INDEXES: [(&str, &str, &str); 22] = [
+const INDEXES: [(&str, &str, &str); 23] = [
     // Devices of an area, a manufacturer or an integration, by name.
     (
         "idx_devices_area_name",
@@ -92,6 +92,12 @@ const INDEXES: [(&str, &str, &str); 22] = [
         "idx_webhook_deliveries_webhook_status",
         "webhook_deliveries",
         "webhook_id, status, id",
+    ),
+    // The webhook list's figures of the last day: per webhook, only that day's deliveries.
+    (
+        "idx_webhook_deliveries_webhook_created",
+        "webhook_deliveries",
+        "webhook_id, created_at, status",
     ),
     // The events of one run at one level (a run's errors), and of one plan unit.
     ("idx_events_run_level", "events", "run_id, level, id"),
