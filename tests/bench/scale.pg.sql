@@ -138,27 +138,28 @@ CROSS JOIN LATERAL (
            'run-' || lpad(x.r::text, 4, '0') || '-u' || lpad((x.i % 200 + 1)::text, 3, '0') AS unit_id
 ) e;
 
--- The audit trail: n = lo × 100,000 + 1 … hi × 100,000, five seconds apart, ending an hour ago.
+-- The audit trail: n = lo × 100,000 + 1 … hi × 100,000, five seconds apart going back from an
+-- hour ago.
 INSERT INTO audit (action, actor, target_id, details, ip_address, timestamp, prev_hash, row_hash)
 SELECT (ARRAY['device.updated', 'webhook.updated', 'user.signed_in', 'sync.started', 'client.token_revoked'])[n % 5 + 1],
        (ARRAY['admin', 'cli', 'client:orchestrator', 'operator'])[n % 4 + 1],
        format('dev-%s', lpad((n % 100000 + 1)::text, 6, '0')),
        json_build_object('bench', n),
        '127.0.0.1',
-       s.ts - make_interval(secs => 3600 + (:hi * 100000 - n) * 5),
+       s.ts - make_interval(secs => 3600 + n * 5),
        lpad(to_hex(n - 1), 64, '0'), lpad(to_hex(n), 64, '0')
 FROM generate_series(:lo * 100000 + 1, :hi * 100000) AS n
 CROSS JOIN scale_now s;
 
 -- The delivery log: n = lo × 100,000 + 1 … hi × 100,000 over the first 100 webhooks, one a
--- second, ending an hour ago; delivered, 1 in 100 dead.
+-- second going back from an hour ago; delivered, 1 in 100 dead.
 INSERT INTO webhook_deliveries (webhook_id, message_id, event_type, payload, status, attempts, next_attempt_at,
                                 last_status_code, created_at, delivered_at)
 SELECT 'wh_' || lpad(to_hex(n % 100 + 1), 16, '0'), format('msg_scale%s', lpad(n::text, 9, '0')), 'sync.completed',
        '{}', CASE WHEN n % 100 = 0 THEN 'dead' ELSE 'succeeded' END, CASE WHEN n % 100 = 0 THEN 8 ELSE 1 END, NULL,
        CASE WHEN n % 100 = 0 THEN 503 ELSE 204 END,
-       s.ts - make_interval(secs => 3600 + (:hi * 100000 - n)),
-       s.ts - make_interval(secs => 3600 + (:hi * 100000 - n))
+       s.ts - make_interval(secs => 3600 + n),
+       s.ts - make_interval(secs => 3600 + n)
 FROM generate_series(:lo * 100000 + 1, :hi * 100000) AS n
 CROSS JOIN scale_now s;
 

@@ -165,7 +165,8 @@ SELECT printf('run-%04d', r), printf('run-%04d-u%03d', r, i % 200 + 1),
        strftime('%Y-%m-%dT%H:%M:%S+00:00', (SELECT now_s FROM scale_now) - (r + 1) * 3600 + 5 + i / 6, 'unixepoch')
 FROM e;
 
--- The audit trail: n = lo × 100,000 + 1 … hi × 100,000, five seconds apart, ending an hour ago.
+-- The audit trail: n = lo × 100,000 + 1 … hi × 100,000, five seconds apart going back from an
+-- hour ago (a larger trail reaches further back; the last day's rows stay the same).
 WITH RECURSIVE seq(n) AS (
     SELECT lo * 100000 + 1 FROM bench_scale WHERE hi > lo
     UNION ALL SELECT n + 1 FROM seq WHERE n < (SELECT hi * 100000 FROM bench_scale))
@@ -176,12 +177,13 @@ SELECT CASE n % 5 WHEN 0 THEN 'device.updated' WHEN 1 THEN 'webhook.updated' WHE
        printf('dev-%06d', n % 100000 + 1),
        json_object('bench', n),
        '127.0.0.1',
-       strftime('%Y-%m-%dT%H:%M:%S+00:00', (SELECT now_s FROM scale_now) - 3600 - ((SELECT hi FROM bench_scale) * 100000 - n) * 5, 'unixepoch'),
+       strftime('%Y-%m-%dT%H:%M:%S+00:00', (SELECT now_s FROM scale_now) - 3600 - n * 5, 'unixepoch'),
        printf('%064x', n - 1), printf('%064x', n)
 FROM seq;
 
 -- The delivery log: n = lo × 100,000 + 1 … hi × 100,000 over the first 100 webhooks, one a
--- second, ending an hour ago; delivered, 1 in 100 dead.
+-- second going back from an hour ago (a larger log reaches further back; the last day's
+-- deliveries stay the same); delivered, 1 in 100 dead.
 WITH RECURSIVE seq(n) AS (
     SELECT lo * 100000 + 1 FROM bench_scale WHERE hi > lo
     UNION ALL SELECT n + 1 FROM seq WHERE n < (SELECT hi * 100000 FROM bench_scale))
@@ -190,8 +192,8 @@ INSERT INTO webhook_deliveries (webhook_id, message_id, event_type, payload, sta
 SELECT printf('wh_%016x', n % 100 + 1), printf('msg_scale%09d', n), 'sync.completed', '{}',
        CASE WHEN n % 100 = 0 THEN 'dead' ELSE 'succeeded' END, CASE WHEN n % 100 = 0 THEN 8 ELSE 1 END, NULL,
        CASE WHEN n % 100 = 0 THEN 503 ELSE 204 END,
-       strftime('%Y-%m-%dT%H:%M:%S+00:00', (SELECT now_s FROM scale_now) - 3600 - ((SELECT hi FROM bench_scale) * 100000 - n), 'unixepoch'),
-       strftime('%Y-%m-%dT%H:%M:%S+00:00', (SELECT now_s FROM scale_now) - 3600 - ((SELECT hi FROM bench_scale) * 100000 - n), 'unixepoch')
+       strftime('%Y-%m-%dT%H:%M:%S+00:00', (SELECT now_s FROM scale_now) - 3600 - n, 'unixepoch'),
+       strftime('%Y-%m-%dT%H:%M:%S+00:00', (SELECT now_s FROM scale_now) - 3600 - n, 'unixepoch')
 FROM seq;
 
 COMMIT;
