@@ -612,7 +612,11 @@ scale_grow() {
 # The database's size in MB: the SQLite file with its WAL, or pg_database_size.
 scale_db_mb() {
     if [[ $BACKEND == sqlite ]]; then
-        du -cm "$DB_FILE" "$DB_FILE-wal" 2>/dev/null | awk 'END { print $1 }'
+        local f bytes=0
+        for f in "$DB_FILE" "$DB_FILE-wal"; do
+            [[ -f $f ]] && bytes=$((bytes + $(stat -c %s "$f")))
+        done
+        echo $((bytes / 1048576))
     else
         psql "$DB_URL" -qAtX -c "SELECT pg_database_size(current_database()) / 1048576"
     fi
