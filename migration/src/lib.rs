@@ -25,6 +25,7 @@ mod m20261207_000003_second_factor;
 mod m20261207_000004_mcp_pins;
 mod m20261207_000005_sort_indexes;
 mod m20261208_000002_config_versions;
+mod m20261208_000003_scale_indexes;
 mod support;
 
 /// The ordered list of every schema migration.
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000004_mcp_pins::Migration),
             Box::new(m20261207_000005_sort_indexes::Migration),
             Box::new(m20261208_000002_config_versions::Migration),
+            Box::new(m20261208_000003_scale_indexes::Migration),
         ]
     }
 }

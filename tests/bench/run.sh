@@ -20,6 +20,9 @@
 # Options / environment:
 #   --postgres URL | BENCH_DATABASE_URL   PostgreSQL instead of SQLite
 #   --no-build                            use the existing target/release/metadeck
+#   --scale K                             P17 instead of the usual rows: the P17 rows on the
+#                                         standard dataset, then on K times its rows (scale.sql
+#                                         / scale.pg.sql), side by side with their ratios
 #   BENCH_PORT          server port (default: a free one)
 #   BENCH_CONNECTIONS   connections for the HTTP load (default 32)
 #   BENCH_DURATION      seconds of each HTTP load (default 10)
@@ -47,11 +50,14 @@ cd "$ROOT"
 
 DB_URL=${BENCH_DATABASE_URL:-}
 BUILD=1
+SCALE=
 while [[ $# -gt 0 ]]; do
     case $1 in
         --postgres) DB_URL=${2:?--postgres needs a URL}; shift 2 ;;
         --postgres=*) DB_URL=${1#--postgres=}; shift ;;
         --no-build) BUILD=; shift ;;
+        --scale) SCALE=${2:?--scale needs a factor}; shift 2 ;;
+        --scale=*) SCALE=${1#--scale=}; shift ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -587,6 +593,170 @@ measure_webhook_delivery() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# P17: growth. `--scale K` measures the P17 rows on the standard dataset, grows the database
+# to K times its rows (scale.sql / scale.pg.sql, inside the database), measures them again and
+# prints each pair with its ratio (a row above 1.5× is a finding). The audit trail and the
+# delivery log, which the standard dataset leaves empty, get 100,000 rows each before the first
+# measurement, and K times that after the growth.
+
+# scale_grow LO HI — adds the multiples LO + 1 … HI of the scaled parts (see scale.sql).
+scale_grow() {
+    if [[ $BACKEND == sqlite ]]; then
+        { echo "CREATE TEMP TABLE bench_scale AS SELECT $1 AS lo, $2 AS hi;"; cat "$BENCH/scale.sql"; } \
+            | sqlite3 -bail "$DB_FILE"
+    else
+        psql "$DB_URL" -qX -v ON_ERROR_STOP=1 -v lo="$1" -v hi="$2" -f "$BENCH/scale.pg.sql" >/dev/null
+    fi
+}
+
+# The database's size in MB: the SQLite file with its WAL, or pg_database_size.
+scale_db_mb() {
+    if [[ $BACKEND == sqlite ]]; then
+        local f bytes=0
+        for f in "$DB_FILE" "$DB_FILE-wal"; do
+            [[ -f $f ]] && bytes=$((bytes + $(stat -c %s "$f")))
+        done
+        echo $((bytes / 1048576))
+    else
+        psql "$DB_URL" -qAtX -c "SELECT pg_database_size(current_database()) / 1048576"
+    fi
+}
+
+# scale_wrk KEY PATH [wrk args…] — 32 connections after a 2 s warm-up; sets SC[KEY.rps] and
+# SC[KEY.p99] for the current scale.
+scale_wrk() {
+    local key=$1 path=$2
+    shift 2
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$@" "$BASE_URL$path" >/dev/null
+    run_wrk "scale-$SCALE_AT-$key" "$path" "$@"
+    SC[$SCALE_AT.$key.rps]=$WRK_RPS
+    SC[$SCALE_AT.$key.p99]=$WRK_P99_MS
+    SC[$SCALE_AT.$key.errors]=$WRK_ERRORS
+}
+
+# scale_page KEY PATH — one signed-in connection for 3 s after a 1 s warm-up; sets
+# SC[KEY.p50], the page's median time.
+scale_page() {
+    local key=$1 path=$2
+    wrk -t1 -c1 -d1s -H "Cookie: $ADMIN_COOKIE" "$BASE_URL$path" >/dev/null
+    wrk -t1 -c1 -d3s --latency -H "Cookie: $ADMIN_COOKIE" "$BASE_URL$path" >"$OUT/wrk-scale-$SCALE_AT-$key.txt"
+    parse_wrk "$OUT/wrk-scale-$SCALE_AT-$key.txt"
+    SC[$SCALE_AT.$key.p50]=$WRK_P50_MS
+    SC[$SCALE_AT.$key.errors]=$WRK_ERRORS
+}
+
+# The P17 rows at the current scale ($SCALE_AT), against the running server.
+scale_measure_all() {
+    admin_session
+    export BENCH_TOKEN=$SCALE_TOKEN BENCH_DEVICES
+    BENCH_DEVICES=$(count devices)
+    scale_wrk p1 / -s "$BENCH/device_get.lua"
+    scale_wrk p2 "/api/devices?area_id=area_17&limit=50" -H "Cookie: $ADMIN_COOKIE"
+    scale_wrk p6 "/registry/devices?q=aqara" -H "Cookie: $ADMIN_COOKIE"
+    scale_wrk p13 / -s "$BENCH/ops_resource_get.lua"
+    scale_wrk tail "/api/ops/events?before_id=9223372036854775807&limit=100" -H "Authorization: Bearer $SCALE_TOKEN"
+    scale_wrk tail_errors "/api/ops/events?before_id=9223372036854775807&limit=100&level=error" \
+        -H "Authorization: Bearer $SCALE_TOKEN"
+    local key path
+    for key in "${!SCALE_PAGES[@]}"; do
+        path=${SCALE_PAGES[$key]}
+        scale_page "$key" "$path"
+    done
+}
+
+# bench_ratio ID WHAT KEY FIELD HOW — one P17 row: the figure at both scales and the ratio,
+# as slowdown (`rate`: 1× ÷ K×; `time`: K× ÷ 1×), against the 1.5× bar.
+bench_ratio() {
+    local id=$1 what=$2 key=$3 field=$4 how=$5 one many ratio unit errors
+    one=${SC[1.$key.$field]}
+    many=${SC[$SCALE.$key.$field]}
+    errors=$((${SC[1.$key.errors]:-0} + ${SC[$SCALE.$key.errors]:-0}))
+    case $how in
+        rate) unit=req/s; ratio=$(awk -v a="$one" -v b="$many" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 99) }') ;;
+        *) unit=ms; ratio=$(awk -v a="$one" -v b="$many" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 99) }') ;;
+    esac
+    [[ $errors -eq 0 ]] || MISSED+=("$id $what: $errors errors")
+    bench_row "$id" "$what: 1× $(fmt_num "$one") $unit, ${SCALE}× $(fmt_num "$many") $unit (errors: $errors)" "$ratio" "×" le 1.5
+}
+
+# The whole P17 run: measurements at 1×, the growth, measurements at K×, the table rows.
+measure_scale() {
+    local t0 t1 client_json
+    declare -gA SC=()
+    declare -gA SCALE_PAGES=(
+        [home]="/"
+        [devices]="/registry/devices"
+        [entities]="/registry/entities"
+        [sync_history]="/sync/history"
+        [audit]="/audit"
+        [webhooks]="/webhooks"
+        [deliveries]="/webhooks/wh_0000000000000001"
+        [oauth_tokens]="/oauth/clients/$SCALE_CLIENT"
+        [runs]="/ops/runs"
+        [run_events]="/ops/runs/run-0050"
+    )
+    SCALE_AT=1
+    log "P17: measuring at 1×"
+    scale_measure_all
+    stop_server
+    log "P17: growing the dataset to ${SCALE}×"
+    t0=$(date +%s.%N)
+    scale_grow 1 "$SCALE"
+    t1=$(date +%s.%N)
+    SCALE_GROW_SECONDS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }')
+    SCALE_DB_MB=$(scale_db_mb)
+    SCALE_DATASET="$(fmt_num "$(count devices)") devices, $(fmt_num "$(count entities)") entities, $(fmt_num "$(count sync_history)") syncs, $(fmt_num "$(count events)") events, $(fmt_num "$(count audit)") audit rows, $(fmt_num "$(count webhook_deliveries)") deliveries"
+    log "P17: ${SCALE}×: $SCALE_DATASET; ${SCALE_DB_MB} MB; grown in ${SCALE_GROW_SECONDS} s"
+    start_server server-scaled
+    SCALE_AT=$SCALE
+    log "P17: measuring at ${SCALE}×"
+    scale_measure_all
+
+    bench_row P17 "database at 1×: $SCALE_BASE_DB_MB MB; at ${SCALE}×: $SCALE_DATASET, grown by SQL in $SCALE_GROW_SECONDS s" \
+        "$SCALE_DB_MB" MB - "—"
+    bench_ratio P1 "GET /api/devices/{id}, $CONNECTIONS conn." p1 rps rate
+    bench_ratio P1 "GET /api/devices/{id} p99" p1 p99 time
+    bench_ratio P2 "GET /api/devices?area_id=…&limit=50" p2 rps rate
+    bench_ratio P2 "GET /api/devices?area_id=… p99" p2 p99 time
+    bench_ratio P6 "/registry/devices?q=… page" p6 rps rate
+    bench_ratio P6 "/registry/devices?q=… p99" p6 p99 time
+    bench_ratio P13 "GET /api/ops/resources/{type}/{name}" p13 rps rate
+    bench_ratio P13 "GET /api/ops/resources/{type}/{name} p99" p13 p99 time
+    bench_ratio P17 "event tail GET /api/ops/events?before_id=…&limit=100" tail rps rate
+    bench_ratio P17 "event tail p99" tail p99 time
+    bench_ratio P17 "event tail, errors only (&level=error)" tail_errors rps rate
+    bench_ratio P17 "event tail, errors only, p99" tail_errors p99 time
+    local key
+    for key in home devices entities sync_history audit webhooks deliveries oauth_tokens runs run_events; do
+        bench_ratio P17 "console page ${SCALE_PAGES[$key]} (median, 1 conn.)" "$key" p50 time
+    done
+    bench_row P8 "RSS after the ${SCALE}× run (peak $(rss_mb VmHWM) MB)" "$(rss_mb)" MB le 200
+}
+
+# Before the server starts: the trail at 1×, a client and token for the API rows, no
+# retention purge while the rows are measured, and only the P17 run.
+scale_prepare() {
+    [[ $SCALE =~ ^[0-9]+$ && $SCALE -ge 2 ]] || die "--scale needs a whole factor of 2 or more"
+    log "P17: the audit trail and delivery log at 1×"
+    scale_grow 0 1
+    SCALE_BASE_DB_MB=$(scale_db_mb)
+    local p
+    for p in SYNC_HISTORY WEBHOOK_DELIVERIES WEBHOOK_PAYLOADS EVENTS OAUTH_AUDIT AUDIT; do
+        export "METADECK_RETENTION_${p}_DAYS=0"
+    done
+    STANDALONE=()
+    MEASUREMENTS=(measure_scale)
+}
+
+# After the server starts: the bearer token (registry:read ops:read) and the client whose
+# token page is measured.
+scale_token() {
+    bench_token "registry:read ops:read"
+    SCALE_TOKEN=$BENCH_TOKEN
+    SCALE_CLIENT=$CLIENT_ID
+}
+
+# ---------------------------------------------------------------------------------------------
 # tools
 
 command -v python3 >/dev/null || die "python3 is needed"
@@ -727,6 +897,8 @@ if [[ -n ${BENCH_ONLY:-} ]]; then
     keep=(); for m in "${MEASUREMENTS[@]}"; do selected "$m" && keep+=("$m"); done; MEASUREMENTS=("${keep[@]}")
 fi
 
+[[ -z $SCALE ]] || scale_prepare
+
 for m in "${STANDALONE[@]}"; do
     log "measuring: $m"
     "$m"
@@ -734,6 +906,7 @@ done
 
 log "starting the server on $BASE_URL"
 start_server server
+[[ -z $SCALE ]] || scale_token
 for m in "${MEASUREMENTS[@]}"; do
     log "measuring: $m"
     "$m"
@@ -747,6 +920,7 @@ stop_server
     echo "## Metadeck benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo
     echo "Release build, $BACKEND, standard dataset ($DATASET; loaded in ${DATASET_SECONDS} s)."
+    [[ -z $SCALE ]] || echo "P17 at ${SCALE}×: ${SCALE_DATASET:-not reached}; ${SCALE_DB_MB:-?} MB (1×: ${SCALE_BASE_DB_MB:-?} MB); grown in ${SCALE_GROW_SECONDS:-?} s."
     echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)." \
         "The load generator (wrk, $THREADS threads; Python for start-up) runs on the SAME machine" \
         "as the server and takes CPU from it. Load average before the measurements: $LOAD_BEFORE" \

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, sea_query::Expr,
+    QueryOrder, QuerySelect, Set, sea_query::Expr,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -183,12 +183,18 @@ pub struct SessionSummary {
     pub user_agent: Option<String>,
 }
 
-/// Sessions, newest first; all users' or one user's.
+/// How many sessions a session list shows at most: the most recently seen.
+pub const SESSIONS_SHOWN: u64 = 500;
+
+/// Live sessions, most recently seen first, at most [`SESSIONS_SHOWN`]; all users' or one
+/// user's. The list walks the `last_seen_at` index (one user's: `(user_id, last_seen_at)`) and
+/// stops at the limit, so it costs the same however many sessions there are.
 pub async fn list(db: &impl ConnectionTrait, user_id: Option<i64>) -> Result<Vec<SessionSummary>> {
     let mut q = sessions::Entity::find()
         .find_also_related(entity::local_users::Entity)
         .filter(Column::ExpiresAt.gt(Utc::now().fixed_offset()))
-        .order_by_desc(Column::LastSeenAt);
+        .order_by_desc(Column::LastSeenAt)
+        .limit(SESSIONS_SHOWN);
     if let Some(user_id) = user_id {
         q = q.filter(Column::UserId.eq(user_id));
     }

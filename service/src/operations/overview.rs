@@ -16,21 +16,23 @@ use crate::Result;
 use crate::audit::{self, AuditFilter, AuditRecord};
 use crate::pagination::PageRequest;
 
-/// A row count, exact or (on PostgreSQL, for a table past [`ESTIMATE_FROM`] rows) the
-/// planner's estimate.
+/// A row count, exact or (for a table past [`ESTIMATE_FROM`] rows) an estimate: the
+/// planner's on PostgreSQL, the span of the rowids on SQLite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Count {
     pub value: i64,
     pub estimated: bool,
 }
 
-/// From this many rows (by the planner's statistics) PostgreSQL's count is its estimate: an
-/// exact `count(*)` there reads every row, visibility included.
+/// From this many rows a count is an estimate: an exact `count(*)` reads every row
+/// (PostgreSQL, visibility included) or every entry of an index (SQLite), so the start page
+/// would slow down as the registry grows.
 const ESTIMATE_FROM: i64 = 100_000;
 
-/// Counts of `tables` in one statement. SQLite counts a table by walking its smallest index
-/// (no row is read); PostgreSQL counts exactly below [`ESTIMATE_FROM`] rows and answers
-/// `pg_class.reltuples` above (a `CASE` runs the count only on the branch that needs it).
+/// Counts of `tables` in one statement, exact below [`ESTIMATE_FROM`] rows and estimated
+/// above: PostgreSQL answers `pg_class.reltuples` (a `CASE` runs the count only on the branch
+/// that needs it); SQLite counts at most that many entries of the table's smallest index and
+/// past them answers the span of its rowids.
 /// Table names come from this module, never from a caller.
 async fn big_table_counts<const N: usize>(
     db: &impl ConnectionTrait,
@@ -46,7 +48,14 @@ async fn big_table_counts<const N: usize>(
                    (SELECT CASE WHEN reltuples >= {ESTIMATE_FROM} THEN 1 ELSE 0 END
                      FROM pg_class WHERE oid = '"{t}"'::regclass)::bigint"#
             ),
-            _ => format!(r#"(SELECT COUNT(*) FROM "{t}"), 0"#),
+            // SQLite keeps no row count: up to ESTIMATE_FROM rows are counted, and past
+            // that the span of the rowids (both ends of the table's B-tree) is the estimate.
+            _ => format!(
+                r#"(SELECT CASE WHEN n < {ESTIMATE_FROM} THEN n
+                     ELSE (SELECT MAX(rowid) - MIN(rowid) + 1 FROM "{t}") END
+                   FROM (SELECT COUNT(*) AS n FROM (SELECT 1 FROM "{t}" LIMIT {ESTIMATE_FROM}))),
+                   (SELECT COUNT(*) FROM (SELECT 1 FROM "{t}" LIMIT {ESTIMATE_FROM})) / {ESTIMATE_FROM}"#
+            ),
         })
         .collect();
     let sql = format!("SELECT {}", columns.join(", "));

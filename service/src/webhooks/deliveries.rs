@@ -274,24 +274,21 @@ pub async fn stats(
             entry.failed += n as u64;
         }
     }
-    let newest: Vec<i64> = webhook_deliveries::Entity::find()
-        .select_only()
-        .column_as(Expr::col(Column::Id).max(), "id")
-        .filter(Column::WebhookId.is_in(webhook_ids.iter().cloned()))
-        .group_by(Column::WebhookId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let last: Vec<(String, String)> = webhook_deliveries::Entity::find()
-        .select_only()
-        .column(Column::WebhookId)
-        .column(Column::Status)
-        .filter(Column::Id.is_in(newest))
-        .into_tuple()
-        .all(db)
-        .await?;
-    for (id, status) in last {
-        out.entry(id).or_default().last_status = Some(status);
+    // The newest delivery of each webhook: one step into the `(webhook_id, id)` index from its
+    // end. (A `MAX(id) … GROUP BY webhook_id` reads every delivery of the page's webhooks.)
+    for webhook_id in webhook_ids {
+        let last: Option<String> = webhook_deliveries::Entity::find()
+            .select_only()
+            .column(Column::Status)
+            .filter(Column::WebhookId.eq(webhook_id.as_str()))
+            .order_by_desc(Column::Id)
+            .limit(1)
+            .into_tuple()
+            .one(db)
+            .await?;
+        if let Some(status) = last {
+            out.entry(webhook_id.clone()).or_default().last_status = Some(status);
+        }
     }
     Ok(out)
 }

@@ -36,55 +36,67 @@ pub struct TokenView {
 pub async fn live_tokens(db: &impl ConnectionTrait, client_id: &str) -> Result<Vec<TokenView>> {
     let client = get(db, client_id).await?;
     let now = Utc::now().fixed_offset();
-    let names = usernames(db).await?;
-    let mut out: Vec<TokenView> = access::Entity::find()
+    // Each read is a range of the `(client_id, created_at)` index, newest first.
+    let access_rows = access::Entity::find()
         .filter(access::Column::ClientId.eq(client.row.id))
         .filter(access::Column::RevokedAt.is_null())
         .filter(access::Column::ExpiresAt.gt(now))
         .order_by_desc(access::Column::CreatedAt)
         .limit(500)
         .all(db)
-        .await?
+        .await?;
+    let refresh_rows = refresh::Entity::find()
+        .filter(refresh::Column::ClientId.eq(client.row.id))
+        .filter(refresh::Column::RevokedAt.is_null())
+        .filter(refresh::Column::RotatedAt.is_null())
+        .filter(refresh::Column::ExpiresAt.gt(now))
+        .order_by_desc(refresh::Column::CreatedAt)
+        .limit(500)
+        .all(db)
+        .await?;
+    let users: Vec<Uuid> = access_rows
+        .iter()
+        .filter_map(|t| t.user_id)
+        .chain(refresh_rows.iter().filter_map(|t| t.user_id))
+        .collect();
+    let names = usernames(db, users).await?;
+    let name_of = |u: Option<Uuid>| u.and_then(|u| names.get(&u).cloned());
+    let mut out: Vec<TokenView> = access_rows
         .into_iter()
         .map(|t| TokenView {
             id: t.id,
             kind: "access",
             scope: t.scope,
-            username: t.user_id.and_then(|u| names.get(&u).cloned()),
+            username: name_of(t.user_id),
             created_at: t.created_at.to_utc(),
             expires_at: t.expires_at.to_utc(),
         })
         .collect();
-    out.extend(
-        refresh::Entity::find()
-            .filter(refresh::Column::ClientId.eq(client.row.id))
-            .filter(refresh::Column::RevokedAt.is_null())
-            .filter(refresh::Column::RotatedAt.is_null())
-            .filter(refresh::Column::ExpiresAt.gt(now))
-            .order_by_desc(refresh::Column::CreatedAt)
-            .limit(500)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|t| TokenView {
-                id: t.id,
-                kind: "refresh",
-                scope: t.scope,
-                username: t.user_id.and_then(|u| names.get(&u).cloned()),
-                created_at: t.created_at.to_utc(),
-                expires_at: t.expires_at.to_utc(),
-            }),
-    );
+    out.extend(refresh_rows.into_iter().map(|t| TokenView {
+        id: t.id,
+        kind: "refresh",
+        scope: t.scope,
+        username: name_of(t.user_id),
+        created_at: t.created_at.to_utc(),
+        expires_at: t.expires_at.to_utc(),
+    }));
     out.sort_by_key(|t| std::cmp::Reverse(t.created_at));
     Ok(out)
 }
 
-/// Every OAuth user's name, by id.
-async fn usernames(db: &impl ConnectionTrait) -> Result<HashMap<Uuid, String>> {
+/// The names of the OAuth users `ids` (the holders of the tokens shown), by id: only those
+/// rows are read, however many users there are.
+async fn usernames(db: &impl ConnectionTrait, mut ids: Vec<Uuid>) -> Result<HashMap<Uuid, String>> {
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     let rows: Vec<(Uuid, Option<String>)> = entity::oauth_users::Entity::find()
         .select_only()
         .column(entity::oauth_users::Column::Id)
         .column(entity::oauth_users::Column::Username)
+        .filter(entity::oauth_users::Column::Id.is_in(ids))
         .into_tuple()
         .all(db)
         .await?;
