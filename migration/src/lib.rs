@@ -24,6 +24,7 @@ mod m20261207_000002_backups;
 mod m20261207_000003_second_factor;
 mod m20261207_000004_mcp_pins;
 mod m20261207_000005_sort_indexes;
+mod m20261208_000001_sso_identities;
 mod support;
 
 /// The ordered list of every schema migration.
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000003_second_factor::Migration),
             Box::new(m20261207_000004_mcp_pins::Migration),
             Box::new(m20261207_000005_sort_indexes::Migration),
+            Box::new(m20261208_000001_sso_identities::Migration),
         ]
     }
 }

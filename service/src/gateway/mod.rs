@@ -11,6 +11,7 @@ pub mod client;
 pub mod input;
 pub mod pins;
 pub mod servers;
+pub mod sso;
 pub mod wire;
 
 use std::time::Duration;
@@ -48,6 +49,9 @@ pub struct GatewayConfig {
     /// The one HTTP client of checks; it reaches private destinations only when the
     /// webhooks' `METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS` allows it.
     pub client: McpClient,
+    /// The one HTTP client of single sign-on's calls to identity providers, under the same
+    /// private-network rule.
+    pub sso: sso::SsoClient,
     /// `METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS`, applied to server URLs at save.
     pub allow_private_networks: bool,
     /// How often the background checker visits every enabled server.
@@ -74,6 +78,7 @@ impl GatewayConfig {
             cipher: SecretCipher::labelled(secret_key, HEADER_KEY_LABEL),
             provider_cipher: SecretCipher::labelled(secret_key, PROVIDER_SECRET_LABEL),
             client: McpClient::new(allow_private_networks)?,
+            sso: sso::SsoClient::new(allow_private_networks)?,
             allow_private_networks,
             check_every,
         })

@@ -4,6 +4,8 @@ mod fake;
 mod mcp_hostile;
 mod mcp_routes;
 mod mcp_sdk;
+mod oidc;
+mod sso;
 
 use serde_json::{Value, json};
 
