@@ -40,8 +40,8 @@ pub struct Probe {
 /// The HTTP client every check uses: no redirects, no proxy, the SSRF guard on resolution.
 #[derive(Clone)]
 pub struct McpClient {
-    http: reqwest::Client,
-    allow_private: bool,
+    pub(super) http: reqwest::Client,
+    pub(super) allow_private: bool,
 }
 
 impl McpClient {
@@ -308,7 +308,7 @@ impl Session<'_> {
 }
 
 /// A failed request in words.
-fn describe(err: &reqwest::Error, method: &str) -> Failure {
+pub(super) fn describe(err: &reqwest::Error, method: &str) -> Failure {
     if let Some(refused) = refusal_in(err) {
         return Failure::error(refused);
     }

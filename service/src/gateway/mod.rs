@@ -1,15 +1,25 @@
-//! Gateway settings (spec 08): MCP servers, their checks and their tool pins.
+//! Gateway settings (spec 08): MCP servers, their checks and their tool pins; upstream
+//! identity providers ([`providers`]) and the AD group mappings single sign-on resolves
+//! groups through ([`ad_mappings`]).
 //!
 //! A server's health comes from one check code path ([`check::check`]) used by the console's
 //! button, the API and the background [`checker`]. The first good check pins every tool's
 //! canonical hash ([`pins`]); a later check that finds a tool added, removed or changed puts
 //! the server in drift and announces `gateway.mcp_drift`, until an admin approves the new set.
 
+pub mod ad_mapping_admin;
+pub mod ad_mappings;
 pub mod check;
 pub mod checker;
 pub mod client;
+pub mod fetch;
+pub mod group_match;
 pub mod input;
 pub mod pins;
+pub mod provider_admin;
+pub mod provider_input;
+pub mod provider_test;
+pub mod providers;
 pub mod servers;
 pub mod sso;
 pub mod wire;
