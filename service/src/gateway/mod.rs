@@ -1,6 +1,6 @@
 //! Gateway settings (spec 08): MCP servers, their checks and their tool pins; upstream
 //! identity providers ([`providers`]) and the AD group mappings single sign-on resolves
-//! groups through ([`ad_mappings`]).
+//! groups through ([`ad_mappings`]), and single sign-on through those providers ([`sso`]).
 //!
 //! A server's health comes from one check code path ([`check::check`]) used by the console's
 //! button, the API and the background [`checker`]. The first good check pins every tool's
@@ -59,9 +59,6 @@ pub struct GatewayConfig {
     /// The one HTTP client of checks; it reaches private destinations only when the
     /// webhooks' `METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS` allows it.
     pub client: McpClient,
-    /// The one HTTP client of single sign-on's calls to identity providers, under the same
-    /// private-network rule.
-    pub sso: sso::SsoClient,
     /// `METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS`, applied to server URLs at save.
     pub allow_private_networks: bool,
     /// How often the background checker visits every enabled server.
@@ -88,7 +85,6 @@ impl GatewayConfig {
             cipher: SecretCipher::labelled(secret_key, HEADER_KEY_LABEL),
             provider_cipher: SecretCipher::labelled(secret_key, PROVIDER_SECRET_LABEL),
             client: McpClient::new(allow_private_networks)?,
-            sso: sso::SsoClient::new(allow_private_networks)?,
             allow_private_networks,
             check_every,
         })

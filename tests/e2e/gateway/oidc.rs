@@ -6,8 +6,13 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
+use service::access::{Grantor, PermissionSet};
+use service::audit::Actor;
+use service::gateway::ad_mapping_admin::{self, AdMappingInput};
+use service::gateway::provider_input::{ProviderFields, ProviderInput};
+use service::gateway::{GatewayConfig, provider_admin};
 
 use crate::helpers::{KillOnDrop, TEST_SECRET_KEY, TestApp, free_port};
 
@@ -118,58 +123,61 @@ impl OidcProvider {
     }
 }
 
-/// Stores the identity provider `p` (as [`OidcProvider::as_provider`] shapes it), its client
-/// secret sealed as the server seals it.
-pub async fn add_provider(app: &TestApp, p: &Value) -> uuid::Uuid {
-    let config = service::gateway::GatewayConfig::new(
-        TEST_SECRET_KEY.as_bytes(),
-        true,
-        Duration::from_secs(300),
+/// The gateway settings of the test apps (their secret key; loopback allowed).
+fn gateway_config() -> GatewayConfig {
+    GatewayConfig::new(TEST_SECRET_KEY.as_bytes(), true, Duration::from_secs(300)).unwrap()
+}
+
+/// `p` (as [`OidcProvider::as_provider`] shapes it) as the service's input.
+fn provider_input(p: &Value) -> ProviderInput {
+    let text = |k: &str| p[k].as_str().unwrap_or_default();
+    ProviderInput::parse(ProviderFields {
+        name: text("name"),
+        display_name: text("display_name"),
+        client_id: text("client_id"),
+        client_secret: p["client_secret"].as_str(),
+        authorize_url: text("authorize_url"),
+        token_url: text("token_url"),
+        userinfo_url: text("userinfo_url"),
+        scopes: serde_json::from_value(p["scopes"].clone()).unwrap(),
+        groups_claim: p["groups_claim"].as_str(),
+        enabled: p["enabled"].as_bool().unwrap_or(true),
+    })
+    .expect("the provider's settings are valid")
+}
+
+/// Stores the identity provider `p` through the service, as an admin would.
+pub async fn add_provider(app: &TestApp, p: &Value) -> String {
+    provider_admin::create(
+        &app.db,
+        &gateway_config(),
+        &Actor::Cli,
+        None,
+        provider_input(p),
     )
-    .unwrap();
-    let id = uuid::Uuid::now_v7();
-    let text = |k: &str| p[k].as_str().unwrap_or_default().to_string();
-    let secret = p["client_secret"].as_str().map(|s| {
-        config
-            .provider_cipher
-            .seal_text(&service::gateway::provider_secret_context(id), s)
-            .unwrap()
-    });
-    let now = chrono::Utc::now().fixed_offset();
-    entity::oauth_providers::ActiveModel {
-        id: Set(id),
-        name: Set(text("name")),
-        display_name: Set(text("display_name")),
-        client_id: Set(text("client_id")),
-        client_secret: Set(secret),
-        authorize_url: Set(text("authorize_url")),
-        token_url: Set(text("token_url")),
-        userinfo_url: Set(text("userinfo_url")),
-        scopes: Set(p["scopes"].to_string()),
-        groups_claim: Set(text("groups_claim")),
-        enabled: Set(p["enabled"].as_bool().unwrap_or(true)),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&app.db)
     .await
-    .unwrap();
-    id
+    .expect("the provider is created")
+    .id
+    .to_string()
 }
 
-/// Turns the provider `id` on or off.
-pub async fn set_enabled(app: &TestApp, id: uuid::Uuid, enabled: bool) {
-    entity::oauth_providers::ActiveModel {
-        id: Set(id),
-        enabled: Set(enabled),
-        ..Default::default()
-    }
-    .update(&app.db)
+/// Stores `p` again under `id` with `enabled` (an admin turning it on or off).
+pub async fn set_enabled(app: &TestApp, id: &str, p: &Value, enabled: bool) {
+    let mut p = p.clone();
+    p["enabled"] = json!(enabled);
+    provider_admin::update(
+        &app.db,
+        &gateway_config(),
+        &Actor::Cli,
+        None,
+        id,
+        provider_input(&p),
+    )
     .await
-    .unwrap();
+    .expect("the provider is updated");
 }
 
-/// Maps the group `group` to the role named `role`.
+/// Maps the group `group` to the role named `role`, through the service.
 pub async fn map_group(app: &TestApp, group: &str, role: &str) {
     let role = entity::rbac_roles::Entity::find()
         .filter(entity::rbac_roles::Column::Name.eq(role))
@@ -177,15 +185,11 @@ pub async fn map_group(app: &TestApp, group: &str, role: &str) {
         .await
         .unwrap()
         .expect("the role exists");
-    entity::ad_group_mappings::ActiveModel {
-        id: Set(uuid::Uuid::now_v7()),
-        ad_group: Set(group.into()),
-        role_id: Set(role.id),
-        created_at: Set(chrono::Utc::now().fixed_offset()),
-    }
-    .insert(&app.db)
-    .await
-    .unwrap();
+    let by = Grantor::new(Actor::Cli, PermissionSet::all());
+    let input = AdMappingInput::parse(group, role.id, "ad_group").unwrap();
+    ad_mapping_admin::create(&app.db, &by, None, input)
+        .await
+        .expect("the mapping is created");
 }
 
 /// The callback URL at which the provider hands a sign-in of `login` back to Metadeck: the

@@ -12,7 +12,7 @@ use crate::helpers::{TestApp, new_client, spawn_app_with};
 /// An app that may reach the loopback provider, asks holders of `sync:read` for a second
 /// factor (SSO sessions are exempt), and knows the provider `corp` with the mappings
 /// `ops` → operator and `readers` → viewer; alice starts in `groups`.
-async fn setup(groups: &[&str]) -> Option<(TestApp, OidcProvider, uuid::Uuid)> {
+async fn setup(groups: &[&str]) -> Option<(TestApp, OidcProvider, String)> {
     if !OidcProvider::available() {
         return None;
     }
@@ -184,10 +184,10 @@ async fn every_sso_abuse_is_refused_with_a_page_an_audit_row_and_no_session() {
     // The provider is disabled while the browser is at the provider.
     let browser = new_client();
     let callback = authorize(&app, &browser, "corp", "alice").await;
-    set_enabled(&app, id, false).await;
+    set_enabled(&app, &id, &provider.as_provider("corp"), false).await;
     let res = browser.get(&callback).send().await.unwrap();
     assert_refused(&app, res, "provider_disabled").await;
-    set_enabled(&app, id, true).await;
+    set_enabled(&app, &id, &provider.as_provider("corp"), true).await;
     assert_eq!(sessions(&app).await, before, "no refusal created a session");
 
     // One callback, replayed at once by several holders of its URL and cookie: one sign-in.

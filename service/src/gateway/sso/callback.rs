@@ -127,8 +127,8 @@ async fn decide(
     };
     let secret = provider.client_secret(config)?;
     let tokens = match config
-        .sso
-        .exchange(
+        .client
+        .exchange_code(
             &provider.token_url,
             &provider.client_id,
             secret.as_ref(),
@@ -149,7 +149,7 @@ async fn decide(
         None => None,
     };
     let userinfo = match config
-        .sso
+        .client
         .userinfo(&provider.userinfo_url, &tokens.access_token)
         .await
     {

@@ -20,7 +20,6 @@ pub mod upstream;
 
 pub use callback::{CallbackParams, Outcome, SignedIn, finish};
 pub use flow::{PendingFlow, Started, start};
-pub use upstream::SsoClient;
 
 /// Why a single sign-on was refused. Each maps to one short reason in the audit row and one
 /// sentence on the refusal page.

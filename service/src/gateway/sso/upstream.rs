@@ -1,12 +1,10 @@
 //! The calls Metadeck makes to an identity provider: the code exchange at the token endpoint
 //! (`client_secret_basic`, RFC 6749 §2.3.1) and the userinfo request.
 //!
-//! They obey the outbound rules of webhooks and MCP checks: names resolve through the SSRF
-//! guard (private destinations only when `METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS` allows
-//! them), redirects are never followed, each call ends within [`TIMEOUT`], and an answer is
-//! read up to [`MAX_BODY`] bytes at most.
-
-use std::time::Duration;
+//! They go through the gateway's one outbound client ([`McpClient`]), so they obey the rules
+//! of MCP checks and webhooks: names resolve through the SSRF guard (private destinations only
+//! when `METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS` allows them), redirects are never followed,
+//! each call ends within 10 s, and an answer is read up to the checks' 4 MiB budget.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -14,13 +12,10 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use crate::webhooks::sender::{GuardedResolver, refusal_in, refused_literal};
-use crate::{Error, Result};
-
-/// The longest one call to a provider may take.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
-/// The largest answer read from a provider.
-pub const MAX_BODY: usize = 1024 * 1024;
+use crate::gateway::McpClient;
+use crate::gateway::client::describe;
+use crate::gateway::wire::Budget;
+use crate::webhooks::sender::refused_literal;
 
 /// What the token endpoint answered.
 pub struct Tokens {
@@ -29,41 +24,9 @@ pub struct Tokens {
     pub id_token: Option<String>,
 }
 
-/// The HTTP client of single sign-on.
-#[derive(Clone)]
-pub struct SsoClient {
-    http: reqwest::Client,
-    allow_private: bool,
-}
-
-impl std::fmt::Debug for SsoClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SsoClient")
-            .field("allow_private", &self.allow_private)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SsoClient {
-    /// A client that reaches private destinations only when `allow_private`.
-    pub fn new(allow_private: bool) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(TIMEOUT)
-            .connect_timeout(TIMEOUT)
-            .no_proxy()
-            .dns_resolver(GuardedResolver::new(allow_private))
-            .user_agent(concat!("Metadeck-SSO/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::internal(format!("the SSO HTTP client cannot be built: {e}")))?;
-        Ok(Self {
-            http,
-            allow_private,
-        })
-    }
-
+impl McpClient {
     /// Exchanges `code` at `token_url`. The error is a sentence for the refusal.
-    pub async fn exchange(
+    pub async fn exchange_code(
         &self,
         token_url: &str,
         client_id: &str,
@@ -145,13 +108,16 @@ impl SsoClient {
         }
     }
 
-    /// Sends `request` and reads a JSON answer of at most [`MAX_BODY`] bytes.
+    /// Sends `request` and reads a JSON answer within the checks' budget.
     async fn json(
         &self,
         request: reqwest::RequestBuilder,
         what: &str,
     ) -> std::result::Result<Value, String> {
-        let mut response = request.send().await.map_err(|e| describe(&e, what))?;
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| describe(&e, what).reason)?;
         let status = response.status();
         if status.is_redirection() {
             return Err(format!(
@@ -160,10 +126,13 @@ impl SsoClient {
             ));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e, what))? {
-            if body.len() + chunk.len() > MAX_BODY {
-                return Err(format!("{what} answered more than {MAX_BODY} bytes"));
-            }
+        let mut budget = Budget::default();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| describe(&e, what).reason)?
+        {
+            budget.take(chunk.len()).map_err(|f| f.reason)?;
             body.extend_from_slice(&chunk);
         }
         let parsed: Option<Value> = serde_json::from_slice(&body).ok();
@@ -180,20 +149,6 @@ impl SsoClient {
                 .to_string());
         }
         parsed.ok_or_else(|| format!("{what} answered something that is not JSON"))
-    }
-}
-
-/// A failed request in words (never the URL's query or a header).
-fn describe(err: &reqwest::Error, what: &str) -> String {
-    if let Some(refused) = refusal_in(err) {
-        return refused;
-    }
-    if err.is_timeout() {
-        format!("{what} did not answer within {} s", TIMEOUT.as_secs())
-    } else if err.is_connect() {
-        format!("{what} cannot be reached")
-    } else {
-        format!("{what} failed")
     }
 }
 
