@@ -6,6 +6,7 @@ mod mcp_routes;
 mod mcp_sdk;
 mod oidc;
 mod sso;
+mod sso_metadeck;
 
 use serde_json::{Value, json};
 

@@ -143,7 +143,7 @@ async fn callback(
                 show_groups,
                 groups,
             };
-            ctx.render_status(StatusCode::FORBIDDEN, &page)?
+            ctx.render_status(status_of(&refusal), &page)?
         }
     };
     response
@@ -156,6 +156,16 @@ async fn callback(
             )
         })?;
     Ok(response)
+}
+
+/// The status of a refusal: `403` when the provider vouched for the user but Metadeck gives
+/// it nothing (no mapped role, a deactivated user); `400` when the answer itself cannot be
+/// accepted (forged, replayed, tampered, or from a provider that is off).
+fn status_of(refusal: &Refusal) -> StatusCode {
+    match refusal {
+        Refusal::Unmapped { .. } | Refusal::UserInactive => StatusCode::FORBIDDEN,
+        _ => StatusCode::BAD_REQUEST,
+    }
 }
 
 /// Registers the single sign-on routes.
