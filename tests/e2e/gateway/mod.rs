@@ -4,7 +4,7 @@ mod fake;
 mod mcp_hostile;
 mod mcp_routes;
 mod mcp_sdk;
-mod oidc;
+pub(crate) mod oidc;
 mod sso;
 mod sso_metadeck;
 
