@@ -119,12 +119,21 @@ pub async fn list(
         if group.contains('\0') {
             return Err(Error::invalid("cursor", "is not a valid cursor"));
         }
-        cond = cond.add(ad_group_mappings::Column::AdGroup.gt(group.as_str()));
+        cond = cond.add(if page.backward() {
+            ad_group_mappings::Column::AdGroup.lt(group.as_str())
+        } else {
+            ad_group_mappings::Column::AdGroup.gt(group.as_str())
+        });
     }
+    let order = if page.backward() {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
     let rows = ad_group_mappings::Entity::find()
         .find_also_related(rbac_roles::Entity)
         .filter(cond)
-        .order_by_asc(ad_group_mappings::Column::AdGroup)
+        .order_by(ad_group_mappings::Column::AdGroup, order)
         .limit(page.limit + 1)
         .all(db)
         .await?;

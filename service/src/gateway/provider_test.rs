@@ -199,3 +199,58 @@ fn issuer_candidates(p: &Provider) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(a: &str, t: &str, u: &str) -> Provider {
+        let now = chrono::Utc::now();
+        Provider {
+            id: uuid::Uuid::now_v7(),
+            name: "p".into(),
+            display_name: "P".into(),
+            client_id: "c".into(),
+            has_client_secret: false,
+            authorize_url: a.into(),
+            token_url: t.into(),
+            userinfo_url: u.into(),
+            scopes: vec![],
+            groups_claim: "groups".into(),
+            enabled: true,
+            created_at: now,
+            updated_at: now,
+            sealed_secret: None,
+        }
+    }
+
+    #[test]
+    fn issuers_are_the_shared_path_prefixes_longest_first() {
+        let kc = "https://id.example.com/realms/x/protocol/openid-connect";
+        let p = provider(
+            &format!("{kc}/auth"),
+            &format!("{kc}/token"),
+            &format!("{kc}/userinfo"),
+        );
+        assert_eq!(
+            issuer_candidates(&p),
+            [
+                kc.to_string(),
+                "https://id.example.com/realms/x/protocol".into(),
+                "https://id.example.com/realms/x".into(),
+                "https://id.example.com/realms".into(),
+                "https://id.example.com".into(),
+            ]
+        );
+    }
+
+    #[test]
+    fn urls_on_different_origins_share_no_issuer() {
+        let p = provider(
+            "https://a.example.com/authorize",
+            "https://b.example.com/token",
+            "https://a.example.com/userinfo",
+        );
+        assert!(issuer_candidates(&p).is_empty());
+    }
+}

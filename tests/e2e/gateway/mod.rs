@@ -1,10 +1,13 @@
-//! The gateway area: MCP servers, their checks and their tool pins.
+//! The gateway area: MCP servers, their checks and their tool pins; identity providers and
+//! AD group mappings.
 
+mod ad_mappings;
 mod fake;
 mod mcp_hostile;
 mod mcp_routes;
 mod mcp_sdk;
 pub(crate) mod oidc;
+mod providers;
 mod sso;
 mod sso_metadeck;
 

@@ -82,6 +82,18 @@ const ENTRIES: &[Entry] = &[
         Some(Permission::GatewayRead),
     ),
     entry(
+        "Gateway",
+        "Identity providers",
+        "/gateway/providers",
+        Some(Permission::GatewayRead),
+    ),
+    entry(
+        "Gateway",
+        "AD group mappings",
+        "/gateway/ad-mappings",
+        Some(Permission::GatewayRead),
+    ),
+    entry(
         "Access",
         "Users",
         "/admin/users",
