@@ -18,6 +18,7 @@ async fn a_user_signs_in_through_the_provider_s_pages_and_lands_in_the_console()
         );
     })
     .await;
+    app.login_as_admin().await;
     let provider = OidcProvider::start(&[app.url("/login/sso/corp/callback")], &["ops"]).await;
     add_provider(&app, &provider.as_provider("corp")).await;
     map_group(&app, "ops", "operator").await;

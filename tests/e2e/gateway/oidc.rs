@@ -8,13 +8,8 @@ use std::time::Duration;
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
-use service::access::{Grantor, PermissionSet};
-use service::audit::Actor;
-use service::gateway::ad_mapping_admin::{self, AdMappingInput};
-use service::gateway::provider_input::{ProviderFields, ProviderInput};
-use service::gateway::{GatewayConfig, provider_admin};
 
-use crate::helpers::{KillOnDrop, TEST_SECRET_KEY, TestApp, free_port};
+use crate::helpers::{KillOnDrop, TestApp, free_port};
 
 /// The fixture's directory.
 fn fixture_dir() -> PathBuf {
@@ -123,61 +118,40 @@ impl OidcProvider {
     }
 }
 
-/// The gateway settings of the test apps (their secret key; loopback allowed).
-fn gateway_config() -> GatewayConfig {
-    GatewayConfig::new(TEST_SECRET_KEY.as_bytes(), true, Duration::from_secs(300)).unwrap()
+/// Sends `body` to the JSON API as the admin signed in on `app.client`.
+async fn as_admin(app: &TestApp, method: reqwest::Method, path: &str, body: &Value) -> Value {
+    let csrf = app.csrf_token(&app.client).await;
+    let res = app
+        .client
+        .request(method, app.url(path))
+        .header("X-CSRF-Token", csrf)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    res.json().await.unwrap()
 }
 
-/// `p` (as [`OidcProvider::as_provider`] shapes it) as the service's input.
-fn provider_input(p: &Value) -> ProviderInput {
-    let text = |k: &str| p[k].as_str().unwrap_or_default();
-    ProviderInput::parse(ProviderFields {
-        name: text("name"),
-        display_name: text("display_name"),
-        client_id: text("client_id"),
-        client_secret: p["client_secret"].as_str(),
-        authorize_url: text("authorize_url"),
-        token_url: text("token_url"),
-        userinfo_url: text("userinfo_url"),
-        scopes: serde_json::from_value(p["scopes"].clone()).unwrap(),
-        groups_claim: p["groups_claim"].as_str(),
-        enabled: p["enabled"].as_bool().unwrap_or(true),
-    })
-    .expect("the provider's settings are valid")
-}
-
-/// Stores the identity provider `p` through the service, as an admin would.
+/// Creates the identity provider `p` (as [`OidcProvider::as_provider`] shapes it) through the
+/// API, as the admin signed in on `app.client`; answers its id.
 pub async fn add_provider(app: &TestApp, p: &Value) -> String {
-    provider_admin::create(
-        &app.db,
-        &gateway_config(),
-        &Actor::Cli,
-        None,
-        provider_input(p),
-    )
-    .await
-    .expect("the provider is created")
-    .id
-    .to_string()
+    let created = as_admin(app, reqwest::Method::POST, "/api/gateway/providers", p).await;
+    created["id"]
+        .as_str()
+        .expect("the provider's id")
+        .to_string()
 }
 
-/// Stores `p` again under `id` with `enabled` (an admin turning it on or off).
+/// Saves `p` again under `id` with `enabled` (an admin turning it on or off mid-flow).
 pub async fn set_enabled(app: &TestApp, id: &str, p: &Value, enabled: bool) {
     let mut p = p.clone();
     p["enabled"] = json!(enabled);
-    provider_admin::update(
-        &app.db,
-        &gateway_config(),
-        &Actor::Cli,
-        None,
-        id,
-        provider_input(&p),
-    )
-    .await
-    .expect("the provider is updated");
+    let path = format!("/api/gateway/providers/{id}");
+    as_admin(app, reqwest::Method::PUT, &path, &p).await;
 }
 
-/// Maps the group `group` to the role named `role`, through the service.
+/// Maps the group `group` to the role named `role` through the API.
 pub async fn map_group(app: &TestApp, group: &str, role: &str) {
     let role = entity::rbac_roles::Entity::find()
         .filter(entity::rbac_roles::Column::Name.eq(role))
@@ -185,11 +159,14 @@ pub async fn map_group(app: &TestApp, group: &str, role: &str) {
         .await
         .unwrap()
         .expect("the role exists");
-    let by = Grantor::new(Actor::Cli, PermissionSet::all());
-    let input = AdMappingInput::parse(group, role.id, "ad_group").unwrap();
-    ad_mapping_admin::create(&app.db, &by, None, input)
-        .await
-        .expect("the mapping is created");
+    let body = json!({"ad_group": group, "role_id": role.id});
+    as_admin(
+        app,
+        reqwest::Method::POST,
+        "/api/gateway/ad-mappings",
+        &body,
+    )
+    .await;
 }
 
 /// The callback URL at which the provider hands a sign-in of `login` back to Metadeck: the

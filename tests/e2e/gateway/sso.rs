@@ -24,6 +24,9 @@ async fn setup(groups: &[&str]) -> Option<(TestApp, OidcProvider, String)> {
         env.insert("METADECK_REQUIRE_2FA_FOR".into(), "sync:read".into());
     })
     .await;
+    app.login_as_admin().await;
+    // The admin holds sync:read too, so it sets up its second factor before anything else.
+    crate::second_factor::enrol(&app, &app.client).await;
     let provider = OidcProvider::start(&[app.url("/login/sso/corp/callback")], groups).await;
     let id = add_provider(&app, &provider.as_provider("corp")).await;
     map_group(&app, "ops", "operator").await;
@@ -78,7 +81,7 @@ async fn signing_in_through_a_real_provider_gives_exactly_the_mapped_roles_at_ev
         return;
     };
 
-    let login = app.get("/login").await.text().await.unwrap();
+    let login = app.text_of(&new_client(), "/login").await;
     assert!(login.contains("Sign in with Corp corp"), "{login}");
 
     let browser = new_client();

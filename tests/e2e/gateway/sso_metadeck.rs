@@ -24,6 +24,7 @@ async fn a_metadeck_signs_its_users_in_through_another_metadeck() {
     let upstream = spawn_app().await;
     upstream.login_as_admin().await;
     let downstream = downstream().await;
+    downstream.login_as_admin().await;
     let callback = downstream.url("/login/sso/hq/callback");
     let client = register(
         &upstream,
