@@ -225,3 +225,24 @@ async fn every_sso_abuse_is_refused_with_a_page_an_audit_row_and_no_session() {
     );
     assert_eq!(sessions(&app).await, before + 1, "one session, the first's");
 }
+
+#[tokio::test]
+async fn an_sso_user_whose_username_is_taken_gets_it_suffixed_with_the_provider() {
+    let Some((app, _provider, _)) = setup(&["ops"]).await else {
+        return;
+    };
+    app.create_user("alice", "viewer", "a-password-for-tests")
+        .await;
+
+    let browser = new_client();
+    let callback = authorize(&app, &browser, "corp", "alice").await;
+    let res = browser.get(&callback).send().await.unwrap();
+
+    assert_eq!(res.status(), 303);
+    assert_eq!(roles_of(&app, "alice@corp").await, ["operator"]);
+    assert_eq!(
+        roles_of(&app, "alice").await,
+        ["viewer"],
+        "the local alice is untouched"
+    );
+}
