@@ -7,11 +7,13 @@
 //!   then userinfo) under the outbound rules of webhooks and MCP checks.
 //! - [`id_token`]: what is checked of an ID token.
 //! - [`claims`]: the groups at `groups_claim` (a dotted path) and the username to give.
-//! - [`callback`]: the callback's decision, the linked user, its roles, the audit row.
+//! - [`callback`]: the callback's decision and the audit row of a refusal.
+//! - `accounts`: the linked (or new) local user, its roles, the audit row of a sign-in.
 //!
 //! Every refusal is a [`Refusal`] with a reason the audit row names; no refusal creates a
 //! session.
 
+mod accounts;
 pub mod callback;
 pub mod claims;
 pub mod flow;
