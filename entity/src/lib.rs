@@ -39,6 +39,8 @@ pub mod resource_state_versions;
 pub mod retention_policies;
 pub mod runs;
 pub mod sessions;
+pub mod sso_flows;
+pub mod sso_identities;
 pub mod sync_history;
 pub mod user_preferences;
 pub mod user_recovery_codes;

@@ -23,6 +23,8 @@ pub struct Model {
     pub updated_at: DateTimeWithTimeZone,
     #[sea_orm(has_many)]
     pub sessions: HasMany<super::sessions::Entity>,
+    #[sea_orm(has_many)]
+    pub sso_identities: HasMany<super::sso_identities::Entity>,
     #[sea_orm(has_one)]
     pub user_preferences: HasOne<super::user_preferences::Entity>,
     #[sea_orm(has_many)]

@@ -26,6 +26,10 @@ pub struct Model {
     pub enabled: bool,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(has_many)]
+    pub sso_flows: HasMany<super::sso_flows::Entity>,
+    #[sea_orm(has_many)]
+    pub sso_identities: HasMany<super::sso_identities::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

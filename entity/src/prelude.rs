@@ -33,6 +33,8 @@ pub use super::resource_state_versions::Entity as ResourceStateVersions;
 pub use super::retention_policies::Entity as RetentionPolicies;
 pub use super::runs::Entity as Runs;
 pub use super::sessions::Entity as Sessions;
+pub use super::sso_flows::Entity as SsoFlows;
+pub use super::sso_identities::Entity as SsoIdentities;
 pub use super::sync_history::Entity as SyncHistory;
 pub use super::user_preferences::Entity as UserPreferences;
 pub use super::user_recovery_codes::Entity as UserRecoveryCodes;

@@ -24,6 +24,7 @@ mod m20261207_000002_backups;
 mod m20261207_000003_second_factor;
 mod m20261207_000004_mcp_pins;
 mod m20261207_000005_sort_indexes;
+mod m20261208_000001_sso_identities;
 mod m20261208_000002_config_versions;
 mod m20261208_000003_scale_indexes;
 mod support;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000003_second_factor::Migration),
             Box::new(m20261207_000004_mcp_pins::Migration),
             Box::new(m20261207_000005_sort_indexes::Migration),
+            Box::new(m20261208_000001_sso_identities::Migration),
             Box::new(m20261208_000002_config_versions::Migration),
             Box::new(m20261208_000003_scale_indexes::Migration),
         ]

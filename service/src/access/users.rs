@@ -160,11 +160,16 @@ pub async fn holdings(db: &impl ConnectionTrait, user_id: i64) -> Result<(String
 
 /// Run after a change to what a user holds commits: client tokens capped by their creator's
 /// permissions are read again rather than taken from the last second's memory.
-fn forget_cached_tokens(txn: &crate::db::WriteTxn) {
+pub(crate) fn forget_cached_tokens(txn: &crate::db::WriteTxn) {
     txn.after_commit(crate::oauth::token_cache::forget_all);
 }
 
-async fn set_roles(db: &impl ConnectionTrait, user_id: i64, role_ids: &[i64]) -> Result<()> {
+/// Gives `user_id` exactly `role_ids` (the ones it held before and not named are removed).
+pub(crate) async fn set_roles(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    role_ids: &[i64],
+) -> Result<()> {
     entity::user_roles::Entity::delete_many()
         .filter(entity::user_roles::Column::UserId.eq(user_id))
         .exec(db)

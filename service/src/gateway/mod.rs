@@ -1,6 +1,6 @@
 //! Gateway settings (spec 08): MCP servers, their checks and their tool pins; upstream
 //! identity providers ([`providers`]) and the AD group mappings single sign-on resolves
-//! groups through ([`ad_mappings`]).
+//! groups through ([`ad_mappings`]), and single sign-on through those providers ([`sso`]).
 //!
 //! A server's health comes from one check code path ([`check::check`]) used by the console's
 //! button, the API and the background [`checker`]. The first good check pins every tool's
@@ -23,6 +23,7 @@ pub mod provider_input;
 pub mod provider_test;
 pub mod providers;
 pub mod servers;
+pub mod sso;
 pub mod wire;
 
 use std::time::Duration;

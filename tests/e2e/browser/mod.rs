@@ -37,6 +37,7 @@ mod oauth;
 mod ops;
 mod second_factor;
 mod smoke;
+mod sso;
 mod sync;
 mod system;
 mod webhooks;

@@ -8,7 +8,10 @@ mod import;
 mod mcp_hostile;
 mod mcp_routes;
 mod mcp_sdk;
+pub(crate) mod oidc;
 mod providers;
+mod sso;
+mod sso_metadeck;
 
 use serde_json::{Value, json};
 

@@ -9,6 +9,7 @@ pub mod csrf;
 mod enforce;
 pub mod pending_login;
 pub mod session_store;
+pub mod sso_flow;
 
 pub use acting::Acting;
 pub use client_ip::client_ip;

@@ -24,6 +24,8 @@ pub(super) struct LoginPage {
     pub(super) layout: Layout,
     pub(super) form: FormView,
     pub(super) message: Option<String>,
+    /// "Sign in with …" for each enabled identity provider.
+    pub(super) providers: Vec<super::sso::SsoButton>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +70,7 @@ pub(super) fn login_form(username: &str, next: &str) -> FormView {
 async fn login_page(
     ctx: PageContext,
     session: Session,
+    state: web::Data<AppState>,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, PageError> {
     let next = query.next.as_deref().unwrap_or("/");
@@ -83,6 +86,7 @@ async fn login_page(
         layout,
         form: login_form("", next),
         message: None,
+        providers: super::sso::buttons(&state, next).await?,
     })
 }
 
@@ -107,11 +111,13 @@ async fn login(
         password: form.password,
         ip,
     };
+    let providers = super::sso::buttons(&state, &form.next).await?;
     let refused = |status: StatusCode, message: String| {
         let page = LoginPage {
             layout: ctx.layout("Sign in"),
             form: login_form(&form.username, &form.next),
             message: Some(message),
+            providers,
         };
         ctx.render_status(status, &page)
     };

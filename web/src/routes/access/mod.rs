@@ -12,6 +12,7 @@ pub mod second_factor;
 pub mod second_step;
 pub mod sessions;
 pub mod sessions_bulk;
+pub mod sso;
 pub mod users_api;
 pub mod users_bulk;
 
@@ -33,6 +34,7 @@ pub struct ApiDoc;
 pub fn routes(r: &mut Router) {
     auth::routes(r);
     second_step::routes(r);
+    sso::routes(r);
     audit::routes(r);
     account::routes(r);
     second_factor::routes(r);

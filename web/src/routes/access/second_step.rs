@@ -58,12 +58,14 @@ async fn second_step_page(
             layout: ctx.layout("Sign in"),
             form: login_form("", "/"),
             message: Some("Enter your password first; the code is asked for after it.".into()),
+            providers: Vec::new(),
         });
     }
     ctx.render(&LoginPage {
         layout: ctx.layout("Second factor"),
         form: code_form(),
         message: None,
+        providers: Vec::new(),
     })
 }
 
@@ -93,6 +95,7 @@ async fn second_step(
             layout: ctx.layout("Second factor"),
             form: code_form(),
             message: Some(message),
+            providers: Vec::new(),
         };
         ctx.render_status(status, &page)
     };
