@@ -214,7 +214,7 @@ mod tests {
 
     fn event(n: usize, timestamp: Option<DateTime<Utc>>) -> NewEvent {
         NewEvent {
-            run_id: (n % 2 == 0).then(|| format!("run-{n}")),
+            run_id: n.is_multiple_of(2).then(|| format!("run-{n}")),
             plan_unit_id: None,
             level: Level::Warn,
             message: format!("<b>{n}</b> ' OR 1=1 -- \"é\" \\ {{x}}"),
