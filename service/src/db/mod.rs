@@ -9,8 +9,10 @@
 
 pub mod checkpoints;
 pub(crate) mod coalesced;
+pub(crate) mod grouped;
 pub mod hot;
 pub(crate) mod per_pool;
+pub(crate) mod pg_array;
 pub mod point_reads;
 mod writer;
 

@@ -6,22 +6,22 @@ use chrono::{DateTime, Utc};
 use entity::events;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect,
 };
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::status::Level;
-use super::{now, runs};
-use crate::db::begin_bulk_write;
+use super::{event_rows, now, runs};
+use crate::db::grouped::{GroupLost, Grouped};
+use crate::db::per_pool::PerPool;
+use crate::db::{WriteTxn, begin_bulk_write};
 use crate::pagination::{Page, encode_cursor};
 use crate::{Error, Result};
 
 /// Most events one append may carry.
 pub const MAX_BATCH: usize = 10_000;
-/// Rows per INSERT: 6 bound columns each stays under SQLite's 32,766 parameters.
-const INSERT_CHUNK: usize = 2_000;
 
 /// An event as the API renders it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -74,7 +74,9 @@ pub struct Appended {
 }
 
 /// Appends `batch` in one transaction: every event or none. The runs the events name count
-/// as heard from.
+/// as heard from. Appends that arrive while another is being written share the next
+/// transaction (group commit, `db::grouped`): each is still all or nothing, keeps its own
+/// errors, and is answered only once its transaction has committed.
 #[tracing::instrument(name = "orchestration.events.append", skip_all, fields(count = batch.len()))]
 pub async fn append(db: &DatabaseConnection, batch: Vec<NewEvent>) -> Result<Appended> {
     if batch.len() > MAX_BATCH {
@@ -83,35 +85,80 @@ pub async fn append(db: &DatabaseConnection, batch: Vec<NewEvent>) -> Result<App
             format!("may carry at most {MAX_BATCH} events"),
         ));
     }
+    let weight = batch.len();
+    let pool = db.clone();
+    APPENDS
+        .of(db, Grouped::default)
+        .submit(batch, weight, MAX_BATCH, move |group| {
+            write_group(pool.clone(), group)
+        })
+        .await
+        .map_err(|GroupLost| Error::internal("an append's group ended without an answer"))?
+}
+
+/// The appends waiting to be written together, per pool.
+static APPENDS: PerPool<Grouped<Vec<NewEvent>, Result<Appended>>> = PerPool::new();
+
+/// Writes a group of appends in one transaction. When that fails before its commit, each
+/// append is written alone, so that it fails (or not) on its own account: one append's error
+/// never becomes its neighbours'. A failed commit fails them all (nothing of the group is
+/// written then, and writing again could write twice if the commit did land after all).
+async fn write_group(db: DatabaseConnection, group: Vec<Vec<NewEvent>>) -> Vec<Result<Appended>> {
+    if group.len() > 1 {
+        match write_together(&db, &group).await {
+            Ok((txn, appended)) => {
+                return match txn.commit().await {
+                    Ok(()) => appended.into_iter().map(Ok).collect(),
+                    Err(err) => group.iter().map(|_| Err(err.clone().into())).collect(),
+                };
+            }
+            Err(err) => {
+                tracing::debug!(error = %err, appends = group.len(), "a grouped append failed; each is written alone");
+            }
+        }
+    }
+    let mut answers = Vec::with_capacity(group.len());
+    for batch in &group {
+        let alone = std::slice::from_ref(batch);
+        answers.push(match write_together(&db, alone).await {
+            Ok((txn, mut appended)) => txn.commit().await.map_err(Error::from).and_then(|()| {
+                appended
+                    .pop()
+                    .ok_or_else(|| Error::internal("an append without an answer"))
+            }),
+            Err(err) => Err(err),
+        });
+    }
+    answers
+}
+
+/// Writes `batches` in one transaction, left open for the caller to commit, and what each
+/// wrote.
+async fn write_together(
+    db: &DatabaseConnection,
+    batches: &[Vec<NewEvent>],
+) -> Result<(WriteTxn, Vec<Appended>)> {
     let at = now();
-    let mut run_ids: Vec<&str> = batch.iter().filter_map(|e| e.run_id.as_deref()).collect();
+    let events: Vec<&NewEvent> = batches.iter().flatten().collect();
+    let mut run_ids: Vec<&str> = events.iter().filter_map(|e| e.run_id.as_deref()).collect();
     run_ids.sort_unstable();
     run_ids.dedup();
     let txn = begin_bulk_write(db).await?;
-    let (mut first_id, mut last_id) = (None, None);
-    for chunk in batch.chunks(INSERT_CHUNK) {
-        let rows = chunk.iter().map(|e| events::ActiveModel {
-            run_id: Set(e.run_id.clone()),
-            plan_unit_id: Set(e.plan_unit_id.clone()),
-            level: Set(e.level.as_str().into()),
-            message: Set(e.message.clone()),
-            details: Set(Some(e.details.clone())),
-            timestamp: Set(e.timestamp.unwrap_or(at).fixed_offset()),
-            ..Default::default()
-        });
-        let ids = events::Entity::insert_many(rows)
-            .exec_with_returning_keys(&txn)
-            .await?;
-        first_id = first_id.or_else(|| ids.iter().copied().min());
-        last_id = ids.iter().copied().max().or(last_id);
-    }
+    let ids = event_rows::insert(&txn, &events, at).await?;
     runs::touch(&txn, &run_ids, at).await?;
-    txn.commit().await?;
-    Ok(Appended {
-        appended: batch.len(),
-        first_id,
-        last_id,
-    })
+    let mut ids = ids.into_iter();
+    let appended = batches
+        .iter()
+        .map(|batch| {
+            let mine: Vec<i64> = ids.by_ref().take(batch.len()).collect();
+            Appended {
+                appended: batch.len(),
+                first_id: mine.first().copied(),
+                last_id: mine.last().copied(),
+            }
+        })
+        .collect();
+    Ok((txn, appended))
 }
 
 /// What the tail shows.

@@ -3,12 +3,13 @@
 //! the sweeper that removes expired facts and fails lost runs.
 //!
 //! Split by what each part holds: [`runs`] and [`units`] (with the [`dag`] check and the
-//! state machines of [`status`]), [`events`], [`resources`] (hashed by [`canonical`]) with
+//! state machines of [`status`]), [`events`] (written by `event_rows`), [`resources`] (hashed by [`canonical`]) with
 //! their [`versions`], [`facts`], and the [`sweeper`].
 
 pub mod canonical;
 pub mod dag;
 pub mod diff;
+mod event_rows;
 pub mod events;
 pub mod facts;
 pub mod input;

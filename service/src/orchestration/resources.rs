@@ -17,7 +17,7 @@ use super::canonical::state_hash;
 use super::input::OpsKey;
 use super::{now, versions};
 use crate::audit::Actor;
-use crate::db::begin_write;
+use crate::db::{Handle, begin_write};
 use crate::pagination::{Page, PageRequest};
 use crate::{Error, FieldError, Result};
 
@@ -231,11 +231,11 @@ pub(crate) async fn put_in(
     })
 }
 
-/// A resource's current state.
-pub async fn get(db: &impl ConnectionTrait, key: &ResourceKey) -> Result<ResourceView> {
-    find(db, key, false)
+/// A resource's current state: through the pool on the fastest read path the backend offers
+/// (`db::hot::resource`), inside a transaction on that transaction.
+pub async fn get(db: &impl Handle, key: &ResourceKey) -> Result<ResourceView> {
+    crate::db::hot::resource::resource(db, key)
         .await?
-        .map(ResourceView::from)
         .ok_or_else(|| Error::NotFound(key.describe()))
 }
 

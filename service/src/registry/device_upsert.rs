@@ -17,7 +17,7 @@
 //! Stored values are exactly what a bound value stores: on SQLite they are bound values; on
 //! PostgreSQL text arrives verbatim and a timestamp is RFC 3339 text that it parses into
 //! `timestamptz`. `tests::rows_store_what_an_insert_stores` holds SQLite to it, and
-//! `tests::array_literals_keep_every_character` the array form.
+//! `db::pg_array`'s tests the array form.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -28,6 +28,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
 use super::input::DeviceInput;
 use crate::Result;
+use crate::db::pg_array::pg_array_literal;
 
 /// The written columns, in the order of the statement's `INSERT` list.
 const COLUMNS: [&str; 9] = [
@@ -146,34 +147,6 @@ async fn upsert_arrays(
             values,
         ))
         .await?)
-}
-
-/// PostgreSQL's text form of a one-dimensional array: every element quoted (so commas,
-/// braces, blanks and the word NULL stay data), `"` and `\` escaped, and `NULL` for a missing
-/// value. The statement casts it (`$n::text[]`), and PostgreSQL reads it in one pass.
-fn pg_array_literal<'a>(items: impl ExactSizeIterator<Item = Option<&'a str>>) -> String {
-    let mut out = String::with_capacity(items.len() * 24 + 2);
-    out.push('{');
-    for (n, item) in items.enumerate() {
-        if n > 0 {
-            out.push(',');
-        }
-        match item {
-            None => out.push_str("NULL"),
-            Some(text) => {
-                out.push('"');
-                for c in text.chars() {
-                    if matches!(c, '"' | '\\') {
-                        out.push('\\');
-                    }
-                    out.push(c);
-                }
-                out.push('"');
-            }
-        }
-    }
-    out.push('}');
-    out
 }
 
 /// SQLite: statements of [`SQLITE_ROWS`] rows of bound values (the last one shorter), each
@@ -348,16 +321,6 @@ mod tests {
             out.push((row.try_get("", "t").unwrap(), row.try_get("", "v").unwrap()));
         }
         out
-    }
-
-    #[test]
-    fn array_literals_keep_every_character() {
-        let items = [Some("plain"), None, Some(""), Some("a\"b\\c,{d} NULL")];
-        assert_eq!(
-            pg_array_literal(items.into_iter()),
-            r#"{"plain",NULL,"","a\"b\\c,{d} NULL"}"#
-        );
-        assert_eq!(pg_array_literal(std::iter::empty()), "{}");
     }
 
     #[tokio::test]

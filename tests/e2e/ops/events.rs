@@ -172,3 +172,158 @@ async fn hostile_event_text_is_stored_verbatim() {
     assert_eq!(page["items"][0]["message"], HOSTILE);
     assert_eq!(page["items"][0]["details"]["x"], HOSTILE);
 }
+
+/// Appends `body` with `client` (one client shared by many requests in flight: making one per
+/// request takes long enough to hold the test's thread up).
+async fn append_with(client: &reqwest::Client, e: &Engine, body: Value) -> (StatusCode, Value) {
+    let res = client
+        .post(e.app.url("/api/ops/events"))
+        .bearer_auth(&e.token)
+        .json(&body)
+        .send()
+        .await
+        .expect("request sent");
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// Appends sent at once by many clients are all kept, each with the id it was answered, and
+/// each client's events in the order it sent them.
+#[tokio::test]
+async fn concurrent_single_appends_are_all_kept_in_order_per_client() {
+    const CLIENTS: usize = 16;
+    const EACH: usize = 25;
+    let e = std::sync::Arc::new(Engine::start().await);
+    let client = reqwest::Client::new();
+    let clients = (0..CLIENTS).map(|c| {
+        let (e, client) = (std::sync::Arc::clone(&e), client.clone());
+        tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for i in 0..EACH {
+                let event = json!({"run_id": format!("c{c}"), "level": "info", "message": format!("{c}:{i}")});
+                let (status, body) = append_with(&client, &e, event).await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+                assert_eq!(body["appended"], 1);
+                assert_eq!(body["first_id"], body["last_id"]);
+                acked.push(body["first_id"].as_i64().unwrap());
+            }
+            acked
+        })
+    });
+    let acked: Vec<Vec<i64>> = futures_util::future::join_all(clients)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let count: i64 = e.app.scalar("SELECT COUNT(*) FROM events").await;
+    assert_eq!(count, (CLIENTS * EACH) as i64);
+    let mut every_id: Vec<i64> = acked.iter().flatten().copied().collect();
+    every_id.sort_unstable();
+    every_id.dedup();
+    assert_eq!(every_id.len(), CLIENTS * EACH, "each append has its own id");
+    for (c, ids_acked) in acked.iter().enumerate() {
+        let page = e
+            .get(&format!("/api/ops/events?run_id=c{c}&limit=100"))
+            .await;
+        let expected: Vec<String> = (0..EACH).map(|i| format!("{c}:{i}")).collect();
+        assert_eq!(
+            messages(&page),
+            expected,
+            "client {c}'s events in its order"
+        );
+        assert_eq!(&ids(&page), ids_acked, "client {c}'s events under its ids");
+    }
+}
+
+/// The largest batch goes in one request, its rows spread over several statements, and the
+/// ids answered are those of its first and last events.
+#[tokio::test]
+async fn ten_thousand_events_in_one_request_are_written_with_their_ids() {
+    let e = Engine::start().await;
+    let batch: Vec<Value> = (0..10_000)
+        .map(|i| json!({"run_id": "big", "level": "info", "message": format!("m{i}"), "details": {"i": i}}))
+        .collect();
+    let (status, body) = e.append(Value::Array(batch)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["appended"], 10_000);
+    let (first, last) = (
+        body["first_id"].as_i64().unwrap(),
+        body["last_id"].as_i64().unwrap(),
+    );
+    assert_eq!(last - first, 9_999);
+    let count: i64 = e.app.scalar("SELECT COUNT(*) FROM events").await;
+    assert_eq!(count, 10_000);
+    let head = e.get("/api/ops/events?limit=1").await;
+    assert_eq!(ids(&head), [first]);
+    assert_eq!(messages(&head), ["m0"]);
+    let tail = e
+        .get(&format!("/api/ops/events?before_id={}&limit=3", last + 1))
+        .await;
+    assert_eq!(ids(&tail), [last - 2, last - 1, last]);
+    assert_eq!(messages(&tail), ["m9997", "m9998", "m9999"]);
+    assert_eq!(tail["items"][2]["details"]["i"], 9_999);
+}
+
+/// A batch the database refuses (here a guard installed for the test refuses one of its
+/// events) writes nothing, and the appends sent at the same moment are written all the same.
+#[tokio::test]
+async fn a_batch_the_database_refuses_writes_nothing_and_spares_its_neighbours() {
+    let e = std::sync::Arc::new(Engine::start().await);
+    let guard = match e.app.backend() {
+        sea_orm::DbBackend::Postgres => vec![
+            "CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN \
+             IF NEW.message = 'poison' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END \
+             $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON events FOR EACH ROW \
+             EXECUTE FUNCTION refuse_poison()",
+        ],
+        _ => vec![
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON events \
+             WHEN NEW.message = 'poison' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        ],
+    };
+    for sql in guard {
+        e.app.exec(sql).await.unwrap();
+    }
+    let poisoned = |n: usize| {
+        let mut batch: Vec<Value> = (0..50)
+            .map(|i| json!({"run_id": format!("bad{n}"), "level": "info", "message": format!("{i}")}))
+            .collect();
+        batch[25] = json!({"run_id": format!("bad{n}"), "level": "info", "message": "poison"});
+        Value::Array(batch)
+    };
+    let client = reqwest::Client::new();
+    let mut calls = Vec::new();
+    for n in 0..40 {
+        let e = std::sync::Arc::clone(&e);
+        let body = if n % 10 == 0 {
+            poisoned(n)
+        } else {
+            json!({"run_id": "good", "level": "info", "message": format!("{n}")})
+        };
+        let client = client.clone();
+        calls.push(tokio::spawn(async move {
+            (n, append_with(&client, &e, body).await)
+        }));
+    }
+    let mut good = 0;
+    for call in futures_util::future::join_all(calls).await {
+        let (n, (status, body)) = call.unwrap();
+        if n % 10 == 0 {
+            assert!(status.is_server_error(), "{n}: {status} {body}");
+        } else {
+            assert_eq!(status, StatusCode::CREATED, "{n}: {body}");
+            good += 1;
+        }
+    }
+    let bad: i64 = e
+        .app
+        .scalar("SELECT COUNT(*) FROM events WHERE run_id LIKE 'bad%'")
+        .await;
+    assert_eq!(bad, 0, "nothing of a refused batch is written");
+    let kept: i64 = e
+        .app
+        .scalar("SELECT COUNT(*) FROM events WHERE run_id = 'good'")
+        .await;
+    assert_eq!(kept, good);
+}

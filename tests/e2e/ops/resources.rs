@@ -203,3 +203,58 @@ async fn a_state_that_is_not_an_object_is_refused_and_hostile_state_is_kept_verb
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(e.get(PATH).await["state"]["x"], HOSTILE);
 }
+
+/// A read answers the state as written, every field of it, right after each write (from
+/// many readers at once, too), and nothing once the resource is deleted; a token without
+/// `ops:read` reads nothing.
+#[tokio::test]
+async fn a_read_answers_each_write_at_once_and_needs_ops_read() {
+    let e = std::sync::Arc::new(Engine::start().await);
+    let client = reqwest::Client::new();
+    for n in 1..=3 {
+        let (_, written) = put(
+            &e,
+            json!({"state": {"n": n, "text": HOSTILE}, "run_id": format!("r{n}")}),
+            None,
+        )
+        .await;
+        let reads = (0..8).map(|_| {
+            let (e, client) = (std::sync::Arc::clone(&e), client.clone());
+            tokio::spawn(async move {
+                let res = client
+                    .get(e.app.url(PATH))
+                    .bearer_auth(&e.token)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), StatusCode::OK);
+                res.json::<Value>().await.unwrap()
+            })
+        });
+        for read in futures_util::future::join_all(reads).await {
+            let mut read = read.unwrap();
+            let mut expected = written.clone();
+            expected.as_object_mut().unwrap().remove("changed");
+            read.as_object_mut().unwrap().remove("changed");
+            assert_eq!(read, expected, "write {n}");
+            assert_eq!(read["serial"], n);
+            assert_eq!(read["state"]["text"], HOSTILE);
+        }
+    }
+    let (status, _) = e.call(Method::DELETE, PATH, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = e.call(Method::GET, PATH, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let writer = crate::oauth::service_client(&e.app, &["ops:write"]).await;
+    let token = crate::oauth::token_for(&e.app, &writer, Some("ops:write")).await;
+    put(&e, json!({"state": {"n": 9}}), None).await;
+    let status = reqwest::Client::new()
+        .get(e.app.url(PATH))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

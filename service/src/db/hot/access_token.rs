@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::super::Handle;
 use super::super::point_reads::{self, Timestamp};
+use super::json_column;
 use crate::Result;
 use crate::oauth::Scope;
 use crate::oauth::ceiling::stored_scopes;
@@ -170,15 +171,6 @@ fn token_here(connection: &Connection, hash: &str) -> rusqlite::Result<Option<To
             })
         })
         .optional()
-}
-
-/// A JSON text column (SQLite keeps JSON as text); text that is not JSON is a conversion
-/// error, so the read is left to the pool, which reports it.
-fn json_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<serde_json::Value> {
-    let text: String = row.get(index)?;
-    serde_json::from_str(&text).map_err(|err| {
-        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(err))
-    })
 }
 
 #[cfg(test)]

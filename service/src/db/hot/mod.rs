@@ -7,6 +7,7 @@
 //! | a caller's identity: user, roles, permissions | [`caller::identity`] |
 //! | a device with its entities, by id | [`device::device`] |
 //! | an access token with its client, by the token's hash | [`access_token::access_token`] |
+//! | a resource's current state, by its type and name | [`resource::resource`] |
 //!
 //! Each function takes any [`Handle`]. Inside a caller's transaction it is one query on that
 //! transaction, which sees the transaction's own writes. Through the pool it takes the fastest
@@ -23,6 +24,7 @@
 pub mod access_token;
 pub mod caller;
 pub mod device;
+pub mod resource;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -62,4 +64,16 @@ where
         coalesced::lookup(lookups, pool, key, batch, alone)
     })
     .await
+}
+
+/// A JSON text column (SQLite keeps JSON as text); text that is not JSON is a conversion
+/// error, so the read is left to the pool, which reports it.
+pub(super) fn json_column(
+    row: &rusqlite::Row<'_>,
+    index: usize,
+) -> rusqlite::Result<serde_json::Value> {
+    let text: String = row.get(index)?;
+    serde_json::from_str(&text).map_err(|err| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(err))
+    })
 }
