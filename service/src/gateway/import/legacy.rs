@@ -514,6 +514,18 @@ fn to_json(v: &Value, depth: u32) -> Result<Json, String> {
     })
 }
 
+/// The message of a field refusal (`must start with a letter or a digit`), else the error.
+fn field_message(err: &Error) -> String {
+    match err {
+        Error::Validation(details) => details
+            .iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,17 +538,5 @@ mod tests {
             Some("google-workspace")
         );
         assert_eq!(slug("***"), None);
-    }
-}
-
-/// The message of a field refusal (`must start with a letter or a digit`), else the error.
-fn field_message(err: &Error) -> String {
-    match err {
-        Error::Validation(details) => details
-            .iter()
-            .map(|d| d.message.clone())
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
     }
 }
