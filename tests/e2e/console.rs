@@ -285,6 +285,55 @@ async fn the_overview_shows_counts_failures_and_warnings_to_those_who_may_read_t
 }
 
 #[tokio::test]
+async fn unreachable_or_drifted_mcp_servers_and_a_failed_backup_are_warnings_on_the_overview() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let page = app.text_of(&app.client, "/").await;
+    assert!(
+        page.contains(r#"data-testid="count-mcp-servers""#),
+        "{page}"
+    );
+    assert!(page.contains(r#"data-testid="count-last-backup""#));
+    for warning in ["mcp-unreachable", "mcp-drift", "backup-failed"] {
+        assert!(!page.contains(&format!(r#"data-testid="warning-{warning}""#)));
+    }
+
+    let now = "2026-01-01T00:00:00Z";
+    for (name, status, drift) in [("down", "unreachable", false), ("moved", "reachable", true)] {
+        app.exec(&format!(
+            "INSERT INTO mcp_servers (id, name, url, transport, enabled, headers, last_status, \
+             failed_checks, tools_drift, created_at, updated_at) VALUES ('{}', '{name}', \
+             'http://127.0.0.1:9/mcp', 'streamable-http', TRUE, '{{}}', '{status}', 0, {drift}, \
+             '{now}', '{now}')",
+            uuid::Uuid::new_v4()
+        ))
+        .await
+        .unwrap();
+    }
+    app.exec(&format!(
+        "INSERT INTO backups (trigger, started_at, finished_at, file, status, error) \
+         VALUES ('schedule', '{now}', '{now}', '/nowhere/backup.db', 'failed', 'disk full')"
+    ))
+    .await
+    .unwrap();
+
+    let page = app.text_of(&app.client, "/").await;
+    assert!(
+        page.contains(r#"data-testid="warning-mcp-unreachable""#),
+        "{page}"
+    );
+    assert!(page.contains(r#"data-testid="warning-mcp-drift""#));
+    assert!(page.contains(r#"data-testid="warning-backup-failed""#));
+    assert!(page.contains("disk full"));
+    assert!(page.contains("1 unreachable · 1 with changed tools"));
+
+    // Neither is shown to a caller who may not read the gateway or the system.
+    let viewer = client_holding(&app, "sync-only", &["sync:read"]).await;
+    let page = app.text_of(&viewer, "/").await;
+    assert!(!page.contains("count-mcp-servers") && !page.contains("warning-backup-failed"));
+}
+
+#[tokio::test]
 async fn a_broken_audit_chain_is_a_warning_on_the_overview() {
     let app = spawn_app().await;
     app.login_as_admin().await;

@@ -279,3 +279,63 @@ pub async fn audit(db: &impl ConnectionTrait, show: u64) -> Result<AuditOverview
         chain_problem,
     })
 }
+
+/// The MCP servers as the overview counts them (a small table: read in one statement).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct McpOverview {
+    /// Enabled servers.
+    pub enabled: u64,
+    /// Enabled servers shown unreachable (two failed checks in a row).
+    pub unreachable: u64,
+    /// Enabled servers whose tools changed since they were approved.
+    pub drifted: u64,
+}
+
+/// How many enabled MCP servers there are, and how many are unreachable or drifted.
+pub async fn mcp_servers(db: &impl ConnectionTrait) -> Result<McpOverview> {
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT COUNT(*) AS enabled, \
+             COALESCE(SUM(CASE WHEN last_status = 'unreachable' THEN 1 ELSE 0 END), 0) AS unreachable, \
+             COALESCE(SUM(CASE WHEN tools_drift THEN 1 ELSE 0 END), 0) AS drifted \
+             FROM mcp_servers WHERE enabled",
+        ))
+        .await?;
+    let Some(row) = row else {
+        return Ok(McpOverview::default());
+    };
+    let count = |column: &str| -> Result<u64> { Ok(row.try_get::<i64>("", column)?.max(0) as u64) };
+    Ok(McpOverview {
+        enabled: count("enabled")?,
+        unreachable: count("unreachable")?,
+        drifted: count("drifted")?,
+    })
+}
+
+/// The backups as the overview shows them.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BackupOverview {
+    /// When the newest verified backup finished.
+    pub last_verified: Option<DateTime<Utc>>,
+    /// The newest backup, when it failed: when, and why.
+    pub failed: Option<(DateTime<Utc>, String)>,
+}
+
+/// The newest verified backup, and whether the newest backup of all failed (a failure
+/// followed by a good backup needs nothing more).
+pub async fn backups(db: &impl ConnectionTrait) -> Result<BackupOverview> {
+    use entity::backups;
+    let newest = backups::Entity::find()
+        .order_by_desc(backups::Column::FinishedAt)
+        .one(db)
+        .await?;
+    let failed = newest
+        .filter(|b| b.status != "succeeded")
+        .map(|b| (b.finished_at.to_utc(), b.error.unwrap_or_default()));
+    Ok(BackupOverview {
+        last_verified: super::backup::last_success(db).await?,
+        failed,
+    })
+}

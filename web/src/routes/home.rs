@@ -165,7 +165,12 @@ async fn overview_page(
     if caller.may(Permission::AuditRead) {
         add_audit(&mut page, overview::audit(db, SHOWN as u64).await?);
     }
-    // Backups and MCP servers join here, as tiles and warnings, once those areas have pages.
+    if caller.may(Permission::GatewayRead) {
+        add_mcp_servers(&mut page, overview::mcp_servers(db).await?);
+    }
+    if caller.may(Permission::SystemRead) {
+        add_backups(&mut page, overview::backups(db).await?);
+    }
     ctx.render(&page)
 }
 
@@ -248,6 +253,67 @@ fn add_webhooks(page: &mut Overview, hooks: overview::WebhookOverview) {
             })
             .collect(),
     );
+}
+
+fn add_mcp_servers(page: &mut Overview, mcp: overview::McpOverview) {
+    page.tiles.push(Tile {
+        id: "mcp-servers",
+        label: "MCP servers",
+        value: figure(mcp.enabled),
+        href: "/gateway/mcp-servers",
+        note: [
+            (mcp.unreachable > 0).then(|| format!("{} unreachable", figure(mcp.unreachable))),
+            (mcp.drifted > 0).then(|| format!("{} with changed tools", figure(mcp.drifted))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · "),
+    });
+    if mcp.unreachable > 0 {
+        page.warnings.push(Warning {
+            id: "mcp-unreachable",
+            message: format!(
+                "{} unreachable: its tools cannot be used.",
+                plural(mcp.unreachable, "MCP server is", "MCP servers are")
+            ),
+            href: "/gateway/mcp-servers".into(),
+            action: "See the servers",
+        });
+    }
+    if mcp.drifted > 0 {
+        page.warnings.push(Warning {
+            id: "mcp-drift",
+            message: format!(
+                "{} changed its tools since they were approved: review the changes before agents \
+                 rely on them.",
+                plural(mcp.drifted, "MCP server", "MCP servers")
+            ),
+            href: "/gateway/mcp-servers".into(),
+            action: "Review the changes",
+        });
+    }
+}
+
+fn add_backups(page: &mut Overview, backups: overview::BackupOverview) {
+    page.tiles.push(Tile {
+        id: "last-backup",
+        label: "Last verified backup",
+        value: backups
+            .last_verified
+            .map(when)
+            .unwrap_or_else(|| "none yet".into()),
+        href: "/system",
+        note: String::new(),
+    });
+    if let Some((at, error)) = backups.failed {
+        page.warnings.push(Warning {
+            id: "backup-failed",
+            message: format!("The newest backup failed ({}): {error}", when(at)),
+            href: "/system".into(),
+            action: "See the backups",
+        });
+    }
 }
 
 fn add_access(page: &mut Overview, access: overview::AccessOverview) {
