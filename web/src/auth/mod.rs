@@ -8,6 +8,7 @@ mod client_ip;
 pub mod csrf;
 mod enforce;
 pub mod pending_login;
+mod private_cookie;
 pub mod session_store;
 pub mod sso_flow;
 

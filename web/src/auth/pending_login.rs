@@ -9,9 +9,11 @@
 
 use actix_web::HttpRequest;
 use actix_web::cookie::time::Duration;
-use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
+use actix_web::cookie::{Cookie, Key, SameSite};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
+
+use super::private_cookie;
 
 /// The cookie's name.
 const COOKIE: &str = "metadeck_pending_login";
@@ -45,24 +47,15 @@ impl PendingLogin {
 
     /// The encrypted cookie carrying it.
     pub fn cookie(&self, key: &Key, secure: bool) -> Cookie<'static> {
-        let value = serde_json::to_string(self).unwrap_or_default();
-        let mut cookie = base(value, secure);
+        let mut cookie = base(String::new(), secure);
         cookie.set_max_age(Duration::seconds(LIFETIME_SECS));
-        let mut jar = CookieJar::new();
-        jar.private_mut(key).add(cookie);
-        // The jar holds the cookie it just encrypted; the fallback carries nothing.
-        jar.get(COOKIE)
-            .cloned()
-            .unwrap_or_else(|| Cookie::new(COOKIE, ""))
+        private_cookie::seal(cookie, self, key)
     }
 
     /// The pending sign-in the request carries, if its cookie opens under `key` and has not
     /// expired.
     pub fn from_request(req: &HttpRequest, key: &Key) -> Option<Self> {
-        let mut jar = CookieJar::new();
-        jar.add_original(req.cookie(COOKIE)?);
-        let cookie = jar.private(key).get(COOKIE)?;
-        let pending: Self = serde_json::from_str(cookie.value()).ok()?;
+        let pending: Self = private_cookie::open(req, COOKIE, key)?;
         (pending.expires > Utc::now().timestamp()).then_some(pending)
     }
 

@@ -10,8 +10,10 @@
 
 use actix_web::HttpRequest;
 use actix_web::cookie::time::Duration;
-use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
+use actix_web::cookie::{Cookie, Key, SameSite};
 use service::gateway::sso::{PendingFlow, flow::LIFETIME_SECS};
+
+use super::private_cookie;
 
 /// The cookie's name.
 const COOKIE: &str = "metadeck_sso_flow";
@@ -21,23 +23,14 @@ const SCOPE: &str = "/login/sso";
 
 /// The encrypted cookie carrying `flow`.
 pub fn cookie(flow: &PendingFlow, key: &Key, secure: bool) -> Cookie<'static> {
-    let value = serde_json::to_string(flow).unwrap_or_default();
-    let mut cookie = base(value, secure);
+    let mut cookie = base(String::new(), secure);
     cookie.set_max_age(Duration::seconds(LIFETIME_SECS));
-    let mut jar = CookieJar::new();
-    jar.private_mut(key).add(cookie);
-    // The jar holds the cookie it just encrypted; the fallback carries nothing.
-    jar.get(COOKIE)
-        .cloned()
-        .unwrap_or_else(|| Cookie::new(COOKIE, ""))
+    private_cookie::seal(cookie, flow, key)
 }
 
 /// The flow the request carries, if its cookie opens under `key`.
 pub fn from_request(req: &HttpRequest, key: &Key) -> Option<PendingFlow> {
-    let mut jar = CookieJar::new();
-    jar.add_original(req.cookie(COOKIE)?);
-    let cookie = jar.private(key).get(COOKIE)?;
-    serde_json::from_str(cookie.value()).ok()
+    private_cookie::open(req, COOKIE, key)
 }
 
 /// The cookie that ends the flow (its callback came, whatever it decided).
