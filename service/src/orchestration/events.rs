@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::events;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -13,7 +14,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::status::Level;
-use super::{event_rows, now, runs};
+use super::{event_rows, now, runs, units};
 use crate::db::grouped::{GroupLost, Grouped};
 use crate::db::per_pool::PerPool;
 use crate::db::{WriteTxn, begin_bulk_write};
@@ -165,12 +166,27 @@ async fn write_together(
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
     pub run_id: Option<String>,
+    /// A plan unit's events: those of its run that name it (see [`tail`]).
     pub plan_unit_id: Option<String>,
     /// Exactly this level.
     pub level: Option<Level>,
     /// This level and above (`warn` → warn and error).
     pub min_level: Option<Level>,
 }
+
+impl EventFilter {
+    /// Whether every level the filter admits is a warning or an error, so that the rows it
+    /// reads are all in the partial index of serious events.
+    fn only_serious(&self) -> bool {
+        let serious = |l: Level| l >= Level::Warn;
+        self.level.is_some_and(serious) || self.min_level.is_some_and(serious)
+    }
+}
+
+/// The predicate of the partial index `idx_events_run_serious`, word for word as the
+/// migration declares it: SQLite reads a partial index only for a query whose `WHERE`
+/// contains its predicate, and a bound parameter never matches it.
+const SERIOUS_LEVELS: &str = "\"level\" IN ('warn', 'error')";
 
 /// Where a read of the log starts.
 #[derive(Debug, Clone, Copy)]
@@ -183,6 +199,14 @@ pub enum Start {
 
 /// A page of the log, oldest first; `next_cursor` is the last id's cursor when more follow
 /// (reading forward) or the first id's when older ones precede (reading back).
+///
+/// Every read is one range of an index in id order: the whole log's (the primary key), a
+/// level's, a run's, or a run's warnings and errors. There is no index of a plan unit's
+/// events, because each would cost every append one more B-tree insert in a place that
+/// differs per unit; a plan unit's events are read from its run's range instead, so the
+/// unit filter costs at most what reading its run costs. Without `run_id`, the run is the
+/// unit's own (plan-unit ids are unique across the store); a unit that does not exist has
+/// no events.
 pub async fn tail(
     db: &impl ConnectionTrait,
     filter: &EventFilter,
@@ -190,16 +214,30 @@ pub async fn tail(
     limit: u64,
 ) -> Result<Page<EventView>> {
     use events::Column;
+    let mut run_id = filter.run_id.clone();
+    if let (None, Some(unit)) = (&run_id, &filter.plan_unit_id) {
+        run_id = units::run_of(db, unit).await?;
+        if run_id.is_none() {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+                prev_cursor: None,
+            });
+        }
+    }
     let mut query = events::Entity::find().limit(limit + 1);
     query = match from {
         Start::After(id) => query.filter(Column::Id.gt(id)).order_by_asc(Column::Id),
         Start::Before(id) => query.filter(Column::Id.lt(id)).order_by_desc(Column::Id),
     };
-    if let Some(run) = &filter.run_id {
+    if let Some(run) = &run_id {
         query = query.filter(Column::RunId.eq(run.as_str()));
     }
     if let Some(unit) = &filter.plan_unit_id {
         query = query.filter(Column::PlanUnitId.eq(unit.as_str()));
+    }
+    if filter.only_serious() && run_id.is_some() {
+        query = query.filter(Expr::cust(SERIOUS_LEVELS));
     }
     if let Some(level) = filter.level {
         query = query.filter(Column::Level.eq(level.as_str()));

@@ -126,6 +126,16 @@ pub(crate) async fn insert_units(
     Ok(rows.into_iter().map(UnitView::from).collect())
 }
 
+/// The run a plan unit belongs to, or `None` when there is no such unit.
+pub async fn run_of(db: &impl ConnectionTrait, id: &str) -> Result<Option<String>> {
+    Ok(plan_units::Entity::find_by_id(id)
+        .select_only()
+        .column(plan_units::Column::RunId)
+        .into_tuple::<String>()
+        .one(db)
+        .await?)
+}
+
 /// Moves a plan unit to `to`; `409` when its state machine does not allow it. `error` is
 /// kept for a failure; the unit's run counts as heard from.
 #[tracing::instrument(name = "orchestration.units.transition", skip_all, fields(unit_id = id))]

@@ -613,6 +613,21 @@ async fn orchestration_and_system_lists_walk_an_index_under_every_filter() {
             .await;
     }
 
+    // The plan unit the unit filter names, in its run: without `run_id`, the tail reads the
+    // unit's own run.
+    app.exec(&format!(
+        "INSERT INTO runs (id, plan_path, status, created_at, updated_at) \
+         VALUES ('run-1', 'main.tf', 'running', '{AT}', '{AT}')"
+    ))
+    .await
+    .unwrap();
+    app.exec(&format!(
+        "INSERT INTO plan_units (id, run_id, resource_type, resource_name, action, status, \
+         dependencies, created_at, updated_at) \
+         VALUES ('u-1', 'run-1', 'aws_instance', 'web', 'create', 'pending', '[]', '{AT}', '{AT}')"
+    ))
+    .await
+    .unwrap();
     let run = || Some("run-1".to_string());
     for (which, filter, index) in [
         ("the tail", EventFilter::default(), "INTEGER PRIMARY KEY"),
@@ -639,7 +654,7 @@ async fn orchestration_and_system_lists_walk_an_index_under_every_filter() {
                 level: Some(Level::Error),
                 ..Default::default()
             },
-            "idx_events_run_level",
+            "idx_events_run_serious",
         ),
         (
             "of a run, warnings and up",
@@ -648,7 +663,16 @@ async fn orchestration_and_system_lists_walk_an_index_under_every_filter() {
                 min_level: Some(Level::Warn),
                 ..Default::default()
             },
-            "idx_events_run",
+            "idx_events_run_serious",
+        ),
+        (
+            "of a run, errors and up",
+            EventFilter {
+                run_id: run(),
+                min_level: Some(Level::Error),
+                ..Default::default()
+            },
+            "idx_events_run_serious",
         ),
         (
             "of a plan unit",
@@ -656,7 +680,17 @@ async fn orchestration_and_system_lists_walk_an_index_under_every_filter() {
                 plan_unit_id: Some("u-1".into()),
                 ..Default::default()
             },
-            "idx_events_unit",
+            "idx_events_run",
+        ),
+        (
+            "of a plan unit of a run, warnings and up",
+            EventFilter {
+                run_id: run(),
+                plan_unit_id: Some("u-1".into()),
+                min_level: Some(Level::Warn),
+                ..Default::default()
+            },
+            "idx_events_run_serious",
         ),
     ] {
         for (start, direction) in [

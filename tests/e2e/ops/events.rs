@@ -91,6 +91,7 @@ async fn the_database_refuses_to_change_an_event() {
 #[tokio::test]
 async fn the_tail_is_oldest_first_after_an_id_and_follows_every_filter() {
     let e = Engine::start().await;
+    e.run_with_units("r1", &[("u1", &[]), ("u2", &[])]).await;
     let (_, first) = e
         .append(json!([
             {"run_id": "r1", "plan_unit_id": "u1", "level": "debug", "message": "1"},
@@ -111,7 +112,21 @@ async fn the_tail_is_oldest_first_after_an_id_and_follows_every_filter() {
     let r1 = e.get("/api/ops/events?run_id=r1").await;
     assert_eq!(messages(&r1), ["1", "2", "4", "5"]);
     let u1 = e.get("/api/ops/events?plan_unit_id=u1").await;
-    assert_eq!(messages(&u1), ["1", "4"]);
+    assert_eq!(
+        messages(&u1),
+        ["1", "4"],
+        "a unit's events, read in its run"
+    );
+    let u1_serious = e
+        .get("/api/ops/events?plan_unit_id=u1&min_level=warn")
+        .await;
+    assert_eq!(messages(&u1_serious), ["4"]);
+    let r1_errors = e.get("/api/ops/events?run_id=r1&level=error").await;
+    assert_eq!(messages(&r1_errors), ["4"]);
+    let r1_warnings = e.get("/api/ops/events?run_id=r1&level=warn").await;
+    assert_eq!(messages(&r1_warnings), ["5"]);
+    let unknown_unit = e.get("/api/ops/events?plan_unit_id=nowhere").await;
+    assert_eq!(messages(&unknown_unit), Vec::<&str>::new());
     let warn = e.get("/api/ops/events?level=warn").await;
     assert_eq!(messages(&warn), ["3", "5"]);
     let serious = e.get("/api/ops/events?run_id=r1&min_level=warn").await;

@@ -111,6 +111,8 @@ pub struct RunQuery {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct EventQuery {
     pub run_id: Option<String>,
+    /// A plan unit's events: those of its run (`run_id`, or else the unit's own run) that
+    /// name it. A unit that does not exist has none.
     pub plan_unit_id: Option<String>,
     /// Exactly this level.
     pub level: Option<String>,
