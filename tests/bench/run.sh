@@ -131,9 +131,11 @@ free_port() {
 }
 
 # The server's environment: the database, a fixed key, the log level.
+# P4 creates its webhooks on a documentation address (192.0.2.0/24), which the server refuses
+# unless private networks are allowed; they are created disabled, so nothing is ever sent.
 server_vars() {
     SERVER_VARS=(DATABASE_URL="$DB_URL" METADECK_SECRET_KEY="$SECRET_KEY" METADECK_LOG="${BENCH_LOG:-warn}"
-        METADECK_ADMIN_PASSWORD="bench-admin-password-2026")
+        METADECK_ADMIN_PASSWORD="bench-admin-password-2026" METADECK_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true)
 }
 
 # server_env CMD… — runs CMD with the server's environment.

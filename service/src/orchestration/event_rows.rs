@@ -64,7 +64,6 @@ async fn insert_arrays(
     let column = |pick: fn(&NewEvent) -> Option<&str>| -> Value {
         pg_array_literal(events.iter().map(|e| pick(e))).into()
     };
-    let details: Vec<String> = events.iter().map(|e| e.details.to_string()).collect();
     // Microseconds, cut rather than rounded: what a bound timestamp stores.
     let timestamps: Vec<String> = events
         .iter()
@@ -79,7 +78,7 @@ async fn insert_arrays(
         column(|e| e.plan_unit_id.as_deref()),
         column(|e| Some(e.level.as_str())),
         column(|e| Some(&e.message)),
-        pg_array_literal(details.iter().map(|d| Some(d.as_str()))).into(),
+        pg_array_literal(events.iter().map(|e| Some(e.details.as_str()))).into(),
         pg_array_literal(timestamps.iter().map(|t| Some(t.as_str()))).into(),
     ];
     let rows = txn
@@ -162,8 +161,8 @@ fn sqlite_statement(rows: &[&NewEvent], at: DateTime<Utc>) -> Statement {
             e.plan_unit_id.as_deref().into(),
             e.level.as_str().into(),
             e.message.as_str().into(),
-            // SQLite keeps JSON as its text, which is what binding the value stores.
-            e.details.to_string().into(),
+            // SQLite keeps JSON as its text: the details are bound as they arrived.
+            e.details.as_str().into(),
             e.timestamp.unwrap_or(at).fixed_offset().into(),
         ]);
     }
@@ -211,6 +210,7 @@ mod tests {
     use super::*;
     use crate::db::migrated_file_database;
     use crate::orchestration::Level;
+    use crate::orchestration::events::EventDetails;
 
     fn event(n: usize, timestamp: Option<DateTime<Utc>>) -> NewEvent {
         NewEvent {
@@ -218,7 +218,10 @@ mod tests {
             plan_unit_id: None,
             level: Level::Warn,
             message: format!("<b>{n}</b> ' OR 1=1 -- \"é\" \\ {{x}}"),
-            details: json!({"n": n, "s": "a\"b\\c", "nested": {"z": [1, 2.5, null]}}),
+            details: EventDetails::of(
+                &json!({"n": n, "s": "a\"b\\c", "nested": {"z": [1, 2.5, null]}}),
+            )
+            .unwrap(),
             timestamp,
         }
     }
@@ -251,7 +254,7 @@ mod tests {
                 plan_unit_id: Set(e.plan_unit_id.clone()),
                 level: Set(e.level.as_str().into()),
                 message: Set(e.message.clone()),
-                details: Set(Some(e.details.clone())),
+                details: Set(Some(serde_json::from_str(e.details.as_str()).unwrap())),
                 timestamp: Set(e.timestamp.unwrap_or(at).fixed_offset()),
                 ..Default::default()
             }

@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 use super::status::Level;
@@ -53,6 +54,34 @@ impl From<events::Model> for EventView {
     }
 }
 
+/// An event's details: a JSON object, kept as the text it arrived in. An append stores that
+/// text as it is, so a batch of events is neither built into JSON trees nor written out again.
+#[derive(Debug, Clone, Default)]
+pub struct EventDetails(Option<Box<RawValue>>);
+
+impl EventDetails {
+    /// The details in `raw`, which must be a JSON object.
+    pub fn parse(raw: Box<RawValue>) -> std::result::Result<Self, &'static str> {
+        if raw.get().trim_start().starts_with('{') {
+            Ok(Self(Some(raw)))
+        } else {
+            Err("must be a JSON object")
+        }
+    }
+
+    /// The details of a JSON value, which must be an object.
+    pub fn of(value: &Value) -> Result<Self> {
+        let raw = serde_json::value::to_raw_value(value)
+            .map_err(|e| Error::invalid("details", e.to_string()))?;
+        Self::parse(raw).map_err(|message| Error::invalid("details", message))
+    }
+
+    /// The JSON text (`{}` when none was given).
+    pub fn as_str(&self) -> &str {
+        self.0.as_deref().map_or("{}", RawValue::get)
+    }
+}
+
 /// An event to append, validated.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
@@ -60,8 +89,7 @@ pub struct NewEvent {
     pub plan_unit_id: Option<String>,
     pub level: Level,
     pub message: String,
-    /// A JSON object.
-    pub details: Value,
+    pub details: EventDetails,
     /// Default: the time of the append.
     pub timestamp: Option<DateTime<Utc>>,
 }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use service::orchestration::events::EventView;
 use service::orchestration::facts::FactView;
 use service::orchestration::resources::ResourceView;
@@ -71,7 +72,7 @@ pub struct AppendEvent {
     pub message: String,
     /// A JSON object; default `{}`.
     #[schema(value_type = Object)]
-    pub details: Option<Value>,
+    pub details: Option<Box<RawValue>>,
     /// Default: the time of the append.
     pub timestamp: Option<DateTime<Utc>>,
 }

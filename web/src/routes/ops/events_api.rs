@@ -3,10 +3,12 @@
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use service::access::Permission;
 use service::orchestration::Level;
-use service::orchestration::events::{self, Appended, EventFilter, MAX_BATCH, NewEvent, Start};
+use service::orchestration::events::{
+    self, Appended, EventDetails, EventFilter, MAX_BATCH, NewEvent, Start,
+};
 use service::pagination::decode_cursor;
 use service::{Error, FieldError};
 
@@ -24,16 +26,27 @@ const TAIL_MAX: u64 = 1_000;
 /// Longest event message.
 const MESSAGE_MAX: usize = 65_536;
 
-/// Checks one event; problems go to `errors` under its index (when in an array).
-fn parse_event(raw: Value, index: Option<usize>, errors: &mut Vec<FieldError>) -> Option<NewEvent> {
+/// The message of a parse error without its position, which would count from the start of
+/// the one event rather than the body.
+fn without_position(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message,
+    }
+}
+
+/// Checks one event, given as its JSON text; problems go to `errors` under its index (when in
+/// an array).
+fn parse_event(raw: &str, index: Option<usize>, errors: &mut Vec<FieldError>) -> Option<NewEvent> {
     let at = |field: &str, message: String| match index {
         Some(i) => FieldError::at(i, field, message),
         None => FieldError::new(field, message),
     };
-    let body: AppendEvent = match serde_json::from_value(raw) {
+    let body: AppendEvent = match serde_json::from_str(raw) {
         Ok(body) => body,
         Err(e) => {
-            let message = e.to_string();
+            let message = without_position(&e);
             let field = [
                 "level",
                 "message",
@@ -58,13 +71,13 @@ fn parse_event(raw: Value, index: Option<usize>, errors: &mut Vec<FieldError>) -
         ));
         return None;
     }
-    let details = body
-        .details
-        .unwrap_or_else(|| Value::Object(Default::default()));
-    if !details.is_object() {
-        errors.push(at("details", "must be a JSON object".into()));
-        return None;
-    }
+    let details = match body.details.map(EventDetails::parse).transpose() {
+        Ok(details) => details.unwrap_or_default(),
+        Err(message) => {
+            errors.push(at("details", message.into()));
+            return None;
+        }
+    };
     for (field, value) in [
         ("run_id", &body.run_id),
         ("plan_unit_id", &body.plan_unit_id),
@@ -95,24 +108,28 @@ fn parse_event(raw: Value, index: Option<usize>, errors: &mut Vec<FieldError>) -
     ))]
 pub async fn append(
     state: web::Data<AppState>,
-    body: BulkJson<Value>,
+    body: BulkJson<Box<RawValue>>,
 ) -> Result<HttpResponse, ApiError> {
+    // The body is checked as JSON once, then each event is read from its own text: no tree
+    // of the whole batch is built, and an event's details are kept as the text they are.
     let mut errors = Vec::new();
-    let batch: Vec<NewEvent> = match body.0 {
-        Value::Array(items) => {
-            if items.is_empty() || items.len() > MAX_BATCH {
-                return Err(ApiError::invalid_field(
-                    "body",
-                    format!("must hold 1 to {MAX_BATCH} events"),
-                ));
-            }
-            items
-                .into_iter()
-                .enumerate()
-                .filter_map(|(i, item)| parse_event(item, Some(i), &mut errors))
-                .collect()
+    let raw = body.0.get();
+    let batch: Vec<NewEvent> = if raw.trim_start().starts_with('[') {
+        let items: Vec<&RawValue> = serde_json::from_str(raw)
+            .map_err(|e| ApiError::invalid_field("body", without_position(&e)))?;
+        if items.is_empty() || items.len() > MAX_BATCH {
+            return Err(ApiError::invalid_field(
+                "body",
+                format!("must hold 1 to {MAX_BATCH} events"),
+            ));
         }
-        one => parse_event(one, None, &mut errors).into_iter().collect(),
+        items
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, item)| parse_event(item.get(), Some(i), &mut errors))
+            .collect()
+    } else {
+        parse_event(raw, None, &mut errors).into_iter().collect()
     };
     if !errors.is_empty() {
         return Err(Error::Validation(errors).into());
