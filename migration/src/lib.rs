@@ -28,7 +28,7 @@ mod m20261208_000001_sso_identities;
 mod m20261208_000002_config_versions;
 mod m20261208_000003_scale_indexes;
 mod m20261209_000001_event_append_indexes;
-mod m20261209_000002_device_vocabulary_indexes;
+mod m20261209_000002_device_write_indexes;
 mod support;
 
 /// The ordered list of every schema migration.
@@ -60,7 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000002_config_versions::Migration),
             Box::new(m20261208_000003_scale_indexes::Migration),
             Box::new(m20261209_000001_event_append_indexes::Migration),
-            Box::new(m20261209_000002_device_vocabulary_indexes::Migration),
+            Box::new(m20261209_000002_device_write_indexes::Migration),
         ]
     }
 }

@@ -6,9 +6,14 @@
 //! The column needs no index of its own, which every write of the table would pay for.
 
 use sea_orm::sea_query::SimpleExpr;
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
 use crate::Result;
+use crate::db::per_pool::PerPool;
 
 /// How many known values a filter offers at most.
 pub const KNOWN_VALUES: u64 = 200;
@@ -21,7 +26,46 @@ pub const KNOWN_VALUES: u64 = 200;
 /// `lower(column)`, so it costs one index lookup per value (and one more for its spelling)
 /// however many rows share each; a plain `DISTINCT` would read the whole index. `table` and
 /// `column` are the caller's constants, never user input.
+///
+/// The answer is kept for [`KNOWN_VALUES_FRESH`] per pool: the values are a filter's
+/// suggestions, and every view of a list page asks for those of each of its filters.
 pub async fn known_values(
+    db: &DatabaseConnection,
+    table: &'static str,
+    column: &'static str,
+    limit: u64,
+) -> Result<Vec<String>> {
+    let cache = KNOWN.of(db, Mutex::default);
+    let key = (table, column, limit);
+    let fresh = |cache: &KnownCache| {
+        cache
+            .get(&key)
+            .filter(|(at, _)| at.elapsed() < KNOWN_VALUES_FRESH)
+            .map(|(_, values)| values.clone())
+    };
+    if let Some(values) = fresh(&cache.lock().unwrap_or_else(PoisonError::into_inner)) {
+        return Ok(values);
+    }
+    let values = read_known_values(db, table, column, limit).await?;
+    cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(key, (Instant::now(), values.clone()));
+    Ok(values)
+}
+
+/// How long the known values of a column are served from memory: a filter's suggestions may
+/// lag a write by this much.
+pub const KNOWN_VALUES_FRESH: Duration = Duration::from_secs(5);
+
+/// The known values read, per table, column and limit, with when they were read.
+type KnownCache = HashMap<(&'static str, &'static str, u64), (Instant, Vec<String>)>;
+
+/// The known values of each pool.
+static KNOWN: PerPool<Mutex<KnownCache>> = PerPool::new();
+
+/// [`known_values`], read from the database.
+async fn read_known_values(
     db: &impl ConnectionTrait,
     table: &'static str,
     column: &'static str,

@@ -74,7 +74,7 @@ async fn registry_lists_walk_an_index_under_every_filter_and_sort() {
                 area_id: Some("Kitchen".into()),
                 ..Default::default()
             },
-            Some(("idx_devices_area_lower", "idx_devices_area_name")),
+            Some("idx_devices_area_lower"),
         ),
         (
             "of a manufacturer",
@@ -82,10 +82,7 @@ async fn registry_lists_walk_an_index_under_every_filter_and_sort() {
                 manufacturer: Some("IKEA".into()),
                 ..Default::default()
             },
-            Some((
-                "idx_devices_manufacturer_lower",
-                "idx_devices_manufacturer_name",
-            )),
+            Some("idx_devices_manufacturer_lower"),
         ),
         (
             "of an integration",
@@ -93,10 +90,7 @@ async fn registry_lists_walk_an_index_under_every_filter_and_sort() {
                 integration: Some("zha".into()),
                 ..Default::default()
             },
-            Some((
-                "idx_devices_integration_lower",
-                "idx_devices_integration_name",
-            )),
+            Some("idx_devices_integration_lower"),
         ),
     ];
     for (which, filter, filter_index) in filters {
@@ -111,19 +105,25 @@ async fn registry_lists_walk_an_index_under_every_filter_and_sort() {
                 .unwrap();
             let what = format!("devices {which}, sorted {}", sort.as_str());
             let by_name = matches!(sort, DeviceSort::NameAsc | DeviceSort::NameDesc);
-            let index = match filter_index {
-                Some((by_id, named)) => {
-                    if by_name {
-                        named
-                    } else {
-                        by_id
-                    }
+            match filter_index {
+                // A filter's devices sorted by name: the filter's range, then sorted (an index
+                // per filter and name cost every device write three random B-tree inserts).
+                Some(index) if by_name => {
+                    found
+                        .check_range(&rec.db, &rec.take(), &what, "devices", index)
+                        .await
                 }
-                None => sort_index,
-            };
-            found
-                .check(&rec.db, &rec.take(), &what, "devices", index)
-                .await;
+                Some(index) => {
+                    found
+                        .check(&rec.db, &rec.take(), &what, "devices", index)
+                        .await
+                }
+                None => {
+                    found
+                        .check(&rec.db, &rec.take(), &what, "devices", sort_index)
+                        .await
+                }
+            }
         }
     }
 
