@@ -165,9 +165,13 @@ async fn table_rows(db: &impl ConnectionTrait) -> Result<Vec<TableRows>> {
         let (rows, exact) = if counted <= EXACT_COUNT_LIMIT {
             (counted, true)
         } else {
+            // Each end in its own subquery: a lone MIN or MAX of the rowid is one step into
+            // the B-tree, where both in one SELECT read every row.
             let span = scalar::<i64>(
                 db,
-                &format!("SELECT MAX(rowid) - MIN(rowid) + 1 FROM \"{table}\""),
+                &format!(
+                    "SELECT (SELECT MAX(rowid) FROM \"{table}\") - (SELECT MIN(rowid) FROM \"{table}\") + 1"
+                ),
             )
             .await
             .ok()
