@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use entity::webhook_deliveries::{self, Column};
-use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
