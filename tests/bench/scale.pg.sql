@@ -32,9 +32,11 @@ INSERT INTO scale_names VALUES
     ('type', 0, 'aws_instance'), ('type', 1, 'aws_security_group'), ('type', 2, 'aws_s3_bucket'),
     ('type', 3, 'dns_record'), ('type', 4, 'k8s_deployment');
 
--- Devices n = lo × 100,000 + 1 … hi × 100,000, and two entities each.
+-- Devices n = lo × 100,000 + 1 … hi × 100,000, and two entities each. PostgreSQL's lpad cuts a
+-- longer string to the length it is given, so the width grows with n (dev-1000000, as SQLite's
+-- printf writes it).
 CREATE TEMP TABLE scale_devices ON COMMIT DROP AS
-SELECT n, format('dev-%s', lpad(n::text, 6, '0')) AS device_id, m.name AS manufacturer, i.name AS integration,
+SELECT n, format('dev-%s', lpad(n::text, greatest(6, length(n::text)), '0')) AS device_id, m.name AS manufacturer, i.name AS integration,
        s.ts - make_interval(secs => (n::bigint * 7919) % 86400) AS seen,
        s.ts - interval '365 days' + make_interval(secs => n * 30) AS created
 FROM scale_data d
