@@ -5,11 +5,11 @@
 //! `m20261206_000001_list_indexes`): the match walks it, and the known values hop through it.
 //! The column needs no index of its own, which every write of the table would pay for.
 
-use sea_orm::sea_query::SimpleExpr;
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use sea_orm::sea_query::SimpleExpr;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
 use crate::Result;

@@ -25,6 +25,14 @@ pub use workers::WorkerStatus;
 
 use sea_orm::{ConnectionTrait, DbErr, Statement};
 
+/// SQLite: an estimate of `table`'s row count from the span of its rowids, as an expression.
+/// Each end is its own subquery: SQLite answers a lone `MIN` or `MAX` of the rowid with one
+/// step into the table's B-tree, but both in one `SELECT` read every row. `table` comes from
+/// the caller's constants or the catalog, never from a request.
+pub(crate) fn sqlite_rowid_span(table: &str) -> String {
+    format!("((SELECT MAX(rowid) FROM \"{table}\") - (SELECT MIN(rowid) FROM \"{table}\") + 1)")
+}
+
 /// Runs a query that returns one value in its first column.
 pub(crate) async fn scalar<T: sea_orm::TryGetable>(
     db: &impl ConnectionTrait,

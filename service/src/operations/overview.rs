@@ -50,14 +50,15 @@ async fn big_table_counts<const N: usize>(
             ),
             // SQLite keeps no row count: up to ESTIMATE_FROM rows are counted, and past
             // that the span of the rowids (both ends of the table's B-tree) is the estimate.
-            // Each end is its own subquery: SQLite answers a lone MIN or MAX of the rowid
-            // with one step into the B-tree, but both in one SELECT read every row.
-            _ => format!(
+            _ => {
+                let span = super::sqlite_rowid_span(t);
+                format!(
                 r#"(SELECT CASE WHEN n < {ESTIMATE_FROM} THEN n
-                     ELSE (SELECT MAX(rowid) FROM "{t}") - (SELECT MIN(rowid) FROM "{t}") + 1 END
+                     ELSE {span} END
                    FROM (SELECT COUNT(*) AS n FROM (SELECT 1 FROM "{t}" LIMIT {ESTIMATE_FROM}))),
                    (SELECT COUNT(*) FROM (SELECT 1 FROM "{t}" LIMIT {ESTIMATE_FROM})) / {ESTIMATE_FROM}"#
-            ),
+            )
+            },
         })
         .collect();
     let sql = format!("SELECT {}", columns.join(", "));

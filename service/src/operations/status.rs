@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde::Serialize;
 
 use super::backup::{self, BackupRecord};
-use super::{FileSizes, WorkerStatus, file_sizes, scalar, table_names, workers};
+use super::{FileSizes, WorkerStatus, file_sizes, scalar, sqlite_rowid_span, table_names, workers};
 use crate::Result;
 use crate::db::Backend;
 
@@ -165,18 +165,11 @@ async fn table_rows(db: &impl ConnectionTrait) -> Result<Vec<TableRows>> {
         let (rows, exact) = if counted <= EXACT_COUNT_LIMIT {
             (counted, true)
         } else {
-            // Each end in its own subquery: a lone MIN or MAX of the rowid is one step into
-            // the B-tree, where both in one SELECT read every row.
-            let span = scalar::<i64>(
-                db,
-                &format!(
-                    "SELECT (SELECT MAX(rowid) FROM \"{table}\") - (SELECT MIN(rowid) FROM \"{table}\") + 1"
-                ),
-            )
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or(counted);
+            let span = scalar::<i64>(db, &format!("SELECT {}", sqlite_rowid_span(&table)))
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(counted);
             (span.max(counted), false)
         };
         out.push(TableRows { table, rows, exact });
