@@ -263,15 +263,12 @@ impl Settings {
             )
         })?;
 
-        // On SQLite the hottest reads run on the worker itself and can wait on a file read
-        // (`service::db::point_reads`), so one worker more than the cores keeps every core busy
-        // while one of them waits, at the cost of a wider tail latency when the load shares the
-        // cores (both measured in tests/bench/README.md). PostgreSQL does its query work in its
-        // own processes.
-        let default_workers = match backend {
-            Backend::Sqlite => cores + 1,
-            Backend::Postgres => cores,
-        };
+        // One worker per core on both backends. On SQLite the hottest reads run on the worker
+        // itself (`service::db::point_reads`); a worker more than the cores once kept the cores
+        // busy while a worker queued on SQLite's shared page-cache lock, but with each
+        // connection's cache its own (`.cargo/config.toml`) the extra worker only widened the
+        // tail where the load shares the cores (tests/bench/README.md).
+        let default_workers = cores;
         let workers = parse_num(var("METADECK_WORKERS"), "METADECK_WORKERS", 1, 512)?
             .unwrap_or(default_workers as u64) as usize;
 
