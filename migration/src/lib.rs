@@ -29,6 +29,7 @@ mod m20261208_000002_config_versions;
 mod m20261208_000003_scale_indexes;
 mod m20261209_000001_event_append_indexes;
 mod m20261209_000002_device_write_indexes;
+mod m20261210_000001_webhook_team_index;
 mod support;
 
 /// The ordered list of every schema migration.
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000003_scale_indexes::Migration),
             Box::new(m20261209_000001_event_append_indexes::Migration),
             Box::new(m20261209_000002_device_write_indexes::Migration),
+            Box::new(m20261210_000001_webhook_team_index::Migration),
         ]
     }
 }
