@@ -203,10 +203,21 @@ async fn audit_and_sync_lists_walk_an_index_under_every_filter_and_sort() {
     let mut found = Findings::default();
     let since = chrono::Utc::now() - chrono::Duration::days(1);
 
+    // Two actions under the prefix `user.`, so that its pages in time order are read one
+    // action at a time (a query per action, each planned below through the first).
+    for action in ["user.created", "user.updated"] {
+        let txn = service::db::begin_write(&app.db).await.unwrap();
+        let entry = service::audit::AuditEntry::new(action, &service::audit::Actor::Cli);
+        service::audit::commit_audited(txn, entry, &[])
+            .await
+            .unwrap();
+    }
+
     // For each filter, the index of each order: newest first, oldest first, by actor, by
     // action (reversed). A time window is read in key order, which time follows, so the
-    // default newest-first page stops at its first rows; an action prefix (a range) under
-    // another order sorts the rows of its range (`None` marks those).
+    // default newest-first page stops at its first rows; an action prefix in time order reads
+    // each of its actions' newest rows from `(action, id)`; by actor, it sorts the rows of its
+    // range (`None` marks those).
     let filters = [
         (
             "all",
@@ -237,7 +248,12 @@ async fn audit_and_sync_lists_walk_an_index_under_every_filter_and_sort() {
                 action_prefix: Some("user.".into()),
                 ..Default::default()
             },
-            [None, None, None, Some("idx_audit_action")],
+            [
+                Some("idx_audit_action"),
+                Some("idx_audit_action"),
+                None,
+                Some("idx_audit_action"),
+            ],
         ),
         (
             "of a target",
