@@ -39,29 +39,44 @@ async fn big_table_counts<const N: usize>(
     tables: [&str; N],
 ) -> Result<[Count; N]> {
     let backend = db.get_database_backend();
-    let columns: Vec<String> = tables
-        .iter()
-        .map(|t| match backend {
-            DbBackend::Postgres => format!(
-                r#"(SELECT CASE WHEN reltuples >= {ESTIMATE_FROM} THEN reltuples::bigint
-                     ELSE (SELECT count(*) FROM "{t}") END FROM pg_class WHERE oid = '"{t}"'::regclass),
-                   (SELECT CASE WHEN reltuples >= {ESTIMATE_FROM} THEN 1 ELSE 0 END
-                     FROM pg_class WHERE oid = '"{t}"'::regclass)::bigint"#
-            ),
-            // SQLite keeps no row count: up to ESTIMATE_FROM rows are counted, and past
-            // that the span of the rowids (both ends of the table's B-tree) is the estimate.
-            _ => {
-                let span = super::sqlite_rowid_span(t);
-                format!(
-                r#"(SELECT CASE WHEN n < {ESTIMATE_FROM} THEN n
-                     ELSE {span} END
-                   FROM (SELECT COUNT(*) AS n FROM (SELECT 1 FROM "{t}" LIMIT {ESTIMATE_FROM}))),
-                   (SELECT COUNT(*) FROM (SELECT 1 FROM "{t}" LIMIT {ESTIMATE_FROM})) / {ESTIMATE_FROM}"#
-            )
-            },
-        })
-        .collect();
-    let sql = format!("SELECT {}", columns.join(", "));
+    let sql = match backend {
+        DbBackend::Postgres => {
+            let columns: Vec<String> = tables
+                .iter()
+                .map(|t| {
+                    format!(
+                        r#"(SELECT CASE WHEN reltuples >= {ESTIMATE_FROM} THEN reltuples::bigint
+                             ELSE (SELECT count(*) FROM "{t}") END FROM pg_class WHERE oid = '"{t}"'::regclass),
+                           (SELECT CASE WHEN reltuples >= {ESTIMATE_FROM} THEN 1 ELSE 0 END
+                             FROM pg_class WHERE oid = '"{t}"'::regclass)::bigint"#
+                    )
+                })
+                .collect();
+            format!("SELECT {}", columns.join(", "))
+        }
+        // SQLite keeps no row count: up to ESTIMATE_FROM rows are counted, and past that the
+        // span of the rowids (both ends of the table's B-tree) is the estimate. Each table is
+        // counted once, in a derived table answering both the value and whether it is an
+        // estimate (the count reached ESTIMATE_FROM).
+        _ => {
+            let counted: Vec<String> = tables
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let span = super::sqlite_rowid_span(t);
+                    format!(
+                        r#"(SELECT CASE WHEN n < {ESTIMATE_FROM} THEN n ELSE {span} END AS value,
+                             n / {ESTIMATE_FROM} AS estimated
+                           FROM (SELECT COUNT(*) AS n FROM (SELECT 1 FROM "{t}" LIMIT {ESTIMATE_FROM}))) AS c{i}"#
+                    )
+                })
+                .collect();
+            let columns: Vec<String> = (0..N)
+                .map(|i| format!("c{i}.value, c{i}.estimated"))
+                .collect();
+            format!("SELECT {} FROM {}", columns.join(", "), counted.join(", "))
+        }
+    };
     let row = db
         .query_one_raw(Statement::from_string(backend, sql))
         .await?
@@ -341,4 +356,52 @@ pub async fn backups(db: &impl ConnectionTrait) -> Result<BackupOverview> {
         last_verified: super::backup::last_success(db).await?,
         failed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{DbOptions, connect};
+
+    /// A small table is counted exactly; past [`ESTIMATE_FROM`] rows the count is the span of
+    /// the rowids, flagged as an estimate (rows deleted inside the span still count).
+    #[tokio::test]
+    async fn sqlite_counts_small_tables_exactly_and_estimates_big_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("c.db").display());
+        let db = connect(&DbOptions {
+            url,
+            max_connections: 1,
+        })
+        .await
+        .unwrap();
+        db.execute_unprepared(
+            "CREATE TABLE small (x INTEGER); CREATE TABLE big (x INTEGER); \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10) \
+             INSERT INTO small SELECT i FROM n; \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100020) \
+             INSERT INTO big SELECT i FROM n; \
+             DELETE FROM big WHERE rowid BETWEEN 10 AND 19",
+        )
+        .await
+        .unwrap();
+        let [small, big, again] = big_table_counts(&db, ["small", "big", "small"])
+            .await
+            .unwrap();
+        assert_eq!(
+            small,
+            Count {
+                value: 10,
+                estimated: false
+            }
+        );
+        assert_eq!(
+            big,
+            Count {
+                value: 100_020,
+                estimated: true
+            }
+        );
+        assert_eq!(again, small);
+    }
 }
