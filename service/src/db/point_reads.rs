@@ -126,6 +126,29 @@ mod tests {
     use super::*;
     use crate::db::{DbOptions, connect};
 
+    /// The bundled SQLite is compiled as `.cargo/config.toml` asks: each connection's page
+    /// cache its own (not one group behind a process-wide lock, which the workers' point reads
+    /// queued on) and no allocation statistics (another such lock).
+    #[test]
+    fn sqlite_is_built_without_its_process_wide_cache_and_statistics_locks() {
+        let connection = Connection::open_in_memory().unwrap();
+        let options: Vec<String> = connection
+            .prepare("PRAGMA compile_options")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+    }
+
     #[tokio::test]
     async fn an_in_memory_database_reads_through_the_pool() {
         let db = connect(&DbOptions {
