@@ -328,19 +328,29 @@ fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
     Ok(())
 }
 
+/// An empty SQLite database in a new file, for tests: the directory (deleted when dropped),
+/// the file and a pool of `connections` on it.
+#[cfg(test)]
+pub(crate) async fn file_database(
+    connections: u32,
+) -> (tempfile::TempDir, PathBuf, DatabaseConnection) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("metadeck.db");
+    let db = connect(&DbOptions {
+        url: format!("sqlite://{}?mode=rwc", path.display()),
+        max_connections: connections,
+    })
+    .await
+    .expect("the database opens");
+    (dir, path, db)
+}
+
 /// A migrated SQLite database in a new file, for tests of code that reads the file itself:
 /// the directory (deleted when dropped), the file and a pool on it.
 #[cfg(test)]
 pub(crate) async fn migrated_file_database() -> (tempfile::TempDir, PathBuf, DatabaseConnection) {
     use migration::MigratorTrait;
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let path = dir.path().join("metadeck.db");
-    let db = connect(&DbOptions {
-        url: format!("sqlite://{}?mode=rwc", path.display()),
-        max_connections: 2,
-    })
-    .await
-    .expect("the database opens");
+    let (dir, path, db) = file_database(2).await;
     migration::Migrator::up(&db, None)
         .await
         .expect("the migrations apply");

@@ -165,14 +165,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_read_never_writes() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
-        let db = connect(&DbOptions {
-            url,
-            max_connections: 1,
-        })
-        .await
-        .unwrap();
+        let (_dir, _, db) = crate::db::file_database(1).await;
         sea_orm::ConnectionTrait::execute_unprepared(&db, "CREATE TABLE t (x INTEGER)")
             .await
             .unwrap();

@@ -361,20 +361,13 @@ pub async fn backups(db: &impl ConnectionTrait) -> Result<BackupOverview> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::{DbOptions, connect};
+    use crate::db::file_database;
 
     /// A small table is counted exactly; past [`ESTIMATE_FROM`] rows the count is the span of
     /// the rowids, flagged as an estimate (rows deleted inside the span still count).
     #[tokio::test]
     async fn sqlite_counts_small_tables_exactly_and_estimates_big_ones() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("c.db").display());
-        let db = connect(&DbOptions {
-            url,
-            max_connections: 1,
-        })
-        .await
-        .unwrap();
+        let (_dir, _, db) = file_database(1).await;
         db.execute_unprepared(
             "CREATE TABLE small (x INTEGER); CREATE TABLE big (x INTEGER); \
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10) \
